@@ -1,0 +1,14 @@
+# nomtag_add_plugin(NAME SOURCES src... [LIBS lib...])
+# Builds a bundled plugin as a loadable module named nomtag-NAME.so in the
+# plugin directory of the build tree (and of the install tree).
+function(nomtag_add_plugin name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
+  add_library(nomtag-${name} MODULE ${ARG_SOURCES})
+  target_link_libraries(nomtag-${name} PRIVATE nomtag::sdk ${ARG_LIBS})
+  set_target_properties(nomtag-${name} PROPERTIES
+    PREFIX ""
+    LIBRARY_OUTPUT_DIRECTORY ${NOMTAG_PLUGIN_OUTPUT_DIR})
+  # Undefined symbols are an error at link time, not at dlopen time.
+  target_link_options(nomtag-${name} PRIVATE -Wl,--no-undefined)
+  install(TARGETS nomtag-${name} LIBRARY DESTINATION ${NOMTAG_PLUGIN_INSTALL_DIR})
+endfunction()

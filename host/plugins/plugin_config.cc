@@ -1,0 +1,126 @@
+#include "plugins/plugin_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace nomtag {
+namespace {
+
+namespace fs = std::filesystem;
+
+Status Bad(const std::string& source, const YAML::Node& node,
+           const std::string& what) {
+  return Status::InvalidArgument(
+      source + ":" + std::to_string(node.Mark().line + 1) + ": " + what);
+}
+
+std::string Resolve(const std::string& base_dir, const std::string& p) {
+  fs::path path(p);
+  if (path.is_relative()) path = fs::path(base_dir) / path;
+  return path.lexically_normal().string();
+}
+
+bool IsPlainName(const std::string& name) {
+  if (name.empty()) return false;
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
+          c == '.'))
+      return false;
+  return true;
+}
+
+}  // namespace
+
+Result<PluginConfig> ParsePluginConfig(const std::string& text,
+                                       const std::string& source,
+                                       const std::string& base_dir) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    return Status::InvalidArgument(
+        source + ":" + std::to_string(e.mark.line + 1) + ":" +
+        std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+  PluginConfig config;
+  config.source = source;
+  if (root.IsNull()) return config;  // an empty file loads nothing
+  if (!root.IsMap())
+    return Bad(source, root, "expected a mapping with a `plugins:` list");
+
+  for (const auto& kv : root) {
+    const std::string key = kv.first.as<std::string>();
+    if (key == "plugin_dirs") {
+      if (!kv.second.IsSequence())
+        return Bad(source, kv.second, "`plugin_dirs` must be a list");
+      for (const auto& d : kv.second) {
+        if (!d.IsScalar())
+          return Bad(source, d, "each plugin dir must be a path");
+        config.plugin_dirs.push_back(Resolve(base_dir, d.as<std::string>()));
+      }
+    } else if (key == "plugins") {
+      if (!kv.second.IsSequence() && !kv.second.IsNull())
+        return Bad(source, kv.second, "`plugins` must be a list");
+      for (const auto& p : kv.second) {
+        if (!p.IsMap())
+          return Bad(source, p,
+                     "each plugin is a mapping with `name:` or `path:`");
+        PluginSpec spec;
+        spec.line = p.Mark().line + 1;
+        for (const auto& field : p) {
+          const std::string f = field.first.as<std::string>();
+          if (f == "name" || f == "path") {
+            if (!field.second.IsScalar())
+              return Bad(source, field.second, "`" + f + "` must be text");
+            std::string v = field.second.as<std::string>();
+            if (f == "name") {
+              if (!IsPlainName(v))
+                return Bad(source, field.second,
+                           "plugin name '" + v +
+                               "' may hold only letters, digits, '-', '_' "
+                               "and '.'; use `path:` for a file");
+              spec.name = v;
+            } else {
+              spec.path = Resolve(base_dir, v);
+            }
+          } else if (f == "settings") {
+            YAML::Emitter out;
+            out << field.second;
+            spec.settings_yaml = field.second.IsNull() ? "" : out.c_str();
+          } else {
+            return Bad(source, field.first,
+                       "unknown plugin field `" + f +
+                           "` (expected name, path, settings)");
+          }
+        }
+        if (spec.name.empty() == spec.path.empty())
+          return Bad(source, p,
+                     "a plugin needs exactly one of `name:` or "
+                     "`path:`");
+        config.plugins.push_back(std::move(spec));
+      }
+    } else {
+      return Bad(source, kv.first,
+                 "unknown key `" + key + "` (expected plugin_dirs, plugins)");
+    }
+  }
+  return config;
+}
+
+Result<PluginConfig> LoadPluginConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return Status::NotFound("cannot read plugin config " + path + ": " +
+                            std::strerror(errno));
+  std::stringstream text;
+  text << in.rdbuf();
+  fs::path base = fs::absolute(fs::path(path)).parent_path();
+  return ParsePluginConfig(text.str(), path, base.string());
+}
+
+}  // namespace nomtag

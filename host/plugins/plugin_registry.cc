@@ -1,0 +1,146 @@
+#include "plugins/plugin_registry.h"
+
+#include <nomtag/format.h>
+#include <nomtag/inference.h>
+#include <nomtag/storage.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace nomtag {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path ExecutableDir() {
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::current_path() : exe.parent_path();
+}
+
+// The interface a plugin of each kind must provide.
+const char* RequiredInterface(nomtag_plugin_kind kind, size_t* min_size) {
+  switch (kind) {
+    case NOMTAG_KIND_FORMAT:
+      *min_size = sizeof(nomtag_format);
+      return NOMTAG_FORMAT_INTERFACE_ID;
+    case NOMTAG_KIND_INFERENCE:
+      *min_size = sizeof(nomtag_inference);
+      return NOMTAG_INFERENCE_INTERFACE_ID;
+    case NOMTAG_KIND_STORAGE:
+      *min_size = sizeof(nomtag_storage);
+      return NOMTAG_STORAGE_INTERFACE_ID;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::vector<std::string> DefaultPluginDirs() {
+  std::vector<std::string> dirs;
+  if (const char* env = std::getenv("NOMTAG_PLUGIN_PATH")) {
+    std::string all = env;
+    size_t start = 0;
+    while (start <= all.size()) {
+      size_t colon = all.find(':', start);
+      std::string d = all.substr(start, colon - start);
+      if (!d.empty()) dirs.push_back(d);
+      if (colon == std::string::npos) break;
+      start = colon + 1;
+    }
+  }
+  dirs.push_back(
+      (ExecutableDir().parent_path() / NOMTAG_PLUGIN_RELDIR).string());
+  return dirs;
+}
+
+std::string DefaultPluginConfigPath() {
+  std::error_code ec;
+  if (const char* env = std::getenv("NOMTAG_CONFIG")) return env;
+  if (fs::is_regular_file("plugins.yaml", ec)) return "plugins.yaml";
+  if (const char* home = std::getenv("HOME")) {
+    fs::path p = fs::path(home) / ".config/nomtag/plugins.yaml";
+    if (fs::is_regular_file(p, ec)) return p.string();
+  }
+  fs::path shipped =
+      ExecutableDir().parent_path() / "share/nomtag/plugins.yaml";
+  if (fs::is_regular_file(shipped, ec)) return shipped.string();
+  return "";
+}
+
+Status PluginRegistry::LoadOne(const PluginSpec& spec,
+                               const std::string& path) {
+  auto refuse = [&](const Status& why) {
+    refused_.push_back({spec.label(), path, why.message(), spec.line});
+    return why;
+  };
+  auto no_duplicate = [this](const nomtag_plugin_entry& e) {
+    for (const auto& p : plugins_)
+      if (p->id() == e.id)
+        return Status::InvalidArgument("duplicate plugin id '" +
+                                       std::string(e.id) +
+                                       "', already loaded from " + p->path());
+    return Status::OK();
+  };
+  auto loaded = PluginLibrary::Load(path, spec.settings_yaml, no_duplicate);
+  if (!loaded.ok()) return refuse(loaded.status());
+  std::shared_ptr<PluginLibrary> lib = *loaded;
+
+  const nomtag_plugin_entry& e = lib->entry();
+  size_t min_size = 0;
+  const char* needed = RequiredInterface(e.kind, &min_size);
+  const auto* table = static_cast<const uint32_t*>(lib->GetInterface(needed));
+  // Every table opens with its struct_size (a uint32_t).
+  if (table == nullptr || *table < min_size)
+    return refuse(Status::Unsupported(
+        path + ": plugin '" + e.id + "' is of kind " + KindName(e.kind) +
+        " but provides no " + needed + " interface"));
+
+  if (e.kind == NOMTAG_KIND_FORMAT)
+    formats_.emplace_back(e.id, reinterpret_cast<const nomtag_format*>(table),
+                          lib);
+  plugins_.push_back(std::move(lib));
+  return Status::OK();
+}
+
+void PluginRegistry::LoadAll(const PluginConfig& config,
+                             const std::vector<std::string>& search_dirs) {
+  std::vector<std::string> dirs = config.plugin_dirs;
+  dirs.insert(dirs.end(), search_dirs.begin(), search_dirs.end());
+  for (const PluginSpec& spec : config.plugins) {
+    if (!spec.path.empty()) {
+      LoadOne(spec, spec.path);
+      continue;
+    }
+    std::string file = "nomtag-" + spec.name + ".so";
+    std::string found;
+    std::error_code ec;
+    for (const auto& d : dirs) {
+      fs::path candidate = fs::path(d) / file;
+      if (fs::is_regular_file(candidate, ec)) {
+        found = candidate.lexically_normal().string();
+        break;
+      }
+    }
+    if (found.empty()) {
+      std::string where;
+      for (const auto& d : dirs) where += (where.empty() ? "" : ", ") + d;
+      refused_.push_back(
+          {spec.label(), "",
+           "no " + file + " in the plugin directories (" + where + ")",
+           spec.line});
+      continue;
+    }
+    LoadOne(spec, found);
+  }
+}
+
+const FormatPlugin* PluginRegistry::FormatForExtension(
+    const std::string& ext) const {
+  for (const auto& f : formats_)
+    if (f.HandlesExtension(ext)) return &f;
+  return nullptr;
+}
+
+}  // namespace nomtag

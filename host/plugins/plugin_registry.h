@@ -1,0 +1,71 @@
+// PluginRegistry: every plugin plugins.yaml asked for, loaded or refused.
+//
+// A plugin that cannot be loaded (missing file, not a shared library, no
+// entry symbol, incompatible ABI, failing init, duplicate id, missing
+// interface for its kind) is refused with a reason and the others load
+// anyway, as beets does. The registry owns the loaded libraries; typed
+// views (FormatPlugin) keep their library alive on their own.
+//
+// Thread contract: build and destroy on the main thread; const methods are
+// safe to share once built.
+#ifndef NOMTAG_PLUGINS_PLUGIN_REGISTRY_H_
+#define NOMTAG_PLUGINS_PLUGIN_REGISTRY_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "formats/format_plugin.h"
+#include "plugins/plugin_config.h"
+#include "plugins/plugin_library.h"
+
+namespace nomtag {
+
+struct RefusedPlugin {
+  std::string label;   // the name or path from the config
+  std::string path;    // the file tried, when one was found
+  std::string reason;  // why it was refused
+  int line = 0;        // its line in the config
+};
+
+class PluginRegistry {
+ public:
+  PluginRegistry() = default;
+
+  // Loads every plugin of config, in order. Names are looked up as
+  // nomtag-<name>.so in config.plugin_dirs, then in search_dirs.
+  void LoadAll(const PluginConfig& config,
+               const std::vector<std::string>& search_dirs);
+
+  // Loads one plugin by absolute path; returns its refusal when refused.
+  Status LoadOne(const PluginSpec& spec, const std::string& path);
+
+  const std::vector<std::shared_ptr<PluginLibrary>>& plugins() const {
+    return plugins_;
+  }
+  const std::vector<RefusedPlugin>& refused() const { return refused_; }
+  const std::vector<FormatPlugin>& formats() const { return formats_; }
+
+  // The format plugin for a lower-case extension without the dot, or null.
+  const FormatPlugin* FormatForExtension(const std::string& ext) const;
+
+ private:
+  std::vector<std::shared_ptr<PluginLibrary>> plugins_;
+  std::vector<RefusedPlugin> refused_;
+  std::vector<FormatPlugin> formats_;
+};
+
+// Where bundled plugins live relative to the nomtag executable
+// (<exe>/../lib/nomtag/plugins, in the build and the install tree alike).
+std::vector<std::string> DefaultPluginDirs();
+
+// The plugins.yaml to use when none is given: $NOMTAG_CONFIG, else
+// ./plugins.yaml, else ~/.config/nomtag/plugins.yaml, else the one
+// installed beside the executable (<exe>/../share/nomtag/plugins.yaml).
+// Empty when there is none.
+std::string DefaultPluginConfigPath();
+
+}  // namespace nomtag
+
+#endif  // NOMTAG_PLUGINS_PLUGIN_REGISTRY_H_

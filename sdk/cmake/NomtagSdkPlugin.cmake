@@ -1,0 +1,14 @@
+# nomtag_sdk_add_plugin(TARGET SOURCES src...)
+# For third-party plugins: a loadable module with hidden visibility, linked
+# against the SDK, exporting only the nomtag entry symbol.
+function(nomtag_sdk_add_plugin target)
+  cmake_parse_arguments(ARG "" "" "SOURCES" ${ARGN})
+  add_library(${target} MODULE ${ARG_SOURCES})
+  target_link_libraries(${target} PRIVATE nomtag::sdk)
+  set_target_properties(${target} PROPERTIES
+    PREFIX ""
+    CXX_VISIBILITY_PRESET hidden
+    C_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON)
+  target_link_options(${target} PRIVATE -Wl,--no-undefined)
+endfunction()
