@@ -2,7 +2,7 @@
  *
  * A plugin is a shared library exporting one C function,
  *
- *     const nomtag_plugin_entry *nomtag_plugin_entry(void);
+ *     const nomtag_plugin_entry *nomtag_entry(void);
  *
  * (NOMTAG_ENTRY_SYMBOL). It returns a pointer to a static, immutable
  * descriptor that stays valid while the library is loaded. The host reads
@@ -38,7 +38,7 @@ extern "C" {
 #define NOMTAG_EXPORT __attribute__((visibility("default")))
 #endif
 
-#define NOMTAG_ENTRY_SYMBOL "nomtag_plugin_entry"
+#define NOMTAG_ENTRY_SYMBOL "nomtag_entry"
 
 /* What a plugin mainly provides; the interfaces it returns are what count,
  * this is what `nomtag plugins` shows and how the host sorts plugins. */

@@ -70,8 +70,7 @@ inline bool interface_is(const char* id, const char* want) {
                                              nomtag_entry_deinit_,          \
                                              GET_INTERFACE};                \
   }                                                                         \
-  extern "C" NOMTAG_EXPORT const nomtag_plugin_entry* nomtag_plugin_entry(  \
-      void) {                                                               \
+  extern "C" NOMTAG_EXPORT const nomtag_plugin_entry* nomtag_entry(void) {  \
     return &nomtag_entry_;                                                  \
   }
 
