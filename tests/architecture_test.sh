@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The folders show the architecture, and this test keeps it so:
+#   - sdk/ knows nothing of the host;
+#   - host/core/ sees plugins only through the SDK: no TagLib, SOCI, SQL,
+#     HTTP or Boost.DLL header;
+#   - bundled plugins know only the SDK (never host/ headers).
+set -euo pipefail
+root=$1
+fail=0
+check() {  # check DESCRIPTION DIR REGEX
+  local hits
+  hits=$(grep -rnE "$3" "$root/$2" --include='*.h' --include='*.hpp' \
+           --include='*.cc' --include='*.c' || true)
+  if [ -n "$hits" ]; then
+    echo "FAIL: $1"; echo "$hits"; fail=1
+  fi
+}
+check "sdk/ includes host headers" sdk '#include *"(core|plugins|formats|io|write|cli|store|scan)/'
+check "host/core includes a third-party adapter header" host/core \
+  '#include *<(taglib/|soci/|boost/dll|sqlite3|httplib|libpq|yaml-cpp)'
+check "host/core includes adapter code" host/core \
+  '#include *"(plugins|formats|io|write|cli|store|scan)/'
+check "a bundled plugin includes host headers" plugins \
+  '#include *"(core|plugins|formats|io|write|cli|store|scan)/'
+[ $fail -eq 0 ] && echo "architecture: sdk, core and plugin boundaries hold"
+exit $fail

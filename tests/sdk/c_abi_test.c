@@ -1,0 +1,39 @@
+/* The SDK headers are plain C: this file includes them all as C99 and
+ * checks the layout rules a stable ABI depends on. It fails to compile, or
+ * returns non-zero, when a rule is broken. */
+#include <nomtag/nomtag.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define CHECK(cond)                                          \
+  do {                                                       \
+    if (!(cond)) {                                           \
+      fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); \
+      return 1;                                              \
+    }                                                        \
+  } while (0)
+
+int main(void) {
+  /* Every struct crossing the boundary opens with its size. */
+  CHECK(offsetof(nomtag_plugin_entry, struct_size) == 0);
+  CHECK(offsetof(nomtag_host, struct_size) == 0);
+  CHECK(offsetof(nomtag_error, struct_size) == 0);
+  CHECK(offsetof(nomtag_stream, struct_size) == 0);
+  CHECK(offsetof(nomtag_format, struct_size) == 0);
+  CHECK(offsetof(nomtag_tag, struct_size) == 0);
+  CHECK(offsetof(nomtag_tag_sink, struct_size) == 0);
+  CHECK(offsetof(nomtag_snapshot_sink, struct_size) == 0);
+  CHECK(offsetof(nomtag_payload_sink, struct_size) == 0);
+  CHECK(offsetof(nomtag_write_options, struct_size) == 0);
+  CHECK(offsetof(nomtag_inference, struct_size) == 0);
+  CHECK(offsetof(nomtag_inference_sink, struct_size) == 0);
+  CHECK(offsetof(nomtag_audio, struct_size) == 0);
+  CHECK(offsetof(nomtag_storage, struct_size) == 0);
+  /* The ABI numbers sit at fixed offsets, so a host can read them from a
+   * plugin of any major before trusting anything else. */
+  CHECK(offsetof(nomtag_plugin_entry, abi_major) == 4);
+  CHECK(offsetof(nomtag_plugin_entry, abi_minor) == 8);
+  CHECK(NOMTAG_ABI_MAJOR == 1);
+  puts("SDK headers compile as C; layout rules hold");
+  return 0;
+}
