@@ -34,19 +34,17 @@ bool IsPlainName(const std::string& name) {
   return true;
 }
 
-}  // namespace
+// The text of a mapping key, or an error when the key is not plain text.
+Result<std::string> KeyText(const std::string& source, const YAML::Node& key) {
+  if (!key.IsScalar()) return Bad(source, key, "keys must be plain text");
+  return key.as<std::string>();
+}
 
-Result<PluginConfig> ParsePluginConfig(const std::string& text,
-                                       const std::string& source,
-                                       const std::string& base_dir) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    return Status::InvalidArgument(
-        source + ":" + std::to_string(e.mark.line + 1) + ":" +
-        std::to_string(e.mark.column + 1) + ": " + e.msg);
-  }
+// Checks the shape of a loaded document. May throw YAML::Exception on a
+// shape the checks do not foresee; the caller turns that into a Status.
+Result<PluginConfig> ParseDocument(const YAML::Node& root,
+                                   const std::string& source,
+                                   const std::string& base_dir) {
   PluginConfig config;
   config.source = source;
   if (root.IsNull()) return config;  // an empty file loads nothing
@@ -54,7 +52,9 @@ Result<PluginConfig> ParsePluginConfig(const std::string& text,
     return Bad(source, root, "expected a mapping with a `plugins:` list");
 
   for (const auto& kv : root) {
-    const std::string key = kv.first.as<std::string>();
+    auto key_text = KeyText(source, kv.first);
+    if (!key_text.ok()) return key_text.status();
+    const std::string& key = *key_text;
     if (key == "plugin_dirs") {
       if (!kv.second.IsSequence())
         return Bad(source, kv.second, "`plugin_dirs` must be a list");
@@ -73,7 +73,9 @@ Result<PluginConfig> ParsePluginConfig(const std::string& text,
         PluginSpec spec;
         spec.line = p.Mark().line + 1;
         for (const auto& field : p) {
-          const std::string f = field.first.as<std::string>();
+          auto field_text = KeyText(source, field.first);
+          if (!field_text.ok()) return field_text.status();
+          const std::string& f = *field_text;
           if (f == "name" || f == "path") {
             if (!field.second.IsScalar())
               return Bad(source, field.second, "`" + f + "` must be text");
@@ -110,6 +112,27 @@ Result<PluginConfig> ParsePluginConfig(const std::string& text,
     }
   }
   return config;
+}
+
+}  // namespace
+
+Result<PluginConfig> ParsePluginConfig(const std::string& text,
+                                       const std::string& source,
+                                       const std::string& base_dir) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    return Status::InvalidArgument(
+        source + ":" + std::to_string(e.mark.line + 1) + ":" +
+        std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+  try {
+    return ParseDocument(root, source, base_dir);
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(
+        source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
 }
 
 Result<PluginConfig> LoadPluginConfig(const std::string& path) {

@@ -89,6 +89,15 @@ TEST(PluginConfigTest, PluginsMustBeAList) {
       << s.message();
 }
 
+// Found by fuzzing: a non-text key used to throw out of the parser.
+TEST(PluginConfigTest, NonTextKeyIsAnError) {
+  Status s = ParseError("? [a]\n: b\n");
+  EXPECT_NE(s.message().find("plugins.yaml:1: keys must be plain text"),
+            std::string::npos)
+      << s.message();
+  ParseError("plugins:\n  - {[x]: 1}\n");
+}
+
 TEST(PluginConfigTest, MissingFileIsNotFound) {
   auto r = LoadPluginConfig("/nonexistent/plugins.yaml");
   ASSERT_FALSE(r.ok());

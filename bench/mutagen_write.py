@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""The original system's write path, as a baseline: for each file, copy it
+to a temporary folder, write the tags with mutagen (TXXX / freeform /
+Vorbis comments), and rename it back over the original.
+
+Usage: mutagen_write.py KEY=VALUE[,KEY=VALUE...] FILE...
+Prints the number of files written and the seconds taken.
+"""
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+import mutagen
+from mutagen.id3 import ID3, TXXX
+from mutagen.mp4 import MP4, MP4FreeForm
+
+
+def write(path, tags):
+    ext = os.path.splitext(path)[1].lower()
+    if ext == ".mp3":
+        id3 = ID3(path)
+        for frame in [f for f in id3.getall("TXXX") if f.desc.startswith("nom:")]:
+            id3.delall("TXXX:" + frame.desc)
+        for k, v in tags.items():
+            id3.add(TXXX(encoding=3, desc="nom:" + k, text=[v]))
+        id3.save(path, v2_version=id3.version[1])
+    elif ext in (".m4a", ".mp4", ".m4b"):
+        f = MP4(path)
+        for key in [k for k in f.keys() if k.startswith("----:com.apple.iTunes:nom")]:
+            del f[key]
+        for k, v in tags.items():
+            f["----:com.apple.iTunes:nom." + k] = [MP4FreeForm(v.encode())]
+        f.save()
+    else:
+        f = mutagen.File(path)
+        for key in [k for k in f.keys() if k.upper().startswith(("NOM:", "NOM_"))]:
+            del f[key]
+        for k, v in tags.items():
+            f["NOM:" + k.upper()] = [v]
+        f.save()
+
+
+def main():
+    tags = dict(kv.split("=", 1) for kv in sys.argv[1].split(","))
+    files = sys.argv[2:]
+    tmpdir = tempfile.mkdtemp(prefix="mutagen-bench-")
+    start = time.monotonic()
+    for path in files:
+        tmp = os.path.join(tmpdir, os.path.basename(path))
+        shutil.copy2(path, tmp)
+        write(tmp, tags)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        shutil.move(tmp, path)  # a copy + unlink when the temp dir is elsewhere
+    elapsed = time.monotonic() - start
+    shutil.rmtree(tmpdir, ignore_errors=True)
+    print(f"{len(files)} {elapsed:.6f}")
+
+
+if __name__ == "__main__":
+    main()
