@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """The original system's write path, as a baseline: for each file, copy it
 to a temporary folder, write the tags with mutagen (TXXX / freeform /
 Vorbis comments), and rename it back over the original.
