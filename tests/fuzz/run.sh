@@ -2,6 +2,8 @@
 # Builds the fuzz harnesses with clang + libFuzzer and runs each for
 # SECONDS seconds (default 60). New crashes land in build/fuzz/crashes/;
 # check each in under tests/fuzz/corpus/<harness>/ as a regression input.
+# The seed is fixed (NOMTAG_FUZZ_SEED, default 1) so a CI run is
+# reproducible; set another to explore.
 # Usage: tests/fuzz/run.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,6 +19,6 @@ for t in $targets; do
   work=build/fuzz/corpus/$t
   mkdir -p "$work"
   echo "== $t for ${seconds}s"
-  "build/fuzz/bin/$t" -max_total_time="$seconds" -timeout=10 \
+  "build/fuzz/bin/$t" -max_total_time="$seconds" -timeout=10 -seed="${NOMTAG_FUZZ_SEED:-1}" \
     -artifact_prefix="build/fuzz/crashes/$t-" "$work" "tests/fuzz/corpus/$corpus"
 done
