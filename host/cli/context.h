@@ -31,6 +31,7 @@ int Fail(const Status& status);
 // in *exit_code.
 void AddPluginsCommand(CLI::App& app, const GlobalOptions& opts,
                        int* exit_code);
+void AddTagsCommand(CLI::App& app, const GlobalOptions& opts, int* exit_code);
 
 }  // namespace nomtag::cli
 

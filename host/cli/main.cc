@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
 
   int exit_code = 0;
   AddPluginsCommand(app, opts, &exit_code);
+  AddTagsCommand(app, opts, &exit_code);
 
   try {
     app.parse(argc, argv);

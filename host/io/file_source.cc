@@ -1,0 +1,125 @@
+#include "io/file_source.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace nomtag {
+namespace {
+
+FileIdentity FromStat(const struct stat& st) {
+  FileIdentity id;
+  id.dev = st.st_dev;
+  id.ino = st.st_ino;
+  id.size = st.st_size;
+  id.mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+  id.atime_ns = int64_t{st.st_atim.tv_sec} * 1000000000 + st.st_atim.tv_nsec;
+  id.mode = st.st_mode;
+  id.uid = st.st_uid;
+  id.gid = st.st_gid;
+  id.nlink = st.st_nlink;
+  return id;
+}
+
+Status Errno(const std::string& path, const std::string& what) {
+  int e = errno;
+  std::string msg = path + ": " + what + ": " + std::strerror(e);
+  if (e == ENOENT) return Status::NotFound(msg);
+  return Status::IoError(msg);
+}
+
+}  // namespace
+
+Result<FileIdentity> StatPath(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return Errno(path, "stat");
+  return FromStat(st);
+}
+
+Result<std::unique_ptr<FileSource>> FileSource::Open(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ELOOP)
+      return Status::InvalidArgument(path +
+                                     ": is a symbolic link; nomtag "
+                                     "writes only regular files");
+    return Errno(path, "open for reading");
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    Status s = Errno(path, "stat");
+    ::close(fd);
+    return s;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Status::InvalidArgument(path + ": not a regular file");
+  }
+  return std::unique_ptr<FileSource>(new FileSource(path, fd, FromStat(st)));
+}
+
+FileSource::FileSource(std::string path, int fd, FileIdentity identity)
+    : path_(std::move(path)), fd_(fd), identity_(identity) {}
+
+FileSource::~FileSource() { ::close(fd_); }
+
+Status FileSource::ReadBlock(uint64_t index, const std::vector<char>** block) {
+  auto it = blocks_.find(index);
+  if (it != blocks_.end()) {
+    *block = &it->second;
+    return Status::OK();
+  }
+  std::vector<char> data(kBlockSize);
+  size_t have = 0;
+  while (have < kBlockSize) {
+    ssize_t n = ::pread(fd_, data.data() + have, kBlockSize - have,
+                        index * kBlockSize + have);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Errno(path_, "read");
+    }
+    if (n == 0) break;
+    have += n;
+  }
+  data.resize(have);
+  if (blocks_.size() >= kMaxBlocks) {
+    blocks_.erase(order_.front());
+    order_.pop_front();
+  }
+  order_.push_back(index);
+  *block = &(blocks_[index] = std::move(data));
+  return Status::OK();
+}
+
+Status FileSource::ReadAt(uint64_t offset, void* buf, size_t len, size_t* got) {
+  *got = 0;
+  auto* out = static_cast<char*>(buf);
+  if (len >= kBlockSize) {  // big reads (the payload) bypass the cache
+    while (*got < len) {
+      ssize_t n = ::pread(fd_, out + *got, len - *got, offset + *got);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return Errno(path_, "read");
+      }
+      if (n == 0) break;
+      *got += n;
+    }
+    return Status::OK();
+  }
+  while (*got < len) {
+    uint64_t at = offset + *got;
+    const std::vector<char>* block = nullptr;
+    if (Status s = ReadBlock(at / kBlockSize, &block); !s.ok()) return s;
+    uint64_t in_block = at % kBlockSize;
+    if (in_block >= block->size()) break;  // end of file
+    size_t n = std::min<uint64_t>(len - *got, block->size() - in_block);
+    std::memcpy(out + *got, block->data() + in_block, n);
+    *got += n;
+  }
+  return Status::OK();
+}
+
+}  // namespace nomtag

@@ -1,0 +1,229 @@
+#include "write/commit.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include "write/fault_injection.h"
+#include "write/journal.h"
+#include "write/sidecar_names.h"
+
+namespace nomtag {
+namespace {
+
+Status Errno(const std::string& path, const char* step) {
+  int e = errno;
+  std::string msg = path + ": " + step + ": " + std::strerror(e);
+  return e == ENOENT ? Status::NotFound(msg) : Status::IoError(msg);
+}
+
+Status FsyncDir(const std::string& file) {
+  std::string dir = std::filesystem::path(file).parent_path().string();
+  if (dir.empty()) dir = ".";
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Errno(dir, "open directory");
+  int rc = ::fsync(fd);
+  ::close(fd);
+  return rc == 0 ? Status::OK() : Errno(dir, "fsync directory");
+}
+
+Status PWriteAll(int fd, const char* data, uint64_t len, uint64_t offset,
+                 const std::string& path, const char* step) {
+  uint64_t done = 0;
+  while (done < len) {
+    ssize_t n = ::pwrite(fd, data + done, len - done, offset + done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Errno(path, step);
+    }
+    done += n;
+  }
+  return Status::OK();
+}
+
+// Copies [from, from+len) of in to out at to, letting the kernel (or the
+// filesystem, or the NAS) do it when it can.
+Status CopyRange(int in, uint64_t from, int out, uint64_t to, uint64_t len,
+                 const std::string& path) {
+  while (len > 0) {
+    loff_t off_in = from, off_out = to;
+    ssize_t n = ::copy_file_range(in, &off_in, out, &off_out, len, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // unsupported here: fall back to read + write
+    from += n;
+    to += n;
+    len -= n;
+  }
+  std::vector<char> buf(1 << 20);
+  while (len > 0) {
+    ssize_t n =
+        ::pread(in, buf.data(), std::min<uint64_t>(len, buf.size()), from);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Errno(path, "read original");
+    if (n == 0)
+      return Status::IoError(path +
+                             ": the original got shorter while it "
+                             "was being copied");
+    if (Status s = PWriteAll(out, buf.data(), n, to, path, "write copy");
+        !s.ok())
+      return s;
+    from += n;
+    to += n;
+    len -= n;
+  }
+  return Status::OK();
+}
+
+Status SetTimes(int fd, const FileIdentity& id, const std::string& path) {
+  struct timespec times[2];
+  times[0].tv_sec = id.atime_ns / 1000000000;
+  times[0].tv_nsec = id.atime_ns % 1000000000;
+  times[1].tv_sec = id.mtime_ns / 1000000000;
+  times[1].tv_nsec = id.mtime_ns % 1000000000;
+  return ::futimens(fd, times) == 0 ? Status::OK() : Errno(path, "set mtime");
+}
+
+Status CheckStillTheSame(const std::string& path, const FileSource& source) {
+  if (Status s = InjectedFailure("identity", path); !s.ok()) return s;
+  auto now = StatPath(path);
+  if (!now.ok()) return now.status();
+  if (!now->Unchanged(source.identity()))
+    return Status::Conflict(path +
+                            ": changed on disk since it was read; not "
+                            "written (it will be retried)");
+  return Status::OK();
+}
+
+}  // namespace
+
+Status CommitInPlace(const std::string& path, FileSource& source,
+                     const OverlayStream& overlay, const CommitOptions& opts,
+                     CommitStats* stats) {
+  const FileIdentity& id = source.identity();
+  Journal journal;
+  journal.identity = id;
+  journal.new_length = overlay.length();
+  journal.pid = ::getpid();
+  journal.host = HostName();
+  uint64_t pos = 0;
+  for (const auto& p : overlay.pieces()) {
+    if (!p.from_base && pos < id.size) {
+      Journal::Range r;
+      r.offset = pos;
+      r.original.resize(std::min<uint64_t>(p.length, id.size - pos));
+      size_t got = 0;
+      Status s = source.ReadAt(pos, r.original.data(), r.original.size(), &got);
+      if (!s.ok()) return s;
+      if (got != r.original.size())
+        return Status::IoError(path + ": the file got shorter while read");
+      stats->bytes_written += r.original.size();
+      journal.ranges.push_back(std::move(r));
+    }
+    pos += p.length;
+  }
+
+  if (Status s = CheckStillTheSame(path, source); !s.ok()) return s;
+  const std::string journal_path = JournalPathFor(path);
+  if (Status s = WriteJournal(journal_path, journal); !s.ok()) return s;
+  CrashPoint("after-journal");
+
+  // From here the journal protects the file: any failure rolls it back.
+  auto undo = [&](Status why) {
+    Status rb = RollBack(path, journal);
+    if (!rb.ok())
+      return why.Prepend("write failed and rollback failed too (" +
+                         rb.message() + "); the journal " + journal_path +
+                         " is kept for `nomtag recover`");
+    ::unlink(journal_path.c_str());
+    return why;
+  };
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    Status why = Errno(path, "open for writing");
+    ::unlink(journal_path.c_str());  // nothing was written
+    return why;
+  }
+  Status s;
+  pos = 0;
+  int ranges_written = 0;
+  for (const auto& p : overlay.pieces()) {
+    if (!p.from_base) {
+      if (ranges_written == 1) CrashPoint("between-range-writes");
+      s = InjectedFailure("patch-write", path);
+      if (s.ok())
+        s = PWriteAll(fd, overlay.added(p), p.length, pos, path, "write");
+      if (!s.ok()) break;
+      stats->bytes_written += p.length;
+      ++ranges_written;
+    }
+    pos += p.length;
+  }
+  if (s.ok() && opts.keep_mtime) s = SetTimes(fd, id, path);
+  if (s.ok()) s = InjectedFailure("patch-fsync", path);
+  if (s.ok() && ::fsync(fd) != 0) s = Errno(path, "fsync");
+  ::close(fd);
+  if (!s.ok()) return undo(s);
+  CrashPoint("before-journal-remove");
+  if (::unlink(journal_path.c_str()) != 0)
+    return Errno(journal_path, "remove journal");
+  return FsyncDir(path);
+}
+
+Status CommitByCopy(const std::string& path, FileSource& source,
+                    const OverlayStream& overlay, const CommitOptions& opts,
+                    CommitStats* stats) {
+  const FileIdentity& id = source.identity();
+  const std::string tmp = TempPathFor(path);
+  if (Status s = InjectedFailure("temp-create", path); !s.ok()) return s;
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Errno(tmp, "create temporary file");
+  auto fail = [&](Status why) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return why;
+  };
+
+  uint64_t pos = 0;
+  for (const auto& p : overlay.pieces()) {
+    Status s = InjectedFailure("temp-write", path);
+    if (s.ok())
+      s = p.from_base
+              ? CopyRange(source.fd(), p.base_offset, fd, pos, p.length, path)
+              : PWriteAll(fd, overlay.added(p), p.length, pos, tmp,
+                          "write temporary file");
+    if (!s.ok()) return fail(s);
+    pos += p.length;
+  }
+  stats->bytes_written += pos;
+  // The copy takes the original's place: same owner, group and mode.
+  if (::fchown(fd, id.uid, id.gid) != 0 &&
+      (id.uid != ::geteuid() || ::fchown(fd, -1, id.gid) != 0))
+    return fail(Errno(path, "keep owner and group on the new copy"));
+  if (::fchmod(fd, id.mode & 07777) != 0)
+    return fail(Errno(path, "keep permissions on the new copy"));
+  if (opts.keep_mtime)
+    if (Status s = SetTimes(fd, id, tmp); !s.ok()) return fail(s);
+  if (Status s = InjectedFailure("temp-fsync", path); !s.ok()) return fail(s);
+  if (::fsync(fd) != 0) return fail(Errno(tmp, "fsync temporary file"));
+  ::close(fd);
+  fd = -1;
+  CrashPoint("after-temp-written");
+
+  auto drop = [&](Status why) {
+    ::unlink(tmp.c_str());
+    return why;
+  };
+  if (Status s = CheckStillTheSame(path, source); !s.ok()) return drop(s);
+  if (Status s = InjectedFailure("rename", path); !s.ok()) return drop(s);
+  if (::rename(tmp.c_str(), path.c_str()) != 0)
+    return drop(Errno(path, "rename the new copy over the original"));
+  CrashPoint("after-rename");
+  return FsyncDir(path);
+}
+
+}  // namespace nomtag

@@ -1,0 +1,185 @@
+#include "write/journal.h"
+
+#include <fcntl.h>
+#include <openssl/sha.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "write/fault_injection.h"
+
+namespace nomtag {
+namespace {
+
+constexpr char kMagic[8] = {'N', 'O', 'M', 'T', 'A', 'G', 'J', '1'};
+
+void Put64(std::string* out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+
+bool Get64(const std::string& in, size_t* at, uint64_t* v) {
+  if (*at + 8 > in.size()) return false;
+  *v = 0;
+  for (int i = 7; i >= 0; --i)
+    *v = (*v << 8) | static_cast<unsigned char>(in[*at + i]);
+  *at += 8;
+  return true;
+}
+
+void PutBytes(std::string* out, const std::string& s) {
+  Put64(out, s.size());
+  out->append(s);
+}
+
+bool GetBytes(const std::string& in, size_t* at, std::string* s) {
+  uint64_t n;
+  if (!Get64(in, at, &n) || *at + n > in.size() || *at + n < *at) return false;
+  *s = in.substr(*at, n);
+  *at += n;
+  return true;
+}
+
+std::string Checksum(const std::string& data) {
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
+  return std::string(reinterpret_cast<char*>(md), sizeof md);
+}
+
+Status Errno(const std::string& path, const char* step) {
+  return Status::IoError(path + ": " + step + ": " + std::strerror(errno));
+}
+
+Status FsyncDirOf(const std::string& path) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Errno(dir, "open directory");
+  int rc = ::fsync(fd);
+  ::close(fd);
+  return rc == 0 ? Status::OK() : Errno(dir, "fsync directory");
+}
+
+Status WriteAll(int fd, const char* data, size_t len, uint64_t offset,
+                const std::string& path, const char* step) {
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = ::pwrite(fd, data + done, len - done, offset + done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Errno(path, step);
+    }
+    done += n;
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+std::string HostName() {
+  char buf[256] = {0};
+  ::gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+Status WriteJournal(const std::string& path, const Journal& j) {
+  std::string data(kMagic, sizeof kMagic);
+  Put64(&data, j.identity.dev);
+  Put64(&data, j.identity.ino);
+  Put64(&data, j.identity.size);
+  Put64(&data, static_cast<uint64_t>(j.identity.mtime_ns));
+  Put64(&data, static_cast<uint64_t>(j.identity.atime_ns));
+  Put64(&data, j.new_length);
+  Put64(&data, static_cast<uint64_t>(j.pid));
+  PutBytes(&data, j.host);
+  Put64(&data, j.ranges.size());
+  for (const auto& r : j.ranges) {
+    Put64(&data, r.offset);
+    PutBytes(&data, r.original);
+  }
+  data += Checksum(data);
+
+  if (Status s = InjectedFailure("journal-write", path); !s.ok()) return s;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST)
+      return Status::Conflict(path +
+                              ": a journal is already there (another "
+                              "write in progress, or one to recover)");
+    return Errno(path, "create journal");
+  }
+  Status s = WriteAll(fd, data.data(), data.size(), 0, path, "write journal");
+  if (s.ok()) s = InjectedFailure("journal-fsync", path);
+  if (s.ok() && ::fsync(fd) != 0) s = Errno(path, "fsync journal");
+  ::close(fd);
+  if (s.ok()) s = FsyncDirOf(path);
+  if (!s.ok()) ::unlink(path.c_str());
+  return s;
+}
+
+Result<Journal> ReadJournal(const std::string& path, bool* torn) {
+  *torn = false;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Errno(path, "read journal");
+  std::string data((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  Journal j;
+  auto torn_journal = [&] {
+    *torn = true;
+    return j;
+  };
+  if (data.size() < sizeof kMagic + SHA256_DIGEST_LENGTH ||
+      std::memcmp(data.data(), kMagic, sizeof kMagic) != 0)
+    return torn_journal();
+  std::string body = data.substr(0, data.size() - SHA256_DIGEST_LENGTH);
+  if (Checksum(body) != data.substr(body.size())) return torn_journal();
+  size_t at = sizeof kMagic;
+  uint64_t mtime, atime, pid, count;
+  if (!Get64(body, &at, &j.identity.dev) ||
+      !Get64(body, &at, &j.identity.ino) ||
+      !Get64(body, &at, &j.identity.size) || !Get64(body, &at, &mtime) ||
+      !Get64(body, &at, &atime) || !Get64(body, &at, &j.new_length) ||
+      !Get64(body, &at, &pid) || !GetBytes(body, &at, &j.host) ||
+      !Get64(body, &at, &count))
+    return torn_journal();
+  j.identity.mtime_ns = static_cast<int64_t>(mtime);
+  j.identity.atime_ns = static_cast<int64_t>(atime);
+  j.pid = static_cast<int64_t>(pid);
+  for (uint64_t i = 0; i < count; ++i) {
+    Journal::Range r;
+    if (!Get64(body, &at, &r.offset) || !GetBytes(body, &at, &r.original))
+      return torn_journal();
+    j.ranges.push_back(std::move(r));
+  }
+  return j;
+}
+
+Status RollBack(const std::string& file, const Journal& j) {
+  int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return Errno(file, "open for rollback");
+  Status s;
+  for (const auto& r : j.ranges) {
+    s = WriteAll(fd, r.original.data(), r.original.size(), r.offset, file,
+                 "rollback write");
+    if (!s.ok()) break;
+  }
+  if (s.ok() && ::ftruncate(fd, static_cast<off_t>(j.identity.size)) != 0)
+    s = Errno(file, "rollback truncate");
+  if (s.ok()) {
+    struct timespec times[2];
+    times[0].tv_sec = j.identity.atime_ns / 1000000000;
+    times[0].tv_nsec = j.identity.atime_ns % 1000000000;
+    times[1].tv_sec = j.identity.mtime_ns / 1000000000;
+    times[1].tv_nsec = j.identity.mtime_ns % 1000000000;
+    if (::futimens(fd, times) != 0) s = Errno(file, "rollback mtime");
+  }
+  if (s.ok() && ::fsync(fd) != 0) s = Errno(file, "rollback fsync");
+  ::close(fd);
+  return s;
+}
+
+}  // namespace nomtag

@@ -1,0 +1,116 @@
+#include "write/recovery.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "io/file_source.h"
+#include "write/journal.h"
+#include "write/sidecar_names.h"
+
+namespace nomtag {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool ProcessAlive(long pid) {
+  return pid > 0 && pid != ::getpid() &&
+         (::kill(pid, 0) == 0 || errno == EPERM);
+}
+
+Status Problem(RecoveryReport* report, Status s) {
+  report->problems.push_back(s.message());
+  return s;
+}
+
+Status ResolveJournal(const std::string& file, const std::string& journal_path,
+                      RecoveryReport* report) {
+  bool torn = false;
+  auto journal = ReadJournal(journal_path, &torn);
+  if (!journal.ok()) return Problem(report, journal.status());
+  if (torn) {
+    // Torn means it was never completed, so the file was never touched.
+    ::unlink(journal_path.c_str());
+    ++report->torn_discarded;
+    return Status::OK();
+  }
+  if (journal->host == HostName() && ProcessAlive(journal->pid))
+    return Status::OK();  // a write in progress right now
+  auto now = StatPath(file);
+  if (!now.ok())
+    return Problem(
+        report, now.status().Prepend("journal " + journal_path +
+                                     " belongs to a file that is gone; kept"));
+  if (!now->SameFile(journal->identity))
+    return Problem(report, Status::Conflict(file +
+                                            ": replaced by another file since "
+                                            "the interrupted write; left as "
+                                            "it is, journal " +
+                                            journal_path + " kept"));
+  if (Status s = RollBack(file, *journal); !s.ok()) return Problem(report, s);
+  ::unlink(journal_path.c_str());
+  ++report->rolled_back;
+  return Status::OK();
+}
+
+// Handles one directory entry that may be a journal or a temporary copy.
+Status ResolveEntry(const fs::path& dir, const std::string& name,
+                    RecoveryReport* report, const std::string& only_target) {
+  std::string target;
+  long pid = 0;
+  if (ParseJournalName(name, &target)) {
+    if (!only_target.empty() && target != only_target) return Status::OK();
+    return ResolveJournal((dir / target).string(), (dir / name).string(),
+                          report);
+  }
+  if (ParseTempName(name, &target, &pid)) {
+    if (!only_target.empty() && target != only_target) return Status::OK();
+    if (pid == ::getpid() || ProcessAlive(pid)) return Status::OK();
+    std::error_code ec;
+    if (fs::remove(dir / name, ec)) ++report->temps_removed;
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status RecoverFile(const std::string& file, RecoveryReport* report) {
+  fs::path p(file);
+  fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
+  std::string name = p.filename().string();
+  Status first;
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec), end;
+  if (ec) return Status::OK();  // no directory, nothing left in it
+  for (; it != end; it.increment(ec)) {
+    if (ec) break;
+    const std::string entry = it->path().filename().string();
+    if (entry.size() < name.size() + 2 || entry[0] != '.' ||
+        entry.compare(1, name.size(), name) != 0)
+      continue;
+    Status s = ResolveEntry(dir, entry, report, name);
+    if (first.ok()) first = s;
+  }
+  return first;
+}
+
+Status RecoverTree(const std::string& root, RecoveryReport* report) {
+  Status first;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(
+      root, fs::directory_options::skip_permission_denied, ec),
+      end;
+  if (ec) return Status::IoError(root + ": " + ec.message());
+  for (; it != end; it.increment(ec)) {
+    if (ec) break;
+    if (!it->is_regular_file(ec) || it->is_symlink(ec)) continue;
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name[0] != '.') continue;
+    Status s = ResolveEntry(it->path().parent_path(), name, report, "");
+    if (first.ok()) first = s;
+  }
+  return first;
+}
+
+}  // namespace nomtag

@@ -1,0 +1,35 @@
+// Recovery from a write that a killed process left unfinished.
+//
+// Run before touching a file (tags write, reconcile) or a library (scan,
+// `nomtag recover`): a complete journal rolls its file back byte for byte,
+// a torn one is discarded (the file was not touched yet), and temporary
+// copies of dead processes are removed. Journals and copies of a process
+// still running on this machine are left alone.
+#ifndef NOMTAG_WRITE_RECOVERY_H_
+#define NOMTAG_WRITE_RECOVERY_H_
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace nomtag {
+
+struct RecoveryReport {
+  int rolled_back = 0;
+  int torn_discarded = 0;
+  int temps_removed = 0;
+  std::vector<std::string> problems;  // what could not be resolved, and why
+};
+
+// Resolves what was left beside one file. Returns a non-OK status when
+// something could not be resolved (also listed in report->problems).
+Status RecoverFile(const std::string& file, RecoveryReport* report);
+
+// Resolves everything left anywhere under root (symbolic links are not
+// followed).
+Status RecoverTree(const std::string& root, RecoveryReport* report);
+
+}  // namespace nomtag
+
+#endif  // NOMTAG_WRITE_RECOVERY_H_
