@@ -13,9 +13,11 @@ struct ErrorBuffer {
 
 Status FromPlugin(nomtag_status st, const ErrorBuffer& eb,
                   const std::string& what, const nomtag_stream& stream) {
-  std::string msg = std::string(stream.name ? stream.name : "(stream)") + ": " +
-                    what + ": " +
-                    (eb.text[0] ? eb.text : "plugin gave no message");
+  const std::string name = stream.name ? stream.name : "(stream)";
+  std::string detail = eb.text[0] ? eb.text : "plugin gave no message";
+  // Plugins often name the stream too; say it once.
+  if (detail.rfind(name + ": ", 0) == 0) detail.erase(0, name.size() + 2);
+  std::string msg = name + ": " + what + ": " + detail;
   switch (st) {
     case NOMTAG_OK:
       return Status::OK();
