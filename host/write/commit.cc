@@ -9,42 +9,13 @@
 #include <filesystem>
 #include <vector>
 
+#include "io/posix_file.h"
 #include "write/fault_injection.h"
 #include "write/journal.h"
 #include "write/sidecar_names.h"
 
 namespace nomtag {
 namespace {
-
-Status Errno(const std::string& path, const char* step) {
-  int e = errno;
-  std::string msg = path + ": " + step + ": " + std::strerror(e);
-  return e == ENOENT ? Status::NotFound(msg) : Status::IoError(msg);
-}
-
-Status FsyncDir(const std::string& file) {
-  std::string dir = std::filesystem::path(file).parent_path().string();
-  if (dir.empty()) dir = ".";
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Errno(dir, "open directory");
-  int rc = ::fsync(fd);
-  ::close(fd);
-  return rc == 0 ? Status::OK() : Errno(dir, "fsync directory");
-}
-
-Status PWriteAll(int fd, const char* data, uint64_t len, uint64_t offset,
-                 const std::string& path, const char* step) {
-  uint64_t done = 0;
-  while (done < len) {
-    ssize_t n = ::pwrite(fd, data + done, len - done, offset + done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Errno(path, step);
-    }
-    done += n;
-  }
-  return Status::OK();
-}
 
 // Copies [from, from+len) of in to out at to, letting the kernel (or the
 // filesystem, or the NAS) do it when it can.
@@ -64,7 +35,7 @@ Status CopyRange(int in, uint64_t from, int out, uint64_t to, uint64_t len,
     ssize_t n =
         ::pread(in, buf.data(), std::min<uint64_t>(len, buf.size()), from);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Errno(path, "read original");
+    if (n < 0) return ErrnoStatus(path, "read original");
     if (n == 0)
       return Status::IoError(path +
                              ": the original got shorter while it "
@@ -77,15 +48,6 @@ Status CopyRange(int in, uint64_t from, int out, uint64_t to, uint64_t len,
     len -= n;
   }
   return Status::OK();
-}
-
-Status SetTimes(int fd, const FileIdentity& id, const std::string& path) {
-  struct timespec times[2];
-  times[0].tv_sec = id.atime_ns / 1000000000;
-  times[0].tv_nsec = id.atime_ns % 1000000000;
-  times[1].tv_sec = id.mtime_ns / 1000000000;
-  times[1].tv_nsec = id.mtime_ns % 1000000000;
-  return ::futimens(fd, times) == 0 ? Status::OK() : Errno(path, "set mtime");
 }
 
 Status CheckStillTheSame(const std::string& path, const FileSource& source) {
@@ -144,7 +106,7 @@ Status CommitInPlace(const std::string& path, FileSource& source,
   };
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
-    Status why = Errno(path, "open for writing");
+    Status why = ErrnoStatus(path, "open for writing");
     ::unlink(journal_path.c_str());  // nothing was written
     return why;
   }
@@ -163,15 +125,16 @@ Status CommitInPlace(const std::string& path, FileSource& source,
     }
     pos += p.length;
   }
-  if (s.ok() && opts.keep_mtime) s = SetTimes(fd, id, path);
+  if (s.ok() && opts.keep_mtime)
+    s = SetFileTimes(fd, id.atime_ns, id.mtime_ns, path);
   if (s.ok()) s = InjectedFailure("patch-fsync", path);
-  if (s.ok() && ::fsync(fd) != 0) s = Errno(path, "fsync");
+  if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus(path, "fsync");
   ::close(fd);
   if (!s.ok()) return undo(s);
   CrashPoint("before-journal-remove");
   if (::unlink(journal_path.c_str()) != 0)
-    return Errno(journal_path, "remove journal");
-  return FsyncDir(path);
+    return ErrnoStatus(journal_path, "remove journal");
+  return FsyncDirectoryOf(path);
 }
 
 Status CommitByCopy(const std::string& path, FileSource& source,
@@ -181,7 +144,7 @@ Status CommitByCopy(const std::string& path, FileSource& source,
   const std::string tmp = TempPathFor(path);
   if (Status s = InjectedFailure("temp-create", path); !s.ok()) return s;
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return Errno(tmp, "create temporary file");
+  if (fd < 0) return ErrnoStatus(tmp, "create temporary file");
   auto fail = [&](Status why) {
     ::close(fd);
     ::unlink(tmp.c_str());
@@ -203,13 +166,14 @@ Status CommitByCopy(const std::string& path, FileSource& source,
   // The copy takes the original's place: same owner, group and mode.
   if (::fchown(fd, id.uid, id.gid) != 0 &&
       (id.uid != ::geteuid() || ::fchown(fd, -1, id.gid) != 0))
-    return fail(Errno(path, "keep owner and group on the new copy"));
+    return fail(ErrnoStatus(path, "keep owner and group on the new copy"));
   if (::fchmod(fd, id.mode & 07777) != 0)
-    return fail(Errno(path, "keep permissions on the new copy"));
+    return fail(ErrnoStatus(path, "keep permissions on the new copy"));
   if (opts.keep_mtime)
-    if (Status s = SetTimes(fd, id, tmp); !s.ok()) return fail(s);
+    if (Status s = SetFileTimes(fd, id.atime_ns, id.mtime_ns, tmp); !s.ok())
+      return fail(s);
   if (Status s = InjectedFailure("temp-fsync", path); !s.ok()) return fail(s);
-  if (::fsync(fd) != 0) return fail(Errno(tmp, "fsync temporary file"));
+  if (::fsync(fd) != 0) return fail(ErrnoStatus(tmp, "fsync temporary file"));
   ::close(fd);
   fd = -1;
   CrashPoint("after-temp-written");
@@ -221,9 +185,9 @@ Status CommitByCopy(const std::string& path, FileSource& source,
   if (Status s = CheckStillTheSame(path, source); !s.ok()) return drop(s);
   if (Status s = InjectedFailure("rename", path); !s.ok()) return drop(s);
   if (::rename(tmp.c_str(), path.c_str()) != 0)
-    return drop(Errno(path, "rename the new copy over the original"));
+    return drop(ErrnoStatus(path, "rename the new copy over the original"));
   CrashPoint("after-rename");
-  return FsyncDir(path);
+  return FsyncDirectoryOf(path);
 }
 
 }  // namespace nomtag

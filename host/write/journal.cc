@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "io/posix_file.h"
 #include "write/fault_injection.h"
 
 namespace nomtag {
@@ -50,34 +51,6 @@ std::string Checksum(const std::string& data) {
   return std::string(reinterpret_cast<char*>(md), sizeof md);
 }
 
-Status Errno(const std::string& path, const char* step) {
-  return Status::IoError(path + ": " + step + ": " + std::strerror(errno));
-}
-
-Status FsyncDirOf(const std::string& path) {
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Errno(dir, "open directory");
-  int rc = ::fsync(fd);
-  ::close(fd);
-  return rc == 0 ? Status::OK() : Errno(dir, "fsync directory");
-}
-
-Status WriteAll(int fd, const char* data, size_t len, uint64_t offset,
-                const std::string& path, const char* step) {
-  size_t done = 0;
-  while (done < len) {
-    ssize_t n = ::pwrite(fd, data + done, len - done, offset + done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Errno(path, step);
-    }
-    done += n;
-  }
-  return Status::OK();
-}
-
 }  // namespace
 
 std::string HostName() {
@@ -110,13 +83,13 @@ Status WriteJournal(const std::string& path, const Journal& j) {
       return Status::Conflict(path +
                               ": a journal is already there (another "
                               "write in progress, or one to recover)");
-    return Errno(path, "create journal");
+    return ErrnoStatus(path, "create journal");
   }
-  Status s = WriteAll(fd, data.data(), data.size(), 0, path, "write journal");
+  Status s = PWriteAll(fd, data.data(), data.size(), 0, path, "write journal");
   if (s.ok()) s = InjectedFailure("journal-fsync", path);
-  if (s.ok() && ::fsync(fd) != 0) s = Errno(path, "fsync journal");
+  if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus(path, "fsync journal");
   ::close(fd);
-  if (s.ok()) s = FsyncDirOf(path);
+  if (s.ok()) s = FsyncDirectoryOf(path);
   if (!s.ok()) ::unlink(path.c_str());
   return s;
 }
@@ -124,7 +97,7 @@ Status WriteJournal(const std::string& path, const Journal& j) {
 Result<Journal> ReadJournal(const std::string& path, bool* torn) {
   *torn = false;
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Errno(path, "read journal");
+  if (!in) return ErrnoStatus(path, "read journal");
   std::string data((std::istreambuf_iterator<char>(in)),
                    std::istreambuf_iterator<char>());
   Journal j;
@@ -160,24 +133,18 @@ Result<Journal> ReadJournal(const std::string& path, bool* torn) {
 
 Status RollBack(const std::string& file, const Journal& j) {
   int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return Errno(file, "open for rollback");
+  if (fd < 0) return ErrnoStatus(file, "open for rollback");
   Status s;
   for (const auto& r : j.ranges) {
-    s = WriteAll(fd, r.original.data(), r.original.size(), r.offset, file,
-                 "rollback write");
+    s = PWriteAll(fd, r.original.data(), r.original.size(), r.offset, file,
+                  "rollback write");
     if (!s.ok()) break;
   }
   if (s.ok() && ::ftruncate(fd, static_cast<off_t>(j.identity.size)) != 0)
-    s = Errno(file, "rollback truncate");
-  if (s.ok()) {
-    struct timespec times[2];
-    times[0].tv_sec = j.identity.atime_ns / 1000000000;
-    times[0].tv_nsec = j.identity.atime_ns % 1000000000;
-    times[1].tv_sec = j.identity.mtime_ns / 1000000000;
-    times[1].tv_nsec = j.identity.mtime_ns % 1000000000;
-    if (::futimens(fd, times) != 0) s = Errno(file, "rollback mtime");
-  }
-  if (s.ok() && ::fsync(fd) != 0) s = Errno(file, "rollback fsync");
+    s = ErrnoStatus(file, "rollback truncate");
+  if (s.ok())
+    s = SetFileTimes(fd, j.identity.atime_ns, j.identity.mtime_ns, file);
+  if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus(file, "rollback fsync");
   ::close(fd);
   return s;
 }
