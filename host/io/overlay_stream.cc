@@ -177,6 +177,68 @@ std::optional<uint64_t> OverlayStream::BaseOffsetOf(uint64_t offset,
   return base;
 }
 
+Status OverlayStream::ShareUnchangedBytes() {
+  // Shorter equal runs are not worth a piece of their own.
+  constexpr uint64_t kMinRun = 32;
+  std::vector<Piece> out;
+  std::string original;
+  uint64_t pos = 0;
+  for (const Piece& p : pieces_) {
+    uint64_t overlap = p.from_base || pos >= base_->size()
+                           ? 0
+                           : std::min<uint64_t>(p.length, base_->size() - pos);
+    if (overlap == 0) {
+      out.push_back(p);
+      pos += p.length;
+      continue;
+    }
+    original.resize(overlap);
+    size_t got = 0;
+    if (Status s = base_->ReadAt(pos, original.data(), overlap, &got); !s.ok())
+      return s;
+    if (got != overlap)
+      return Status::IoError(base_->name() + ": the file got shorter");
+    const char* added = added_.data() + p.added_offset;
+    uint64_t i = 0;
+    while (i < p.length) {
+      // An equal run at i, within the original?
+      uint64_t j = i;
+      while (j < overlap && added[j] == original[j]) ++j;
+      if (j - i >= kMinRun) {
+        out.push_back({true, pos + i, 0, j - i});
+        i = j;
+        continue;
+      }
+      // Otherwise extend the added run up to the next long equal run.
+      uint64_t k = std::max(j, i + 1);
+      while (k < p.length) {
+        uint64_t e = k;
+        while (e < overlap && e - k < kMinRun && added[e] == original[e]) ++e;
+        if (e - k >= kMinRun) break;
+        k = std::max(e, k + 1);
+      }
+      Piece rest{false, 0, p.added_offset + i, k - i};
+      if (!out.empty() && !out.back().from_base &&
+          out.back().added_offset + out.back().length == rest.added_offset)
+        out.back().length += rest.length;
+      else
+        out.push_back(rest);
+      i = k;
+    }
+    pos += p.length;
+  }
+  // Merge neighbouring original pieces that continue each other.
+  pieces_.clear();
+  for (const Piece& p : out) {
+    if (!pieces_.empty() && p.from_base && pieces_.back().from_base &&
+        pieces_.back().base_offset + pieces_.back().length == p.base_offset)
+      pieces_.back().length += p.length;
+    else
+      pieces_.push_back(p);
+  }
+  return Status::OK();
+}
+
 uint64_t OverlayStream::AddedBytes() const {
   uint64_t n = 0;
   for (const Piece& p : pieces_)

@@ -64,6 +64,12 @@ class OverlayStream {
   // original, its offset there.
   std::optional<uint64_t> BaseOffsetOf(uint64_t offset, uint64_t len) const;
 
+  // Turns runs of added bytes that equal the original bytes at the same
+  // offset (TagLib re-renders whole tag blocks, padding included) back
+  // into original pieces, so a commit in place writes and journals only
+  // what really changed. The stream's content does not change.
+  Status ShareUnchangedBytes();
+
   // Bytes added by edits that reached the new file (for figures).
   uint64_t AddedBytes() const;
 

@@ -8,36 +8,10 @@
 #include "io/overlay_stream.h"
 #include "write/commit.h"
 #include "write/fault_injection.h"
-#include "write/payload_check.h"
+#include "write/verified_build.h"
 
 namespace nomtag {
 namespace {
-
-// The first difference between two foreign snapshots, for the message.
-std::string FirstDifference(const ForeignSnapshot& before,
-                            const ForeignSnapshot& after) {
-  size_t n = std::min(before.size(), after.size());
-  for (size_t i = 0; i < n; ++i) {
-    if (before[i].id != after[i].id)
-      return "'" + before[i].id + "' would become '" + after[i].id + "'";
-    if (before[i].data != after[i].data)
-      return "'" + before[i].id + "' would change";
-  }
-  if (before.size() > n) return "'" + before[n].id + "' would be lost";
-  if (after.size() > n) return "'" + after[n].id + "' would appear";
-  return "";
-}
-
-std::string Keys(const TagSet& tags) {
-  std::string out;
-  for (const auto& [k, v] : tags) out += (out.empty() ? "" : ", ") + k;
-  return out.empty() ? "(none)" : out;
-}
-
-Status Refuse(const std::string& path, const std::string& why) {
-  return Status::Refused(path + ": verify: " + why +
-                         "; the file was not written");
-}
 
 Status CheckWritable(const std::string& path, const FileIdentity& id,
                      const WriteOptions& options) {
@@ -97,57 +71,20 @@ Result<WriteResult> SafeWriteNamespace(const FormatPlugin& format,
   FileSource& source = **opened;
   OverlayStream original(&source, /*read_only=*/true);
 
-  // 2. Compare first: an unchanged namespace is not rewritten.
-  auto current = format.ReadNamespace(*original.stream());
-  if (!current.ok()) return current.status();
+  // Writability is checked before the build only when the build finds
+  // something to write: an up-to-date read-only file is not an error.
+  OverlayStream edited(&source, /*read_only=*/false);
+  auto built =
+      BuildVerified(format, original, edited, desired, options.padding, path);
+  if (!built.ok()) return built.status();
   WriteResult result;
-  if (current->tags == desired && !current->has_legacy_keys) return result;
-
+  if (built->unchanged) return result;
+  result.payload_proven_by_mapping = built->payload_proven_by_mapping;
   if (Status s = CheckWritable(path, source.identity(), options); !s.ok())
     return s;
 
-  // 3. What must survive.
-  if (Status s = InjectedFailure("snapshot", path); !s.ok()) return s;
-  auto foreign_before = format.ReadForeign(*original.stream());
-  if (!foreign_before.ok()) return foreign_before.status();
-  auto payload_before = format.ReadPayload(*original.stream());
-  if (!payload_before.ok()) return payload_before.status();
-
-  // 4. Build in memory.
-  OverlayStream edited(&source, /*read_only=*/false);
-  if (Status s = InjectedFailure("build", path); !s.ok()) return s;
-  if (Status s =
-          format.WriteNamespace(*edited.stream(), desired, options.padding);
-      !s.ok())
-    return s;
-
-  // 5. Verify through the overlay.
-  if (Status s = InjectedFailure("verify", path); !s.ok()) return s;
-  auto written = format.ReadNamespace(*edited.stream());
-  if (!written.ok())
-    return Refuse(path, "the new file cannot be read back (" +
-                            written.status().message() + ")");
-  if (written->tags != desired || written->has_legacy_keys)
-    return Refuse(path, "the namespace reads back as [" + Keys(written->tags) +
-                            "], not as desired [" + Keys(desired) + "]");
-  auto foreign_after = format.ReadForeign(*edited.stream());
-  if (!foreign_after.ok())
-    return Refuse(path, "foreign tags cannot be read back (" +
-                            foreign_after.status().message() + ")");
-  if (*foreign_after != *foreign_before)
-    return Refuse(path, "a tag that is not ours, " +
-                            FirstDifference(*foreign_before, *foreign_after));
-  auto payload_after = format.ReadPayload(*edited.stream());
-  if (!payload_after.ok())
-    return Refuse(path, "the audio cannot be read back (" +
-                            payload_after.status().message() + ")");
-  if (Status s =
-          CheckPayloadUnchanged(*payload_before, original, *payload_after,
-                                edited, &result.payload_proven_by_mapping);
-      !s.ok())
-    return Refuse(path, s.message());
-
   // 6. Commit.
+  if (Status s = edited.ShareUnchangedBytes(); !s.ok()) return s;
   CommitOptions commit{options.keep_mtime};
   CommitStats stats;
   bool in_place = !options.copy_only && edited.PreservesOffsets();

@@ -1,0 +1,38 @@
+// Build and verify, in memory: the part of the safe write that never
+// touches the disk.
+//
+// Given the original (a read-only overlay) and an empty edit overlay over
+// the same bytes, the format plugin writes the desired namespace into the
+// edit overlay, and the result is checked through it: the namespace reads
+// back exactly as desired, every foreign item is unchanged, the audio
+// payload is unchanged. Used by the safe write, and by the fuzzers on
+// buffers.
+#ifndef NOMTAG_WRITE_VERIFIED_BUILD_H_
+#define NOMTAG_WRITE_VERIFIED_BUILD_H_
+
+#include <cstdint>
+#include <string>
+
+#include "core/status.h"
+#include "core/tag_set.h"
+#include "formats/format_plugin.h"
+#include "io/overlay_stream.h"
+
+namespace nomtag {
+
+struct BuildOutcome {
+  bool unchanged = false;  // the namespace already was the desired one
+  bool payload_proven_by_mapping = false;
+};
+
+// On success edited holds the verified new file (unless unchanged). A
+// failed verification is Refused and says what would have changed;
+// label names the file in messages.
+Result<BuildOutcome> BuildVerified(const FormatPlugin& format,
+                                   OverlayStream& original,
+                                   OverlayStream& edited, const TagSet& desired,
+                                   uint32_t padding, const std::string& label);
+
+}  // namespace nomtag
+
+#endif  // NOMTAG_WRITE_VERIFIED_BUILD_H_
