@@ -1,0 +1,228 @@
+// The MP3 format plugin: TXXX frames "nom:<key>" in the ID3v2 tag.
+#include <nomtag/format.h>
+#include <taglib/id3v2framefactory.h>
+#include <taglib/id3v2header.h>
+#include <taglib/id3v2tag.h>
+#include <taglib/mpegfile.h>
+#include <taglib/mpegheader.h>
+#include <taglib/textidentificationframe.h>
+
+#include <algorithm>
+#include <nomtag/cpp/error.hpp>
+#include <nomtag/cpp/plugin.hpp>
+#include <nomtag/cpp/stream.hpp>
+
+#include "id3v2_structure.h"
+#include "mp3_trailers.h"
+#include "taglib-common/foreign_snapshot.h"
+#include "taglib-common/nom_keys.h"
+#include "taglib-common/plugin_support.h"
+#include "taglib-common/sinks.h"
+#include "taglib-common/taglib_stream.h"
+
+namespace nomtag::plugins {
+namespace {
+
+using TagLib::ID3v2::UserTextIdentificationFrame;
+
+struct OpenMpeg {
+  explicit OpenMpeg(const nomtag_stream* stream)
+      : io(stream), file(&io, TagLib::ID3v2::FrameFactory::instance(), false) {
+    io.ThrowIfFailed("parsing");
+    if (!file.isValid())
+      Fail(NOMTAG_ERR_CORRUPT, stream,
+           "not a valid MP3 file (TagLib could not parse it)");
+    // TagLib 1.13 accepts a file without a single MPEG frame as valid.
+    if (file.firstFrameOffset() < 0)
+      Fail(NOMTAG_ERR_CORRUPT, stream, "no MPEG audio frame found");
+  }
+  TaglibStream io;
+  TagLib::MPEG::File file;
+};
+
+// The TXXX frame as ours: its key, or nothing when it is foreign.
+std::optional<NomKey> OurKey(TagLib::ID3v2::Frame* frame) {
+  auto* txxx = dynamic_cast<UserTextIdentificationFrame*>(frame);
+  if (txxx == nullptr) return std::nullopt;
+  return ParseId3Description(ToStd(txxx->description()));
+}
+
+bool MpegSyncAt(const std::vector<uint8_t>& b, size_t i) {
+  return i + 1 < b.size() && b[i] == 0xFF && (b[i + 1] & 0xE0) == 0xE0;
+}
+
+bool LooksLikeMp3(const nomtag_stream* stream) {
+  std::vector<uint8_t> h = sdk::StreamRef(stream).read(0, 3);
+  if (h.size() == 3 && h[0] == 'I' && h[1] == 'D' && h[2] == '3') return true;
+  return MpegSyncAt(h, 0);
+}
+
+void Prepare(const nomtag_stream* stream, bool writable) {
+  RequireStream(stream, writable);
+  RequireNonEmpty(stream, "MP3");
+  if (!LooksLikeMp3(stream))
+    Fail(NOMTAG_ERR_UNSUPPORTED, stream,
+         "not an MP3 file (neither an ID3v2 tag nor an MPEG frame at the "
+         "start)");
+}
+
+ForeignItems Collect(const nomtag_stream* stream) {
+  ForeignItems items;
+  Id3v2Structure raw = ReadId3v2Structure(stream);
+  OpenMpeg open(stream);
+  // A tag holding only our frames disappears when they are cleared
+  // (TagLib strips an empty tag); that is no foreign change.
+  if (raw.present && raw.foreign_frames > 0)
+    items.Add("struct:id3v2", raw.description);
+  if (TagLib::ID3v2::Tag* tag = open.file.ID3v2Tag(false)) {
+    // Sorted by frame id, stable: frame order carries no meaning in ID3v2
+    // and TagLib's v2.3 save reorders converted frames.
+    std::vector<std::pair<std::string, std::string>> frames;
+    for (TagLib::ID3v2::Frame* frame : tag->frameList()) {
+      if (OurKey(frame)) continue;
+      TagLib::ByteVector bytes = frame->render();
+      frames.emplace_back("id3v2:" + std::string(frame->frameID().data(),
+                                                 frame->frameID().size()),
+                          std::string(bytes.data(), bytes.size()));
+    }
+    std::stable_sort(
+        frames.begin(), frames.end(),
+        [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& [id, data] : frames) items.Add(id, std::move(data));
+  }
+  sdk::StreamRef s(stream);
+  for (const Mp3Trailer& t : FindMp3Trailers(stream)) {
+    std::vector<uint8_t> bytes = s.read(t.offset, t.length);
+    items.Add(t.kind, std::string(bytes.begin(), bytes.end()));
+  }
+  return items;
+}
+
+void ReadNamespace(const nomtag_stream* stream, const nomtag_tag_sink* sink) {
+  TagSink out(sink);
+  Prepare(stream, false);
+  ReadId3v2Structure(stream);  // a truncated tag is an error, not "no tags"
+  OpenMpeg open(stream);
+  TagLib::ID3v2::Tag* tag = open.file.ID3v2Tag(false);
+  if (tag == nullptr) return;
+  for (TagLib::ID3v2::Frame* frame : tag->frameList("TXXX")) {
+    auto key = OurKey(frame);
+    if (!key) continue;
+    TagLib::StringList fields =
+        static_cast<UserTextIdentificationFrame*>(frame)->fieldList();
+    // fieldList() opens with the description.
+    for (auto it = std::next(fields.begin()); it != fields.end(); ++it)
+      out.Add(key->key, ToStd(*it), key->encoding);
+  }
+}
+
+void WriteNamespace(const nomtag_stream* stream, const nomtag_tag* tags,
+                    size_t tag_count, const nomtag_write_options*) {
+  // Padding: TagLib 1.13 keeps the tag's padding while it fits and is at
+  // most 1% of the file, else resets it to 1 KiB; it has no padding
+  // option, so opts->padding is not honoured.
+  std::vector<DesiredTag> desired = DesiredTags(tags, tag_count);
+  Prepare(stream, true);
+  ForeignItems before = Collect(stream);
+  {
+    OpenMpeg open(stream);
+    const bool had_tag = open.file.hasID3v2Tag();
+    TagLib::ID3v2::Tag* tag = open.file.ID3v2Tag(true);
+    // Keep 2.3 as 2.3; a file without a tag gets 2.4.
+    const bool v3 = had_tag && tag->header()->majorVersion() == 3;
+    std::vector<TagLib::ID3v2::Frame*> ours;
+    for (TagLib::ID3v2::Frame* frame : tag->frameList("TXXX"))
+      if (OurKey(frame)) ours.push_back(frame);
+    for (TagLib::ID3v2::Frame* frame : ours) tag->removeFrame(frame, true);
+    for (const DesiredTag& d : desired)
+      tag->addFrame(new UserTextIdentificationFrame(
+          Utf8(Id3Description(d.key)), Utf8List(d.values),
+          v3 ? TagLib::String::UTF16 : TagLib::String::UTF8));
+    // Only the ID3v2 tag is rendered: StripNone leaves ID3v1 and APE
+    // trailers byte for byte as they are (naming ID3v1 here would
+    // re-render it from TagLib's reading of it).
+    bool saved =
+        open.file.save(TagLib::MPEG::File::ID3v2, TagLib::File::StripNone,
+                       v3 ? TagLib::ID3v2::v3 : TagLib::ID3v2::v4,
+                       TagLib::File::DoNotDuplicate);
+    open.io.ThrowIfFailed("saving");
+    if (!saved) Fail(NOMTAG_ERR_IO, stream, "TagLib could not save the file");
+  }
+  before.RequireUnchanged(stream, Collect(stream));
+}
+
+void ReadPayload(const nomtag_stream* stream, const nomtag_payload_sink* sink) {
+  PayloadSink out(sink);
+  Prepare(stream, false);
+  std::vector<Mp3Trailer> trailers = FindMp3Trailers(stream);
+  const uint64_t audio_end = trailers.empty() ? sdk::StreamRef(stream).length()
+                                              : trailers.front().offset;
+  ReadId3v2Structure(stream);
+  OpenMpeg open(stream);
+  const long first = open.file.firstFrameOffset();
+  const long last = open.file.lastFrameOffset();
+  if (last < first)
+    Fail(NOMTAG_ERR_CORRUPT, stream, "MPEG frames could not be delimited");
+  TagLib::MPEG::Header header(&open.file, last, false);
+  uint64_t end = static_cast<uint64_t>(last) +
+                 (header.isValid() ? header.frameLength() : 0);
+  // A last frame cut short ends with the file (or its trailers).
+  if (end > audio_end) end = audio_end;
+  out.Range(static_cast<uint64_t>(first), end - static_cast<uint64_t>(first));
+  out.Flush();
+}
+
+}  // namespace
+}  // namespace nomtag::plugins
+
+namespace {
+
+using nomtag::sdk::guard;
+namespace p = nomtag::plugins;
+
+nomtag_status Probe(const nomtag_stream* s, int32_t* m, nomtag_error* e) {
+  return guard(e, [&] {
+    p::RequireStream(s, false);
+    if (m == nullptr)
+      throw nomtag::sdk::Error(NOMTAG_ERR_INVALID_ARGUMENT,
+                               "out_matches is null");
+    *m = p::LooksLikeMp3(s) ? 1 : 0;
+  });
+}
+nomtag_status ReadNamespace(const nomtag_stream* s, const nomtag_tag_sink* k,
+                            nomtag_error* e) {
+  return guard(e, [&] { p::ReadNamespace(s, k); });
+}
+nomtag_status ReadForeign(const nomtag_stream* s, const nomtag_snapshot_sink* k,
+                          nomtag_error* e) {
+  return guard(e, [&] {
+    p::SnapshotSink check(k);
+    p::Prepare(s, false);
+    p::Collect(s).SendTo(k);
+  });
+}
+nomtag_status WriteNamespace(const nomtag_stream* s, const nomtag_tag* t,
+                             size_t n, const nomtag_write_options* o,
+                             nomtag_error* e) {
+  return guard(e, [&] { p::WriteNamespace(s, t, n, o); });
+}
+nomtag_status ReadPayload(const nomtag_stream* s, const nomtag_payload_sink* k,
+                          nomtag_error* e) {
+  return guard(e, [&] { p::ReadPayload(s, k); });
+}
+
+const char* const kExtensions[] = {"mp3", nullptr};
+const nomtag_format kFormat{
+    sizeof(nomtag_format), "mp3",       kExtensions,    Probe,
+    ReadNamespace,         ReadForeign, WriteNamespace, ReadPayload};
+
+const void* GetInterface(const char* id) {
+  return nomtag::sdk::interface_is(id, NOMTAG_FORMAT_INTERFACE_ID) ? &kFormat
+                                                                   : nullptr;
+}
+
+}  // namespace
+
+NOMTAG_PLUGIN(NOMTAG_KIND_FORMAT, "org.nomtag.format.mp3",
+              "MP3 ID3v2 tags (TagLib)", "0.1.0", nullptr, nullptr,
+              GetInterface)

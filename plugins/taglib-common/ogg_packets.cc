@@ -1,0 +1,120 @@
+#include "ogg_packets.h"
+
+#include <nomtag/cpp/stream.hpp>
+#include <vector>
+
+#include "plugin_support.h"
+
+namespace nomtag::plugins {
+namespace {
+
+constexpr size_t kPageHeader = 27;
+
+uint64_t Le64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+uint32_t Le32(const uint8_t* p) {
+  return p[0] | (p[1] << 8) | (p[2] << 16) | (uint32_t(p[3]) << 24);
+}
+
+}  // namespace
+
+void OggPacketReader::Walk(const PacketFn& on_packet,
+                           const PageEndFn& on_page_end) const {
+  sdk::StreamRef s(stream_);
+  const uint64_t total = s.length();
+  uint64_t at = 0;
+  bool have_serial = false;
+  uint32_t serial = 0;
+  uint64_t index = 0;
+  std::string partial;
+  auto corrupt = [&](const std::string& why) {
+    Fail(NOMTAG_ERR_CORRUPT, stream_,
+         "broken Ogg page at offset " + std::to_string(at) + ": " + why);
+  };
+  while (at < total) {
+    std::vector<uint8_t> h = s.read(at, kPageHeader);
+    if (h.size() < kPageHeader) corrupt("truncated page header");
+    if (h[0] != 'O' || h[1] != 'g' || h[2] != 'g' || h[3] != 'S')
+      corrupt("no OggS capture pattern");
+    const int64_t granule = static_cast<int64_t>(Le64(&h[6]));
+    const uint32_t page_serial = Le32(&h[14]);
+    const size_t nsegs = h[26];
+    std::vector<uint8_t> lacing = s.read(at + kPageHeader, nsegs);
+    if (lacing.size() < nsegs) corrupt("truncated segment table");
+    size_t body_len = 0;
+    for (uint8_t l : lacing) body_len += l;
+    const uint64_t body_at = at + kPageHeader + nsegs;
+    std::vector<uint8_t> body = s.read(body_at, body_len);
+    if (body.size() < body_len) corrupt("truncated page body");
+    if (!have_serial) {
+      have_serial = true;
+      serial = page_serial;
+    }
+    if (page_serial == serial) {
+      uint64_t completed = 0;
+      size_t pos = 0;
+      for (uint8_t l : lacing) {
+        partial.append(reinterpret_cast<const char*>(body.data()) + pos, l);
+        pos += l;
+        if (l < 255) {
+          if (!on_packet(index++, partial)) return;
+          partial.clear();
+          ++completed;
+        }
+      }
+      if (on_page_end) on_page_end(completed, granule);
+    }
+    at = body_at + body_len;
+  }
+  if (!partial.empty()) corrupt("stream ends inside a packet");
+}
+
+std::string OggPacketReader::Packet(uint64_t index) const {
+  std::string found;
+  bool got = false;
+  Walk(
+      [&](uint64_t i, const std::string& data) {
+        if (i != index) return true;
+        found = data;
+        got = true;
+        return false;
+      },
+      nullptr);
+  if (!got)
+    Fail(NOMTAG_ERR_CORRUPT, stream_,
+         "Ogg stream ends before header packet " + std::to_string(index));
+  return found;
+}
+
+}  // namespace nomtag::plugins
+
+namespace nomtag::plugins {
+
+void SendOggAudioPayload(const nomtag_stream* stream, uint64_t header_packets,
+                         PayloadSink& sink) {
+  uint64_t audio_on_page = 0;
+  OggPacketReader(stream).Walk(
+      [&](uint64_t i, const std::string& data) {
+        if (i >= header_packets) {
+          sink.Bytes(data);
+          ++audio_on_page;
+        }
+        return true;
+      },
+      [&](uint64_t, int64_t granule) {
+        if (audio_on_page == 0) return;
+        audio_on_page = 0;
+        char le[8];
+        for (int b = 0; b < 8; ++b)
+          le[b] = static_cast<char>(
+              (static_cast<uint64_t>(granule) >> (8 * b)) & 0xff);
+        sink.Bytes(std::string_view(le, 8));
+      });
+  sink.Flush();
+}
+
+}  // namespace nomtag::plugins

@@ -1,0 +1,119 @@
+#include "ogg_xiph_format.h"
+
+#include <nomtag/cpp/error.hpp>
+#include <nomtag/cpp/stream.hpp>
+
+#include "foreign_snapshot.h"
+#include "ogg_packets.h"
+#include "plugin_support.h"
+#include "sinks.h"
+#include "taglib_stream.h"
+#include "xiph_namespace.h"
+
+namespace nomtag::plugins {
+namespace {
+
+// Opens the file and fails loudly when TagLib cannot parse it: an invalid
+// file is never "a file without tags".
+struct OpenFile {
+  OpenFile(const OggFlavor& f, const nomtag_stream* stream)
+      : io(stream), file(f.open(&io)) {
+    io.ThrowIfFailed("parsing");
+    if (!file || !file->isValid())
+      Fail(NOMTAG_ERR_CORRUPT, stream,
+           std::string("not a valid ") + f.display_name +
+               " file (TagLib could not parse it)");
+    comment = f.comment(file.get());
+    if (comment == nullptr)
+      Fail(NOMTAG_ERR_CORRUPT, stream,
+           std::string(f.display_name) + " file without a comment header");
+  }
+  TaglibStream io;
+  std::unique_ptr<TagLib::File> file;
+  TagLib::Ogg::XiphComment* comment = nullptr;
+};
+
+void Prepare(const OggFlavor& f, const nomtag_stream* stream, bool writable) {
+  RequireStream(stream, writable);
+  RequireNonEmpty(stream, f.display_name);
+  int32_t matches = 0;
+  OggProbe(f, stream, &matches);
+  if (!matches)
+    Fail(NOMTAG_ERR_UNSUPPORTED, stream,
+         std::string("not an ") + f.display_name + " stream (wrong magic)");
+}
+
+ForeignItems Collect(const OggFlavor& f, const nomtag_stream* stream) {
+  OpenFile open(f, stream);
+  ForeignItems items;
+  CollectXiphForeign(*open.comment, items);
+  std::string packet = OggPacketReader(stream).Packet(1);
+  if (packet.compare(0, f.comment_magic.size(), f.comment_magic) != 0)
+    Fail(NOMTAG_ERR_CORRUPT, stream,
+         "second Ogg packet is not a comment header");
+  packet.erase(0, f.comment_magic.size());
+  CollectRawCommentStructure(
+      TagLib::ByteVector(packet.data(), static_cast<unsigned>(packet.size())),
+      items);
+  return items;
+}
+
+}  // namespace
+
+void OggProbe(const OggFlavor& f, const nomtag_stream* stream,
+              int32_t* out_matches) {
+  RequireStream(stream, false);
+  if (out_matches == nullptr)
+    throw sdk::Error(NOMTAG_ERR_INVALID_ARGUMENT, "out_matches is null");
+  // The identification header is alone on the first page: 27-byte page
+  // header, a one-entry segment table, then the packet.
+  std::vector<uint8_t> h =
+      sdk::StreamRef(stream).read(0, 28 + f.first_packet.size());
+  *out_matches = h.size() == 28 + f.first_packet.size() && h[0] == 'O' &&
+                 h[1] == 'g' && h[2] == 'g' && h[3] == 'S' &&
+                 std::string_view(reinterpret_cast<const char*>(h.data()) + 28,
+                                  f.first_packet.size()) == f.first_packet;
+}
+
+void OggReadNamespace(const OggFlavor& f, const nomtag_stream* stream,
+                      const nomtag_tag_sink* sink) {
+  TagSink out(sink);
+  Prepare(f, stream, false);
+  OpenFile open(f, stream);
+  ReadXiphNamespace(*open.comment, out);
+}
+
+void OggReadForeign(const OggFlavor& f, const nomtag_stream* stream,
+                    const nomtag_snapshot_sink* sink) {
+  SnapshotSink check(sink);
+  Prepare(f, stream, false);
+  Collect(f, stream).SendTo(sink);
+}
+
+void OggWriteNamespace(const OggFlavor& f, const nomtag_stream* stream,
+                       const nomtag_tag* tags, size_t tag_count,
+                       const nomtag_write_options* /*opts*/) {
+  // Padding: TagLib 1.13 sizes the comment packet exactly and repaginates
+  // the header pages; it has no padding option for Ogg, so opts->padding
+  // is not honoured here.
+  std::vector<DesiredTag> desired = DesiredTags(tags, tag_count);
+  Prepare(f, stream, true);
+  ForeignItems before = Collect(f, stream);
+  {
+    OpenFile open(f, stream);
+    WriteXiphNamespace(*open.comment, desired);
+    bool saved = open.file->save();
+    open.io.ThrowIfFailed("saving");
+    if (!saved) Fail(NOMTAG_ERR_IO, stream, "TagLib could not save the file");
+  }
+  before.RequireUnchanged(stream, Collect(f, stream));
+}
+
+void OggReadPayload(const OggFlavor& f, const nomtag_stream* stream,
+                    const nomtag_payload_sink* sink) {
+  PayloadSink out(sink);
+  Prepare(f, stream, false);
+  SendOggAudioPayload(stream, f.header_packets, out);
+}
+
+}  // namespace nomtag::plugins

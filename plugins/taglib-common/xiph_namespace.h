@@ -1,0 +1,45 @@
+// The `nom` namespace and the foreign items of a Xiph (Vorbis) comment, as
+// FLAC, Ogg Vorbis and Opus share it.
+//
+// Everything goes through XiphComment's field map (never PropertyMap);
+// field names there are upper-case, and ours are NOM:<KEY> and the legacy
+// NOM_<KEY> (nom_keys.h).
+#ifndef NOMTAG_PLUGINS_TAGLIB_COMMON_XIPH_NAMESPACE_H_
+#define NOMTAG_PLUGINS_TAGLIB_COMMON_XIPH_NAMESPACE_H_
+
+#include <taglib/tbytevector.h>
+#include <taglib/xiphcomment.h>
+
+#include <string>
+#include <vector>
+
+#include "foreign_snapshot.h"
+#include "plugin_support.h"
+#include "sinks.h"
+
+namespace nomtag::plugins {
+
+// Reports every namespace field, in field-map order, values in file order.
+void ReadXiphNamespace(const TagLib::Ogg::XiphComment& comment,
+                       const TagSink& sink);
+
+// Adds the vendor, every foreign field and every picture of the comment.
+void CollectXiphForeign(TagLib::Ogg::XiphComment& comment, ForeignItems& items);
+
+// Removes every namespace field (both spellings) and adds the desired set
+// as NOM:<KEY> fields, one field per value.
+void WriteXiphNamespace(TagLib::Ogg::XiphComment& comment,
+                        const std::vector<DesiredTag>& desired);
+
+// Walks a raw comment packet (vendor, count, "NAME=value" fields; no
+// framing bit needed) independently of TagLib and adds one structure item:
+// how many fields are not ours and their names, sorted (TagLib re-renders
+// fields in name order). A field TagLib skipped on parse changes this item
+// after a save. Malformed data is reported as such in the item rather than
+// thrown: the snapshot still compares.
+void CollectRawCommentStructure(const TagLib::ByteVector& packet,
+                                ForeignItems& items);
+
+}  // namespace nomtag::plugins
+
+#endif  // NOMTAG_PLUGINS_TAGLIB_COMMON_XIPH_NAMESPACE_H_
