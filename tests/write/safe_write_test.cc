@@ -1,0 +1,492 @@
+// The safe write on real files in a temporary directory, through the real
+// format plugins: what lands on disk, what never does, and what a failure
+// or a crash at each step leaves behind.
+#include "write/safe_write.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "formats/media_fixtures.h"
+#include "plugins/plugin_registry.h"
+#include "write/journal.h"
+#include "write/recovery.h"
+#include "write/sidecar_names.h"
+
+namespace nomtag {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::FfmpegAudioHash;
+using testing::MediaFile;
+using testing::ReadBytes;
+
+const PluginRegistry& Registry() {
+  static PluginRegistry* reg = [] {
+    auto* r = new PluginRegistry;
+    PluginConfig config;
+    for (const char* name : {"format-mp3", "format-flac", "format-ogg-vorbis",
+                             "format-opus", "format-mp4"})
+      config.plugins.push_back({name, "", "", 0});
+    r->LoadAll(config, {NOMTAG_TEST_PLUGIN_DIR});
+    return r;
+  }();
+  return *reg;
+}
+
+const FormatPlugin& Format(const std::string& path) {
+  std::string ext = fs::path(path).extension().string().substr(1);
+  const FormatPlugin* f = Registry().FormatForExtension(ext);
+  if (f == nullptr) throw std::runtime_error("no plugin for " + ext);
+  return *f;
+}
+
+struct FileState {
+  std::vector<uint8_t> bytes;
+  struct stat st;
+};
+
+FileState State(const std::string& path) {
+  FileState s;
+  s.bytes = ReadBytes(path);
+  EXPECT_EQ(::stat(path.c_str(), &s.st), 0);
+  return s;
+}
+
+std::vector<std::string> Sidecars(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().filename().string().find(".nomtag-") != std::string::npos)
+      out.push_back(e.path().filename().string());
+  return out;
+}
+
+TagSet Tags(std::initializer_list<std::pair<std::string, TagValues>> kv) {
+  return TagSet(kv.begin(), kv.end());
+}
+
+class SafeWriteTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("nomtag-write-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    ::unsetenv("NOMTAG_TEST_FAIL_AT");
+    ::unsetenv("NOMTAG_TEST_CRASH_AT");
+  }
+  void TearDown() override {
+    ::unsetenv("NOMTAG_TEST_FAIL_AT");
+    fs::permissions(dir_, fs::perms::owner_all, fs::perm_options::add);
+    fs::remove_all(dir_);
+  }
+  // A private copy of a pristine media file.
+  std::string Copy(const std::string& kind, const std::string& name) {
+    std::string ext = kind == "mp3-v23" ? "mp3" : kind;
+    std::string path = (dir_ / (name + "." + ext)).string();
+    fs::copy_file(MediaFile(kind), path);
+    return path;
+  }
+  // A file whose next small change fits in place (its first write made
+  // room). On files this small TagLib trims FLAC padding above 4 KiB, so a
+  // change that shrinks the comment moves the file; the tests grow it.
+  std::string PreparedForInPlace(const std::string& kind) {
+    std::string path = Copy(kind, "inplace");
+    auto r = SafeWriteNamespace(Format(path), path,
+                                Tags({{"mood-strict", {"happy"}}}), {});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return path;
+  }
+  fs::path dir_;
+};
+
+// --- What users rely on, per format ---------------------------------------
+
+class EveryFormat : public SafeWriteTest,
+                    public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(EveryFormat, WritesVerifiesAndLeavesEverythingElse) {
+  std::string path = Copy(GetParam(), "track");
+  const FormatPlugin& format = Format(path);
+  auto before = ReadFileTags(format, path);
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  std::string audio = FfmpegAudioHash(path);
+
+  TagSet desired = Tags({{"mood-strict", {"happy"}},
+                         {"mood-regular", {"happy", "calm"}},
+                         {"danceability", {"0.8125"}}});
+  auto r = SafeWriteNamespace(format, path, desired, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_NE(r->action, WriteResult::Action::kUnchanged);
+
+  auto after = ReadFileTags(format, path);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(after->nom.tags, desired);
+  EXPECT_EQ(after->foreign, before->foreign);
+  EXPECT_EQ(FfmpegAudioHash(path), audio) << "ffmpeg sees other audio";
+  EXPECT_TRUE(Sidecars(dir_.string()).empty());
+
+  // The same desired set again: not rewritten, not even touched.
+  FileState settled = State(path);
+  auto again = SafeWriteNamespace(format, path, desired, {});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->action, WriteResult::Action::kUnchanged);
+  FileState now = State(path);
+  EXPECT_EQ(now.bytes, settled.bytes);
+  EXPECT_EQ(now.st.st_mtim.tv_nsec, settled.st.st_mtim.tv_nsec);
+  EXPECT_EQ(now.st.st_mtim.tv_sec, settled.st.st_mtim.tv_sec);
+  EXPECT_EQ(now.st.st_ino, settled.st.st_ino);
+
+  // A change that fits is patched in place: same inode, few bytes.
+  TagSet changed = desired;
+  changed["mood-strict"] = {"sad"};
+  auto patch = SafeWriteNamespace(format, path, changed, {});
+  ASSERT_TRUE(patch.ok()) << patch.status().ToString();
+  if (patch->action == WriteResult::Action::kInPlace) {
+    EXPECT_EQ(State(path).st.st_ino, settled.st.st_ino);
+    EXPECT_LT(patch->bytes_written, 64u * 1024);
+  }
+  EXPECT_EQ(ReadFileTags(format, path)->nom.tags, changed);
+
+  // Clearing removes every key and still nothing else.
+  auto cleared = SafeWriteNamespace(format, path, {}, {});
+  ASSERT_TRUE(cleared.ok()) << cleared.status().ToString();
+  auto empty = ReadFileTags(format, path);
+  EXPECT_TRUE(empty->nom.tags.empty());
+  EXPECT_EQ(empty->foreign, before->foreign);
+  EXPECT_EQ(FfmpegAudioHash(path), audio);
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, EveryFormat,
+                         ::testing::Values("mp3", "mp3-v23", "flac", "ogg",
+                                           "opus"));
+
+// --- The commit paths -------------------------------------------------------
+
+TEST_F(SafeWriteTest, SecondWriteOfAFlacIsPatchedInPlace) {
+  std::string path = PreparedForInPlace("flac");
+  ino_t inode = State(path).st.st_ino;
+  auto r = SafeWriteNamespace(Format(path), path,
+                              Tags({{"mood-strict", {"happier"}}}), {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->action, WriteResult::Action::kInPlace);
+  EXPECT_EQ(State(path).st.st_ino, inode);
+  EXPECT_LT(r->bytes_written, 1024u) << "only the changed bytes";
+}
+
+TEST_F(SafeWriteTest, CopyStrategyNeverPatchesInPlace) {
+  std::string path = PreparedForInPlace("flac");
+  ino_t inode = State(path).st.st_ino;
+  WriteOptions copy;
+  copy.copy_only = true;
+  auto r = SafeWriteNamespace(Format(path), path,
+                              Tags({{"mood-strict", {"happier"}}}), copy);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->action, WriteResult::Action::kCopied);
+  EXPECT_NE(State(path).st.st_ino, inode);
+}
+
+TEST_F(SafeWriteTest, KeepsPermissionsAndOptionallyMtime) {
+  std::string path = Copy("mp3", "perm");
+  ::chmod(path.c_str(), 0640);
+  struct timespec old_times[2] = {{1000000000, 0}, {1000000000, 123}};
+  ::utimensat(AT_FDCWD, path.c_str(), old_times, 0);
+  WriteOptions keep;
+  keep.keep_mtime = true;
+  auto r =
+      SafeWriteNamespace(Format(path), path, Tags({{"bpm", {"120"}}}), keep);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  FileState s = State(path);
+  EXPECT_EQ(s.st.st_mode & 07777, 0640u);
+  EXPECT_EQ(s.st.st_mtim.tv_sec, 1000000000);
+  EXPECT_EQ(s.st.st_mtim.tv_nsec, 123);
+
+  auto moved =
+      SafeWriteNamespace(Format(path), path, Tags({{"bpm", {"121"}}}), {});
+  ASSERT_TRUE(moved.ok());
+  EXPECT_GT(State(path).st.st_mtim.tv_sec, 1000000000) << "mtime moves";
+}
+
+TEST_F(SafeWriteTest, HardLinksAreNeverBrokenSilently) {
+  std::string path = Copy("ogg", "linked");
+  std::string other = (dir_ / "other-name.ogg").string();
+  ASSERT_EQ(::link(path.c_str(), other.c_str()), 0);
+  FileState before = State(path);
+  WriteOptions copy;
+  copy.copy_only = true;
+  auto refused =
+      SafeWriteNamespace(Format(path), path, Tags({{"bpm", {"120"}}}), copy);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kRefused);
+  EXPECT_NE(refused.status().message().find("hard links"), std::string::npos);
+  EXPECT_EQ(State(path).bytes, before.bytes);
+
+  copy.break_hardlinks = true;
+  auto broken =
+      SafeWriteNamespace(Format(path), path, Tags({{"bpm", {"120"}}}), copy);
+  ASSERT_TRUE(broken.ok()) << broken.status().ToString();
+  EXPECT_EQ(State(other).bytes, before.bytes) << "the other name kept the old";
+}
+
+TEST_F(SafeWriteTest, InPlaceWriteIsSeenThroughEveryHardLink) {
+  std::string path = PreparedForInPlace("flac");
+  std::string other = (dir_ / "other-name.flac").string();
+  ASSERT_EQ(::link(path.c_str(), other.c_str()), 0);
+  auto r = SafeWriteNamespace(Format(path), path,
+                              Tags({{"mood-strict", {"happier"}}}), {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->action, WriteResult::Action::kInPlace);
+  EXPECT_EQ(ReadFileTags(Format(other), other)->nom.tags,
+            Tags({{"mood-strict", {"happier"}}}));
+}
+
+// --- Bad input: a clear error and the file byte-identical -----------------
+
+TEST_F(SafeWriteTest, ReadOnlyFileIsRefused) {
+  std::string path = Copy("flac", "ro");
+  ::chmod(path.c_str(), 0444);
+  FileState before = State(path);
+  auto r = SafeWriteNamespace(Format(path), path, Tags({{"a", {"1"}}}), {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("read-only"), std::string::npos);
+  EXPECT_EQ(State(path).bytes, before.bytes);
+}
+
+TEST_F(SafeWriteTest, ReadOnlyFolderIsRefused) {
+  std::string path = Copy("mp3", "in-ro-dir");
+  FileState before = State(path);
+  fs::permissions(
+      dir_,
+      fs::perms::owner_write | fs::perms::group_write | fs::perms::others_write,
+      fs::perm_options::remove);
+  auto r = SafeWriteNamespace(Format(path), path, Tags({{"a", {"1"}}}), {});
+  fs::permissions(dir_, fs::perms::owner_all, fs::perm_options::add);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("folder is read-only"),
+            std::string::npos);
+  EXPECT_EQ(State(path).bytes, before.bytes);
+  EXPECT_TRUE(Sidecars(dir_.string()).empty());
+}
+
+TEST_F(SafeWriteTest, VanishedFileIsNotFound) {
+  std::string path = (dir_ / "gone.mp3").string();
+  auto r = SafeWriteNamespace(Format(path), path, Tags({{"a", {"1"}}}), {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kNotFound);
+  EXPECT_NE(r.status().message().find(path), std::string::npos);
+}
+
+TEST_F(SafeWriteTest, WrongExtensionIsAClearError) {
+  std::string path = (dir_ / "really-flac.mp3").string();
+  fs::copy_file(MediaFile("flac"), path);
+  FileState before = State(path);
+  auto r = SafeWriteNamespace(Format(path), path, Tags({{"a", {"1"}}}), {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_FALSE(r.status().message().empty());
+  EXPECT_EQ(State(path).bytes, before.bytes);
+}
+
+// A plugin table that, while building, lets "someone else" change the file
+// on disk: the commit must notice and leave the file to them.
+const nomtag_format* real_table = nullptr;
+std::string tamper_path;
+nomtag_status TamperingWrite(const nomtag_stream* s, const nomtag_tag* t,
+                             size_t n, const nomtag_write_options* o,
+                             nomtag_error* e) {
+  std::ofstream(tamper_path, std::ios::app) << "x";
+  return real_table->write_namespace(s, t, n, o, e);
+}
+
+TEST_F(SafeWriteTest, FileChangedBetweenReadAndCommitIsNotWritten) {
+  std::string path = Copy("flac", "raced");
+  const FormatPlugin& real = Format(path);
+  static nomtag_format table;
+  // Rebuild a table around the real one (the registry keeps it loaded).
+  for (const auto& lib : Registry().plugins())
+    if (lib->id() == real.plugin_id())
+      real_table = static_cast<const nomtag_format*>(
+          lib->GetInterface(NOMTAG_FORMAT_INTERFACE_ID));
+  ASSERT_NE(real_table, nullptr);
+  table = *real_table;
+  table.write_namespace = TamperingWrite;
+  FormatPlugin tampering("test.tamper", &table, nullptr);
+  tamper_path = path;
+  auto r = SafeWriteNamespace(tampering, path, Tags({{"a", {"1"}}}), {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kConflict)
+      << r.status().ToString();
+  std::vector<uint8_t> expect = ReadBytes(MediaFile("flac"));
+  expect.push_back('x');
+  EXPECT_EQ(ReadBytes(path), expect) << "the other writer's change stays";
+  EXPECT_TRUE(Sidecars(dir_.string()).empty());
+}
+
+// --- Failure at every step leaves the original intact ---------------------
+
+TEST_F(SafeWriteTest, FailureAtAnyStepLeavesTheOriginalIntact) {
+  struct Case {
+    const char* step;
+    bool copy;
+  };
+  const Case cases[] = {
+      {"open", false},          {"snapshot", false},
+      {"build", false},         {"verify", false},
+      {"identity", false},      {"journal-write", false},
+      {"journal-fsync", false}, {"patch-write", false},
+      {"patch-fsync", false},   {"temp-create", true},
+      {"temp-write", true},     {"temp-fsync", true},
+      {"identity", true},       {"rename", true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.step) + (c.copy ? " (copy)" : " (in place)"));
+    std::string path = PreparedForInPlace("flac");
+    FileState before = State(path);
+    WriteOptions opts;
+    opts.copy_only = c.copy;
+    ::setenv("NOMTAG_TEST_FAIL_AT", c.step, 1);
+    auto r = SafeWriteNamespace(Format(path), path,
+                                Tags({{"mood-strict", {"happier"}}}), opts);
+    ::unsetenv("NOMTAG_TEST_FAIL_AT");
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find(c.step), std::string::npos)
+        << r.status().ToString();
+    EXPECT_EQ(State(path).bytes, before.bytes);
+    EXPECT_TRUE(Sidecars(dir_.string()).empty());
+    fs::remove(path);
+  }
+}
+
+// --- A crash at every point: old or new bytes, and recovery converges -----
+
+TEST_F(SafeWriteTest, CrashAtAnyPointLeavesOldOrNewAndRecoveryConverges) {
+  const char* points[] = {"after-journal", "between-range-writes",
+                          "before-journal-remove", "after-temp-written",
+                          "after-rename"};
+  TagSet next = Tags({{"mood-strict", {"happier"}}, {"extra", {"value"}}});
+  for (const char* point : points) {
+    SCOPED_TRACE(point);
+    std::string path = PreparedForInPlace("flac");
+    std::vector<uint8_t> old_bytes = ReadBytes(path);
+    bool copy = std::string(point).find("temp") != std::string::npos ||
+                std::string(point) == "after-rename";
+    pid_t child = ::fork();
+    if (child == 0) {
+      ::setenv("NOMTAG_TEST_CRASH_AT", point, 1);
+      WriteOptions opts;
+      opts.copy_only = copy;
+      auto r = SafeWriteNamespace(Format(path), path, next, opts);
+      ::_exit(r.ok() ? 0 : 1);  // reaching here means no crash happened
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    ASSERT_EQ(WEXITSTATUS(status), 86) << "the crash point was not reached";
+
+    std::vector<uint8_t> crashed = ReadBytes(path);
+    RecoveryReport report;
+    ASSERT_TRUE(RecoverFile(path, &report).ok());
+    EXPECT_TRUE(Sidecars(dir_.string()).empty());
+    std::vector<uint8_t> recovered = ReadBytes(path);
+    bool is_old = recovered == old_bytes;
+    bool is_new = ReadFileTags(Format(path), path)->nom.tags == next;
+    EXPECT_TRUE(is_old || is_new);
+    if (std::string(point) == "after-rename") EXPECT_TRUE(is_new);
+    if (report.rolled_back > 0) EXPECT_TRUE(is_old);
+
+    auto rerun = SafeWriteNamespace(Format(path), path, next, {});
+    ASSERT_TRUE(rerun.ok()) << rerun.status().ToString();
+    EXPECT_EQ(ReadFileTags(Format(path), path)->nom.tags, next);
+    fs::remove(path);
+  }
+}
+
+TEST_F(SafeWriteTest, TornJournalIsDiscardedAndTheFileLeftAlone) {
+  std::string path = Copy("flac", "torn");
+  std::vector<uint8_t> bytes = ReadBytes(path);
+  std::ofstream(JournalPathFor(path)) << "NOMTAGJ1 and then the power went";
+  RecoveryReport report;
+  ASSERT_TRUE(RecoverFile(path, &report).ok());
+  EXPECT_EQ(report.torn_discarded, 1);
+  EXPECT_EQ(ReadBytes(path), bytes);
+  EXPECT_TRUE(Sidecars(dir_.string()).empty());
+}
+
+TEST_F(SafeWriteTest, JournalOfAReplacedFileIsReportedAndTheFileLeft) {
+  std::string path = PreparedForInPlace("flac");
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::setenv("NOMTAG_TEST_CRASH_AT", "between-range-writes", 1);
+    SafeWriteNamespace(Format(path), path, Tags({{"mood-strict", {"happier"}}}),
+                       {});
+    ::_exit(0);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_EQ(WEXITSTATUS(status), 86);
+  // Someone replaces the file with another one (new inode).
+  std::string replacement = (dir_ / "replacement.tmp").string();
+  fs::copy_file(MediaFile("flac"), replacement);
+  fs::rename(replacement, path);
+  std::vector<uint8_t> theirs = ReadBytes(path);
+  RecoveryReport report;
+  Status s = RecoverFile(path, &report);
+  EXPECT_EQ(s.code(), Status::Code::kConflict) << s.ToString();
+  EXPECT_EQ(ReadBytes(path), theirs) << "their file is not touched";
+  EXPECT_TRUE(fs::exists(JournalPathFor(path))) << "evidence is kept";
+  ASSERT_EQ(report.problems.size(), 1u);
+}
+
+TEST_F(SafeWriteTest, StaleTemporaryFilesOfDeadProcessesAreRemoved) {
+  std::string path = Copy("mp3", "stale");
+  // A pid that cannot be alive.
+  std::string stale = (dir_ / ".stale.mp3.nomtag-tmp-999999999-0").string();
+  std::ofstream(stale) << "half a copy";
+  RecoveryReport report;
+  ASSERT_TRUE(RecoverTree(dir_.string(), &report).ok());
+  EXPECT_EQ(report.temps_removed, 1);
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(path));
+}
+
+// Random kill -9 of a writing process, many times: never a broken file.
+TEST_F(SafeWriteTest, RandomKillsNeverLeaveAHalfWrittenFile) {
+  std::mt19937 rng(20261124);
+  for (int trial = 0; trial < 25; ++trial) {
+    std::string path = PreparedForInPlace(trial % 2 ? "flac" : "mp3");
+    std::vector<uint8_t> old_bytes = ReadBytes(path);
+    TagSet next = Tags({{"mood-strict", {"sad"}},
+                        {"trial", {std::string(trial * 100, 'x') + "!"}}});
+    pid_t child = ::fork();
+    if (child == 0) {
+      WriteOptions opts;
+      opts.copy_only = trial % 3 == 0;
+      SafeWriteNamespace(Format(path), path, next, opts);
+      ::_exit(0);
+    }
+    ::usleep(rng() % 20000);
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    RecoveryReport report;
+    ASSERT_TRUE(RecoverFile(path, &report).ok());
+    EXPECT_TRUE(Sidecars(dir_.string()).empty()) << "trial " << trial;
+    auto tags = ReadFileTags(Format(path), path);
+    ASSERT_TRUE(tags.ok()) << "trial " << trial << ": "
+                           << tags.status().ToString();
+    EXPECT_TRUE(ReadBytes(path) == old_bytes || tags->nom.tags == next)
+        << "trial " << trial;
+    auto rerun = SafeWriteNamespace(Format(path), path, next, {});
+    ASSERT_TRUE(rerun.ok()) << rerun.status().ToString();
+    fs::remove(path);
+  }
+}
+
+}  // namespace
+}  // namespace nomtag
