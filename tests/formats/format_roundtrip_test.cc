@@ -241,13 +241,12 @@ TEST_P(FormatRoundTrip, BadInputIsAClearError) {
   expect_error(garbage, "garbage");
 }
 
-INSTANTIATE_TEST_SUITE_P(Formats, FormatRoundTrip,
-                         ::testing::Values(Case{"mp3", "mp3"},
-                                           Case{"mp3-v23", "mp3"},
-                                           Case{"flac", "flac"},
-                                           Case{"ogg", "ogg-vorbis"},
-                                           Case{"opus", "opus"}),
-                         PrintCase);
+INSTANTIATE_TEST_SUITE_P(
+    Formats, FormatRoundTrip,
+    ::testing::Values(Case{"mp3", "mp3"}, Case{"mp3-v23", "mp3"},
+                      Case{"flac", "flac"}, Case{"ogg", "ogg-vorbis"},
+                      Case{"opus", "opus"}, Case{"m4a", "mp4"}),
+    PrintCase);
 
 }  // namespace
 }  // namespace nomtag::testing

@@ -94,10 +94,28 @@ std::string Make(const std::string& kind) {
     return path;
   }
   if (kind == "m4a") {
+    // ffmpeg's m4a muxer writes neither a cover nor iTunes freeform atoms;
+    // mutagen adds both.
     std::string path = out + ".m4a";
-    Ffmpeg(std::string(kSine) + "-i " + cover +
-           " -map 0:a -map 1:v -c:a aac -c:v copy -disposition:v attached_pic "
-           "-movflags use_metadata_tags " +
+    Ffmpeg(std::string(kSine) + "-c:a aac " + kTags + Quote(path));
+    RunPython(
+        "from mutagen.mp4 import MP4, MP4Cover, MP4FreeForm\n"
+        "f = MP4(" +
+        Quote(path) +
+        ")\n"
+        "f['----:com.apple.iTunes:CUSTOM_FIELD'] = [MP4FreeForm(b'keep me')]\n"
+        "f['covr'] = [MP4Cover(open(" +
+        cover +
+        ", 'rb').read(), "
+        "MP4Cover.FORMAT_PNG)]\n"
+        "f.save()\n");
+    return path;
+  }
+  if (kind == "m4a-mdta") {
+    // QuickTime-style metadata (a keys atom, items numbered): TagLib 1.13
+    // does not understand it.
+    std::string path = out + ".m4a";
+    Ffmpeg(std::string(kSine) + "-c:a aac -movflags use_metadata_tags " +
            kTags + Quote(path));
     return path;
   }

@@ -14,8 +14,9 @@
 
 namespace nomtag::testing {
 
-// Kinds: "mp3" (ID3v2.4), "mp3-v23" (ID3v2.3), "m4a", "flac", "ogg",
-// "opus". Returns the path of a pristine file of that kind.
+// Kinds: "mp3" (ID3v2.4), "mp3-v23" (ID3v2.3), "m4a", "m4a-mdta"
+// (QuickTime keys-style metadata, no cover), "flac", "ogg", "opus". Returns the
+// path of a pristine file of that kind.
 std::string MediaFile(const std::string& kind);
 
 // A scratch path in the temporary directory, unique per call.

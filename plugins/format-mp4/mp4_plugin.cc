@@ -1,0 +1,282 @@
+// The MP4 format plugin (mp4, m4a, m4b): freeform items
+// "----:com.apple.iTunes:nom.<key>" in moov/udta/meta/ilst.
+#include <nomtag/format.h>
+#include <taglib/mp4file.h>
+#include <taglib/mp4tag.h>
+
+#include <algorithm>
+#include <nomtag/cpp/error.hpp>
+#include <nomtag/cpp/plugin.hpp>
+#include <nomtag/cpp/stream.hpp>
+
+#include "mp4_atoms.h"
+#include "taglib-common/foreign_snapshot.h"
+#include "taglib-common/nom_keys.h"
+#include "taglib-common/plugin_support.h"
+#include "taglib-common/sinks.h"
+#include "taglib-common/taglib_stream.h"
+
+namespace nomtag::plugins {
+namespace {
+
+struct OpenMp4 {
+  explicit OpenMp4(const nomtag_stream* stream) : io(stream), file(&io, false) {
+    io.ThrowIfFailed("parsing");
+    if (!file.isValid())
+      Fail(NOMTAG_ERR_CORRUPT, stream,
+           "not a valid MP4 file (TagLib could not parse it)");
+  }
+  TaglibStream io;
+  TagLib::MP4::File file;
+};
+
+bool LooksLikeMp4(const nomtag_stream* stream) {
+  std::vector<uint8_t> h = sdk::StreamRef(stream).read(4, 4);
+  return h.size() == 4 && h[0] == 'f' && h[1] == 't' && h[2] == 'y' &&
+         h[3] == 'p';
+}
+
+void Prepare(const nomtag_stream* stream, bool writable) {
+  RequireStream(stream, writable);
+  RequireNonEmpty(stream, "MP4");
+  if (!LooksLikeMp4(stream))
+    Fail(NOMTAG_ERR_UNSUPPORTED, stream, "not an MP4 file (no ftyp atom)");
+}
+
+// The texts of an item of ours: UTF-8 values, or binary ones as bytes.
+std::vector<std::string> Values(const TagLib::MP4::Item& item) {
+  std::vector<std::string> out;
+  for (const auto& s : item.toStringList()) out.push_back(ToStd(s));
+  if (out.empty())
+    for (const auto& b : item.toByteVectorList())
+      out.emplace_back(b.data(), b.size());
+  return out;
+}
+
+// What an item holds. TagLib 1.13's Item has no kind accessor and leaves
+// the scalar slots of text, binary and cover items uninitialised, so the
+// scalar is read only for the names TagLib parses as scalars. The raw ilst
+// bytes (CollectStructure) are compared as well.
+std::string Serialize(const std::string& name, const TagLib::MP4::Item& item) {
+  std::string out = "type=" + std::to_string(item.atomDataType());
+  for (const auto& s : item.toStringList()) out += "\ns:" + ToStd(s);
+  for (const auto& b : item.toByteVectorList())
+    out += "\nb:" + std::string(b.data(), b.size());
+  for (const auto& c : item.toCoverArtList())
+    out += "\nc" + std::to_string(c.format()) + ":" +
+           std::string(c.data().data(), c.data().size());
+  auto is = [&](std::initializer_list<const char*> names) {
+    for (const char* n : names)
+      if (name == n) return true;
+    return false;
+  };
+  if (is({"trkn", "disk"})) {
+    auto pair = item.toIntPair();
+    out += "\npair:" + std::to_string(pair.first) + "/" +
+           std::to_string(pair.second);
+  } else if (is({"cpil", "pgap", "pcst", "hdvd", "shwm"})) {
+    out += "\nbool:" + std::to_string(item.toBool());
+  } else if (is({"tmpo", "\xa9mvi", "\xa9mvc"})) {
+    out += "\nint:" + std::to_string(item.toInt());
+  } else if (is({"rtng", "stik", "akID"})) {
+    out += "\nbyte:" + std::to_string(item.toByte());
+  } else if (is({"tvsn", "tves", "cnID", "sfID", "atID", "geID", "cmID"})) {
+    out += "\nuint:" + std::to_string(item.toUInt());
+  } else if (is({"plID"})) {
+    out += "\nlong:" + std::to_string(item.toLongLong());
+  }
+  return out;
+}
+
+// The name a raw ilst "----" atom has in TagLib's item map.
+std::string FreeformName(const sdk::StreamRef& s,
+                         const std::vector<Mp4Atom>& atoms, size_t item) {
+  std::string mean, name;
+  const Mp4Atom& a = atoms[item];
+  for (size_t i = item + 1;
+       i < atoms.size() && atoms[i].offset < a.offset + a.size; ++i) {
+    const Mp4Atom& c = atoms[i];
+    if (c.size < c.header + 4) continue;
+    std::vector<uint8_t> body =
+        s.read(c.offset + c.header + 4, c.size - c.header - 4);
+    std::string text(body.begin(), body.end());
+    if (c.path == a.path + "/mean") mean = text;
+    if (c.path == a.path + "/name") name = text;
+  }
+  return "----:" + mean + ":" + name;
+}
+
+bool EndsWith(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() &&
+         s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// The raw atom tree without ours and without what a save legitimately
+// changes (free/skip atoms, sizes and offsets of containers and tables),
+// plus each foreign ilst item's raw bytes. ilst items are listed sorted by
+// name: their order carries no meaning and TagLib renders them in its map
+// order.
+void CollectStructure(const nomtag_stream* stream, ForeignItems& items) {
+  sdk::StreamRef s(stream);
+  std::vector<Mp4Atom> atoms = ReadMp4Atoms(stream);
+  std::string tree;
+  std::vector<std::pair<std::string, std::string>> ilst;
+  uint64_t skip_until = 0;
+  for (size_t i = 0; i < atoms.size(); ++i) {
+    const Mp4Atom& a = atoms[i];
+    if (a.offset < skip_until) continue;
+    if (EndsWith(a.path, "free") || EndsWith(a.path, "skip")) continue;
+    const bool ilst_item =
+        a.path.size() > 5 &&
+        EndsWith(a.path.substr(0, a.path.rfind('/')), "ilst");
+    if (ilst_item) {
+      std::string name = a.path.substr(a.path.rfind('/') + 1);
+      if (name == "----") name = FreeformName(s, atoms, i);
+      skip_until = a.offset + a.size;
+      if (ParseMp4Name(name)) continue;
+      std::vector<uint8_t> raw = s.read(a.offset, a.size);
+      ilst.emplace_back("struct:mp4:ilst:" + name,
+                        std::string(raw.begin(), raw.end()));
+      continue;
+    }
+    tree += a.path + "\n";
+  }
+  items.Add("struct:mp4:atoms", tree);
+  std::stable_sort(ilst.begin(), ilst.end(), [](const auto& a, const auto& b) {
+    return a.first < b.first;
+  });
+  for (auto& [id, data] : ilst) items.Add(id, std::move(data));
+}
+
+ForeignItems Collect(const nomtag_stream* stream) {
+  ForeignItems items;
+  CollectStructure(stream, items);
+  OpenMp4 open(stream);
+  if (TagLib::MP4::Tag* tag = open.file.tag())
+    for (const auto& [name, item] : tag->itemMap())
+      if (!ParseMp4Name(ToStd(name)))
+        items.Add("mp4:" + ToStd(name), Serialize(name.to8Bit(false), item));
+  return items;
+}
+
+void ReadNamespace(const nomtag_stream* stream, const nomtag_tag_sink* sink) {
+  TagSink out(sink);
+  Prepare(stream, false);
+  ReadMp4Atoms(stream);  // a truncated file is an error, not "no tags"
+  OpenMp4 open(stream);
+  TagLib::MP4::Tag* tag = open.file.tag();
+  if (tag == nullptr) return;
+  for (const auto& [name, item] : tag->itemMap()) {
+    auto key = ParseMp4Name(ToStd(name));
+    if (!key) continue;
+    for (const auto& v : Values(item)) out.Add(key->key, v, key->encoding);
+  }
+}
+
+// TagLib 1.13 silently drops, on save, freeform items whose name does not
+// have exactly three ':'-separated parts. Refuse before losing one.
+void RequireRenderable(const nomtag_stream* stream,
+                       const TagLib::MP4::Tag& tag) {
+  for (const auto& [name, item] : tag.itemMap()) {
+    const std::string n = ToStd(name);
+    if (ParseMp4Name(n) || n.compare(0, 4, "----") != 0) continue;
+    if (std::count(n.begin(), n.end(), ':') != 2)
+      Fail(NOMTAG_ERR_REFUSED, stream,
+           "refusing to write: foreign MP4 item '" + n +
+               "' cannot be saved by TagLib 1.13 and would be lost");
+  }
+}
+
+void WriteNamespace(const nomtag_stream* stream, const nomtag_tag* tags,
+                    size_t tag_count, const nomtag_write_options*) {
+  // Padding: TagLib 1.13 reuses an adjacent free atom and otherwise grows
+  // the file, patching stco/co64; it has no padding option, so
+  // opts->padding is not honoured.
+  std::vector<DesiredTag> desired = DesiredTags(tags, tag_count);
+  Prepare(stream, true);
+  ForeignItems before = Collect(stream);
+  {
+    OpenMp4 open(stream);
+    TagLib::MP4::Tag* tag = open.file.tag();
+    if (tag == nullptr)
+      Fail(NOMTAG_ERR_UNSUPPORTED, stream, "TagLib gave no MP4 tag to write");
+    RequireRenderable(stream, *tag);
+    std::vector<TagLib::String> ours;
+    for (const auto& [name, item] : tag->itemMap())
+      if (ParseMp4Name(ToStd(name))) ours.push_back(name);
+    // The legacy "nom:" names cannot be rendered either; removing them is
+    // what clears them.
+    for (const auto& name : ours) tag->removeItem(name);
+    for (const DesiredTag& d : desired)
+      tag->setItem(Utf8(Mp4Name(d.key)), TagLib::MP4::Item(Utf8List(d.values)));
+    bool saved = open.file.save();
+    open.io.ThrowIfFailed("saving");
+    if (!saved) Fail(NOMTAG_ERR_IO, stream, "TagLib could not save the file");
+  }
+  before.RequireUnchanged(stream, Collect(stream));
+}
+
+void ReadPayload(const nomtag_stream* stream, const nomtag_payload_sink* sink) {
+  PayloadSink out(sink);
+  Prepare(stream, false);
+  std::vector<Mp4Atom> atoms = ReadMp4Atoms(stream);
+  std::vector<Mp4SampleRange> ranges = ReadMp4SampleRanges(stream, atoms);
+  if (ranges.empty())
+    Fail(NOMTAG_ERR_CORRUPT, stream, "MP4 file without audio samples");
+  for (const Mp4SampleRange& r : ranges) out.Range(r.offset, r.length);
+  out.Flush();
+}
+
+}  // namespace
+}  // namespace nomtag::plugins
+
+namespace {
+
+using nomtag::sdk::guard;
+namespace p = nomtag::plugins;
+
+nomtag_status Probe(const nomtag_stream* s, int32_t* m, nomtag_error* e) {
+  return guard(e, [&] {
+    p::RequireStream(s, false);
+    if (m == nullptr)
+      throw nomtag::sdk::Error(NOMTAG_ERR_INVALID_ARGUMENT,
+                               "out_matches is null");
+    *m = p::LooksLikeMp4(s) ? 1 : 0;
+  });
+}
+nomtag_status ReadNamespace(const nomtag_stream* s, const nomtag_tag_sink* k,
+                            nomtag_error* e) {
+  return guard(e, [&] { p::ReadNamespace(s, k); });
+}
+nomtag_status ReadForeign(const nomtag_stream* s, const nomtag_snapshot_sink* k,
+                          nomtag_error* e) {
+  return guard(e, [&] {
+    p::SnapshotSink check(k);
+    p::Prepare(s, false);
+    p::Collect(s).SendTo(k);
+  });
+}
+nomtag_status WriteNamespace(const nomtag_stream* s, const nomtag_tag* t,
+                             size_t n, const nomtag_write_options* o,
+                             nomtag_error* e) {
+  return guard(e, [&] { p::WriteNamespace(s, t, n, o); });
+}
+nomtag_status ReadPayload(const nomtag_stream* s, const nomtag_payload_sink* k,
+                          nomtag_error* e) {
+  return guard(e, [&] { p::ReadPayload(s, k); });
+}
+
+const char* const kExtensions[] = {"mp4", "m4a", "m4b", nullptr};
+const nomtag_format kFormat{
+    sizeof(nomtag_format), "mp4",       kExtensions,    Probe,
+    ReadNamespace,         ReadForeign, WriteNamespace, ReadPayload};
+
+const void* GetInterface(const char* id) {
+  return nomtag::sdk::interface_is(id, NOMTAG_FORMAT_INTERFACE_ID) ? &kFormat
+                                                                   : nullptr;
+}
+
+}  // namespace
+
+NOMTAG_PLUGIN(NOMTAG_KIND_FORMAT, "org.nomtag.format.mp4", "MP4 tags (TagLib)",
+              "0.1.0", nullptr, nullptr, GetInterface)

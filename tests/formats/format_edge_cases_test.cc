@@ -1,0 +1,214 @@
+// Container-specific behaviour users rely on: ID3v2 versions and trailers,
+// what TagLib 1.13 cannot round-trip (refused, never silently changed),
+// and malformed requests.
+#include <gtest/gtest.h>
+
+#include <iostream>
+
+#include "format_under_test.h"
+#include "media_fixtures.h"
+#include "support/memory_stream.h"
+
+namespace nomtag::testing {
+namespace {
+
+const TagSet kTags = {{"mood-strict", {"happy", "party"}}, {"bpm", {"120"}}};
+
+std::string Copy(const std::string& kind, const std::string& ext) {
+  std::string path = ScratchPath(ext);
+  WriteBytes(path, ReadBytes(MediaFile(kind)));
+  return path;
+}
+
+std::string Q(const std::string& path) { return "'" + path + "'"; }
+
+// A write that TagLib cannot do faithfully must be refused; one that goes
+// through must leave everything foreign as it was. Returns whether it was
+// refused.
+bool RefusedOrFaithful(const FormatPlugin& plugin, const std::string& path) {
+  std::vector<uint8_t> bytes = ReadBytes(path);
+  FileView before = View(plugin, bytes);
+  EXPECT_TRUE(before.status.ok()) << before.status.ToString();
+  auto written = Write(plugin, bytes, kTags);
+  if (!written.ok()) {
+    EXPECT_EQ(written.status().code(), Status::Code::kRefused)
+        << written.status().ToString();
+    std::cout << written.status().message() << "\n";
+    return true;
+  }
+  FileView after = View(plugin, *written);
+  EXPECT_EQ(after.ns.tags, kTags);
+  EXPECT_EQ(after.foreign, before.foreign);
+  EXPECT_TRUE(after.payload == before.payload);
+  return false;
+}
+
+TEST(Mp3Format, Id3v23StaysId3v23) {
+  const FormatPlugin* mp3 = LoadedFormat("mp3");
+  ASSERT_NE(mp3, nullptr);
+  auto written = Write(*mp3, ReadBytes(MediaFile("mp3-v23")), kTags);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  ASSERT_GT(written->size(), 4u);
+  EXPECT_EQ((*written)[3], 3) << "ID3v2 major version";
+  std::string out = ScratchPath("mp3");
+  WriteBytes(out, *written);
+  EXPECT_EQ(RunPython("from mutagen.id3 import ID3\n"
+                      "t = ID3(" +
+                      Q(out) +
+                      ", translate=False)\n"
+                      "print(t.version[1], t.getall('TYER')[0].text[0])\n"),
+            "3 2020\n");
+}
+
+TEST(Mp3Format, FileWithoutTagsGetsId3v24AndNoId3v1) {
+  const FormatPlugin* mp3 = LoadedFormat("mp3");
+  ASSERT_NE(mp3, nullptr);
+  std::string bare = ScratchPath("mp3");
+  RunPython(
+      "import subprocess\nsubprocess.run(['ffmpeg', '-loglevel', "
+      "'error', '-y', '-i', " +
+      Q(MediaFile("mp3")) +
+      ", '-map', '0:a', '-c', 'copy', '-map_metadata', '-1', "
+      "'-id3v2_version', '0', '-write_xing', '0', " +
+      Q(bare) + "], check=True)\n");
+  std::vector<uint8_t> bytes = ReadBytes(bare);
+  ASSERT_FALSE(bytes.size() > 3 && bytes[0] == 'I' && bytes[1] == 'D');
+  FileView before = View(*mp3, bytes);
+  ASSERT_TRUE(before.status.ok()) << before.status.ToString();
+  EXPECT_TRUE(before.foreign.empty());
+  auto written = Write(*mp3, bytes, kTags);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  EXPECT_EQ(std::string(written->begin(), written->begin() + 4), "ID3\x04");
+  EXPECT_NE(std::string(written->end() - 128, written->end() - 125), "TAG");
+  FileView after = View(*mp3, *written);
+  EXPECT_EQ(after.ns.tags, kTags);
+  EXPECT_TRUE(after.foreign.empty());
+  EXPECT_TRUE(after.payload == before.payload);
+}
+
+TEST(Mp3Format, Id3v1TrailerIsKeptByteForByte) {
+  const FormatPlugin* mp3 = LoadedFormat("mp3");
+  ASSERT_NE(mp3, nullptr);
+  std::string with_v1 = ScratchPath("mp3");
+  RunPython(
+      "import subprocess\nsubprocess.run(['ffmpeg', '-loglevel', "
+      "'error', '-y', '-i', " +
+      Q(MediaFile("mp3")) +
+      ", '-c', 'copy', '-map', '0', '-write_id3v1', '1', " + Q(with_v1) +
+      "], check=True)\n");
+  std::vector<uint8_t> bytes = ReadBytes(with_v1);
+  ASSERT_EQ(std::string(bytes.end() - 128, bytes.end() - 125), "TAG");
+  FileView before = View(*mp3, bytes);
+  ASSERT_TRUE(before.status.ok()) << before.status.ToString();
+  auto written = Write(*mp3, bytes, kTags);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  EXPECT_TRUE(std::equal(bytes.end() - 128, bytes.end(), written->end() - 128));
+  EXPECT_NE(std::string(written->end() - 256, written->end() - 253), "TAG");
+  EXPECT_EQ(View(*mp3, *written).foreign, before.foreign);
+}
+
+// TagLib converts v2.3 dates to TDRC on read and back on a v2.3 save.
+TEST(Mp3Format, Id3v23DateFramesAreKeptOrTheWriteRefused) {
+  const FormatPlugin* mp3 = LoadedFormat("mp3");
+  ASSERT_NE(mp3, nullptr);
+  std::string path = Copy("mp3-v23", "mp3");
+  RunPython(
+      "from mutagen.id3 import ID3, TDAT, TIME\n"
+      "t = ID3(" +
+      Q(path) +
+      ", translate=False)\n"
+      "t.add(TDAT(encoding=0, text='2412'))\n"
+      "t.add(TIME(encoding=0, text='1230'))\n"
+      "t.save(v2_version=3)\n");
+  const bool refused = RefusedOrFaithful(*mp3, path);
+  RecordProperty("refused", refused ? "yes" : "no");
+  std::cout << "ID3v2.3 TYER+TDAT+TIME: "
+            << (refused ? "write refused" : "round-trips") << "\n";
+}
+
+// mutagen saves v2.4's TDRC into a v2.3 tag; TagLib would turn it into
+// TYER on save — a foreign change, so the write must be refused.
+TEST(Mp3Format, Id3v24OnlyFrameInV23TagIsRefused) {
+  const FormatPlugin* mp3 = LoadedFormat("mp3");
+  ASSERT_NE(mp3, nullptr);
+  std::string path = Copy("mp3-v23", "mp3");
+  RunPython(
+      "from mutagen.id3 import ID3\n"
+      "t = ID3(" +
+      Q(path) +
+      ")\n"
+      "t.save(v2_version=3)\n");
+  auto written = Write(*mp3, ReadBytes(path), kTags);
+  ASSERT_FALSE(written.ok());
+  EXPECT_EQ(written.status().code(), Status::Code::kRefused);
+  EXPECT_NE(written.status().message().find("id3v2"), std::string::npos)
+      << written.status().message();
+}
+
+TEST(Mp4Format, UnrenderableFreeformItemRefusesTheWrite) {
+  const FormatPlugin* mp4 = LoadedFormat("mp4");
+  ASSERT_NE(mp4, nullptr);
+  std::string path = Copy("m4a", "m4a");
+  RunPython(
+      "from mutagen.mp4 import MP4, MP4FreeForm\n"
+      "f = MP4(" +
+      Q(path) +
+      ")\n"
+      "f['----:com.apple.iTunes:foo:bar'] = [MP4FreeForm(b'x')]\n"
+      "f.save()\n");
+  auto written = Write(*mp4, ReadBytes(path), kTags);
+  ASSERT_FALSE(written.ok());
+  EXPECT_EQ(written.status().code(), Status::Code::kRefused);
+  EXPECT_NE(written.status().message().find("foo:bar"), std::string::npos)
+      << written.status().message();
+}
+
+TEST(Mp4Format, QuickTimeKeysMetadataIsKeptOrTheWriteRefused) {
+  const FormatPlugin* mp4 = LoadedFormat("mp4");
+  ASSERT_NE(mp4, nullptr);
+  const bool refused = RefusedOrFaithful(*mp4, MediaFile("m4a-mdta"));
+  std::cout << "MP4 keys-style (mdta) metadata: "
+            << (refused ? "write refused" : "round-trips") << "\n";
+}
+
+TEST(FormatRequests, WriteToReadOnlyStreamIsInvalid) {
+  for (const char* c : {"mp3", "mp4", "flac", "ogg-vorbis", "opus"}) {
+    const FormatPlugin* f = LoadedFormat(c);
+    ASSERT_NE(f, nullptr);
+    MemoryStream mem({1, 2, 3}, "ro", /*read_only=*/true);
+    Status st = f->WriteNamespace(mem.stream(), kTags, 0);
+    EXPECT_EQ(st.code(), Status::Code::kInvalidArgument) << c;
+    EXPECT_EQ(mem.edits(), 0);
+  }
+}
+
+TEST(FormatRequests, InvalidUtf8ValueIsRefusedBeforeAnyEdit) {
+  const FormatPlugin* flac = LoadedFormat("flac");
+  ASSERT_NE(flac, nullptr);
+  MemoryStream mem(ReadBytes(MediaFile("flac")), "bad-utf8");
+  Status st = flac->WriteNamespace(mem.stream(), {{"key", {"caf\xe9"}}}, 0);
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument) << st.ToString();
+  EXPECT_EQ(mem.edits(), 0);
+}
+
+TEST(FormatRequests, ProbeTellsContainersApart) {
+  const std::vector<std::pair<std::string, std::string>> kinds = {
+      {"mp3", "mp3"},
+      {"m4a", "mp4"},
+      {"flac", "flac"},
+      {"ogg", "ogg-vorbis"},
+      {"opus", "opus"}};
+  for (const auto& [kind, container] : kinds) {
+    MemoryStream mem(ReadBytes(MediaFile(kind)), kind);
+    for (const auto& [other_kind, other] : kinds) {
+      const FormatPlugin* f = LoadedFormat(other);
+      ASSERT_NE(f, nullptr);
+      auto matches = f->Probe(mem.stream());
+      ASSERT_TRUE(matches.ok()) << matches.status().ToString();
+      EXPECT_EQ(*matches, container == other) << kind << " probed by " << other;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace nomtag::testing
