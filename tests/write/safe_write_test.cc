@@ -165,8 +165,8 @@ TEST_P(EveryFormat, WritesVerifiesAndLeavesEverythingElse) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, EveryFormat,
-                         ::testing::Values("mp3", "mp3-v23", "flac", "ogg",
-                                           "opus"));
+                         ::testing::Values("mp3", "mp3-v23", "m4a", "flac",
+                                           "ogg", "opus"));
 
 // --- The commit paths -------------------------------------------------------
 
@@ -397,8 +397,12 @@ TEST_F(SafeWriteTest, CrashAtAnyPointLeavesOldOrNewAndRecoveryConverges) {
     bool is_old = recovered == old_bytes;
     bool is_new = ReadFileTags(Format(path), path)->nom.tags == next;
     EXPECT_TRUE(is_old || is_new);
-    if (std::string(point) == "after-rename") EXPECT_TRUE(is_new);
-    if (report.rolled_back > 0) EXPECT_TRUE(is_old);
+    if (std::string(point) == "after-rename") {
+      EXPECT_TRUE(is_new);
+    }
+    if (report.rolled_back > 0) {
+      EXPECT_TRUE(is_old);
+    }
 
     auto rerun = SafeWriteNamespace(Format(path), path, next, {});
     ASSERT_TRUE(rerun.ok()) << rerun.status().ToString();
