@@ -189,6 +189,8 @@ void AddTagsCommand(CLI::App& app, const GlobalOptions& opts, int* exit_code) {
   AddWriteFlags(clear, args.get());
   clear->callback(
       [&opts, args, exit_code] { *exit_code = Write(opts, *args, true); });
+
+  AddTagsImportCommand(tags, opts, exit_code);
 }
 
 }  // namespace nomtag::cli

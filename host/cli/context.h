@@ -10,6 +10,7 @@
 
 #include "core/status.h"
 #include "plugins/plugin_registry.h"
+#include "store/storage_database.h"
 
 namespace nomtag::cli {
 
@@ -17,12 +18,37 @@ struct GlobalOptions {
   std::string config_path;               // --config
   std::vector<std::string> plugin_dirs;  // --plugin-dir
   bool verbose = false;                  // --verbose
+  std::string database;                  // --db
 };
 
 // Loads plugins.yaml (the given one or the default) and every plugin it
 // lists. A config that cannot be read or parsed is an error; a refused
 // plugin is not (callers report registry.refused() as they see fit).
 Status LoadPlugins(const GlobalOptions& opts, PluginRegistry* registry);
+
+// The plugins plus an open database: what most commands work with.
+struct Session {
+  PluginRegistry registry;
+  std::unique_ptr<StorageDatabase> db;
+};
+
+// Loads the plugins (warning about refused ones on stderr) and opens the
+// database of the first storage plugin (--db, else its configured or
+// default location).
+Status OpenSession(const GlobalOptions& opts, Session* session);
+
+// Prints a progress line on stderr when it is a terminal; quiet otherwise.
+class Progress {
+ public:
+  explicit Progress(std::string label);
+  ~Progress();                               // ends the line
+  void Update(int64_t done, int64_t total);  // total 0: unknown
+
+ private:
+  std::string label_;
+  bool tty_;
+  bool shown_ = false;
+};
 
 // Prints "nomtag: <message>" to stderr and returns the exit status for it.
 int Fail(const Status& status);
@@ -32,6 +58,18 @@ int Fail(const Status& status);
 void AddPluginsCommand(CLI::App& app, const GlobalOptions& opts,
                        int* exit_code);
 void AddTagsCommand(CLI::App& app, const GlobalOptions& opts, int* exit_code);
+void AddTagsImportCommand(CLI::App* tags, const GlobalOptions& opts,
+                          int* exit_code);
+void AddLibraryCommand(CLI::App& app, const GlobalOptions& opts,
+                       int* exit_code);
+void AddScanCommand(CLI::App& app, const GlobalOptions& opts, int* exit_code);
+void AddReconcileCommand(CLI::App& app, const GlobalOptions& opts,
+                         int* exit_code);
+void AddStatusCommand(CLI::App& app, const GlobalOptions& opts, int* exit_code);
+void AddCalibrationCommand(CLI::App& app, const GlobalOptions& opts,
+                           int* exit_code);
+void AddRecoverCommand(CLI::App& app, const GlobalOptions& opts,
+                       int* exit_code);
 
 }  // namespace nomtag::cli
 

@@ -5,31 +5,6 @@
 
 #include "cli/context.h"
 
-namespace nomtag::cli {
-
-Status LoadPlugins(const GlobalOptions& opts, PluginRegistry* registry) {
-  std::string path =
-      opts.config_path.empty() ? DefaultPluginConfigPath() : opts.config_path;
-  if (path.empty())
-    return Status::NotFound(
-        "no plugins.yaml found (looked at $NOMTAG_CONFIG, ./plugins.yaml, "
-        "~/.config/nomtag/plugins.yaml and the installed one); pass "
-        "--config FILE");
-  auto config = LoadPluginConfig(path);
-  if (!config.ok()) return config.status();
-  std::vector<std::string> dirs = opts.plugin_dirs;
-  for (const auto& d : DefaultPluginDirs()) dirs.push_back(d);
-  registry->LoadAll(*config, dirs);
-  return Status::OK();
-}
-
-int Fail(const Status& status) {
-  std::fprintf(stderr, "nomtag: %s\n", status.ToString().c_str());
-  return 1;
-}
-
-}  // namespace nomtag::cli
-
 int main(int argc, char** argv) {
   using namespace nomtag::cli;
   CLI::App app{
@@ -46,6 +21,9 @@ int main(int argc, char** argv) {
                  "extra directory searched for plugins given by name "
                  "(repeatable)");
   app.add_flag("-v,--verbose", opts.verbose, "show plugins' info messages");
+  app.add_option("--db", opts.database,
+                 "database to use (default: the storage plugin's `database:` "
+                 "setting, else ~/.local/share/nomtag/nomtag.db)");
   app.set_version_flag("--version", "nomtag 0.1.0 (plugin ABI " +
                                         std::to_string(NOMTAG_ABI_MAJOR) + "." +
                                         std::to_string(NOMTAG_ABI_MINOR) + ")");
@@ -53,6 +31,12 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   AddPluginsCommand(app, opts, &exit_code);
   AddTagsCommand(app, opts, &exit_code);
+  AddLibraryCommand(app, opts, &exit_code);
+  AddScanCommand(app, opts, &exit_code);
+  AddReconcileCommand(app, opts, &exit_code);
+  AddStatusCommand(app, opts, &exit_code);
+  AddCalibrationCommand(app, opts, &exit_code);
+  AddRecoverCommand(app, opts, &exit_code);
 
   try {
     app.parse(argc, argv);

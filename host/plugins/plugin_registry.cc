@@ -100,6 +100,9 @@ Status PluginRegistry::LoadOne(const PluginSpec& spec,
   if (e.kind == NOMTAG_KIND_FORMAT)
     formats_.emplace_back(e.id, reinterpret_cast<const nomtag_format*>(table),
                           lib);
+  if (e.kind == NOMTAG_KIND_STORAGE)
+    storages_.push_back(
+        {e.id, reinterpret_cast<const nomtag_storage*>(table), lib});
   plugins_.push_back(std::move(lib));
   return Status::OK();
 }

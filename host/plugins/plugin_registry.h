@@ -11,6 +11,8 @@
 #ifndef NOMTAG_PLUGINS_PLUGIN_REGISTRY_H_
 #define NOMTAG_PLUGINS_PLUGIN_REGISTRY_H_
 
+#include <nomtag/storage.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +29,13 @@ struct RefusedPlugin {
   std::string path;    // the file tried, when one was found
   std::string reason;  // why it was refused
   int line = 0;        // its line in the config
+};
+
+// A loaded storage plugin's table, with its library kept alive.
+struct StoragePluginRef {
+  std::string id;
+  const nomtag_storage* table = nullptr;
+  std::shared_ptr<const void> keepalive;
 };
 
 class PluginRegistry {
@@ -46,6 +55,7 @@ class PluginRegistry {
   }
   const std::vector<RefusedPlugin>& refused() const { return refused_; }
   const std::vector<FormatPlugin>& formats() const { return formats_; }
+  const std::vector<StoragePluginRef>& storages() const { return storages_; }
 
   // The format plugin for a lower-case extension without the dot, or null.
   const FormatPlugin* FormatForExtension(const std::string& ext) const;
@@ -54,6 +64,7 @@ class PluginRegistry {
   std::vector<std::shared_ptr<PluginLibrary>> plugins_;
   std::vector<RefusedPlugin> refused_;
   std::vector<FormatPlugin> formats_;
+  std::vector<StoragePluginRef> storages_;
 };
 
 // Where bundled plugins live relative to the nomtag executable

@@ -1,16 +1,28 @@
 /* nomtag SDK — the storage interface ("nomtag.storage/1").
  *
- * A storage plugin keeps libraries, files, tags, calibration and claims
- * (SPEC section 5) in a database. The kind (NOMTAG_KIND_STORAGE) and the
- * id are reserved now; the table is defined together with the first
- * storage plugin (the storage issue), so that it is shaped by real
- * queries rather than guessed. Until then no host asks for this id.
+ * A storage plugin keeps the source of truth (SPEC section 5): libraries
+ * with their write mode, the files found in them with their projection
+ * state, the tags the database holds per file, the active calibration,
+ * and the claims workers take on files to reconcile them.
  *
- * UNFINISHED: the nomtag_storage table below is an empty placeholder.
+ * "Needs reconciliation" is never stored as a flag: the plugin derives it
+ * at query time from the library's mode, the active calibration and what
+ * was last written, and answers from an index.
+ *
+ * Conventions (see plugin.h): struct_size first, tables append-only;
+ * strings are UTF-8 and NUL-terminated; records reach the host through
+ * sinks it owns, valid for the callback only; errors are a status plus
+ * the caller's nomtag_error.
+ *
+ * Threads: a nomtag_storage_db is used by one thread at a time; open one
+ * per thread for parallel work. Several processes (and, for a server
+ * backend, several machines) may open the same database at once: claims
+ * are atomic across all of them.
  */
 #ifndef NOMTAG_STORAGE_H
 #define NOMTAG_STORAGE_H
 
+#include "format.h"
 #include "status.h"
 
 #ifdef __cplusplus
@@ -19,8 +31,173 @@ extern "C" {
 
 #define NOMTAG_STORAGE_INTERFACE_ID "nomtag.storage/1"
 
+typedef struct nomtag_storage_db nomtag_storage_db; /* opaque, plugin-owned */
+
+typedef struct nomtag_library_info {
+  uint32_t struct_size;
+  int64_t id;                  /* 0 when adding */
+  const char *name;            /* unique */
+  const char *root;            /* absolute path */
+  const char *file_write_mode; /* "none" | "minimal" | "full" */
+  int32_t keep_mtime;          /* give written files their old mtime */
+  const char *write_strategy;  /* "auto" | "copy" */
+  const char *hardlinks;       /* "keep" | "break" */
+} nomtag_library_info;
+
+/* One file of a library, as the scanner records it. */
+typedef struct nomtag_file_info {
+  uint32_t struct_size;
+  int64_t id;       /* 0 when recording a new file */
+  const char *path; /* relative to the library root */
+  uint64_t size;
+  int64_t mtime_ns;
+  const char *format;    /* container name of the format plugin */
+  int32_t has_namespace; /* nom keys were found on disk */
+  /* Set by the scanner for files nomtag has not written itself (SPEC
+   * section 6): NULL (no keys), "minimal", "full" or "unknown". Ignored
+   * for files nomtag wrote. */
+  const char *inferred_mode;
+  int32_t missing; /* gone from disk at the last scan */
+} nomtag_file_info;
+
+/* A file claimed for reconciliation. */
+typedef struct nomtag_claimed_file {
+  uint32_t struct_size;
+  int64_t file_id;
+  const char *path;    /* relative to the library root */
+  int64_t claim_token; /* pass back to set_written / release_claim */
+  int64_t tags_rev;    /* revision of the tags this claim saw */
+} nomtag_claimed_file;
+
+typedef struct nomtag_library_status {
+  uint32_t struct_size;
+  int64_t files; /* present on disk */
+  int64_t missing;
+  int64_t pending;     /* need reconciliation */
+  int64_t in_progress; /* claimed, lease not expired */
+  int64_t failed;      /* pending with an error from the last attempt */
+} nomtag_library_status;
+
+/* Sinks: host-owned, valid for the call; records valid for the callback.
+ * A non-OK return stops the query and is returned by it. */
+typedef struct nomtag_library_sink {
+  uint32_t struct_size;
+  void *ctx;
+  nomtag_status (*library)(void *ctx, const nomtag_library_info *info);
+} nomtag_library_sink;
+
+typedef struct nomtag_file_sink {
+  uint32_t struct_size;
+  void *ctx;
+  nomtag_status (*file)(void *ctx, const nomtag_file_info *info);
+} nomtag_file_sink;
+
+typedef struct nomtag_claim_sink {
+  uint32_t struct_size;
+  void *ctx;
+  nomtag_status (*claimed)(void *ctx, const nomtag_claimed_file *file);
+} nomtag_claim_sink;
+
+typedef struct nomtag_failure_sink {
+  uint32_t struct_size;
+  void *ctx;
+  nomtag_status (*failure)(void *ctx, const char *path, const char *error);
+} nomtag_failure_sink;
+
 typedef struct nomtag_storage {
   uint32_t struct_size; /* sizeof(nomtag_storage) */
+
+  /* Opens (creating and migrating when needed) the database named by
+   * database (NUL-terminated path or URL; NULL = the plugin's settings or
+   * its default). *out is plugin-owned until close. */
+  nomtag_status (*open)(const char *database, nomtag_storage_db **out,
+                        nomtag_error *err);
+  void (*close)(nomtag_storage_db *db);
+
+  /* Where the database lives, for messages. Valid until close. */
+  const char *(*location)(nomtag_storage_db *db);
+
+  /* A transaction around many small changes (a scan, an import). */
+  nomtag_status (*begin)(nomtag_storage_db *db, nomtag_error *err);
+  nomtag_status (*commit)(nomtag_storage_db *db, nomtag_error *err);
+  void (*rollback)(nomtag_storage_db *db);
+
+  /* Libraries. */
+  nomtag_status (*library_add)(nomtag_storage_db *db,
+                               const nomtag_library_info *info, int64_t *out_id,
+                               nomtag_error *err);
+  nomtag_status (*library_list)(nomtag_storage_db *db,
+                                const nomtag_library_sink *sink,
+                                nomtag_error *err);
+  /* Updates mode and options of info->id. *out_affected gets how many
+   * present files need reconciliation afterwards. */
+  nomtag_status (*library_update)(nomtag_storage_db *db,
+                                  const nomtag_library_info *info,
+                                  int64_t *out_affected, nomtag_error *err);
+
+  /* Files. file_list reports every file of the library, missing ones
+   * too. file_record inserts or updates by path (and clears missing).
+   * file_mark_missing flags the given ids as gone from disk; their tags
+   * are kept. */
+  nomtag_status (*file_list)(nomtag_storage_db *db, int64_t library_id,
+                             const nomtag_file_sink *sink, nomtag_error *err);
+  nomtag_status (*file_record)(nomtag_storage_db *db, int64_t library_id,
+                               const nomtag_file_info *info, nomtag_error *err);
+  nomtag_status (*file_mark_missing)(nomtag_storage_db *db,
+                                     const int64_t *file_ids, size_t count,
+                                     nomtag_error *err);
+
+  /* Tags. tags_replace sets the database's tags of the file at path
+   * (creating the file row when the scan has not seen it yet) and bumps
+   * its tags revision. tags_get reports them (encoding unused). */
+  nomtag_status (*tags_replace)(nomtag_storage_db *db, int64_t library_id,
+                                const char *path, const nomtag_tag *tags,
+                                size_t tag_count, nomtag_error *err);
+  nomtag_status (*tags_get)(nomtag_storage_db *db, int64_t file_id,
+                            const nomtag_tag_sink *sink, nomtag_error *err);
+
+  /* The active calibration: its hash (NULL or "" for none) and canonical
+   * definition. get copies the hash into buf (NUL-terminated, "" for
+   * none); NOMTAG_ERR_INVALID_ARGUMENT when it does not fit. */
+  nomtag_status (*calibration_set)(nomtag_storage_db *db, const char *hash,
+                                   const char *definition, nomtag_error *err);
+  nomtag_status (*calibration_get)(nomtag_storage_db *db, char *buf,
+                                   size_t capacity, nomtag_error *err);
+
+  /* Reconciliation. claim_batch atomically claims up to batch_size files
+   * of the library that need reconciliation and are not claimed by a live
+   * lease (claimed less than lease_ms before now_ms), giving each a fresh
+   * claim token. pending_list reports what needs reconciliation without
+   * claiming (for dry runs). */
+  nomtag_status (*claim_batch)(nomtag_storage_db *db, int64_t library_id,
+                               const char *worker_id, uint32_t batch_size,
+                               int64_t lease_ms, int64_t now_ms,
+                               const nomtag_claim_sink *sink,
+                               nomtag_error *err);
+  nomtag_status (*pending_list)(nomtag_storage_db *db, int64_t library_id,
+                                const nomtag_file_sink *sink,
+                                nomtag_error *err);
+  /* Records what was written (mode, calibration hash, the tags revision
+   * written, has_namespace) and clears the claim — only when claim_token
+   * still matches: *out_recorded = 0 means another worker owns the file
+   * now and nothing was recorded. */
+  nomtag_status (*set_written)(nomtag_storage_db *db, int64_t file_id,
+                               int64_t claim_token, const char *mode,
+                               const char *calibration_hash, int64_t tags_rev,
+                               int32_t has_namespace, int64_t now_ms,
+                               int32_t *out_recorded, nomtag_error *err);
+  /* Clears the claim and records error (NULL: none); the file stays
+   * pending. Fenced like set_written. */
+  nomtag_status (*release_claim)(nomtag_storage_db *db, int64_t file_id,
+                                 int64_t claim_token, const char *error,
+                                 nomtag_error *err);
+  nomtag_status (*library_status)(nomtag_storage_db *db, int64_t library_id,
+                                  int64_t lease_ms, int64_t now_ms,
+                                  nomtag_library_status *out,
+                                  nomtag_error *err);
+  nomtag_status (*failure_list)(nomtag_storage_db *db, int64_t library_id,
+                                const nomtag_failure_sink *sink,
+                                nomtag_error *err);
 } nomtag_storage;
 
 #ifdef __cplusplus

@@ -1,0 +1,113 @@
+// nomtag calibration show|import|clear: the active calibration. Its hash
+// marks every file whose mode writes mood tiers as needing reconciliation
+// when it changes.
+//
+// UNFINISHED: `nomtag calibrate` (computing a calibration from analysed
+// scores) comes with the analysis work; until then a calibration is
+// imported as a JSON document.
+#include <openssl/sha.h>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/context.h"
+
+namespace nomtag::cli {
+namespace {
+
+struct CalibrationArgs {
+  std::string file;
+  bool json = false;
+};
+
+// The hash of the canonical form: sorted keys, no whitespace.
+std::string CanonicalHash(const nlohmann::json& doc, std::string* canonical) {
+  *canonical = doc.dump();
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(canonical->data()),
+         canonical->size(), md);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 8; ++i) {  // 16 hex digits are plenty to tell apart
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
+}
+
+int Show(const GlobalOptions& opts, const CalibrationArgs& args) {
+  Session session;
+  if (Status s = OpenSession(opts, &session); !s.ok()) return Fail(s);
+  auto hash = session.db->CalibrationHash();
+  if (!hash.ok()) return Fail(hash.status());
+  if (args.json)
+    std::printf("%s\n",
+                nlohmann::json{{"active", !hash->empty()}, {"hash", *hash}}
+                    .dump(2)
+                    .c_str());
+  else
+    std::printf("%s\n", hash->empty()
+                            ? "no active calibration (mood tiers are not "
+                              "written in any mode)"
+                            : ("active calibration " + *hash).c_str());
+  return 0;
+}
+
+int Import(const GlobalOptions& opts, const CalibrationArgs& args) {
+  std::ifstream in(args.file);
+  if (!in) return Fail(Status::NotFound(args.file + ": cannot read"));
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    return Fail(
+        Status::InvalidArgument(args.file + ": not valid JSON: " + e.what()));
+  }
+  if (!doc.is_object() || doc.empty())
+    return Fail(Status::InvalidArgument(
+        args.file + ": a calibration is a non-empty JSON object"));
+  std::string canonical;
+  std::string hash = CanonicalHash(doc, &canonical);
+  Session session;
+  if (Status s = OpenSession(opts, &session); !s.ok()) return Fail(s);
+  if (Status s = session.db->SetCalibration(hash, canonical); !s.ok())
+    return Fail(s);
+  std::printf("active calibration %s\n", hash.c_str());
+  return 0;
+}
+
+int Clear(const GlobalOptions& opts) {
+  Session session;
+  if (Status s = OpenSession(opts, &session); !s.ok()) return Fail(s);
+  if (Status s = session.db->SetCalibration("", ""); !s.ok()) return Fail(s);
+  std::printf(
+      "no active calibration: mood tiers will be removed from files "
+      "at the next reconcile\n");
+  return 0;
+}
+
+}  // namespace
+
+void AddCalibrationCommand(CLI::App& app, const GlobalOptions& opts,
+                           int* exit_code) {
+  auto args = std::make_shared<CalibrationArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "calibration",
+      "Show, import or clear the active calibration of mood scores.");
+  cmd->require_subcommand(1);
+  CLI::App* show = cmd->add_subcommand("show", "Show the active calibration.");
+  show->add_flag("--json", args->json, "machine-readable output");
+  show->callback([&opts, args, exit_code] { *exit_code = Show(opts, *args); });
+  CLI::App* import = cmd->add_subcommand(
+      "import", "Make a calibration (a JSON document) the active one.");
+  import->add_option("FILE", args->file, "calibration JSON")->required();
+  import->callback(
+      [&opts, args, exit_code] { *exit_code = Import(opts, *args);
+});
+CLI::App* clear = cmd->add_subcommand("clear", "Deactivate calibration.");
+clear->callback([&opts, exit_code] { *exit_code = Clear(opts); });
+}  // namespace nomtag::cli
+
+}  // namespace nomtag::cli

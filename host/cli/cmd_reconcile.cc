@@ -1,0 +1,140 @@
+// nomtag reconcile LIBRARY: make the files match the database.
+#include <unistd.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/context.h"
+#include "core/reconciler.h"
+#include "write/safe_write_projector.h"
+
+namespace nomtag::cli {
+namespace {
+
+struct ReconcileArgs {
+  std::string library;
+  uint32_t batch = 100;
+  int workers = 1;
+  int64_t lease_ms = 10 * 60 * 1000;
+  bool dry_run = false;
+  bool json = false;
+};
+
+std::string List(const std::vector<std::string>& keys) {
+  std::string out;
+  for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
+  return out;
+}
+
+int Run(const GlobalOptions& opts, const ReconcileArgs& args) {
+  Session session;
+  if (Status s = OpenSession(opts, &session); !s.ok()) return Fail(s);
+  auto lib = session.db->FindLibrary(args.library);
+  if (!lib.ok()) return Fail(lib.status());
+  SafeWriteProjector projector(session.registry);
+  ReconcileOptions options;
+  options.batch = args.batch;
+  options.workers = args.workers;
+  options.lease_ms = args.lease_ms;
+  options.dry_run = args.dry_run;
+  char host[128] = {0};
+  ::gethostname(host, sizeof host - 1);
+  options.worker_id = std::string(host) + ":" + std::to_string(::getpid());
+  Result<ReconcileReport> report = Status::Internal("not run");
+  {
+    Progress progress("reconciling");
+    options.on_progress = [&](const ReconcileProgress& p) {
+      progress.Update(p.done, p.pending);
+    };
+    report = Reconcile(*session.db, projector, *lib, options);
+  }
+  if (!report.ok()) return Fail(report.status());
+  const ReconcileReport& r = *report;
+  auto dump = [](const nlohmann::json& j) {
+    std::printf("%s\n",
+                j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                    .c_str());
+  };
+  if (args.dry_run) {
+    if (args.json) {
+      nlohmann::json out{{"library", lib->name},
+                         {"dry_run", true},
+                         {"pending", r.remaining},
+                         {"files", nlohmann::json::array()}};
+      for (const auto& d : r.diffs)
+        out["files"].push_back({{"path", d.path},
+                                {"added", d.added},
+                                {"changed", d.changed},
+                                {"removed", d.removed},
+                                {"error", d.error}});
+      dump(out);
+      return 0;
+    }
+    std::printf("dry run: %lld file(s) pending in '%s'; nothing is written\n",
+                static_cast<long long>(r.remaining), lib->name.c_str());
+    for (const auto& d : r.diffs) {
+      if (!d.error.empty()) {
+        std::printf("  %s: cannot read: %s\n", d.path.c_str(), d.error.c_str());
+        continue;
+      }
+      if (d.added.empty() && d.changed.empty() && d.removed.empty()) {
+        std::printf("  %s: already right (will be recorded)\n", d.path.c_str());
+        continue;
+      }
+      std::printf("  %s:", d.path.c_str());
+      if (!d.added.empty()) std::printf(" +[%s]", List(d.added).c_str());
+      if (!d.changed.empty()) std::printf(" ~[%s]", List(d.changed).c_str());
+      if (!d.removed.empty()) std::printf(" -[%s]", List(d.removed).c_str());
+      std::printf("\n");
+    }
+    return 0;
+  }
+  if (args.json) {
+    nlohmann::json out{{"library", lib->name},
+                       {"processed", r.processed},
+                       {"written", r.written},
+                       {"failed", r.failed},
+                       {"remaining", r.remaining},
+                       {"superseded", r.superseded},
+                       {"failures", nlohmann::json::array()}};
+    for (const auto& [path, error] : r.failures)
+      out["failures"].push_back({{"path", path}, {"error", error}});
+    dump(out);
+  } else {
+    std::printf(
+        "%s: %lld processed (%lld written), %lld failed, %lld "
+        "remaining\n",
+        lib->name.c_str(), static_cast<long long>(r.processed),
+        static_cast<long long>(r.written), static_cast<long long>(r.failed),
+        static_cast<long long>(r.remaining));
+    for (const auto& [path, error] : r.failures)
+      std::printf("  failed: %s: %s\n", path.c_str(), error.c_str());
+  }
+  return r.failed > 0 ? 2 : 0;
+}
+
+}  // namespace
+
+void AddReconcileCommand(CLI::App& app, const GlobalOptions& opts,
+                         int* exit_code) {
+  auto args = std::make_shared<ReconcileArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "reconcile",
+      "Write the database's tags into the library's files, as its write "
+      "mode says, until every file matches. Files already right are not "
+      "rewritten. Exit status 2 when some files failed (they stay pending).");
+  cmd->add_option("LIBRARY", args->library, "name or id")->required();
+  cmd->add_option("--batch", args->batch, "files claimed at a time (1-1000)")
+      ->check(CLI::Range(1, 1000));
+  cmd->add_option("--workers", args->workers, "files written in parallel")
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--lease-ms", args->lease_ms,
+                  "how long a claim protects a file from other workers");
+  cmd->add_flag("--dry-run", args->dry_run,
+                "show, per file, the keys that would be added (+), changed "
+                "(~) and removed (-); write nothing");
+  cmd->add_flag("--json", args->json, "machine-readable output");
+  cmd->callback([&opts, args, exit_code] { *exit_code = Run(opts, *args); });
+}
+
+}  // namespace nomtag::cli

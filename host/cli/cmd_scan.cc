@@ -1,0 +1,82 @@
+// nomtag scan LIBRARY: record what is on disk.
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/context.h"
+#include "scan/scanner.h"
+
+namespace nomtag::cli {
+namespace {
+
+struct ScanArgs {
+  std::string library;
+  bool json = false;
+};
+
+int Run(const GlobalOptions& opts, const ScanArgs& args) {
+  Session session;
+  if (Status s = OpenSession(opts, &session); !s.ok()) return Fail(s);
+  auto lib = session.db->FindLibrary(args.library);
+  if (!lib.ok()) return Fail(lib.status());
+  Result<ScanReport> report = Status::Internal("not run");
+  {
+    Progress progress("scanning");
+    report =
+        ScanLibrary(*session.db, session.registry, *lib, [&](int64_t seen) {
+          if (seen % 50 == 0) progress.Update(seen, 0);
+        });
+  }
+  if (!report.ok()) return Fail(report.status());
+  const ScanReport& r = *report;
+  if (args.json) {
+    nlohmann::json out{{"library", lib->name},
+                       {"seen", r.seen},
+                       {"added", r.added},
+                       {"updated", r.updated},
+                       {"unchanged", r.unchanged},
+                       {"missing", r.missing},
+                       {"skipped", r.skipped},
+                       {"rolled_back", r.recovery.rolled_back},
+                       {"temp_files_removed", r.recovery.temps_removed},
+                       {"errors", nlohmann::json::array()}};
+    for (const auto& [path, error] : r.errors)
+      out["errors"].push_back({{"path", path}, {"error", error}});
+    std::printf("%s\n", out.dump(2, ' ', false,
+                                 nlohmann::json::error_handler_t::replace)
+                            .c_str());
+  } else {
+    std::printf(
+        "%s: %lld files (%lld new, %lld changed, %lld unchanged), "
+        "%lld missing, %lld skipped\n",
+        lib->name.c_str(), static_cast<long long>(r.seen),
+        static_cast<long long>(r.added), static_cast<long long>(r.updated),
+        static_cast<long long>(r.unchanged), static_cast<long long>(r.missing),
+        static_cast<long long>(r.skipped));
+    if (r.recovery.rolled_back || r.recovery.temps_removed ||
+        r.recovery.torn_discarded)
+      std::printf(
+          "resolved interrupted writes: %d rolled back, %d torn "
+          "journals, %d temporary files removed\n",
+          r.recovery.rolled_back, r.recovery.torn_discarded,
+          r.recovery.temps_removed);
+    for (const auto& [path, error] : r.errors)
+      std::printf("  unreadable: %s: %s\n", path.c_str(), error.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+void AddScanCommand(CLI::App& app, const GlobalOptions& opts, int* exit_code) {
+  auto args = std::make_shared<ScanArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "scan",
+      "Record the library's files: which `nom` keys each holds and, for "
+      "files nomtag did not write, which mode they look written in. "
+      "Unchanged files are not reopened; vanished ones are marked missing.");
+  cmd->add_option("LIBRARY", args->library, "name or id")->required();
+  cmd->add_flag("--json", args->json, "machine-readable output");
+  cmd->callback([&opts, args, exit_code] { *exit_code = Run(opts, *args); });
+}
+
+}  // namespace nomtag::cli

@@ -1,0 +1,71 @@
+// nomtag status LIBRARY: what is pending, in progress and failing.
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/context.h"
+
+namespace nomtag::cli {
+namespace {
+
+struct StatusArgs {
+  std::string library;
+  int64_t lease_ms = 10 * 60 * 1000;
+  bool json = false;
+};
+
+int Run(const GlobalOptions& opts, const StatusArgs& args) {
+  Session session;
+  if (Status s = OpenSession(opts, &session); !s.ok()) return Fail(s);
+  auto lib = session.db->FindLibrary(args.library);
+  if (!lib.ok()) return Fail(lib.status());
+  auto st = session.db->StatusOf(lib->id, args.lease_ms);
+  if (!st.ok()) return Fail(st.status());
+  auto calibration = session.db->CalibrationHash();
+  if (!calibration.ok()) return Fail(calibration.status());
+  if (args.json) {
+    nlohmann::json out{{"library", lib->name},
+                       {"file_write_mode", WriteModeName(lib->mode)},
+                       {"calibration_hash", *calibration},
+                       {"files", st->files},
+                       {"missing", st->missing},
+                       {"pending_count", st->pending},
+                       {"in_progress", st->in_progress},
+                       {"failed", st->failed},
+                       {"failures", nlohmann::json::array()}};
+    for (const auto& [path, error] : st->failures)
+      out["failures"].push_back({{"path", path}, {"error", error}});
+    std::printf("%s\n", out.dump(2, ' ', false,
+                                 nlohmann::json::error_handler_t::replace)
+                            .c_str());
+    return 0;
+  }
+  std::printf("library '%s' (%s), write mode %s, calibration %s\n",
+              lib->name.c_str(), lib->root.c_str(), WriteModeName(lib->mode),
+              calibration->empty() ? "none (mood tiers are not written)"
+                                   : calibration->c_str());
+  std::printf("  %lld files, %lld missing\n", static_cast<long long>(st->files),
+              static_cast<long long>(st->missing));
+  std::printf("  %lld pending, %lld in progress, %lld failed\n",
+              static_cast<long long>(st->pending),
+              static_cast<long long>(st->in_progress),
+              static_cast<long long>(st->failed));
+  for (const auto& [path, error] : st->failures)
+    std::printf("  failed: %s: %s\n", path.c_str(), error.c_str());
+  return 0;
+}
+
+}  // namespace
+
+void AddStatusCommand(CLI::App& app, const GlobalOptions& opts,
+                      int* exit_code) {
+  auto args = std::make_shared<StatusArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "status",
+      "How many files of the library need reconciliation, are being "
+      "written, or failed last time (with the errors).");
+  cmd->add_option("LIBRARY", args->library, "name or id")->required();
+  cmd->add_flag("--json", args->json, "machine-readable output");
+  cmd->callback([&opts, args, exit_code] { *exit_code = Run(opts, *args); });
+}
+
+}  // namespace nomtag::cli

@@ -1,0 +1,73 @@
+// What the commands share: loading plugins, opening the database,
+// progress and failure reporting.
+#include "cli/context.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+
+namespace nomtag::cli {
+
+Status LoadPlugins(const GlobalOptions& opts, PluginRegistry* registry) {
+  std::string path =
+      opts.config_path.empty() ? DefaultPluginConfigPath() : opts.config_path;
+  if (path.empty())
+    return Status::NotFound(
+        "no plugins.yaml found (looked at $NOMTAG_CONFIG, ./plugins.yaml, "
+        "~/.config/nomtag/plugins.yaml and the installed one); pass "
+        "--config FILE");
+  auto config = LoadPluginConfig(path);
+  if (!config.ok()) return config.status();
+  std::vector<std::string> dirs = opts.plugin_dirs;
+  for (const auto& d : DefaultPluginDirs()) dirs.push_back(d);
+  registry->LoadAll(*config, dirs);
+  return Status::OK();
+}
+
+Status OpenSession(const GlobalOptions& opts, Session* session) {
+  if (Status s = LoadPlugins(opts, &session->registry); !s.ok()) return s;
+  for (const auto& r : session->registry.refused())
+    std::fprintf(stderr, "nomtag: warning: plugin %s refused: %s\n",
+                 r.label.c_str(), r.reason.c_str());
+  if (session->registry.storages().empty())
+    return Status::NotFound(
+        "no storage plugin is loaded; add `- name: storage-sqlite` to "
+        "plugins.yaml");
+  auto db = StorageDatabase::Open(session->registry.storages().front(),
+                                  opts.database);
+  if (!db.ok()) return db.status();
+  session->db = std::move(*db);
+  return Status::OK();
+}
+
+Progress::Progress(std::string label)
+    : label_(std::move(label)), tty_(::isatty(2) != 0) {}
+
+Progress::~Progress() {
+  if (shown_) std::fprintf(stderr, "\n");
+}
+
+void Progress::Update(int64_t done, int64_t total) {
+  if (!tty_) return;
+  shown_ = true;
+  if (total > 0) {
+    int width = 30;
+    int filled = static_cast<int>(width * std::min(done, total) / total);
+    std::fprintf(stderr, "\r%s [%s%s] %lld/%lld", label_.c_str(),
+                 std::string(filled, '#').c_str(),
+                 std::string(width - filled, ' ').c_str(),
+                 static_cast<long long>(done), static_cast<long long>(total));
+  } else {
+    std::fprintf(stderr, "\r%s %lld", label_.c_str(),
+                 static_cast<long long>(done));
+  }
+  std::fflush(stderr);
+}
+
+int Fail(const Status& status) {
+  std::fprintf(stderr, "nomtag: %s\n", status.ToString().c_str());
+  return 1;
+}
+
+}  // namespace nomtag::cli

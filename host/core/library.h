@@ -1,0 +1,24 @@
+// Library: a folder of music whose files nomtag projects tags into.
+#ifndef NOMTAG_CORE_LIBRARY_H_
+#define NOMTAG_CORE_LIBRARY_H_
+
+#include <cstdint>
+#include <string>
+
+#include "core/write_mode.h"
+
+namespace nomtag {
+
+struct Library {
+  int64_t id = 0;
+  std::string name;
+  std::string root;  // absolute
+  WriteMode mode = WriteMode::kFull;
+  bool keep_mtime = false;
+  bool copy_only = false;        // write_strategy: copy
+  bool break_hardlinks = false;  // hardlinks: break
+};
+
+}  // namespace nomtag
+
+#endif  // NOMTAG_CORE_LIBRARY_H_

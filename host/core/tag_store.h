@@ -1,0 +1,64 @@
+// TagStore: what reconciliation needs from the database, and nothing more.
+//
+// The storage plugin is the real one (host/store/); tests use an in-memory
+// fake. Every method may be called from several threads at once.
+#ifndef NOMTAG_CORE_TAG_STORE_H_
+#define NOMTAG_CORE_TAG_STORE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/library.h"
+#include "core/status.h"
+#include "core/tag_set.h"
+
+namespace nomtag {
+
+struct ClaimedFile {
+  int64_t id = 0;
+  std::string path;  // relative to the library root
+  int64_t claim_token = 0;
+  int64_t tags_rev = 0;
+};
+
+struct PendingFile {
+  int64_t id = 0;
+  std::string path;
+};
+
+class TagStore {
+ public:
+  virtual ~TagStore() = default;
+
+  // The active calibration's hash; empty when none is active.
+  virtual Result<std::string> CalibrationHash() = 0;
+
+  // Claims up to batch files of the library that need reconciliation and
+  // are not under another live lease.
+  virtual Result<std::vector<ClaimedFile>> ClaimBatch(int64_t library_id,
+                                                      const std::string& worker,
+                                                      uint32_t batch,
+                                                      int64_t lease_ms) = 0;
+
+  // What needs reconciliation, without claiming (dry runs).
+  virtual Result<std::vector<PendingFile>> ListPending(int64_t library_id) = 0;
+
+  virtual Result<TagSet> FileTags(int64_t file_id) = 0;
+
+  // Records a successful projection. Returns false (and records nothing)
+  // when the claim token no longer matches: another worker owns the file.
+  virtual Result<bool> SetWritten(const ClaimedFile& file, WriteMode mode,
+                                  const std::string& calibration_hash,
+                                  bool has_namespace) = 0;
+
+  // Gives the file back with the error (empty: none); it stays pending.
+  virtual Status ReleaseClaim(const ClaimedFile& file,
+                              const std::string& error) = 0;
+
+  virtual Result<int64_t> CountPending(int64_t library_id) = 0;
+};
+
+}  // namespace nomtag
+
+#endif  // NOMTAG_CORE_TAG_STORE_H_

@@ -1,0 +1,343 @@
+#include "store/storage_database.h"
+
+#include <chrono>
+
+namespace nomtag {
+namespace {
+
+struct ErrorBuffer {
+  char text[1024] = {0};
+  nomtag_error err{sizeof(nomtag_error), text, sizeof text};
+};
+
+Status FromPlugin(nomtag_status st, const ErrorBuffer& eb,
+                  const std::string& what) {
+  if (st == NOMTAG_OK) return Status::OK();
+  std::string msg = what + ": " + (eb.text[0] ? eb.text : "no message");
+  switch (st) {
+    case NOMTAG_ERR_INVALID_ARGUMENT:
+    case NOMTAG_ERR_SETTINGS:
+      return Status::InvalidArgument(msg);
+    case NOMTAG_ERR_NOT_FOUND:
+      return Status::NotFound(msg);
+    case NOMTAG_ERR_IO:
+      return Status::IoError(msg);
+    case NOMTAG_ERR_CORRUPT:
+      return Status::Corrupt(msg);
+    case NOMTAG_ERR_UNSUPPORTED:
+      return Status::Unsupported(msg);
+    default:
+      return Status::Internal(msg);
+  }
+}
+
+Library FromInfo(const nomtag_library_info& info) {
+  Library lib;
+  lib.id = info.id;
+  lib.name = info.name;
+  lib.root = info.root;
+  auto mode = ParseWriteMode(info.file_write_mode);
+  lib.mode = mode.ok() ? *mode : WriteMode::kFull;
+  lib.keep_mtime = info.keep_mtime != 0;
+  lib.copy_only = std::string(info.write_strategy) == "copy";
+  lib.break_hardlinks = std::string(info.hardlinks) == "break";
+  return lib;
+}
+
+nomtag_library_info ToInfo(const Library& lib) {
+  return {sizeof(nomtag_library_info),
+          lib.id,
+          lib.name.c_str(),
+          lib.root.c_str(),
+          WriteModeName(lib.mode),
+          lib.keep_mtime ? 1 : 0,
+          lib.copy_only ? "copy" : "auto",
+          lib.break_hardlinks ? "break" : "keep"};
+}
+
+nomtag_status AddTagValue(void* ctx, const char* key, size_t key_len,
+                          const char* value, size_t value_len,
+                          nomtag_key_encoding) {
+  (*static_cast<TagSet*>(ctx))[std::string(key, key_len)].emplace_back(
+      value, value_len);
+  return NOMTAG_OK;
+}
+
+}  // namespace
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Result<std::unique_ptr<StorageDatabase>> StorageDatabase::Open(
+    const StoragePluginRef& plugin, const std::string& database) {
+  ErrorBuffer eb;
+  nomtag_storage_db* db = nullptr;
+  nomtag_status st = plugin.table->open(
+      database.empty() ? nullptr : database.c_str(), &db, &eb.err);
+  if (st != NOMTAG_OK) return FromPlugin(st, eb, "opening the database");
+  return std::unique_ptr<StorageDatabase>(new StorageDatabase(plugin, db));
+}
+
+StorageDatabase::StorageDatabase(StoragePluginRef plugin, nomtag_storage_db* db)
+    : plugin_(std::move(plugin)), t_(plugin_.table), db_(db) {
+  location_ = t_->location(db_);
+}
+
+StorageDatabase::~StorageDatabase() { t_->close(db_); }
+
+Result<int64_t> StorageDatabase::AddLibrary(const Library& library) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ErrorBuffer eb;
+  nomtag_library_info info = ToInfo(library);
+  int64_t id = 0;
+  nomtag_status st = t_->library_add(db_, &info, &id, &eb.err);
+  if (st != NOMTAG_OK) return FromPlugin(st, eb, "adding library");
+  return id;
+}
+
+Result<std::vector<Library>> StorageDatabase::Libraries() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ErrorBuffer eb;
+  std::vector<Library> out;
+  nomtag_library_sink sink{
+      sizeof sink, &out,
+      [](void* ctx, const nomtag_library_info* info) -> nomtag_status {
+        static_cast<std::vector<Library>*>(ctx)->push_back(FromInfo(*info));
+        return NOMTAG_OK;
+      }};
+  nomtag_status st = t_->library_list(db_, &sink, &eb.err);
+  if (st != NOMTAG_OK) return FromPlugin(st, eb, "listing libraries");
+  return out;
+}
+
+Result<Library> StorageDatabase::FindLibrary(const std::string& name_or_id) {
+  auto all = Libraries();
+  if (!all.ok()) return all.status();
+  for (const auto& lib : *all)
+    if (lib.name == name_or_id || std::to_string(lib.id) == name_or_id)
+      return lib;
+  std::string names;
+  for (const auto& lib : *all) names += (names.empty() ? "" : ", ") + lib.name;
+  return Status::NotFound("no library '" + name_or_id + "' (known: " +
+                          (names.empty() ? "none; add one with `nomtag "
+                                           "library add NAME ROOT`"
+                                         : names) +
+                          ")");
+}
+
+Result<int64_t> StorageDatabase::UpdateLibrary(const Library& library) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ErrorBuffer eb;
+  nomtag_library_info info = ToInfo(library);
+  int64_t affected = 0;
+  nomtag_status st = t_->library_update(db_, &info, &affected, &eb.err);
+  if (st != NOMTAG_OK) return FromPlugin(st, eb, "updating library");
+  return affected;
+}
+
+Result<std::vector<StoredFile>> StorageDatabase::Files(int64_t library_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ErrorBuffer eb;
+  std::vector<StoredFile> out;
+  nomtag_file_sink sink{
+      sizeof sink, &out,
+      [](void* ctx, const nomtag_file_info* f) -> nomtag_status {
+        StoredFile s;
+        s.id = f->id;
+        s.path = f->path;
+        s.size = f->size;
+        s.mtime_ns = f->mtime_ns;
+        s.format = f->format ? f->format : "";
+        s.has_namespace = f->has_namespace != 0;
+        s.last_written_mode = f->inferred_mode ? f->inferred_mode : "";
+        s.missing = f->missing != 0;
+        static_cast<std::vector<StoredFile>*>(ctx)->push_back(std::move(s));
+        return NOMTAG_OK;
+      }};
+  nomtag_status st = t_->file_list(db_, library_id, &sink, &eb.err);
+  if (st != NOMTAG_OK) return FromPlugin(st, eb, "listing files");
+  return out;
+}
+
+Status StorageDatabase::RecordFile(int64_t library_id, const StoredFile& file,
+                                   const std::string& inferred_mode) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ErrorBuffer eb;
+  nomtag_file_info info{sizeof info,
+                        file.id,
+                        file.path.c_str(),
+                        file.size,
+                        file.mtime_ns,
+                        file.format.c_str(),
+                        file.has_namespace ? 1 : 0,
+                        inferred_mode.empty() ? nullptr : inferred_mode.c_str(),
+                        0};
+  return FromPlugin(t_->file_record(db_, library_id, &info, &eb.err), eb,
+                    "recording " + file.path);
+}
+
+Status StorageDatabase::MarkMissing(const std::vector<int64_t>& ids) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ErrorBuffer eb;
+  return FromPlugin(t_->file_mark_missing(db_, ids.data(), ids.size(), &eb.err),
+                    eb, "marking files missing");
+}
+
+Status StorageDatabase::ReplaceTags(int64_t library_id, const std::string& path,
+                                    const TagSet& tags) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::vector<nomtag_string>> values;
+  std::vector<nomtag_tag> list;
+  values.reserve(tags.size());
+  for (const auto& [key, vals] : tags) {
+    auto& v = values.emplace_back();
+    for (const auto& s : vals) v.push_back({s.data(), s.size()});
+    list.push_back(
+        {sizeof(nomtag_tag), {key.data(), key.size()}, v.data(), v.size()});
+  }
+  ErrorBuffer eb;
+  return FromPlugin(t_->tags_replace(db_, library_id, path.c_str(), list.data(),
+                                     list.size(), &eb.err),
+                    eb, "storing tags of " + path);
+}
+
+Status StorageDatabase::SetCalibration(const std::string& hash,
+                                       const std::string& definition) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ErrorBuffer eb;
+  return FromPlugin(
+      t_->calibration_set(db_, hash.empty() ? nullptr : hash.c_str(),
+                          definition.c_str(), &eb.err),
+      eb, "storing the calibration");
+}
+
+Status StorageDatabase::Begin() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ErrorBuffer eb;
+  return FromPlugin(t_->begin(db_, &eb.err), eb, "begin");
+}
+Status StorageDatabase::Commit() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ErrorBuffer eb;
+  return FromPlugin(t_->commit(db_, &eb.err), eb, "commit");
+}
+void StorageDatabase::Rollback() {
+  std::lock_guard<std::mutex> lock(mu_);
+  t_->rollback(db_);
+}
+
+Result<LibraryStatus> StorageDatabase::StatusOf(int64_t library_id,
+                                                int64_t lease_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ErrorBuffer eb;
+  nomtag_library_status s{sizeof s, 0, 0, 0, 0, 0};
+  nomtag_status st =
+      t_->library_status(db_, library_id, lease_ms, NowMs(), &s, &eb.err);
+  if (st != NOMTAG_OK) return FromPlugin(st, eb, "reading status");
+  LibraryStatus out{s.files, s.missing, s.pending, s.in_progress, s.failed, {}};
+  nomtag_failure_sink sink{
+      sizeof sink, &out.failures,
+      [](void* ctx, const char* path, const char* error) -> nomtag_status {
+        static_cast<std::vector<std::pair<std::string, std::string>>*>(ctx)
+            ->emplace_back(path, error);
+        return NOMTAG_OK;
+      }};
+  st = t_->failure_list(db_, library_id, &sink, &eb.err);
+  if (st != NOMTAG_OK) return FromPlugin(st, eb, "listing failures");
+  return out;
+}
+
+Result<std::string> StorageDatabase::CalibrationHash() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ErrorBuffer eb;
+  char buf[512];
+  nomtag_status st = t_->calibration_get(db_, buf, sizeof buf, &eb.err);
+  if (st != NOMTAG_OK) return FromPlugin(st, eb, "reading the calibration");
+  return std::string(buf);
+}
+
+Result<std::vector<ClaimedFile>> StorageDatabase::ClaimBatch(
+    int64_t library_id, const std::string& worker, uint32_t batch,
+    int64_t lease_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ErrorBuffer eb;
+  std::vector<ClaimedFile> out;
+  nomtag_claim_sink sink{
+      sizeof sink, &out,
+      [](void* ctx, const nomtag_claimed_file* f) -> nomtag_status {
+        static_cast<std::vector<ClaimedFile>*>(ctx)->push_back(
+            {f->file_id, f->path, f->claim_token, f->tags_rev});
+        return NOMTAG_OK;
+      }};
+  nomtag_status st = t_->claim_batch(db_, library_id, worker.c_str(), batch,
+                                     lease_ms, NowMs(), &sink, &eb.err);
+  if (st != NOMTAG_OK) return FromPlugin(st, eb, "claiming files");
+  return out;
+}
+
+Result<std::vector<PendingFile>> StorageDatabase::ListPending(
+    int64_t library_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ErrorBuffer eb;
+  std::vector<PendingFile> out;
+  nomtag_file_sink sink{
+      sizeof sink, &out,
+      [](void* ctx, const nomtag_file_info* f) -> nomtag_status {
+        static_cast<std::vector<PendingFile>*>(ctx)->push_back(
+            {f->id, f->path});
+        return NOMTAG_OK;
+      }};
+  nomtag_status st = t_->pending_list(db_, library_id, &sink, &eb.err);
+  if (st != NOMTAG_OK) return FromPlugin(st, eb, "listing pending files");
+  return out;
+}
+
+Result<TagSet> StorageDatabase::FileTags(int64_t file_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ErrorBuffer eb;
+  TagSet tags;
+  nomtag_tag_sink sink{sizeof sink, &tags, AddTagValue};
+  nomtag_status st = t_->tags_get(db_, file_id, &sink, &eb.err);
+  if (st != NOMTAG_OK) return FromPlugin(st, eb, "reading tags");
+  for (const auto& [key, values] : tags)
+    if (!IsValidTagKey(key))
+      return Status::Corrupt("the database holds an invalid key '" + key +
+                             "' for file " + std::to_string(file_id));
+  return tags;
+}
+
+Result<bool> StorageDatabase::SetWritten(const ClaimedFile& file,
+                                         WriteMode mode,
+                                         const std::string& calibration_hash,
+                                         bool has_namespace) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ErrorBuffer eb;
+  int32_t recorded = 0;
+  nomtag_status st =
+      t_->set_written(db_, file.id, file.claim_token, WriteModeName(mode),
+                      calibration_hash.c_str(), file.tags_rev,
+                      has_namespace ? 1 : 0, NowMs(), &recorded, &eb.err);
+  if (st != NOMTAG_OK) return FromPlugin(st, eb, "recording " + file.path);
+  return recorded != 0;
+}
+
+Status StorageDatabase::ReleaseClaim(const ClaimedFile& file,
+                                     const std::string& error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ErrorBuffer eb;
+  return FromPlugin(
+      t_->release_claim(db_, file.id, file.claim_token,
+                        error.empty() ? nullptr : error.c_str(), &eb.err),
+      eb, "releasing " + file.path);
+}
+
+Result<int64_t> StorageDatabase::CountPending(int64_t library_id) {
+  auto s = StatusOf(library_id, 0);
+  if (!s.ok()) return s.status();
+  return s->pending;
+}
+
+}  // namespace nomtag

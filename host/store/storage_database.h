@@ -1,0 +1,100 @@
+// StorageDatabase: one open database of a storage plugin, as host types.
+//
+// Wraps the plugin's nomtag_storage table (keeping the plugin loaded) and
+// implements the core's TagStore on top, plus what the commands need
+// (libraries, scanning, imports, calibration, status). Calls are
+// serialised by a mutex, so one StorageDatabase may serve several worker
+// threads; open one per process.
+#ifndef NOMTAG_STORE_STORAGE_DATABASE_H_
+#define NOMTAG_STORE_STORAGE_DATABASE_H_
+
+#include <nomtag/storage.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/library.h"
+#include "core/status.h"
+#include "core/tag_store.h"
+#include "plugins/plugin_registry.h"
+
+namespace nomtag {
+
+// A file row as the scanner sees it.
+struct StoredFile {
+  int64_t id = 0;
+  std::string path;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  std::string format;
+  bool has_namespace = false;
+  std::string last_written_mode;  // "" when never written / no keys
+  bool missing = false;
+};
+
+struct LibraryStatus {
+  int64_t files = 0, missing = 0, pending = 0, in_progress = 0, failed = 0;
+  std::vector<std::pair<std::string, std::string>> failures;  // path, error
+};
+
+class StorageDatabase : public TagStore {
+ public:
+  // Opens database (empty: the plugin's configured or default location).
+  static Result<std::unique_ptr<StorageDatabase>> Open(
+      const StoragePluginRef& plugin, const std::string& database);
+  ~StorageDatabase() override;
+
+  const std::string& location() const { return location_; }
+
+  // Libraries, found by name or by numeric id.
+  Result<int64_t> AddLibrary(const Library& library);
+  Result<std::vector<Library>> Libraries();
+  Result<Library> FindLibrary(const std::string& name_or_id);
+  // Saves mode and options; returns how many files need reconciliation.
+  Result<int64_t> UpdateLibrary(const Library& library);
+
+  Result<std::vector<StoredFile>> Files(int64_t library_id);
+  Status RecordFile(int64_t library_id, const StoredFile& file,
+                    const std::string& inferred_mode);
+  Status MarkMissing(const std::vector<int64_t>& ids);
+  Status ReplaceTags(int64_t library_id, const std::string& path,
+                     const TagSet& tags);
+  Status SetCalibration(const std::string& hash, const std::string& definition);
+  Status Begin();
+  Status Commit();
+  void Rollback();
+
+  Result<LibraryStatus> StatusOf(int64_t library_id, int64_t lease_ms);
+
+  // TagStore.
+  Result<std::string> CalibrationHash() override;
+  Result<std::vector<ClaimedFile>> ClaimBatch(int64_t library_id,
+                                              const std::string& worker,
+                                              uint32_t batch,
+                                              int64_t lease_ms) override;
+  Result<std::vector<PendingFile>> ListPending(int64_t library_id) override;
+  Result<TagSet> FileTags(int64_t file_id) override;
+  Result<bool> SetWritten(const ClaimedFile& file, WriteMode mode,
+                          const std::string& calibration_hash,
+                          bool has_namespace) override;
+  Status ReleaseClaim(const ClaimedFile& file,
+                      const std::string& error) override;
+  Result<int64_t> CountPending(int64_t library_id) override;
+
+ private:
+  StorageDatabase(StoragePluginRef plugin, nomtag_storage_db* db);
+
+  StoragePluginRef plugin_;
+  const nomtag_storage* t_;
+  nomtag_storage_db* db_;
+  std::string location_;
+  std::mutex mu_;
+};
+
+int64_t NowMs();
+
+}  // namespace nomtag
+
+#endif  // NOMTAG_STORE_STORAGE_DATABASE_H_

@@ -1,0 +1,97 @@
+#include "schema.h"
+
+#include <nomtag/cpp/error.hpp>
+#include <string>
+
+namespace nomtag::sqlite {
+
+// written_key is what the last write projected: "<mode>|<calibration hash
+// when the mode writes tiers>"; NULL means nomtag never wrote the file.
+// A file needs reconciliation when that differs from what the library
+// wants now, or when its tags changed since (tags_rev). Each disjunct is
+// answerable from an index: the ranges of files_by_written_key, and the
+// expression index files_by_tags_dirty.
+const char kNeedsReconciliation[] =
+    "f.missing = 0 AND (f.written_key IS NULL OR f.written_key < :dk OR "
+    "f.written_key > :dk OR (f.tags_rev <> f.written_tags_rev) = 1)";
+
+namespace {
+
+const char* const kVersion1[] = {
+    "CREATE TABLE libraries ("
+    " id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL UNIQUE,"
+    " root TEXT NOT NULL,"
+    " file_write_mode TEXT NOT NULL DEFAULT 'full'"
+    "  CHECK (file_write_mode IN ('none', 'minimal', 'full')),"
+    " keep_mtime INTEGER NOT NULL DEFAULT 0,"
+    " write_strategy TEXT NOT NULL DEFAULT 'auto'"
+    "  CHECK (write_strategy IN ('auto', 'copy')),"
+    " hardlinks TEXT NOT NULL DEFAULT 'keep'"
+    "  CHECK (hardlinks IN ('keep', 'break')))",
+
+    "CREATE TABLE files ("
+    " id INTEGER PRIMARY KEY,"
+    " library_id INTEGER NOT NULL REFERENCES libraries(id) ON DELETE CASCADE,"
+    " path TEXT NOT NULL,"
+    " size BIGINT NOT NULL DEFAULT 0,"
+    " mtime_ns BIGINT NOT NULL DEFAULT 0,"
+    " format TEXT,"
+    " missing INTEGER NOT NULL DEFAULT 0,"
+    " has_nomarr_namespace INTEGER NOT NULL DEFAULT 0,"
+    " last_written_mode TEXT,"
+    " last_written_calibration_hash TEXT,"
+    " last_written_at BIGINT,"
+    " written_key TEXT,"
+    " tags_rev BIGINT NOT NULL DEFAULT 0,"
+    " written_tags_rev BIGINT NOT NULL DEFAULT -1,"
+    " write_claimed_by TEXT,"
+    " write_claimed_at BIGINT,"
+    " claim_token BIGINT NOT NULL DEFAULT 0,"
+    " last_error TEXT,"
+    " UNIQUE (library_id, path))",
+
+    "CREATE INDEX files_by_written_key ON files (library_id, missing, "
+    "written_key)",
+    "CREATE INDEX files_by_tags_dirty ON files (library_id, missing, "
+    "(tags_rev <> written_tags_rev))",
+
+    "CREATE TABLE tags ("
+    " file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,"
+    " tag_key TEXT NOT NULL,"
+    " position INTEGER NOT NULL,"
+    " value TEXT NOT NULL,"
+    " PRIMARY KEY (file_id, tag_key, position))",
+
+    "CREATE TABLE calibration ("
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " hash TEXT,"
+    " definition TEXT)",
+};
+
+}  // namespace
+
+void Migrate(soci::session& sql) {
+  sql << "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT "
+         "NULL)";
+  int version = 0;
+  soci::indicator ind = soci::i_null;
+  sql << "SELECT MAX(version) FROM schema_version", soci::into(version, ind);
+  if (ind == soci::i_null) version = 0;
+  if (version > kSchemaVersion)
+    throw sdk::Error(NOMTAG_ERR_UNSUPPORTED,
+                     "the database is at schema version " +
+                         std::to_string(version) +
+                         ", newer than this "
+                         "nomtag understands (" +
+                         std::to_string(kSchemaVersion) + "); upgrade nomtag");
+  if (version < 1) {
+    soci::transaction tx(sql);
+    for (const char* stmt : kVersion1) sql << stmt;
+    sql << "INSERT INTO schema_version (version) VALUES (1)";
+    tx.commit();
+  }
+  // Later versions: `if (version < 2) { ... }`, each in its transaction.
+}
+
+}  // namespace nomtag::sqlite

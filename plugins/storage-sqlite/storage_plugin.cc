@@ -1,0 +1,637 @@
+// The SQLite storage plugin (SOCI): libraries, files, tags, calibration and
+// claims in one database file, shared safely by several processes (WAL,
+// a busy timeout, BEGIN IMMEDIATE around claims, fenced updates).
+#include <nomtag/storage.h>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <nomtag/cpp/error.hpp>
+#include <nomtag/cpp/plugin.hpp>
+#include <string>
+#include <vector>
+
+#include "schema.h"
+
+struct nomtag_storage_db {
+  soci::session sql;
+  std::string location;
+};
+
+namespace nomtag::sqlite {
+namespace {
+
+namespace fs = std::filesystem;
+using sdk::Error;
+using sdk::guard;
+
+std::string configured_database;  // from plugins.yaml `database:`
+
+std::string DefaultDatabase() {
+  const char* xdg = std::getenv("XDG_DATA_HOME");
+  const char* home = std::getenv("HOME");
+  fs::path base = xdg && *xdg ? fs::path(xdg)
+                              : fs::path(home ? home : ".") / ".local/share";
+  return (base / "nomtag" / "nomtag.db").string();
+}
+
+nomtag_status Init(const nomtag_host*, const char* settings, size_t len,
+                   nomtag_error* err) {
+  return guard(err, [&] {
+    if (len == 0) return;
+    YAML::Node node;
+    try {
+      node = YAML::Load(std::string(settings, len));
+    } catch (const YAML::Exception& e) {
+      throw Error(NOMTAG_ERR_SETTINGS,
+                  std::string("bad settings: ") + e.what());
+    }
+    if (node["database"])
+      configured_database = node["database"].as<std::string>();
+  });
+}
+
+nomtag_status Open(const char* database, nomtag_storage_db** out,
+                   nomtag_error* err) {
+  return guard(err, [&] {
+    std::string path = database && *database          ? database
+                       : !configured_database.empty() ? configured_database
+                                                      : DefaultDatabase();
+    std::error_code ec;
+    fs::path parent = fs::path(path).parent_path();
+    if (!parent.empty()) fs::create_directories(parent, ec);
+    auto db = std::make_unique<nomtag_storage_db>();
+    db->location = path;
+    try {
+      db->sql.open(soci::sqlite3, "db=\"" + path + "\" timeout=30");
+      // WAL lets readers and one writer share the file across processes;
+      // NORMAL sync keeps every commit through a process crash.
+      db->sql << "PRAGMA journal_mode=WAL";
+      db->sql << "PRAGMA synchronous=NORMAL";
+      db->sql << "PRAGMA foreign_keys=ON";
+      Migrate(db->sql);
+    } catch (const soci::soci_error& e) {
+      throw Error(NOMTAG_ERR_IO,
+                  "cannot open the database " + path + ": " + e.what());
+    }
+    *out = db.release();
+  });
+}
+
+void Close(nomtag_storage_db* db) { delete db; }
+const char* Location(nomtag_storage_db* db) { return db->location.c_str(); }
+
+nomtag_status Begin(nomtag_storage_db* db, nomtag_error* err) {
+  return guard(err, [&] { db->sql << "BEGIN IMMEDIATE"; });
+}
+nomtag_status Commit(nomtag_storage_db* db, nomtag_error* err) {
+  return guard(err, [&] { db->sql << "COMMIT"; });
+}
+void Rollback(nomtag_storage_db* db) {
+  try {
+    db->sql << "ROLLBACK";
+  } catch (...) {  // nothing to roll back
+  }
+}
+
+// Runs body in BEGIN IMMEDIATE ... COMMIT, rolling back on any exception.
+template <class Body>
+void InTransaction(nomtag_storage_db* db, Body&& body) {
+  db->sql << "BEGIN IMMEDIATE";
+  try {
+    body();
+    db->sql << "COMMIT";
+  } catch (...) {
+    Rollback(db);
+    throw;
+  }
+}
+
+std::string Text(const char* s) { return s ? s : ""; }
+
+// A whole-number column, whatever width SQLite's declared type maps to.
+long long Int(const soci::row& r, std::size_t i) {
+  if (r.get_indicator(i) == soci::i_null) return 0;
+  switch (r.get_properties(i).get_data_type()) {
+    case soci::dt_integer:
+      return r.get<int>(i);
+    case soci::dt_long_long:
+      return r.get<long long>(i);
+    case soci::dt_unsigned_long_long:
+      return static_cast<long long>(r.get<unsigned long long>(i));
+    case soci::dt_double:
+      return static_cast<long long>(r.get<double>(i));
+    default:
+      throw Error(NOMTAG_ERR_CORRUPT,
+                  "column " + r.get_properties(i).get_name() +
+                      " holds text where a number belongs (a corrupt row?)");
+  }
+}
+
+// A text column; "" for NULL.
+std::string Str(const soci::row& r, std::size_t i) {
+  if (r.get_indicator(i) == soci::i_null) return "";
+  if (r.get_properties(i).get_data_type() != soci::dt_string)
+    throw Error(NOMTAG_ERR_CORRUPT,
+                "column " + r.get_properties(i).get_name() +
+                    " holds a number where text belongs (a corrupt row?)");
+  return r.get<std::string>(i);
+}
+
+void CheckChoice(const std::string& value, const char* what,
+                 std::initializer_list<const char*> allowed) {
+  std::string list;
+  for (const char* a : allowed) {
+    if (value == a) return;
+    list += (list.empty() ? "" : ", ") + std::string(a);
+  }
+  throw Error(NOMTAG_ERR_INVALID_ARGUMENT, "unknown " + std::string(what) +
+                                               " '" + value + "' (expected " +
+                                               list + ")");
+}
+
+void CheckLibrary(const nomtag_library_info* info) {
+  CheckChoice(Text(info->file_write_mode), "write mode",
+              {"none", "minimal", "full"});
+  CheckChoice(Text(info->write_strategy), "write strategy", {"auto", "copy"});
+  CheckChoice(Text(info->hardlinks), "hardlinks option", {"keep", "break"});
+}
+
+std::string CalibrationHash(soci::session& sql) {
+  std::string hash;
+  soci::indicator ind = soci::i_null;
+  sql << "SELECT hash FROM calibration WHERE id = 1", soci::into(hash, ind);
+  return sql.got_data() && ind == soci::i_ok ? hash : "";
+}
+
+// What written_key must be for a file of the library to be in sync.
+std::string WrittenKey(const std::string& mode, const std::string& hash) {
+  return mode == "none" ? "none|" : mode + "|" + hash;
+}
+
+std::string DesiredKey(soci::session& sql, int64_t library_id) {
+  std::string mode;
+  long long id = library_id;
+  sql << "SELECT file_write_mode FROM libraries WHERE id = :id", soci::use(id),
+      soci::into(mode);
+  if (!sql.got_data())
+    throw Error(NOMTAG_ERR_NOT_FOUND,
+                "no library with id " + std::to_string(library_id));
+  return WrittenKey(mode, CalibrationHash(sql));
+}
+
+long long CountNeeding(soci::session& sql, int64_t library_id,
+                       const std::string& dk) {
+  long long n = 0, id = library_id;
+  sql << "SELECT COUNT(*) FROM files f WHERE f.library_id = :lib AND " +
+             std::string(kNeedsReconciliation),
+      soci::use(id, "lib"), soci::use(dk, "dk"), soci::into(n);
+  return n;
+}
+
+// --- libraries --------------------------------------------------------
+
+nomtag_status LibraryAdd(nomtag_storage_db* db, const nomtag_library_info* info,
+                         int64_t* out_id, nomtag_error* err) {
+  return guard(err, [&] {
+    CheckLibrary(info);
+    std::string name = Text(info->name), root = Text(info->root);
+    if (name.empty() || root.empty())
+      throw Error(NOMTAG_ERR_INVALID_ARGUMENT,
+                  "a library needs a name and a root");
+    int exists = 0;
+    db->sql << "SELECT COUNT(*) FROM libraries WHERE name = :n",
+        soci::use(name), soci::into(exists);
+    if (exists)
+      throw Error(NOMTAG_ERR_INVALID_ARGUMENT,
+                  "a library named '" + name + "' already exists");
+    std::string mode = info->file_write_mode, strategy = info->write_strategy,
+                links = info->hardlinks;
+    int keep = info->keep_mtime ? 1 : 0;
+    db->sql << "INSERT INTO libraries (name, root, file_write_mode, keep_mtime,"
+               " write_strategy, hardlinks) VALUES (:n, :r, :m, :k, :s, :h)",
+        soci::use(name), soci::use(root), soci::use(mode), soci::use(keep),
+        soci::use(strategy), soci::use(links);
+    long long id = 0;
+    db->sql.get_last_insert_id("libraries", id);
+    *out_id = id;
+  });
+}
+
+nomtag_status LibraryList(nomtag_storage_db* db,
+                          const nomtag_library_sink* sink, nomtag_error* err) {
+  return guard(
+      err, [&] {
+        soci::rowset<soci::row> rows =
+            (db->sql.prepare
+             << "SELECT id, name, root, file_write_mode, keep_mtime, "
+                "write_strategy, hardlinks FROM libraries ORDER BY id");
+        for (const auto& r : rows) {
+          std::string name = Str(r, 1), root = Str(r, 2), mode = Str(r, 3),
+                      strategy = Str(r, 5), links = Str(r, 6);
+          nomtag_library_info info{
+              sizeof info,      Int(r, 0),    name.c_str(),
+              root.c_str(),     mode.c_str(), static_cast<int32_t>(Int(r, 4)),
+              strategy.c_str(), links.c_str()};
+          nomtag_status st = sink->library(sink->ctx, &info);
+          if (st != NOMTAG_OK) throw Error(st, "library sink refused");
+        }
+      });
+}
+
+nomtag_status LibraryUpdate(nomtag_storage_db* db,
+                            const nomtag_library_info* info,
+                            int64_t* out_affected, nomtag_error* err) {
+  return guard(err, [&] {
+    CheckLibrary(info);
+    std::string mode = info->file_write_mode, strategy = info->write_strategy,
+                links = info->hardlinks;
+    int keep = info->keep_mtime ? 1 : 0;
+    long long id = info->id;
+    soci::statement st =
+        (db->sql.prepare
+             << "UPDATE libraries SET file_write_mode = :m, keep_mtime = :k, "
+                "write_strategy = :s, hardlinks = :h WHERE id = :id",
+         soci::use(mode), soci::use(keep), soci::use(strategy),
+         soci::use(links), soci::use(id));
+    st.execute(true);
+    if (st.get_affected_rows() == 0)
+      throw Error(NOMTAG_ERR_NOT_FOUND,
+                  "no library with id " + std::to_string(id));
+    *out_affected = CountNeeding(db->sql, id, DesiredKey(db->sql, id));
+  });
+}
+
+// --- files ----------------------------------------------------------------
+
+nomtag_status FileList(nomtag_storage_db* db, int64_t library_id,
+                       const nomtag_file_sink* sink, nomtag_error* err) {
+  return guard(err, [&] {
+    long long lib = library_id;
+    soci::rowset<soci::row> rows =
+        (db->sql.prepare
+             << "SELECT id, path, size, mtime_ns, format, "
+                "has_nomarr_namespace, "
+                "last_written_mode, missing FROM files WHERE library_id = :lib "
+                "ORDER BY path",
+         soci::use(lib));
+    for (const auto& r : rows) {
+      std::string path = Str(r, 1);
+      std::string format = Str(r, 4);
+      std::string mode = Str(r, 6);
+      nomtag_file_info info{sizeof info,
+                            Int(r, 0),
+                            path.c_str(),
+                            static_cast<uint64_t>(Int(r, 2)),
+                            Int(r, 3),
+                            format.c_str(),
+                            static_cast<int32_t>(Int(r, 5)),
+                            mode.empty() ? nullptr : mode.c_str(),
+                            static_cast<int32_t>(Int(r, 7))};
+      nomtag_status st = sink->file(sink->ctx, &info);
+      if (st != NOMTAG_OK) throw Error(st, "file sink refused");
+    }
+  });
+}
+
+nomtag_status FileRecord(nomtag_storage_db* db, int64_t library_id,
+                         const nomtag_file_info* info, nomtag_error* err) {
+  return guard(err, [&] {
+    long long lib = library_id, size = static_cast<long long>(info->size),
+              mtime = info->mtime_ns;
+    std::string path = Text(info->path), format = Text(info->format);
+    int has_ns = info->has_namespace ? 1 : 0;
+    std::string inferred = Text(info->inferred_mode);
+    soci::indicator inferred_ind = inferred.empty() ? soci::i_null : soci::i_ok;
+    // The inferred mode only describes files nomtag never wrote.
+    db->sql << "INSERT INTO files (library_id, path, size, mtime_ns, format, "
+               "has_nomarr_namespace, last_written_mode, missing) VALUES "
+               "(:lib, :path, :size, :mtime, :format, :ns, :mode, 0) "
+               "ON CONFLICT (library_id, path) DO UPDATE SET "
+               "size = excluded.size, mtime_ns = excluded.mtime_ns, "
+               "format = excluded.format, "
+               "has_nomarr_namespace = excluded.has_nomarr_namespace, "
+               "missing = 0, last_written_mode = CASE WHEN "
+               "files.written_key IS NULL THEN excluded.last_written_mode "
+               "ELSE files.last_written_mode END",
+        soci::use(lib), soci::use(path), soci::use(size), soci::use(mtime),
+        soci::use(format), soci::use(has_ns), soci::use(inferred, inferred_ind);
+  });
+}
+
+nomtag_status FileMarkMissing(nomtag_storage_db* db, const int64_t* ids,
+                              size_t count, nomtag_error* err) {
+  return guard(err, [&] {
+    long long id = 0;
+    soci::statement st =
+        (db->sql.prepare << "UPDATE files SET missing = 1 WHERE id = :id",
+         soci::use(id));
+    for (size_t i = 0; i < count; ++i) {
+      id = ids[i];
+      st.execute(true);
+    }
+  });
+}
+
+// --- tags -----------------------------------------------------------------
+
+using Tags = std::map<std::string, std::vector<std::string>>;
+
+Tags ReadTags(soci::session& sql, long long file_id) {
+  Tags tags;
+  soci::rowset<soci::row> rows =
+      (sql.prepare << "SELECT tag_key, value FROM tags WHERE file_id = :id "
+                      "ORDER BY tag_key, position",
+       soci::use(file_id));
+  for (const auto& r : rows) tags[Str(r, 0)].push_back(Str(r, 1));
+  return tags;
+}
+
+nomtag_status TagsReplace(nomtag_storage_db* db, int64_t library_id,
+                          const char* path_c, const nomtag_tag* tags,
+                          size_t count, nomtag_error* err) {
+  return guard(err, [&] {
+    Tags want;
+    for (size_t i = 0; i < count; ++i) {
+      auto& values = want[std::string(tags[i].key.data, tags[i].key.len)];
+      for (size_t v = 0; v < tags[i].value_count; ++v)
+        values.emplace_back(tags[i].values[v].data, tags[i].values[v].len);
+    }
+    long long lib = library_id, file_id = 0;
+    std::string path = Text(path_c);
+    db->sql << "INSERT INTO files (library_id, path) VALUES (:lib, :path) "
+               "ON CONFLICT (library_id, path) DO NOTHING",
+        soci::use(lib), soci::use(path);
+    db->sql << "SELECT id FROM files WHERE library_id = :lib AND path = :path",
+        soci::use(lib), soci::use(path), soci::into(file_id);
+    // Unchanged tags keep their revision: re-importing does not mark
+    // files as needing a write.
+    if (ReadTags(db->sql, file_id) == want) return;
+    db->sql << "DELETE FROM tags WHERE file_id = :id", soci::use(file_id);
+    for (const auto& [key, values] : want)
+      for (size_t i = 0; i < values.size(); ++i) {
+        int pos = static_cast<int>(i);
+        db->sql << "INSERT INTO tags (file_id, tag_key, position, value) "
+                   "VALUES (:f, :k, :p, :v)",
+            soci::use(file_id), soci::use(key), soci::use(pos),
+            soci::use(values[i]);
+      }
+    db->sql << "UPDATE files SET tags_rev = tags_rev + 1 WHERE id = :id",
+        soci::use(file_id);
+  });
+}
+
+nomtag_status TagsGet(nomtag_storage_db* db, int64_t file_id,
+                      const nomtag_tag_sink* sink, nomtag_error* err) {
+  return guard(err, [&] {
+    for (const auto& [key, values] : ReadTags(db->sql, file_id))
+      for (const auto& v : values) {
+        nomtag_status st =
+            sink->add(sink->ctx, key.data(), key.size(), v.data(), v.size(),
+                      NOMTAG_ENCODING_CURRENT);
+        if (st != NOMTAG_OK) throw Error(st, "tag sink refused");
+      }
+  });
+}
+
+// --- calibration ------------------------------------------------------------
+
+nomtag_status CalibrationSet(nomtag_storage_db* db, const char* hash,
+                             const char* definition, nomtag_error* err) {
+  return guard(err, [&] {
+    std::string h = Text(hash), d = Text(definition);
+    soci::indicator hi = h.empty() ? soci::i_null : soci::i_ok;
+    InTransaction(db, [&] {
+      db->sql << "DELETE FROM calibration";
+      db->sql << "INSERT INTO calibration (id, hash, definition) VALUES "
+                 "(1, :h, :d)",
+          soci::use(h, hi), soci::use(d);
+    });
+  });
+}
+
+nomtag_status CalibrationGet(nomtag_storage_db* db, char* buf, size_t cap,
+                             nomtag_error* err) {
+  return guard(err, [&] {
+    std::string h = CalibrationHash(db->sql);
+    if (h.size() + 1 > cap)
+      throw Error(NOMTAG_ERR_INVALID_ARGUMENT,
+                  "calibration hash buffer too small");
+    std::copy(h.begin(), h.end(), buf);
+    buf[h.size()] = '\0';
+  });
+}
+
+// --- reconciliation ---------------------------------------------------------
+
+nomtag_status ClaimBatch(nomtag_storage_db* db, int64_t library_id,
+                         const char* worker, uint32_t batch, int64_t lease_ms,
+                         int64_t now_ms, const nomtag_claim_sink* sink,
+                         nomtag_error* err) {
+  return guard(err, [&] {
+    struct Claimed {
+      long long id, token, rev;
+      std::string path;
+    };
+    std::vector<Claimed> claimed;
+    std::string who = Text(worker);
+    long long lib = library_id, now = now_ms, cutoff = now_ms - lease_ms,
+              limit = batch;
+    // BEGIN IMMEDIATE takes the write lock first: two processes cannot
+    // pick the same rows.
+    InTransaction(db, [&] {
+      std::string dk = DesiredKey(db->sql, library_id);
+      std::vector<long long> ids(batch);
+      soci::statement pick =
+          (db->sql.prepare
+               << "SELECT f.id FROM files f WHERE f.library_id = :lib AND " +
+                      std::string(kNeedsReconciliation) +
+                      " AND (f.write_claimed_at IS NULL OR f.write_claimed_at "
+                      "< "
+                      ":cutoff) LIMIT :n",
+           soci::use(lib, "lib"), soci::use(dk, "dk"),
+           soci::use(cutoff, "cutoff"), soci::use(limit, "n"), soci::into(ids));
+      pick.execute(true);
+      long long id = 0;
+      soci::statement take =
+          (db->sql.prepare << "UPDATE files SET write_claimed_by = :w, "
+                              "write_claimed_at = :now, "
+                              "claim_token = claim_token + 1 WHERE id = :id",
+           soci::use(who, "w"), soci::use(now, "now"), soci::use(id, "id"));
+      for (long long picked : ids) {
+        id = picked;
+        take.execute(true);
+        Claimed c{picked, 0, 0, {}};
+        db->sql
+            << "SELECT claim_token, tags_rev, path FROM files WHERE id = :id",
+            soci::use(picked), soci::into(c.token), soci::into(c.rev),
+            soci::into(c.path);
+        claimed.push_back(std::move(c));
+      }
+    });
+    for (const auto& c : claimed) {
+      nomtag_claimed_file f{sizeof f, c.id, c.path.c_str(), c.token, c.rev};
+      nomtag_status st = sink->claimed(sink->ctx, &f);
+      if (st != NOMTAG_OK) throw Error(st, "claim sink refused");
+    }
+  });
+}
+
+nomtag_status PendingList(nomtag_storage_db* db, int64_t library_id,
+                          const nomtag_file_sink* sink, nomtag_error* err) {
+  return guard(err, [&] {
+    long long lib = library_id;
+    std::string dk = DesiredKey(db->sql, library_id);
+    soci::rowset<soci::row> rows =
+        (db->sql.prepare << "SELECT f.id, f.path, f.has_nomarr_namespace, "
+                            "f.last_written_mode "
+                            "FROM files f WHERE f.library_id = :lib AND " +
+                                std::string(kNeedsReconciliation) +
+                                " ORDER BY f.path",
+         soci::use(lib, "lib"), soci::use(dk, "dk"));
+    for (const auto& r : rows) {
+      std::string path = Str(r, 1);
+      std::string mode = Str(r, 3);
+      nomtag_file_info info{sizeof info,
+                            Int(r, 0),
+                            path.c_str(),
+                            0,
+                            0,
+                            nullptr,
+                            static_cast<int32_t>(Int(r, 2)),
+                            mode.empty() ? nullptr : mode.c_str(),
+                            0};
+      nomtag_status st = sink->file(sink->ctx, &info);
+      if (st != NOMTAG_OK) throw Error(st, "file sink refused");
+    }
+  });
+}
+
+nomtag_status SetWritten(nomtag_storage_db* db, int64_t file_id, int64_t token,
+                         const char* mode_c, const char* hash_c,
+                         int64_t tags_rev, int32_t has_ns, int64_t now_ms,
+                         int32_t* out_recorded, nomtag_error* err) {
+  return guard(err, [&] {
+    std::string mode = Text(mode_c), hash = Text(hash_c);
+    CheckChoice(mode, "write mode", {"none", "minimal", "full"});
+    std::string key = WrittenKey(mode, hash);
+    soci::indicator hi =
+        mode == "none" || hash.empty() ? soci::i_null : soci::i_ok;
+    long long id = file_id, tok = token, rev = tags_rev, now = now_ms;
+    int ns = has_ns ? 1 : 0;
+    soci::statement st =
+        (db->sql.prepare
+             << "UPDATE files SET last_written_mode = :m, "
+                "last_written_calibration_hash = :h, last_written_at = :now, "
+                "written_key = :k, written_tags_rev = :rev, "
+                "has_nomarr_namespace = :ns, write_claimed_by = NULL, "
+                "write_claimed_at = NULL, last_error = NULL "
+                "WHERE id = :id AND claim_token = :tok",
+         soci::use(mode, "m"), soci::use(hash, hi, "h"), soci::use(now, "now"),
+         soci::use(key, "k"), soci::use(rev, "rev"), soci::use(ns, "ns"),
+         soci::use(id, "id"), soci::use(tok, "tok"));
+    st.execute(true);
+    *out_recorded = st.get_affected_rows() == 1 ? 1 : 0;
+  });
+}
+
+nomtag_status ReleaseClaim(nomtag_storage_db* db, int64_t file_id,
+                           int64_t token, const char* error,
+                           nomtag_error* err) {
+  return guard(err, [&] {
+    std::string e = Text(error);
+    soci::indicator ei = error ? soci::i_ok : soci::i_null;
+    long long id = file_id, tok = token;
+    db->sql << "UPDATE files SET write_claimed_by = NULL, write_claimed_at = "
+               "NULL, last_error = :e WHERE id = :id AND claim_token = :tok",
+        soci::use(e, ei, "e"), soci::use(id, "id"), soci::use(tok, "tok");
+  });
+}
+
+nomtag_status LibraryStatus(nomtag_storage_db* db, int64_t library_id,
+                            int64_t lease_ms, int64_t now_ms,
+                            nomtag_library_status* out, nomtag_error* err) {
+  return guard(err, [&] {
+    long long lib = library_id, cutoff = now_ms - lease_ms;
+    std::string dk = DesiredKey(db->sql, library_id);
+    long long files = 0, missing = 0, pending = 0, busy = 0, failed = 0;
+    db->sql << "SELECT COUNT(*) FROM files WHERE library_id = :lib AND "
+               "missing = 0",
+        soci::use(lib), soci::into(files);
+    db->sql << "SELECT COUNT(*) FROM files WHERE library_id = :lib AND "
+               "missing = 1",
+        soci::use(lib), soci::into(missing);
+    pending = CountNeeding(db->sql, library_id, dk);
+    db->sql << "SELECT COUNT(*) FROM files f WHERE f.library_id = :lib AND " +
+                   std::string(kNeedsReconciliation) +
+                   " AND f.write_claimed_at >= :cutoff",
+        soci::use(lib, "lib"), soci::use(dk, "dk"), soci::use(cutoff, "cutoff"),
+        soci::into(busy);
+    db->sql << "SELECT COUNT(*) FROM files f WHERE f.library_id = :lib AND " +
+                   std::string(kNeedsReconciliation) +
+                   " AND f.last_error IS NOT NULL",
+        soci::use(lib, "lib"), soci::use(dk, "dk"), soci::into(failed);
+    *out = {sizeof *out, files, missing, pending, busy, failed};
+  });
+}
+
+nomtag_status FailureList(nomtag_storage_db* db, int64_t library_id,
+                          const nomtag_failure_sink* sink, nomtag_error* err) {
+  return guard(err, [&] {
+    long long lib = library_id;
+    std::string dk = DesiredKey(db->sql, library_id);
+    soci::rowset<soci::row> rows =
+        (db->sql.prepare << "SELECT f.path, f.last_error FROM files f WHERE "
+                            "f.library_id = :lib "
+                            "AND " +
+                                std::string(kNeedsReconciliation) +
+                                " AND f.last_error IS NOT NULL ORDER BY f.path",
+         soci::use(lib, "lib"), soci::use(dk, "dk"));
+    for (const auto& r : rows) {
+      std::string path = Str(r, 0), e = Str(r, 1);
+      nomtag_status st = sink->failure(sink->ctx, path.c_str(), e.c_str());
+      if (st != NOMTAG_OK) throw Error(st, "failure sink refused");
+    }
+  });
+}
+
+const nomtag_storage kStorage = {
+    sizeof(nomtag_storage),
+    Open,
+    Close,
+    Location,
+    Begin,
+    Commit,
+    Rollback,
+    LibraryAdd,
+    LibraryList,
+    LibraryUpdate,
+    FileList,
+    FileRecord,
+    FileMarkMissing,
+    TagsReplace,
+    TagsGet,
+    CalibrationSet,
+    CalibrationGet,
+    ClaimBatch,
+    PendingList,
+    SetWritten,
+    ReleaseClaim,
+    LibraryStatus,
+    FailureList,
+};
+
+const void* GetInterface(const char* id) {
+  return sdk::interface_is(id, NOMTAG_STORAGE_INTERFACE_ID) ? &kStorage
+                                                            : nullptr;
+}
+
+}  // namespace
+}  // namespace nomtag::sqlite
+
+NOMTAG_PLUGIN(NOMTAG_KIND_STORAGE, "org.nomtag.storage.sqlite",
+              "SQLite storage (SOCI)", "0.1.0", nomtag::sqlite::Init, nullptr,
+              nomtag::sqlite::GetInterface)
