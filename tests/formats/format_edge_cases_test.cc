@@ -145,6 +145,52 @@ TEST(Mp3Format, Id3v24OnlyFrameInV23TagIsRefused) {
       << written.status().message();
 }
 
+// TagLib 1.13 has no padding option; the plugins add the requested padding
+// when the audio moved anyway.
+TEST(Mp3Format, RequestedPaddingIsLeftWhenTheAudioMoves) {
+  const FormatPlugin* mp3 = LoadedFormat("mp3");
+  ASSERT_NE(mp3, nullptr);
+  std::vector<uint8_t> bytes = ReadBytes(MediaFile("mp3"));
+  FileView before = View(*mp3, bytes);
+  MemoryStream mem(bytes, "padding");
+  ASSERT_TRUE(mp3->WriteNamespace(mem.stream(), kTags, 8192).ok());
+  const std::vector<uint8_t>& out = mem.bytes();
+  ASSERT_EQ(std::string(out.begin(), out.begin() + 3), "ID3");
+  const size_t size = (out[6] << 21) | (out[7] << 14) | (out[8] << 7) | out[9];
+  size_t zeros = 0;
+  while (zeros < size && out[10 + size - 1 - zeros] == 0) ++zeros;
+  EXPECT_GE(zeros, 8192u);
+  FileView after = View(*mp3, out);
+  EXPECT_EQ(after.ns.tags, kTags);
+  EXPECT_EQ(after.foreign, before.foreign);
+  EXPECT_TRUE(after.payload == before.payload);
+  std::string path = ScratchPath("mp3");
+  WriteBytes(path, out);
+  EXPECT_EQ(MutagenNames("mp3", path).size(), 3u);  // CUSTOM_FIELD + ours
+}
+
+TEST(FlacFormat, RequestedPaddingIsLeftWhenTheAudioMoves) {
+  const FormatPlugin* flac = LoadedFormat("flac");
+  ASSERT_NE(flac, nullptr);
+  std::vector<uint8_t> bytes = ReadBytes(MediaFile("flac"));
+  FileView before = View(*flac, bytes);
+  MemoryStream mem(bytes, "padding");
+  ASSERT_TRUE(flac->WriteNamespace(mem.stream(), kTags, 32768).ok());
+  FileView after = View(*flac, mem.bytes());
+  EXPECT_EQ(after.ns.tags, kTags);
+  EXPECT_EQ(after.foreign, before.foreign);
+  EXPECT_TRUE(after.payload == before.payload);
+  std::string path = ScratchPath("flac");
+  WriteBytes(path, mem.bytes());
+  EXPECT_EQ(RunPython("from mutagen.flac import FLAC, Padding\n"
+                      "f = FLAC(" +
+                      Q(path) +
+                      ")\n"
+                      "print(sum(b.length for b in f.metadata_blocks\n"
+                      "          if isinstance(b, Padding)) >= 32768)\n"),
+            "True\n");
+}
+
 TEST(Mp4Format, UnrenderableFreeformItemRefusesTheWrite) {
   const FormatPlugin* mp4 = LoadedFormat("mp4");
   ASSERT_NE(mp4, nullptr);
