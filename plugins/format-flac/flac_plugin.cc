@@ -20,6 +20,7 @@ namespace {
 
 constexpr int kPadding = 1;
 constexpr int kVorbisComment = 4;
+constexpr const char* kEmptyCommentStructure = "0 fields:";
 
 struct OpenFlac {
   explicit OpenFlac(const nomtag_stream* stream)
@@ -63,11 +64,15 @@ ForeignItems Collect(const nomtag_stream* stream) {
         "flac:block#" + std::to_string(n++) + ":type" + std::to_string(b.type),
         b.body);
   }
+  // A file without a comment block gets one on the first write; that
+  // reads as an empty comment, with nothing foreign in it.
   if (comment != nullptr)
     CollectRawCommentStructure(
         TagLib::ByteVector(comment->body.data(),
                            static_cast<unsigned>(comment->body.size())),
         items);
+  else
+    items.Add("struct:vorbis-comment", kEmptyCommentStructure);
   if (layout.has_id3v1) {
     std::vector<uint8_t> raw = s.read(s.length() - 128, 128);
     items.Add("flac:id3v1", std::string(raw.begin(), raw.end()));

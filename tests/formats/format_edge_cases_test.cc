@@ -217,6 +217,47 @@ TEST(Mp4Format, QuickTimeKeysMetadataIsKeptOrTheWriteRefused) {
             << (refused ? "write refused" : "round-trips") << "\n";
 }
 
+// Files without any tag container: TagLib creates one (an MP4 udta/meta/
+// ilst, a FLAC comment block); that is no foreign change.
+TEST(FormatBareFiles, WriteAndClearWithoutForeignChange) {
+  struct Bare {
+    const char* container;
+    const char* ext;
+    const char* codec;
+    const char* after;  // python run on the file after ffmpeg
+  };
+  const Bare kBare[] = {
+      {"mp4", "m4a", "aac", ""},
+      {"flac", "flac", "flac",
+       "from mutagen.flac import FLAC\nFLAC(P).delete()\n"},
+  };
+  for (const Bare& b : kBare) {
+    const FormatPlugin* f = LoadedFormat(b.container);
+    ASSERT_NE(f, nullptr);
+    std::string path = ScratchPath(b.ext);
+    RunPython(std::string("import subprocess\nP = ") + Q(path) +
+              "\nsubprocess.run(['ffmpeg', '-loglevel', 'error', '-y', "
+              "'-f', 'lavfi', '-i', 'sine=duration=1', '-c:a', '" +
+              b.codec +
+              "', '-map_metadata', '-1', '-fflags', '+bitexact', "
+              "'-flags', '+bitexact', P], check=True)\n" +
+              b.after);
+    std::vector<uint8_t> bytes = ReadBytes(path);
+    FileView before = View(*f, bytes);
+    ASSERT_TRUE(before.status.ok()) << before.status.ToString();
+    auto written = Write(*f, bytes, kTags);
+    ASSERT_TRUE(written.ok())
+        << b.container << ": " << written.status().ToString();
+    FileView after = View(*f, *written);
+    EXPECT_EQ(after.ns.tags, kTags) << b.container;
+    EXPECT_EQ(after.foreign, before.foreign) << b.container;
+    EXPECT_TRUE(after.payload == before.payload) << b.container;
+    auto cleared = Write(*f, *written, {});
+    ASSERT_TRUE(cleared.ok()) << cleared.status().ToString();
+    EXPECT_TRUE(View(*f, *cleared).ns.tags.empty());
+  }
+}
+
 TEST(FormatRequests, WriteToReadOnlyStreamIsInvalid) {
   for (const char* c : {"mp3", "mp4", "flac", "ogg-vorbis", "opus"}) {
     const FormatPlugin* f = LoadedFormat(c);
