@@ -191,6 +191,92 @@ TEST(FlacFormat, RequestedPaddingIsLeftWhenTheAudioMoves) {
             "True\n");
 }
 
+std::string Chapters(const std::string& path) {
+  return RunPython(
+      "import subprocess\nprint(subprocess.run(['ffprobe', "
+      "'-loglevel', 'error', '-show_chapters', '-of', 'compact', " +
+      Q(path) + "], check=True, capture_output=True, text=True).stdout)\n");
+}
+
+// Chapters live in a text track and udta/chpl, outside TagLib's ilst.
+TEST(Mp4Format, ChaptersSurviveAWrite) {
+  const FormatPlugin* mp4 = LoadedFormat("mp4");
+  ASSERT_NE(mp4, nullptr);
+  std::string meta = ScratchPath("txt");
+  const std::string text =
+      ";FFMETADATA1\ntitle=T\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\n"
+      "END=1000\ntitle=Intro\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=1000\n"
+      "END=2000\ntitle=Outro\n";
+  WriteBytes(meta, std::vector<uint8_t>(text.begin(), text.end()));
+  std::string path = ScratchPath("m4a");
+  RunPython(
+      "import subprocess\nsubprocess.run(['ffmpeg', '-loglevel', "
+      "'error', '-y', '-f', 'lavfi', '-i', 'sine=duration=2', '-i', " +
+      Q(meta) +
+      ", '-map', '0:a', '-map_metadata', '1', '-map_chapters', '1', "
+      "'-c:a', 'aac', " +
+      Q(path) + "], check=True)\n");
+  const std::string chapters = Chapters(path);
+  ASSERT_NE(chapters.find("Outro"), std::string::npos) << chapters;
+  std::vector<uint8_t> bytes = ReadBytes(path);
+  FileView before = View(*mp4, bytes);
+  ASSERT_TRUE(before.status.ok()) << before.status.ToString();
+  auto written = Write(*mp4, bytes, kTags);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  FileView after = View(*mp4, *written);
+  EXPECT_EQ(after.foreign, before.foreign);
+  EXPECT_TRUE(after.payload == before.payload);
+  std::string out = ScratchPath("m4a");
+  WriteBytes(out, *written);
+  EXPECT_EQ(Chapters(out), chapters);
+  EXPECT_EQ(FfmpegAudioHash(out), FfmpegAudioHash(path));
+}
+
+// moov before mdat: a growing tag moves the samples, and only patched
+// chunk offsets keep them addressed. The payload follows the tables, so it
+// notices offsets left wrong, which hashing mdat would not.
+TEST(Mp4Format, FaststartSamplesStayAddressed) {
+  const FormatPlugin* mp4 = LoadedFormat("mp4");
+  ASSERT_NE(mp4, nullptr);
+  std::string path = ScratchPath("m4a");
+  RunPython(
+      "import subprocess\nsubprocess.run(['ffmpeg', '-loglevel', "
+      "'error', '-y', '-i', " +
+      Q(MediaFile("m4a")) +
+      ", '-map', '0', '-c', 'copy', '-movflags', '+faststart', " + Q(path) +
+      "], check=True)\n");
+  std::vector<uint8_t> bytes = ReadBytes(path);
+  const std::string text(bytes.begin(), bytes.end());
+  ASSERT_LT(text.find("moov"), text.find("mdat")) << "not faststart";
+  FileView before = View(*mp4, bytes);
+  ASSERT_TRUE(before.status.ok()) << before.status.ToString();
+  TagSet big = kTags;
+  big["long"] = {std::string(5000, 'x')};  // more than any free atom holds
+  auto written = Write(*mp4, bytes, big);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  const std::string after_text(written->begin(), written->end());
+  ASSERT_GT(after_text.find("mdat"), text.find("mdat")) << "samples moved";
+  FileView after = View(*mp4, *written);
+  EXPECT_EQ(after.ns.tags, big);
+  EXPECT_EQ(after.foreign, before.foreign);
+  EXPECT_TRUE(after.payload == before.payload);
+  std::string out = ScratchPath("m4a");
+  WriteBytes(out, *written);
+  EXPECT_EQ(FfmpegAudioHash(out), FfmpegAudioHash(path));
+
+  // The same bytes with the samples shifted and the tables not patched:
+  // the payload must differ.
+  std::vector<uint8_t> broken = *written;
+  const size_t mdat = after_text.find("mdat") - 4;
+  const uint32_t size = (broken[mdat] << 24) | (broken[mdat + 1] << 16) |
+                        (broken[mdat + 2] << 8) | broken[mdat + 3];
+  broken.insert(broken.begin() + mdat + 8, 16, 0);
+  const uint32_t grown = size + 16;
+  for (int i = 0; i < 4; ++i) broken[mdat + i] = uint8_t(grown >> (24 - 8 * i));
+  FileView shifted = View(*mp4, broken);
+  EXPECT_FALSE(shifted.status.ok() && shifted.payload == before.payload);
+}
+
 TEST(Mp4Format, UnrenderableFreeformItemRefusesTheWrite) {
   const FormatPlugin* mp4 = LoadedFormat("mp4");
   ASSERT_NE(mp4, nullptr);
