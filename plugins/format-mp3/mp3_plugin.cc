@@ -127,7 +127,10 @@ void WriteNamespace(const nomtag_stream* stream, const nomtag_tag* tags,
     OpenMpeg open(stream);
     const bool had_tag = open.file.hasID3v2Tag();
     TagLib::ID3v2::Tag* tag = open.file.ID3v2Tag(true);
-    // Keep 2.3 as 2.3; a file without a tag gets 2.4.
+    // Keep 2.3 as 2.3; a file without a tag gets 2.4. UNFINISHED: TagLib
+    // cannot write ID3v2.2, and it drops an extended header and tag-level
+    // unsynchronisation; the snapshot shows each, so such files are
+    // refused rather than converted.
     const bool v3 = had_tag && tag->header()->majorVersion() == 3;
     std::vector<TagLib::ID3v2::Frame*> ours;
     for (TagLib::ID3v2::Frame* frame : tag->frameList("TXXX"))

@@ -199,9 +199,10 @@ void RequireRenderable(const nomtag_stream* stream,
 
 void WriteNamespace(const nomtag_stream* stream, const nomtag_tag* tags,
                     size_t tag_count, const nomtag_write_options*) {
-  // Padding: TagLib 1.13 reuses an adjacent free atom and otherwise grows
-  // the file, patching stco/co64; it has no padding option, so
-  // opts->padding is not honoured.
+  // UNFINISHED: opts->padding is not honoured. TagLib 1.13 reuses an
+  // adjacent free atom and otherwise grows the file, patching stco/co64;
+  // leaving room would mean growing a free atom after its save and
+  // patching the chunk offsets again ourselves.
   std::vector<DesiredTag> desired = DesiredTags(tags, tag_count);
   Prepare(stream, true);
   ForeignItems before = Collect(stream);

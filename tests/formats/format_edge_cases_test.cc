@@ -277,6 +277,65 @@ TEST(Mp4Format, FaststartSamplesStayAddressed) {
   EXPECT_FALSE(shifted.status.ok() && shifted.payload == before.payload);
 }
 
+// TagLib 1.13 can miss frames after a v2.4 extended header (fixed in
+// 1.13.1); what it misses it would drop. The raw frame walk must see it.
+TEST(Mp3Format, ExtendedHeaderIsKeptOrTheWriteRefused) {
+  const FormatPlugin* mp3 = LoadedFormat("mp3");
+  ASSERT_NE(mp3, nullptr);
+  std::vector<uint8_t> b = ReadBytes(MediaFile("mp3"));
+  ASSERT_EQ(b[3], 4);
+  // A minimal v2.4 extended header: sync-safe size 6, one flag byte, 0.
+  const uint8_t ext[6] = {0, 0, 0, 6, 1, 0};
+  b.insert(b.begin() + 10, ext, ext + 6);
+  b[5] |= 0x40;
+  uint32_t size = (b[6] << 21) | (b[7] << 14) | (b[8] << 7) | b[9];
+  size += 6;
+  for (int i = 0; i < 4; ++i) b[6 + i] = (size >> (21 - 7 * i)) & 0x7f;
+  std::string path = ScratchPath("mp3");
+  WriteBytes(path, b);
+  const bool refused = RefusedOrFaithful(*mp3, path);
+  std::cout << "ID3v2.4 extended header: "
+            << (refused ? "write refused" : "round-trips") << "\n";
+}
+
+// TagLib skips a comment field without '=' on parse, so a save would lose
+// it; the raw comment walk must notice.
+TEST(FlacFormat, FieldTagLibCannotParseRefusesTheWrite) {
+  const FormatPlugin* flac = LoadedFormat("flac");
+  ASSERT_NE(flac, nullptr);
+  std::vector<uint8_t> b = ReadBytes(MediaFile("flac"));
+  size_t at = 4;
+  for (;;) {
+    ASSERT_LT(at + 4, b.size());
+    const int type = b[at] & 0x7f;
+    const size_t len = (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3];
+    if (type == 4) break;
+    ASSERT_FALSE(b[at] & 0x80) << "no comment block";
+    at += 4 + len;
+  }
+  const size_t len = (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3];
+  const size_t body = at + 4;
+  const uint32_t vendor = b[body] | (b[body + 1] << 8) | (b[body + 2] << 16);
+  const size_t count_at = body + 4 + vendor;
+  b[count_at] += 1;  // one more field (fewer than 255 there)
+  const std::string field = "BROKENFIELD";
+  std::vector<uint8_t> entry = {uint8_t(field.size()), 0, 0, 0};
+  entry.insert(entry.end(), field.begin(), field.end());
+  b.insert(b.begin() + body + len, entry.begin(), entry.end());
+  const size_t new_len = len + entry.size();
+  b[at + 1] = uint8_t(new_len >> 16);
+  b[at + 2] = uint8_t(new_len >> 8);
+  b[at + 3] = uint8_t(new_len);
+  FileView v = View(*flac, b);
+  ASSERT_TRUE(v.status.ok()) << v.status.ToString();
+  auto written = Write(*flac, b, kTags);
+  ASSERT_FALSE(written.ok());
+  EXPECT_EQ(written.status().code(), Status::Code::kRefused);
+  EXPECT_NE(written.status().message().find("vorbis-comment"),
+            std::string::npos)
+      << written.status().message();
+}
+
 TEST(Mp4Format, UnrenderableFreeformItemRefusesTheWrite) {
   const FormatPlugin* mp4 = LoadedFormat("mp4");
   ASSERT_NE(mp4, nullptr);
