@@ -5,6 +5,7 @@
 
 #include "foreign_snapshot.h"
 #include "ogg_packets.h"
+#include "ogg_payload.h"
 #include "plugin_support.h"
 #include "sinks.h"
 #include "taglib_stream.h"
