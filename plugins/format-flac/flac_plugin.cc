@@ -8,6 +8,7 @@
 #include <nomtag/cpp/stream.hpp>
 
 #include "flac_blocks.h"
+#include "flac_padding.h"
 #include "taglib-common/foreign_snapshot.h"
 #include "taglib-common/plugin_support.h"
 #include "taglib-common/sinks.h"
@@ -19,6 +20,7 @@ namespace {
 
 constexpr int kPadding = 1;
 constexpr int kVorbisComment = 4;
+constexpr const char* kEmptyCommentStructure = "0 fields:";
 
 struct OpenFlac {
   explicit OpenFlac(const nomtag_stream* stream)
@@ -62,11 +64,15 @@ ForeignItems Collect(const nomtag_stream* stream) {
         "flac:block#" + std::to_string(n++) + ":type" + std::to_string(b.type),
         b.body);
   }
+  // A file without a comment block gets one on the first write; that
+  // reads as an empty comment, with nothing foreign in it.
   if (comment != nullptr)
     CollectRawCommentStructure(
         TagLib::ByteVector(comment->body.data(),
                            static_cast<unsigned>(comment->body.size())),
         items);
+  else
+    items.Add("struct:vorbis-comment", kEmptyCommentStructure);
   if (layout.has_id3v1) {
     std::vector<uint8_t> raw = s.read(s.length() - 128, 128);
     items.Add("flac:id3v1", std::string(raw.begin(), raw.end()));
@@ -87,13 +93,11 @@ void ReadNamespace(const nomtag_stream* stream, const nomtag_tag_sink* sink) {
 }
 
 void WriteNamespace(const nomtag_stream* stream, const nomtag_tag* tags,
-                    size_t tag_count, const nomtag_write_options*) {
-  // Padding: TagLib 1.13 keeps the existing padding block while it is at
-  // most 1% of the file (min 4 KiB) and resets it otherwise; there is no
-  // option to ask for more, so opts->padding is not honoured.
+                    size_t tag_count, const nomtag_write_options* opts) {
   std::vector<DesiredTag> desired = DesiredTags(tags, tag_count);
   Prepare(stream, true);
   ForeignItems before = Collect(stream);
+  const uint64_t original_frames = ReadFlacLayout(stream).frames_offset;
   {
     OpenFlac open(stream);
     TagLib::Ogg::XiphComment* comment = open.file.xiphComment(true);
@@ -102,6 +106,11 @@ void WriteNamespace(const nomtag_stream* stream, const nomtag_tag* tags,
     open.io.ThrowIfFailed("saving");
     if (!saved) Fail(NOMTAG_ERR_IO, stream, "TagLib could not save the file");
   }
+  // TagLib keeps the padding block while it is at most 1% of the file (4
+  // KiB at least) and resets it otherwise; when the audio moved anyway,
+  // leave what the host asked for.
+  if (opts != nullptr && opts->struct_size >= sizeof(nomtag_write_options))
+    EnsureFlacPadding(stream, original_frames, opts->padding);
   before.RequireUnchanged(stream, Collect(stream));
 }
 

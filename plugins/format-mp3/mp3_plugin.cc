@@ -12,6 +12,7 @@
 #include <nomtag/cpp/plugin.hpp>
 #include <nomtag/cpp/stream.hpp>
 
+#include "id3v2_padding.h"
 #include "id3v2_structure.h"
 #include "mp3_trailers.h"
 #include "taglib-common/foreign_snapshot.h"
@@ -117,18 +118,19 @@ void ReadNamespace(const nomtag_stream* stream, const nomtag_tag_sink* sink) {
 }
 
 void WriteNamespace(const nomtag_stream* stream, const nomtag_tag* tags,
-                    size_t tag_count, const nomtag_write_options*) {
-  // Padding: TagLib 1.13 keeps the tag's padding while it fits and is at
-  // most 1% of the file, else resets it to 1 KiB; it has no padding
-  // option, so opts->padding is not honoured.
+                    size_t tag_count, const nomtag_write_options* opts) {
   std::vector<DesiredTag> desired = DesiredTags(tags, tag_count);
   Prepare(stream, true);
   ForeignItems before = Collect(stream);
+  const uint64_t original_tag_length = ReadId3v2Structure(stream).length;
   {
     OpenMpeg open(stream);
     const bool had_tag = open.file.hasID3v2Tag();
     TagLib::ID3v2::Tag* tag = open.file.ID3v2Tag(true);
-    // Keep 2.3 as 2.3; a file without a tag gets 2.4.
+    // Keep 2.3 as 2.3; a file without a tag gets 2.4. UNFINISHED: TagLib
+    // cannot write ID3v2.2, and it drops an extended header and tag-level
+    // unsynchronisation; the snapshot shows each, so such files are
+    // refused rather than converted.
     const bool v3 = had_tag && tag->header()->majorVersion() == 3;
     std::vector<TagLib::ID3v2::Frame*> ours;
     for (TagLib::ID3v2::Frame* frame : tag->frameList("TXXX"))
@@ -148,6 +150,11 @@ void WriteNamespace(const nomtag_stream* stream, const nomtag_tag* tags,
     open.io.ThrowIfFailed("saving");
     if (!saved) Fail(NOMTAG_ERR_IO, stream, "TagLib could not save the file");
   }
+  // TagLib keeps padding while it fits (and is at most 1% of the file),
+  // else resets it to 1 KiB; when the audio moved anyway, leave what the
+  // host asked for.
+  if (opts != nullptr && opts->struct_size >= sizeof(nomtag_write_options))
+    EnsureId3v2Padding(stream, original_tag_length, opts->padding);
   before.RequireUnchanged(stream, Collect(stream));
 }
 

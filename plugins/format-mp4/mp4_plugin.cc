@@ -113,9 +113,10 @@ bool EndsWith(const std::string& s, const std::string& tail) {
 
 // The raw atom tree without ours and without what a save legitimately
 // changes (free/skip atoms, sizes and offsets of containers and tables),
-// plus each foreign ilst item's raw bytes. ilst items are listed sorted by
-// name: their order carries no meaning and TagLib renders them in its map
-// order.
+// plus the raw bytes of each foreign ilst item and of the other user data
+// (udta children, meta children but ilst and hdlr). ilst items are listed
+// sorted by name: their order carries no meaning and TagLib renders them in its
+// map order.
 void CollectStructure(const nomtag_stream* stream, ForeignItems& items) {
   sdk::StreamRef s(stream);
   std::vector<Mp4Atom> atoms = ReadMp4Atoms(stream);
@@ -140,6 +141,15 @@ void CollectStructure(const nomtag_stream* stream, ForeignItems& items) {
       continue;
     }
     tree += a.path + "\n";
+    // Other user data (chapters, QuickTime text atoms, keys) is left
+    // alone by TagLib: it must stay byte for byte.
+    const std::string parent = a.path.substr(0, a.path.rfind('/') + 1);
+    const std::string leaf = a.path.substr(parent.size());
+    if ((parent == "moov/udta/" && leaf != "meta") ||
+        (EndsWith(parent, "meta/") && leaf != "ilst" && leaf != "hdlr")) {
+      std::vector<uint8_t> raw = s.read(a.offset, a.size);
+      items.Add("struct:mp4:" + a.path, std::string(raw.begin(), raw.end()));
+    }
   }
   items.Add("struct:mp4:atoms", tree);
   std::stable_sort(ilst.begin(), ilst.end(), [](const auto& a, const auto& b) {
@@ -189,9 +199,10 @@ void RequireRenderable(const nomtag_stream* stream,
 
 void WriteNamespace(const nomtag_stream* stream, const nomtag_tag* tags,
                     size_t tag_count, const nomtag_write_options*) {
-  // Padding: TagLib 1.13 reuses an adjacent free atom and otherwise grows
-  // the file, patching stco/co64; it has no padding option, so
-  // opts->padding is not honoured.
+  // UNFINISHED: opts->padding is not honoured. TagLib 1.13 reuses an
+  // adjacent free atom and otherwise grows the file, patching stco/co64;
+  // leaving room would mean growing a free atom after its save and
+  // patching the chunk offsets again ourselves.
   std::vector<DesiredTag> desired = DesiredTags(tags, tag_count);
   Prepare(stream, true);
   ForeignItems before = Collect(stream);

@@ -43,15 +43,3 @@ class OggPacketReader {
 }  // namespace nomtag::plugins
 
 #endif  // NOMTAG_PLUGINS_TAGLIB_COMMON_OGG_PACKETS_H_
-
-#include "sinks.h"
-
-namespace nomtag::plugins {
-
-// Sends the payload identity of an Ogg stream: every packet after the
-// first header_packets, as bytes, and after each page that completed one,
-// its granule position (8 bytes, little-endian).
-void SendOggAudioPayload(const nomtag_stream* stream, uint64_t header_packets,
-                         PayloadSink& sink);
-
-}  // namespace nomtag::plugins

@@ -5,6 +5,7 @@
 
 #include "foreign_snapshot.h"
 #include "ogg_packets.h"
+#include "ogg_payload.h"
 #include "plugin_support.h"
 #include "sinks.h"
 #include "taglib_stream.h"
@@ -93,9 +94,10 @@ void OggReadForeign(const OggFlavor& f, const nomtag_stream* stream,
 void OggWriteNamespace(const OggFlavor& f, const nomtag_stream* stream,
                        const nomtag_tag* tags, size_t tag_count,
                        const nomtag_write_options* /*opts*/) {
-  // Padding: TagLib 1.13 sizes the comment packet exactly and repaginates
-  // the header pages; it has no padding option for Ogg, so opts->padding
-  // is not honoured here.
+  // UNFINISHED: opts->padding is not honoured. TagLib 1.13 sizes the
+  // comment packet exactly and repaginates the header pages, so every
+  // change of size moves the file; Vorbis allows bytes after the framing
+  // bit, but TagLib does not keep them.
   std::vector<DesiredTag> desired = DesiredTags(tags, tag_count);
   Prepare(f, stream, true);
   ForeignItems before = Collect(f, stream);

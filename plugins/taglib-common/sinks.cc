@@ -10,18 +10,25 @@ void Check(nomtag_status st, const char* what) {
     throw sdk::Error(st, std::string("the host's ") + what + " sink stopped");
 }
 
+// The size is checked before any callback slot is read: a smaller table
+// does not have them.
 template <class Sink>
-const Sink* Require(const Sink* sink, void* fn) {
-  if (sink == nullptr || sink->struct_size < sizeof(Sink) || fn == nullptr)
+const Sink* Require(const Sink* sink) {
+  if (sink == nullptr || sink->struct_size < sizeof(Sink))
     throw sdk::Error(NOMTAG_ERR_INVALID_ARGUMENT, "invalid sink table");
   return sink;
 }
 
+void RequireCallbacks(bool present) {
+  if (!present)
+    throw sdk::Error(NOMTAG_ERR_INVALID_ARGUMENT, "sink without callbacks");
+}
+
 }  // namespace
 
-TagSink::TagSink(const nomtag_tag_sink* sink)
-    : sink_(
-          Require(sink, sink ? reinterpret_cast<void*>(sink->add) : nullptr)) {}
+TagSink::TagSink(const nomtag_tag_sink* sink) : sink_(Require(sink)) {
+  RequireCallbacks(sink_->add != nullptr);
+}
 
 void TagSink::Add(std::string_view key, std::string_view value,
                   nomtag_key_encoding encoding) const {
@@ -31,8 +38,9 @@ void TagSink::Add(std::string_view key, std::string_view value,
 }
 
 SnapshotSink::SnapshotSink(const nomtag_snapshot_sink* sink)
-    : sink_(Require(sink,
-                    sink ? reinterpret_cast<void*>(sink->item) : nullptr)) {}
+    : sink_(Require(sink)) {
+  RequireCallbacks(sink_->item != nullptr);
+}
 
 void SnapshotSink::Item(std::string_view id, std::string_view data) const {
   Check(sink_->item(sink_->ctx, id.data(), id.size(), data.data(), data.size()),
@@ -40,10 +48,8 @@ void SnapshotSink::Item(std::string_view id, std::string_view data) const {
 }
 
 PayloadSink::PayloadSink(const nomtag_payload_sink* sink)
-    : sink_(Require(sink,
-                    sink ? reinterpret_cast<void*>(sink->range) : nullptr)) {
-  if (sink_->bytes == nullptr)
-    throw sdk::Error(NOMTAG_ERR_INVALID_ARGUMENT, "invalid payload sink");
+    : sink_(Require(sink)) {
+  RequireCallbacks(sink_->range != nullptr && sink_->bytes != nullptr);
 }
 
 void PayloadSink::Range(uint64_t offset, uint64_t length) {

@@ -20,7 +20,10 @@ void ReadXiphNamespace(const TagLib::Ogg::XiphComment& comment,
 
 void CollectXiphForeign(TagLib::Ogg::XiphComment& comment,
                         ForeignItems& items) {
-  items.Add("vorbis:vendor", ToStd(comment.vendorID()));
+  // A comment TagLib creates has no vendor; an empty vendor and none are
+  // the same to every reader.
+  if (!comment.vendorID().isEmpty())
+    items.Add("vorbis:vendor", ToStd(comment.vendorID()));
   for (const auto& [name, values] : comment.fieldListMap()) {
     if (ParseVorbisField(ToStd(name))) continue;
     std::string data;

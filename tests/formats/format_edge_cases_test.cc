@@ -145,6 +145,197 @@ TEST(Mp3Format, Id3v24OnlyFrameInV23TagIsRefused) {
       << written.status().message();
 }
 
+// TagLib 1.13 has no padding option; the plugins add the requested padding
+// when the audio moved anyway.
+TEST(Mp3Format, RequestedPaddingIsLeftWhenTheAudioMoves) {
+  const FormatPlugin* mp3 = LoadedFormat("mp3");
+  ASSERT_NE(mp3, nullptr);
+  std::vector<uint8_t> bytes = ReadBytes(MediaFile("mp3"));
+  FileView before = View(*mp3, bytes);
+  MemoryStream mem(bytes, "padding");
+  ASSERT_TRUE(mp3->WriteNamespace(mem.stream(), kTags, 8192).ok());
+  const std::vector<uint8_t>& out = mem.bytes();
+  ASSERT_EQ(std::string(out.begin(), out.begin() + 3), "ID3");
+  const size_t size = (out[6] << 21) | (out[7] << 14) | (out[8] << 7) | out[9];
+  size_t zeros = 0;
+  while (zeros < size && out[10 + size - 1 - zeros] == 0) ++zeros;
+  EXPECT_GE(zeros, 8192u);
+  FileView after = View(*mp3, out);
+  EXPECT_EQ(after.ns.tags, kTags);
+  EXPECT_EQ(after.foreign, before.foreign);
+  EXPECT_TRUE(after.payload == before.payload);
+  std::string path = ScratchPath("mp3");
+  WriteBytes(path, out);
+  EXPECT_EQ(MutagenNames("mp3", path).size(), 3u);  // CUSTOM_FIELD + ours
+}
+
+TEST(FlacFormat, RequestedPaddingIsLeftWhenTheAudioMoves) {
+  const FormatPlugin* flac = LoadedFormat("flac");
+  ASSERT_NE(flac, nullptr);
+  std::vector<uint8_t> bytes = ReadBytes(MediaFile("flac"));
+  FileView before = View(*flac, bytes);
+  MemoryStream mem(bytes, "padding");
+  ASSERT_TRUE(flac->WriteNamespace(mem.stream(), kTags, 32768).ok());
+  FileView after = View(*flac, mem.bytes());
+  EXPECT_EQ(after.ns.tags, kTags);
+  EXPECT_EQ(after.foreign, before.foreign);
+  EXPECT_TRUE(after.payload == before.payload);
+  std::string path = ScratchPath("flac");
+  WriteBytes(path, mem.bytes());
+  EXPECT_EQ(RunPython("from mutagen.flac import FLAC, Padding\n"
+                      "f = FLAC(" +
+                      Q(path) +
+                      ")\n"
+                      "print(sum(b.length for b in f.metadata_blocks\n"
+                      "          if isinstance(b, Padding)) >= 32768)\n"),
+            "True\n");
+}
+
+std::string Chapters(const std::string& path) {
+  return RunPython(
+      "import subprocess\nprint(subprocess.run(['ffprobe', "
+      "'-loglevel', 'error', '-show_chapters', '-of', 'compact', " +
+      Q(path) + "], check=True, capture_output=True, text=True).stdout)\n");
+}
+
+// Chapters live in a text track and udta/chpl, outside TagLib's ilst.
+TEST(Mp4Format, ChaptersSurviveAWrite) {
+  const FormatPlugin* mp4 = LoadedFormat("mp4");
+  ASSERT_NE(mp4, nullptr);
+  std::string meta = ScratchPath("txt");
+  const std::string text =
+      ";FFMETADATA1\ntitle=T\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\n"
+      "END=1000\ntitle=Intro\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=1000\n"
+      "END=2000\ntitle=Outro\n";
+  WriteBytes(meta, std::vector<uint8_t>(text.begin(), text.end()));
+  std::string path = ScratchPath("m4a");
+  RunPython(
+      "import subprocess\nsubprocess.run(['ffmpeg', '-loglevel', "
+      "'error', '-y', '-f', 'lavfi', '-i', 'sine=duration=2', '-i', " +
+      Q(meta) +
+      ", '-map', '0:a', '-map_metadata', '1', '-map_chapters', '1', "
+      "'-c:a', 'aac', " +
+      Q(path) + "], check=True)\n");
+  const std::string chapters = Chapters(path);
+  ASSERT_NE(chapters.find("Outro"), std::string::npos) << chapters;
+  std::vector<uint8_t> bytes = ReadBytes(path);
+  FileView before = View(*mp4, bytes);
+  ASSERT_TRUE(before.status.ok()) << before.status.ToString();
+  auto written = Write(*mp4, bytes, kTags);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  FileView after = View(*mp4, *written);
+  EXPECT_EQ(after.foreign, before.foreign);
+  EXPECT_TRUE(after.payload == before.payload);
+  std::string out = ScratchPath("m4a");
+  WriteBytes(out, *written);
+  EXPECT_EQ(Chapters(out), chapters);
+  EXPECT_EQ(FfmpegAudioHash(out), FfmpegAudioHash(path));
+}
+
+// moov before mdat: a growing tag moves the samples, and only patched
+// chunk offsets keep them addressed. The payload follows the tables, so it
+// notices offsets left wrong, which hashing mdat would not.
+TEST(Mp4Format, FaststartSamplesStayAddressed) {
+  const FormatPlugin* mp4 = LoadedFormat("mp4");
+  ASSERT_NE(mp4, nullptr);
+  std::string path = ScratchPath("m4a");
+  RunPython(
+      "import subprocess\nsubprocess.run(['ffmpeg', '-loglevel', "
+      "'error', '-y', '-i', " +
+      Q(MediaFile("m4a")) +
+      ", '-map', '0', '-c', 'copy', '-movflags', '+faststart', " + Q(path) +
+      "], check=True)\n");
+  std::vector<uint8_t> bytes = ReadBytes(path);
+  const std::string text(bytes.begin(), bytes.end());
+  ASSERT_LT(text.find("moov"), text.find("mdat")) << "not faststart";
+  FileView before = View(*mp4, bytes);
+  ASSERT_TRUE(before.status.ok()) << before.status.ToString();
+  TagSet big = kTags;
+  big["long"] = {std::string(5000, 'x')};  // more than any free atom holds
+  auto written = Write(*mp4, bytes, big);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  const std::string after_text(written->begin(), written->end());
+  ASSERT_GT(after_text.find("mdat"), text.find("mdat")) << "samples moved";
+  FileView after = View(*mp4, *written);
+  EXPECT_EQ(after.ns.tags, big);
+  EXPECT_EQ(after.foreign, before.foreign);
+  EXPECT_TRUE(after.payload == before.payload);
+  std::string out = ScratchPath("m4a");
+  WriteBytes(out, *written);
+  EXPECT_EQ(FfmpegAudioHash(out), FfmpegAudioHash(path));
+
+  // The same bytes with the samples shifted and the tables not patched:
+  // the payload must differ.
+  std::vector<uint8_t> broken = *written;
+  const size_t mdat = after_text.find("mdat") - 4;
+  const uint32_t size = (broken[mdat] << 24) | (broken[mdat + 1] << 16) |
+                        (broken[mdat + 2] << 8) | broken[mdat + 3];
+  broken.insert(broken.begin() + mdat + 8, 16, 0);
+  const uint32_t grown = size + 16;
+  for (int i = 0; i < 4; ++i) broken[mdat + i] = uint8_t(grown >> (24 - 8 * i));
+  FileView shifted = View(*mp4, broken);
+  EXPECT_FALSE(shifted.status.ok() && shifted.payload == before.payload);
+}
+
+// TagLib 1.13 can miss frames after a v2.4 extended header (fixed in
+// 1.13.1); what it misses it would drop. The raw frame walk must see it.
+TEST(Mp3Format, ExtendedHeaderIsKeptOrTheWriteRefused) {
+  const FormatPlugin* mp3 = LoadedFormat("mp3");
+  ASSERT_NE(mp3, nullptr);
+  std::vector<uint8_t> b = ReadBytes(MediaFile("mp3"));
+  ASSERT_EQ(b[3], 4);
+  // A minimal v2.4 extended header: sync-safe size 6, one flag byte, 0.
+  const uint8_t ext[6] = {0, 0, 0, 6, 1, 0};
+  b.insert(b.begin() + 10, ext, ext + 6);
+  b[5] |= 0x40;
+  uint32_t size = (b[6] << 21) | (b[7] << 14) | (b[8] << 7) | b[9];
+  size += 6;
+  for (int i = 0; i < 4; ++i) b[6 + i] = (size >> (21 - 7 * i)) & 0x7f;
+  std::string path = ScratchPath("mp3");
+  WriteBytes(path, b);
+  const bool refused = RefusedOrFaithful(*mp3, path);
+  std::cout << "ID3v2.4 extended header: "
+            << (refused ? "write refused" : "round-trips") << "\n";
+}
+
+// TagLib skips a comment field without '=' on parse, so a save would lose
+// it; the raw comment walk must notice.
+TEST(FlacFormat, FieldTagLibCannotParseRefusesTheWrite) {
+  const FormatPlugin* flac = LoadedFormat("flac");
+  ASSERT_NE(flac, nullptr);
+  std::vector<uint8_t> b = ReadBytes(MediaFile("flac"));
+  size_t at = 4;
+  for (;;) {
+    ASSERT_LT(at + 4, b.size());
+    const int type = b[at] & 0x7f;
+    const size_t len = (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3];
+    if (type == 4) break;
+    ASSERT_FALSE(b[at] & 0x80) << "no comment block";
+    at += 4 + len;
+  }
+  const size_t len = (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3];
+  const size_t body = at + 4;
+  const uint32_t vendor = b[body] | (b[body + 1] << 8) | (b[body + 2] << 16);
+  const size_t count_at = body + 4 + vendor;
+  b[count_at] += 1;  // one more field (fewer than 255 there)
+  const std::string field = "BROKENFIELD";
+  std::vector<uint8_t> entry = {uint8_t(field.size()), 0, 0, 0};
+  entry.insert(entry.end(), field.begin(), field.end());
+  b.insert(b.begin() + body + len, entry.begin(), entry.end());
+  const size_t new_len = len + entry.size();
+  b[at + 1] = uint8_t(new_len >> 16);
+  b[at + 2] = uint8_t(new_len >> 8);
+  b[at + 3] = uint8_t(new_len);
+  FileView v = View(*flac, b);
+  ASSERT_TRUE(v.status.ok()) << v.status.ToString();
+  auto written = Write(*flac, b, kTags);
+  ASSERT_FALSE(written.ok());
+  EXPECT_EQ(written.status().code(), Status::Code::kRefused);
+  EXPECT_NE(written.status().message().find("vorbis-comment"),
+            std::string::npos)
+      << written.status().message();
+}
+
 TEST(Mp4Format, UnrenderableFreeformItemRefusesTheWrite) {
   const FormatPlugin* mp4 = LoadedFormat("mp4");
   ASSERT_NE(mp4, nullptr);
@@ -169,6 +360,47 @@ TEST(Mp4Format, QuickTimeKeysMetadataIsKeptOrTheWriteRefused) {
   const bool refused = RefusedOrFaithful(*mp4, MediaFile("m4a-mdta"));
   std::cout << "MP4 keys-style (mdta) metadata: "
             << (refused ? "write refused" : "round-trips") << "\n";
+}
+
+// Files without any tag container: TagLib creates one (an MP4 udta/meta/
+// ilst, a FLAC comment block); that is no foreign change.
+TEST(FormatBareFiles, WriteAndClearWithoutForeignChange) {
+  struct Bare {
+    const char* container;
+    const char* ext;
+    const char* codec;
+    const char* after;  // python run on the file after ffmpeg
+  };
+  const Bare kBare[] = {
+      {"mp4", "m4a", "aac", ""},
+      {"flac", "flac", "flac",
+       "from mutagen.flac import FLAC\nFLAC(P).delete()\n"},
+  };
+  for (const Bare& b : kBare) {
+    const FormatPlugin* f = LoadedFormat(b.container);
+    ASSERT_NE(f, nullptr);
+    std::string path = ScratchPath(b.ext);
+    RunPython(std::string("import subprocess\nP = ") + Q(path) +
+              "\nsubprocess.run(['ffmpeg', '-loglevel', 'error', '-y', "
+              "'-f', 'lavfi', '-i', 'sine=duration=1', '-c:a', '" +
+              b.codec +
+              "', '-map_metadata', '-1', '-fflags', '+bitexact', "
+              "'-flags', '+bitexact', P], check=True)\n" +
+              b.after);
+    std::vector<uint8_t> bytes = ReadBytes(path);
+    FileView before = View(*f, bytes);
+    ASSERT_TRUE(before.status.ok()) << before.status.ToString();
+    auto written = Write(*f, bytes, kTags);
+    ASSERT_TRUE(written.ok())
+        << b.container << ": " << written.status().ToString();
+    FileView after = View(*f, *written);
+    EXPECT_EQ(after.ns.tags, kTags) << b.container;
+    EXPECT_EQ(after.foreign, before.foreign) << b.container;
+    EXPECT_TRUE(after.payload == before.payload) << b.container;
+    auto cleared = Write(*f, *written, {});
+    ASSERT_TRUE(cleared.ok()) << cleared.status().ToString();
+    EXPECT_TRUE(View(*f, *cleared).ns.tags.empty());
+  }
 }
 
 TEST(FormatRequests, WriteToReadOnlyStreamIsInvalid) {

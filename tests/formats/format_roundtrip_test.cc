@@ -136,6 +136,16 @@ TEST_P(FormatRoundTrip, WriteRewriteClearKeepsForeignAndPayload) {
   EXPECT_TRUE(View(*plugin_, cleared).ns.tags.empty());
 }
 
+// Writing the same set again reproduces the same bytes: a second write
+// changes nothing (the host compares first and skips it anyway).
+TEST_P(FormatRoundTrip, SameSetTwiceGivesTheSameBytes) {
+  auto once = Write(*plugin_, original_, kSecond);
+  ASSERT_TRUE(once.ok()) << once.status().ToString();
+  auto twice = Write(*plugin_, *once, kSecond);
+  ASSERT_TRUE(twice.ok()) << twice.status().ToString();
+  EXPECT_TRUE(*once == *twice) << once->size() << " vs " << twice->size();
+}
+
 TEST_P(FormatRoundTrip, IndependentReadersAgree) {
   std::vector<uint8_t> written = WriteAndCheck(original_, kSecond, view_);
   std::string out = ScratchPath(path_.substr(path_.rfind('.') + 1));
