@@ -11,6 +11,21 @@ std::string Join(const std::string& root, const std::string& rel) {
   return root + "/" + rel;
 }
 
+// A path from the database must stay inside the library's root: a row
+// holding "../x" or "/etc/x" is corrupt, and nothing is written for it.
+bool StaysInsideRoot(const std::string& rel) {
+  if (rel.empty() || rel[0] == '/') return false;
+  size_t start = 0;
+  while (start <= rel.size()) {
+    size_t slash = rel.find('/', start);
+    std::string part = rel.substr(start, slash - start);
+    if (part == "..") return false;
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return true;
+}
+
 // Shared by the worker threads of one run.
 struct RunState {
   std::mutex mu;
@@ -44,7 +59,10 @@ void Work(TagStore& store, FileProjector& projector, const Library& library,
       bool written = false;
       bool recorded = true;
       auto tags = store.FileTags(file.id);
-      if (!tags.ok()) {
+      if (!StaysInsideRoot(file.path)) {
+        error = "corrupt row: path '" + file.path +
+                "' leaves the library root; not written";
+      } else if (!tags.ok()) {
         error = tags.status().message();
       } else {
         TagSet desired =
@@ -112,8 +130,21 @@ Result<ReconcileReport> Reconcile(TagStore& store, FileProjector& projector,
     if (!pending.ok()) return pending.status();
     ReconcileReport report;
     for (const PendingFile& file : *pending) {
+      if (!StaysInsideRoot(file.path)) {
+        report.diffs.push_back({file.path,
+                                {},
+                                {},
+                                {},
+                                "corrupt row: the path leaves the library "
+                                "root"});
+        continue;
+      }
       auto tags = store.FileTags(file.id);
-      if (!tags.ok()) return tags.status();
+      if (!tags.ok()) {
+        report.diffs.push_back(
+            {file.path, {}, {}, {}, tags.status().ToString()});
+        continue;
+      }
       TagSet desired = DesiredTags(*tags, library.mode, !calibration->empty());
       auto on_disk = projector.Read(Join(library.root, file.path));
       FileDiff diff;

@@ -5,16 +5,6 @@
 
 namespace nomtag::sqlite {
 
-// written_key is what the last write projected: "<mode>|<calibration hash
-// when the mode writes tiers>"; NULL means nomtag never wrote the file.
-// A file needs reconciliation when that differs from what the library
-// wants now, or when its tags changed since (tags_rev). Each disjunct is
-// answerable from an index: the ranges of files_by_written_key, and the
-// expression index files_by_tags_dirty.
-const char kNeedsReconciliation[] =
-    "f.missing = 0 AND (f.written_key IS NULL OR f.written_key < :dk OR "
-    "f.written_key > :dk OR (f.tags_rev <> f.written_tags_rev) = 1)";
-
 namespace {
 
 const char* const kVersion1[] = {

@@ -19,11 +19,6 @@ constexpr int kSchemaVersion = 1;
 // database is newer than this build.
 void Migrate(soci::session& sql);
 
-// The expression "needs reconciliation" for files f, given the desired
-// written key as the bound parameter :dk. Shared by every query that asks
-// it, so that each one matches the indexes below.
-extern const char kNeedsReconciliation[];
-
 }  // namespace nomtag::sqlite
 
 #endif  // NOMTAG_PLUGINS_STORAGE_SQLITE_SCHEMA_H_

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "queries.h"
 #include "schema.h"
 
 struct nomtag_storage_db {
@@ -186,9 +187,8 @@ std::string DesiredKey(soci::session& sql, int64_t library_id) {
 long long CountNeeding(soci::session& sql, int64_t library_id,
                        const std::string& dk) {
   long long n = 0, id = library_id;
-  sql << "SELECT COUNT(*) FROM files f WHERE f.library_id = :lib AND " +
-             std::string(kNeedsReconciliation),
-      soci::use(id, "lib"), soci::use(dk, "dk"), soci::into(n);
+  sql << kCountNeeding, soci::use(id, "lib"), soci::use(dk, "dk"),
+      soci::into(n);
   return n;
 }
 
@@ -444,17 +444,14 @@ nomtag_status ClaimBatch(nomtag_storage_db* db, int64_t library_id,
     // pick the same rows.
     InTransaction(db, [&] {
       std::string dk = DesiredKey(db->sql, library_id);
-      std::vector<long long> ids(batch);
-      soci::statement pick =
-          (db->sql.prepare
-               << "SELECT f.id FROM files f WHERE f.library_id = :lib AND " +
-                      std::string(kNeedsReconciliation) +
-                      " AND (f.write_claimed_at IS NULL OR f.write_claimed_at "
-                      "< "
-                      ":cutoff) LIMIT :n",
-           soci::use(lib, "lib"), soci::use(dk, "dk"),
-           soci::use(cutoff, "cutoff"), soci::use(limit, "n"), soci::into(ids));
-      pick.execute(true);
+      // A rowset, not a vector `into`: SOCI 4.0's SQLite backend returns
+      // no row for a bulk fetch of size 1.
+      std::vector<long long> ids;
+      soci::rowset<soci::row> picked =
+          (db->sql.prepare << kPickForClaim, soci::use(lib, "lib"),
+           soci::use(dk, "dk"), soci::use(cutoff, "cutoff"),
+           soci::use(limit, "n"));
+      for (const auto& r : picked) ids.push_back(Int(r, 0));
       long long id = 0;
       soci::statement take =
           (db->sql.prepare << "UPDATE files SET write_claimed_by = :w, "

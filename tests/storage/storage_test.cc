@@ -1,0 +1,297 @@
+// The SQLite storage plugin through the host's StorageDatabase, on a real
+// database file: libraries, the derived "needs reconciliation", fenced
+// claims, and that the per-batch queries are answered from indexes.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "queries.h"
+#include "store/storage_database.h"
+
+namespace nomtag {
+namespace {
+
+namespace fs = std::filesystem;
+
+const PluginRegistry& Registry() {
+  static PluginRegistry* reg = [] {
+    auto* r = new PluginRegistry;
+    PluginConfig config;
+    config.plugins.push_back({"storage-sqlite", "", "", 0});
+    r->LoadAll(config, {NOMTAG_TEST_PLUGIN_DIR});
+    return r;
+  }();
+  return *reg;
+}
+
+class StorageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("nomtag-storage-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    ASSERT_EQ(Registry().storages().size(), 1u);
+    db_ = Open();
+  }
+  void TearDown() override {
+    db_.reset();
+    fs::remove_all(dir_);
+  }
+  std::unique_ptr<StorageDatabase> Open() {
+    auto db = StorageDatabase::Open(Registry().storages()[0],
+                                    (dir_ / "nomtag.db").string());
+    EXPECT_TRUE(db.ok()) << db.status().ToString();
+    return db.ok() ? std::move(*db) : nullptr;
+  }
+  int64_t AddLibrary(const std::string& name, WriteMode mode) {
+    Library lib;
+    lib.name = name;
+    lib.root = "/music/" + name;
+    lib.mode = mode;
+    auto id = db_->AddLibrary(lib);
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return id.ok() ? *id : 0;
+  }
+  // n files with tags, as a scan plus an import would leave them.
+  void AddFiles(int64_t lib, int n, const std::string& prefix = "f") {
+    ASSERT_TRUE(db_->Begin().ok());
+    for (int i = 0; i < n; ++i) {
+      StoredFile f;
+      f.path = prefix + std::to_string(i) + ".flac";
+      f.size = 1000 + i;
+      f.format = "flac";
+      ASSERT_TRUE(db_->RecordFile(lib, f, "").ok());
+      ASSERT_TRUE(db_->ReplaceTags(lib, f.path,
+                                   {{"mood-strict", {"happy"}},
+                                    {"bpm", {std::to_string(100 + i)}}})
+                      .ok());
+    }
+    ASSERT_TRUE(db_->Commit().ok());
+  }
+  // Claims and records everything pending, as a reconcile would.
+  int WriteAll(int64_t lib, WriteMode mode) {
+    int n = 0;
+    auto cal = db_->CalibrationHash();
+    for (;;) {
+      auto batch = db_->ClaimBatch(lib, "test", 50, 60000);
+      EXPECT_TRUE(batch.ok());
+      if (!batch.ok() || batch->empty()) return n;
+      for (const auto& f : *batch) {
+        auto r = db_->SetWritten(f, mode, *cal, true);
+        EXPECT_TRUE(r.ok() && *r);
+        ++n;
+      }
+    }
+  }
+  int64_t Pending(int64_t lib) { return *db_->CountPending(lib); }
+
+  fs::path dir_;
+  std::unique_ptr<StorageDatabase> db_;
+};
+
+TEST_F(StorageTest, LibrariesAreFoundByNameOrIdAndNamesAreUnique) {
+  int64_t id = AddLibrary("music", WriteMode::kMinimal);
+  auto by_name = db_->FindLibrary("music");
+  ASSERT_TRUE(by_name.ok());
+  EXPECT_EQ(by_name->id, id);
+  EXPECT_EQ(by_name->mode, WriteMode::kMinimal);
+  EXPECT_TRUE(db_->FindLibrary(std::to_string(id)).ok());
+  auto missing = db_->FindLibrary("nope");
+  EXPECT_EQ(missing.status().code(), Status::Code::kNotFound);
+  EXPECT_NE(missing.status().message().find("music"), std::string::npos);
+  Library dup;
+  dup.name = "music";
+  dup.root = "/elsewhere";
+  EXPECT_FALSE(db_->AddLibrary(dup).ok());
+}
+
+TEST_F(StorageTest, ScannedFilesArePendingUntilWrittenOnce) {
+  int64_t lib = AddLibrary("music", WriteMode::kFull);
+  AddFiles(lib, 20);
+  EXPECT_EQ(Pending(lib), 20);
+  EXPECT_EQ(WriteAll(lib, WriteMode::kFull), 20);
+  EXPECT_EQ(Pending(lib), 0);
+  EXPECT_EQ(WriteAll(lib, WriteMode::kFull), 0) << "nothing left to claim";
+}
+
+TEST_F(StorageTest, ChangedTagsArePendingAndIdenticalReimportIsNot) {
+  int64_t lib = AddLibrary("music", WriteMode::kFull);
+  AddFiles(lib, 5);
+  WriteAll(lib, WriteMode::kFull);
+  ASSERT_TRUE(db_->ReplaceTags(lib, "f2.flac",
+                               {{"mood-strict", {"happy"}}, {"bpm", {"102"}}})
+                  .ok());
+  EXPECT_EQ(Pending(lib), 0) << "same tags again: nothing to do";
+  ASSERT_TRUE(db_->ReplaceTags(lib, "f2.flac", {{"bpm", {"90"}}}).ok());
+  EXPECT_EQ(Pending(lib), 1);
+  auto tags = db_->ListPending(lib);
+  ASSERT_EQ(tags->size(), 1u);
+  EXPECT_EQ((*tags)[0].path, "f2.flac");
+}
+
+TEST_F(StorageTest, ModeChangeReportsAffectedFiles) {
+  int64_t lib = AddLibrary("music", WriteMode::kFull);
+  AddFiles(lib, 7);
+  WriteAll(lib, WriteMode::kFull);
+  auto l = db_->FindLibrary("music");
+  l->mode = WriteMode::kNone;
+  auto affected = db_->UpdateLibrary(*l);
+  ASSERT_TRUE(affected.ok());
+  EXPECT_EQ(*affected, 7);
+  l->mode = WriteMode::kFull;
+  EXPECT_EQ(*db_->UpdateLibrary(*l), 0) << "back to what was written";
+}
+
+TEST_F(StorageTest, CalibrationChangeMarksExactlyTheFilesWhoseModeWritesTiers) {
+  int64_t none = AddLibrary("none", WriteMode::kNone);
+  int64_t minimal = AddLibrary("minimal", WriteMode::kMinimal);
+  int64_t full = AddLibrary("full", WriteMode::kFull);
+  AddFiles(none, 3, "n");
+  AddFiles(minimal, 4, "m");
+  AddFiles(full, 5, "f");
+  WriteAll(none, WriteMode::kNone);
+  WriteAll(minimal, WriteMode::kMinimal);
+  WriteAll(full, WriteMode::kFull);
+  ASSERT_TRUE(db_->SetCalibration("cal-1", "{}").ok());
+  EXPECT_EQ(Pending(none), 0);
+  EXPECT_EQ(Pending(minimal), 4);
+  EXPECT_EQ(Pending(full), 5);
+  WriteAll(minimal, WriteMode::kMinimal);
+  WriteAll(full, WriteMode::kFull);
+  ASSERT_TRUE(db_->SetCalibration("cal-2", "{}").ok());
+  EXPECT_EQ(Pending(none), 0);
+  EXPECT_EQ(Pending(minimal), 4);
+  EXPECT_EQ(Pending(full), 5);
+}
+
+TEST_F(StorageTest, MissingFilesAreKeptWithTheirTagsButNotPending) {
+  int64_t lib = AddLibrary("music", WriteMode::kFull);
+  AddFiles(lib, 3);
+  auto files = db_->Files(lib);
+  ASSERT_TRUE(db_->MarkMissing({(*files)[0].id}).ok());
+  EXPECT_EQ(Pending(lib), 2);
+  auto again = db_->Files(lib);
+  EXPECT_EQ(again->size(), 3u);
+  EXPECT_TRUE((*again)[0].missing);
+  EXPECT_EQ(db_->FileTags((*again)[0].id)->size(), 2u) << "tags kept";
+}
+
+TEST_F(StorageTest, ClaimsAreExclusiveWhileTheLeaseLives) {
+  int64_t lib = AddLibrary("music", WriteMode::kFull);
+  AddFiles(lib, 10);
+  auto a = db_->ClaimBatch(lib, "a", 6, 60000);
+  auto b = db_->ClaimBatch(lib, "b", 6, 60000);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->size(), 6u);
+  EXPECT_EQ(b->size(), 4u) << "only what a did not take";
+  for (const auto& fa : *a)
+    for (const auto& fb : *b) EXPECT_NE(fa.id, fb.id);
+  auto st = db_->StatusOf(lib, 60000);
+  EXPECT_EQ(st->in_progress, 10);
+}
+
+TEST_F(StorageTest, ExpiredLeaseCannotOverwriteTheNewOwnersRecord) {
+  int64_t lib = AddLibrary("music", WriteMode::kFull);
+  AddFiles(lib, 1);
+  auto slow = db_->ClaimBatch(lib, "slow", 1, 60000);
+  ASSERT_EQ(slow->size(), 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // Another worker whose lease is shorter sees the claim as expired.
+  auto fast = db_->ClaimBatch(lib, "fast", 1, 1);
+  ASSERT_EQ(fast->size(), 1u);
+  EXPECT_EQ((*fast)[0].id, (*slow)[0].id);
+  EXPECT_NE((*fast)[0].claim_token, (*slow)[0].claim_token);
+  auto fast_done = db_->SetWritten((*fast)[0], WriteMode::kFull, "", true);
+  ASSERT_TRUE(fast_done.ok());
+  EXPECT_TRUE(*fast_done);
+  auto slow_done = db_->SetWritten((*slow)[0], WriteMode::kNone, "", false);
+  ASSERT_TRUE(slow_done.ok());
+  EXPECT_FALSE(*slow_done) << "the stale worker must not record";
+  EXPECT_TRUE(db_->ReleaseClaim((*slow)[0], "late").ok());
+  EXPECT_EQ(Pending(lib), 0) << "the new owner's record stands";
+  EXPECT_EQ(db_->StatusOf(lib, 60000)->failed, 0);
+}
+
+TEST_F(StorageTest, ReleasedClaimKeepsTheFilePendingWithItsError) {
+  int64_t lib = AddLibrary("music", WriteMode::kFull);
+  AddFiles(lib, 2);
+  auto batch = db_->ClaimBatch(lib, "w", 2, 60000);
+  ASSERT_TRUE(db_->ReleaseClaim((*batch)[0], "disk full").ok());
+  auto st = db_->StatusOf(lib, 60000);
+  EXPECT_EQ(st->pending, 2);
+  EXPECT_EQ(st->failed, 1);
+  ASSERT_EQ(st->failures.size(), 1u);
+  EXPECT_EQ(st->failures[0].second, "disk full");
+}
+
+TEST_F(StorageTest, CorruptTagRowsGiveAClearError) {
+  int64_t lib = AddLibrary("music", WriteMode::kFull);
+  AddFiles(lib, 2);
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "nomtag.db").c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "INSERT INTO tags VALUES (1, 'Bad Key', 0, 'x')",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  auto tags = db_->FileTags(1);
+  ASSERT_FALSE(tags.ok());
+  EXPECT_EQ(tags.status().code(), Status::Code::kCorrupt);
+  EXPECT_NE(tags.status().message().find("Bad Key"), std::string::npos);
+  EXPECT_TRUE(db_->FileTags(2).ok()) << "other files are unaffected";
+}
+
+TEST_F(StorageTest, DatabaseFromANewerNomtagIsRefused) {
+  db_.reset();
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "nomtag.db").c_str(), &raw), SQLITE_OK);
+  sqlite3_exec(raw, "INSERT INTO schema_version VALUES (99)", nullptr, nullptr,
+               nullptr);
+  sqlite3_close(raw);
+  auto db = StorageDatabase::Open(Registry().storages()[0],
+                                  (dir_ / "nomtag.db").string());
+  ASSERT_FALSE(db.ok());
+  EXPECT_NE(db.status().message().find("newer"), std::string::npos);
+}
+
+// Each per-batch query must be answered from an index: no full scan of
+// the files table to find the next batch.
+TEST_F(StorageTest, PerBatchQueriesUseAnIndex) {
+  int64_t lib = AddLibrary("music", WriteMode::kFull);
+  AddFiles(lib, 300);
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "nomtag.db").c_str(), &raw), SQLITE_OK);
+  for (const char* sql : {sqlite::kPickForClaim, sqlite::kCountNeeding}) {
+    SCOPED_TRACE(sql);
+    sqlite3_stmt* st = nullptr;
+    std::string explain = std::string("EXPLAIN QUERY PLAN ") + sql;
+    ASSERT_EQ(sqlite3_prepare_v2(raw, explain.c_str(), -1, &st, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(raw);
+    std::string plan;
+    while (sqlite3_step(st) == SQLITE_ROW)
+      plan += std::string(
+                  reinterpret_cast<const char*>(sqlite3_column_text(st, 3))) +
+              "\n";
+    sqlite3_finalize(st);
+    // Every read of files is a range of an index on the mismatch itself:
+    // not a scan, and not just the library's prefix of an index (which
+    // would walk every file of the library, in sync or not).
+    EXPECT_EQ(plan.find("SCAN f"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("(library_id=? AND missing=?)"), std::string::npos)
+        << plan;
+    size_t searches = 0;
+    for (size_t at = plan.find("SEARCH f USING"); at != std::string::npos;
+         at = plan.find("SEARCH f USING", at + 1))
+      ++searches;
+    EXPECT_EQ(searches, 4u) << plan;
+  }
+  sqlite3_close(raw);
+}
+
+}  // namespace
+}  // namespace nomtag
