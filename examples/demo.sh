@@ -27,22 +27,42 @@ make_track "$lib/track.opus" -c:a libopus
 echo
 echo "== nomtag plugins"
 $nomtag plugins
+db=$PWD/build/demo/nomtag.db
+rm -f "$db"*
+nomtag="$nomtag --db $db"
+
 echo
-echo "== writing nom tags into every file (full mode)"
-for f in "$lib"/track.*; do
-  $nomtag tags write "$f" mood-strict=happy mood-regular=happy \
-    mood-regular=calm bpm=120 danceability=0.8125
-done
+echo "== a library: scan it, import tags into the database, reconcile"
+$nomtag library add demo "$lib"
+$nomtag scan demo
+cat > "$PWD/build/demo/tags.jsonl" <<'JSON'
+{"path": "track.mp3",  "tags": {"mood-strict": "happy", "mood-regular": ["happy", "calm"], "bpm": 120, "danceability": 0.8125}}
+{"path": "track.m4a",  "tags": {"mood-strict": "calm", "bpm": 96}}
+{"path": "track.flac", "tags": {"mood-loose": ["dark", "calm"], "bpm": 140}}
+{"path": "track.ogg",  "tags": {"mood-strict": "happy", "bpm": 100}}
+{"path": "track.opus", "tags": {"mood-regular": "sad", "bpm": 80}}
+JSON
+$nomtag tags import demo "$PWD/build/demo/tags.jsonl"
+$nomtag status demo
 echo
-echo "== what one file holds now"
-$nomtag tags show "$lib/track.mp3"
+echo "== what reconcile would change (--dry-run writes nothing)"
+$nomtag reconcile demo --dry-run
+$nomtag reconcile demo
 echo
-echo "== the same write again changes nothing (the files are not rewritten)"
-for f in "$lib"/track.*; do $nomtag tags write "$f" mood-strict=happy \
-  mood-regular=happy mood-regular=calm bpm=120 danceability=0.8125; done
+echo "== without calibration the mood tiers stay out; with one they go in"
+echo '{"model": "demo-v1", "thresholds": {"strict": 0.8}}' > "$PWD/build/demo/calibration.json"
+$nomtag calibration import "$PWD/build/demo/calibration.json"
+$nomtag status demo
+$nomtag reconcile demo
+echo
+echo "== the second run finds nothing to do and opens no file"
+$nomtag reconcile demo
 echo
 echo "== minimal mode keeps only the mood tiers"
-$nomtag tags write "$lib/track.flac" --mode minimal mood-strict=happy bpm=120
-$nomtag tags show "$lib/track.flac"
+$nomtag library set-mode demo minimal
+$nomtag reconcile demo
 echo
-echo "Done: the example library is in $lib"
+echo "== what one file holds now (foreign tags untouched)"
+$nomtag tags show "$lib/track.mp3"
+echo
+echo "Done: the example library is in $lib, its database in $db"

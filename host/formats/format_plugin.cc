@@ -2,40 +2,20 @@
 
 #include <utility>
 
+#include "plugins/plugin_error.h"
+
 namespace nomtag {
 namespace {
 
-// A caller-owned message buffer for one plugin call.
-struct ErrorBuffer {
-  char text[1024] = {0};
-  nomtag_error err{sizeof(nomtag_error), text, sizeof text};
-};
+using ErrorBuffer = PluginErrorBuffer;
 
 Status FromPlugin(nomtag_status st, const ErrorBuffer& eb,
                   const std::string& what, const nomtag_stream& stream) {
   const std::string name = stream.name ? stream.name : "(stream)";
-  std::string detail = eb.text[0] ? eb.text : "plugin gave no message";
+  std::string message = eb.text;
   // Plugins often name the stream too; say it once.
-  if (detail.rfind(name + ": ", 0) == 0) detail.erase(0, name.size() + 2);
-  std::string msg = name + ": " + what + ": " + detail;
-  switch (st) {
-    case NOMTAG_OK:
-      return Status::OK();
-    case NOMTAG_ERR_INVALID_ARGUMENT:
-      return Status::InvalidArgument(msg);
-    case NOMTAG_ERR_UNSUPPORTED:
-      return Status::Unsupported(msg);
-    case NOMTAG_ERR_IO:
-      return Status::IoError(msg);
-    case NOMTAG_ERR_CORRUPT:
-      return Status::Corrupt(msg);
-    case NOMTAG_ERR_NOT_FOUND:
-      return Status::NotFound(msg);
-    case NOMTAG_ERR_REFUSED:
-      return Status::Refused(msg);
-    default:
-      return Status::Internal(msg);
-  }
+  if (message.rfind(name + ": ", 0) == 0) message.erase(0, name.size() + 2);
+  return StatusFromPlugin(st, name + ": " + what, message);
 }
 
 nomtag_status AddTag(void* ctx, const char* key, size_t key_len,

@@ -2,33 +2,16 @@
 
 #include <chrono>
 
+#include "plugins/plugin_error.h"
+
 namespace nomtag {
 namespace {
 
-struct ErrorBuffer {
-  char text[1024] = {0};
-  nomtag_error err{sizeof(nomtag_error), text, sizeof text};
-};
+using ErrorBuffer = PluginErrorBuffer;
 
 Status FromPlugin(nomtag_status st, const ErrorBuffer& eb,
                   const std::string& what) {
-  if (st == NOMTAG_OK) return Status::OK();
-  std::string msg = what + ": " + (eb.text[0] ? eb.text : "no message");
-  switch (st) {
-    case NOMTAG_ERR_INVALID_ARGUMENT:
-    case NOMTAG_ERR_SETTINGS:
-      return Status::InvalidArgument(msg);
-    case NOMTAG_ERR_NOT_FOUND:
-      return Status::NotFound(msg);
-    case NOMTAG_ERR_IO:
-      return Status::IoError(msg);
-    case NOMTAG_ERR_CORRUPT:
-      return Status::Corrupt(msg);
-    case NOMTAG_ERR_UNSUPPORTED:
-      return Status::Unsupported(msg);
-    default:
-      return Status::Internal(msg);
-  }
+  return StatusFromPlugin(st, what, eb.text);
 }
 
 Library FromInfo(const nomtag_library_info& info) {

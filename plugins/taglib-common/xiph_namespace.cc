@@ -61,9 +61,11 @@ uint32_t Le32(const TagLib::ByteVector& d, size_t at) {
 void CollectRawCommentStructure(const TagLib::ByteVector& packet,
                                 ForeignItems& items) {
   size_t at = 0;
-  auto fits = [&](size_t n) { return at + n <= packet.size(); };
+  // Lengths come from the file: compute in 64 bits so that a length near
+  // 4 GiB cannot wrap around and pass the check (found by fuzzing).
+  auto fits = [&](uint64_t n) { return uint64_t{at} + n <= packet.size(); };
   std::string summary;
-  if (!fits(4) || !fits(4 + Le32(packet, 0))) {
+  if (!fits(4) || !fits(4 + uint64_t{Le32(packet, 0)})) {
     items.Add("struct:vorbis-comment", "malformed vendor");
     return;
   }
@@ -76,7 +78,7 @@ void CollectRawCommentStructure(const TagLib::ByteVector& packet,
   at += 4;
   std::vector<std::string> names;
   for (uint32_t i = 0; i < count; ++i) {
-    if (!fits(4) || !fits(4 + Le32(packet, at))) {
+    if (!fits(4) || !fits(4 + uint64_t{Le32(packet, at)})) {
       names.push_back("(truncated field list)");
       break;
     }

@@ -1,0 +1,393 @@
+#!/usr/bin/python3
+"""nomtag end to end: real audio files made by ffmpeg, a real SQLite
+database, the real command, and mutagen and ffmpeg as independent readers.
+Covers original-plan.md's completion criteria for storage, scanning and
+reconciliation, several processes at once, kill -9 at random moments, and
+bad input.
+
+Usage: reconcile_test.py NOMTAG PLUGINS_YAML [TEST_NAME...]
+"""
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import mutagen
+
+NOMTAG, CONFIG = sys.argv[1], sys.argv[2]
+EXTS = ["mp3", "m4a", "flac", "ogg", "opus"]
+CODECS = {"mp3": ["-c:a", "libmp3lame"], "m4a": ["-c:a", "aac"],
+          "flac": ["-c:a", "flac"], "ogg": ["-c:a", "libvorbis"],
+          "opus": ["-c:a", "libopus"]}
+SEEDS = {}
+
+
+def seed(ext):
+    """One pristine file per format, with foreign tags."""
+    if ext not in SEEDS:
+        path = os.path.join(tempfile.gettempdir(),
+                            f"nomtag-e2e-seed-{os.getpid()}.{ext}")
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi",
+                        "-i", "sine=frequency=500:duration=2"] + CODECS[ext] +
+                       ["-metadata", "title=Seed title", "-metadata",
+                        "artist=Seed artist", path], check=True)
+        SEEDS[ext] = path
+    return SEEDS[ext]
+
+
+def write_text(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def sha(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def audio_hash(path):
+    return subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-map", "0:a",
+                           "-c", "copy", "-f", "hash", "-hash", "sha256", "-"],
+                          capture_output=True, check=True).stdout
+
+
+def ours(path):
+    """Our keys as mutagen sees them, decoded to logical keys."""
+    f = mutagen.File(path)
+    out = {}
+    for k, v in (f.tags or {}).items():
+        key = str(k)
+        if key.startswith("TXXX:nom:"):
+            out[key[9:]] = [str(x) for x in v.text]
+        elif key.startswith("----:com.apple.iTunes:nom."):
+            out[key[26:]] = [bytes(x).decode() for x in v]
+        elif key.lower().startswith("nom:"):
+            out[key[4:].lower()] = list(v)
+    return out
+
+
+def foreign(path):
+    f = mutagen.File(path)
+    items = []
+    for k, v in (f.tags or {}).items():
+        key = str(k)
+        if key.startswith(("TXXX:nom:", "----:com.apple.iTunes:nom")) or \
+                key.lower().startswith(("nom:", "nom_")):
+            continue
+        items.append((key, repr(v)))
+    return sorted(items)
+
+
+class Library:
+    def __init__(self, test, n_per_ext=2):
+        self.dir = tempfile.mkdtemp(prefix="nomtag-e2e-")
+        test.addCleanup(shutil.rmtree, self.dir, True)
+        self.root = os.path.join(self.dir, "music")
+        self.db = os.path.join(self.dir, "nomtag.db")
+        os.makedirs(os.path.join(self.root, "album"))
+        self.files = []
+        for ext in EXTS:
+            for i in range(n_per_ext):
+                rel = f"album/{ext}-{i}.{ext}"
+                shutil.copy(seed(ext), os.path.join(self.root, rel))
+                self.files.append(rel)
+
+    def path(self, rel):
+        return os.path.join(self.root, rel)
+
+    def run(self, *args, check=True):
+        r = subprocess.run([NOMTAG, "--config", CONFIG, "--db", self.db] +
+                           list(args), capture_output=True, text=True)
+        if check and r.returncode != 0:
+            raise AssertionError(f"nomtag {' '.join(args)} failed "
+                                 f"({r.returncode}): {r.stderr}{r.stdout}")
+        return r
+
+    def json(self, *args, check=True):
+        return json.loads(self.run(*args, "--json", check=check).stdout)
+
+    def import_tags(self, tags_by_file):
+        lines = [json.dumps({"path": p, "tags": t})
+                 for p, t in tags_by_file.items()]
+        jl = os.path.join(self.dir, "import.jsonl")
+        write_text(jl, "\n".join(lines) + "\n")
+        self.run("tags", "import", "music", jl)
+
+    def state(self):
+        return {rel: (sha(self.path(rel)), os.stat(self.path(rel)).st_mtime_ns)
+                for rel in self.files}
+
+
+TAGS = {"mood-strict": "happy", "mood-regular": ["happy", "calm"],
+        "mood-loose": ["happy", "calm", "dark"], "bpm": 120,
+        "danceability": 0.8125}
+TIERS = {"mood-strict": ["happy"], "mood-regular": ["happy", "calm"],
+         "mood-loose": ["happy", "calm", "dark"]}
+FULL = dict(TIERS, bpm=["120"], danceability=["0.8125"])
+NO_TIERS = {"bpm": ["120"], "danceability": ["0.8125"]}
+
+
+class CompletionCriteria(unittest.TestCase):
+    def setUp(self):
+        self.lib = Library(self)
+        self.lib.run("library", "add", "music", self.lib.root)
+        self.lib.run("scan", "music")
+        self.lib.import_tags({rel: TAGS for rel in self.lib.files})
+        self.audio = {rel: audio_hash(self.lib.path(rel))
+                      for rel in self.lib.files}
+        self.foreign = {rel: foreign(self.lib.path(rel))
+                        for rel in self.lib.files}
+
+    def assert_files(self, want):
+        for rel in self.lib.files:
+            p = self.lib.path(rel)
+            self.assertEqual(ours(p), want, rel)
+            self.assertEqual(foreign(p), self.foreign[rel], rel)
+            self.assertEqual(audio_hash(p), self.audio[rel], rel)
+        leftovers = [e for e in os.listdir(self.lib.path("album"))
+                     if ".nomtag-" in e]
+        self.assertEqual(leftovers, [])
+
+    def test_analysis_path_never_writes_audio(self):
+        before = self.lib.state()
+        self.lib.run("scan", "music")
+        self.lib.import_tags({rel: dict(TAGS, bpm=99) for rel in self.lib.files})
+        self.lib.run("status", "music")
+        self.lib.run("reconcile", "music", "--dry-run")
+        self.assertEqual(self.lib.state(), before)
+
+    def test_full_then_minimal_then_none_and_idempotence(self):
+        r = self.lib.json("reconcile", "music")
+        self.assertEqual(r["processed"], len(self.lib.files))
+        self.assertEqual(r["remaining"], 0)
+        self.assert_files(NO_TIERS)  # no calibration: tiers filtered out
+
+        calibration = os.path.join(self.lib.dir, "cal.json")
+        write_text(calibration, '{"model": "v1"}')
+        self.lib.run("calibration", "import", calibration)
+        self.assertEqual(self.lib.json("status", "music")["pending_count"],
+                         len(self.lib.files))
+        self.lib.run("reconcile", "music")
+        self.assert_files(FULL)
+
+        out = self.lib.json("library", "set-mode", "music", "minimal")
+        self.assertTrue(out["requires_reconciliation"])
+        self.assertEqual(out["affected_file_count"], len(self.lib.files))
+        self.lib.run("reconcile", "music", "--workers", "3")
+        self.assert_files(TIERS)
+
+        before = self.lib.state()
+        again = self.lib.json("reconcile", "music")
+        self.assertEqual((again["processed"], again["written"]), (0, 0))
+        self.assertEqual(self.lib.state(), before, "idempotent: untouched")
+
+        self.lib.run("library", "set-mode", "music", "none")
+        self.lib.run("reconcile", "music")
+        self.assert_files({})
+
+    def test_calibration_change_remarks_only_tier_writing_modes(self):
+        other = os.path.join(self.lib.dir, "other")
+        shutil.copytree(self.lib.root, other)
+        self.lib.run("library", "add", "other", other, "--mode", "none")
+        self.lib.run("scan", "other")
+        self.lib.run("reconcile", "music")
+        self.lib.run("reconcile", "other")
+        calibration = os.path.join(self.lib.dir, "cal.json")
+        write_text(calibration, '{"model": "v2"}')
+        self.lib.run("calibration", "import", calibration)
+        self.assertEqual(self.lib.json("status", "music")["pending_count"],
+                         len(self.lib.files))
+        self.assertEqual(self.lib.json("status", "other")["pending_count"], 0)
+
+    def test_dry_run_shows_keys_per_file(self):
+        out = self.lib.json("reconcile", "music", "--dry-run")
+        self.assertEqual(len(out["files"]), len(self.lib.files))
+        for f in out["files"]:
+            self.assertEqual(sorted(f["added"]), ["bpm", "danceability"])
+        self.assertEqual(self.lib.json("status", "music")["pending_count"],
+                         len(self.lib.files))
+
+
+class Scanning(unittest.TestCase):
+    def test_mode_inference_and_missing_files(self):
+        lib = Library(self, n_per_ext=1)
+        mp3, flac, ogg, m4a, opus = (lib.path(f"album/{e}-0.{e}")
+                                     for e in ["mp3", "flac", "ogg", "m4a",
+                                               "opus"])
+        w = ["--config", CONFIG, "tags", "write"]
+        subprocess.run([NOMTAG] + w + [mp3, "mood-strict=happy"], check=True,
+                       capture_output=True)
+        subprocess.run([NOMTAG] + w + [flac, "mood-strict=happy", "bpm=1"],
+                       check=True, capture_output=True)
+        o = mutagen.File(ogg)
+        o["NOM:Bad Key"] = ["x"]  # a key nomtag cannot classify
+        o.save()
+        lib.run("library", "add", "music", lib.root)
+        lib.run("scan", "music")
+        db = sqlite3.connect(lib.db)
+        rows = dict(db.execute("SELECT path, last_written_mode FROM files"))
+        ns = dict(db.execute("SELECT path, has_nomarr_namespace FROM files"))
+        self.assertEqual(rows["album/mp3-0.mp3"], "minimal")
+        self.assertEqual(rows["album/flac-0.flac"], "full")
+        self.assertEqual(rows["album/ogg-0.ogg"], "unknown")
+        self.assertIsNone(rows["album/m4a-0.m4a"])
+        self.assertEqual(ns["album/flac-0.flac"], 1)
+        self.assertEqual(ns["album/opus-0.opus"], 0)
+
+        # Unchanged files are not reopened; a vanished one is marked
+        # missing with its tags kept.
+        again = lib.json("scan", "music")
+        self.assertEqual(again["unchanged"], 5)
+        lib.import_tags({"album/opus-0.opus": {"bpm": 1}})
+        os.remove(opus)
+        again = lib.json("scan", "music")
+        self.assertEqual(again["missing"], 1)
+        self.assertEqual(lib.json("status", "music")["missing"], 1)
+        self.assertEqual(db.execute(
+            "SELECT COUNT(*) FROM tags t JOIN files f ON f.id = t.file_id "
+            "WHERE f.path = 'album/opus-0.opus'").fetchone()[0], 1)
+
+    def test_symlinks_are_not_followed_and_temp_files_cleaned(self):
+        lib = Library(self, n_per_ext=1)
+        outside = tempfile.mkdtemp(prefix="nomtag-outside-")
+        self.addCleanup(shutil.rmtree, outside, True)
+        shutil.copy(seed("flac"), os.path.join(outside, "secret.flac"))
+        os.symlink(outside, lib.path("escape"))
+        os.symlink(os.path.join(outside, "secret.flac"),
+                   lib.path("album/link.flac"))
+        stale = lib.path("album/.flac-0.flac.nomtag-tmp-999999999-0")
+        write_text(stale, "half a copy")
+        lib.run("library", "add", "music", lib.root)
+        out = lib.json("scan", "music")
+        self.assertEqual(out["seen"], 5)
+        self.assertEqual(out["temp_files_removed"], 1)
+        self.assertFalse(os.path.exists(stale))
+
+
+class BadInput(unittest.TestCase):
+    def test_missing_root_is_a_clear_error(self):
+        lib = Library(self, n_per_ext=1)
+        lib.run("library", "add", "music", lib.root)
+        shutil.rmtree(lib.root)
+        r = lib.run("scan", "music", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("not a readable folder", r.stderr)
+        r = lib.run("library", "add", "x", "/nonexistent/folder", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("not a folder", r.stderr)
+
+    def test_unknown_library_and_mode(self):
+        lib = Library(self, n_per_ext=1)
+        r = lib.run("scan", "nope", check=False)
+        self.assertIn("no library 'nope'", r.stderr)
+        lib.run("library", "add", "music", lib.root)
+        r = lib.run("library", "set-mode", "music", "loud", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("unknown write mode 'loud'", r.stderr)
+
+    def test_malformed_import_imports_nothing(self):
+        lib = Library(self, n_per_ext=1)
+        lib.run("library", "add", "music", lib.root)
+        jl = os.path.join(lib.dir, "bad.jsonl")
+        write_text(jl, '{"path": "a.flac", "tags": {"bpm": 1}}\n'
+                            '{"path": "b.flac", "tags": {"bpm": 1\n')
+        r = lib.run("tags", "import", "music", jl, check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("bad.jsonl:2", r.stderr)
+        self.assertIn("nothing was imported", r.stderr)
+        write_text(jl, '{"path": "../../etc/x.flac", "tags": {}}\n')
+        r = lib.run("tags", "import", "music", jl, check=False)
+        self.assertIn("relative to the library root", r.stderr)
+        self.assertEqual(lib.json("status", "music")["files"], 0)
+
+    def test_vanished_and_read_only_files_fail_alone(self):
+        lib = Library(self, n_per_ext=1)
+        lib.run("library", "add", "music", lib.root)
+        lib.run("scan", "music")
+        lib.import_tags({rel: {"bpm": 5} for rel in lib.files})
+        os.remove(lib.path("album/mp3-0.mp3"))  # vanished after the scan
+        ro = lib.path("album/flac-0.flac")
+        os.chmod(ro, 0o444)
+        before = sha(ro)
+        r = lib.run("reconcile", "music", "--json", check=False)
+        self.assertEqual(r.returncode, 2)
+        out = json.loads(r.stdout)
+        self.assertEqual(out["processed"], 3)
+        self.assertEqual(out["failed"], 2)
+        self.assertEqual(sha(ro), before)
+        status = lib.json("status", "music")
+        self.assertEqual(status["failed"], 2)
+        errors = " ".join(f["error"] for f in status["failures"])
+        self.assertIn("read-only", errors)
+        self.assertIn("mp3-0.mp3", errors)
+
+
+class Concurrency(unittest.TestCase):
+    def test_several_processes_write_each_file_once(self):
+        lib = Library(self, n_per_ext=8)
+        lib.run("library", "add", "music", lib.root)
+        lib.run("scan", "music")
+        lib.import_tags({rel: {"bpm": 7, "title-model": "x"}
+                         for rel in lib.files})
+        procs = [subprocess.Popen(
+            [NOMTAG, "--config", CONFIG, "--db", lib.db, "reconcile",
+             "music", "--batch", "3", "--json"], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True) for _ in range(4)]
+        results = []
+        for p in procs:
+            out, err = p.communicate(timeout=300)
+            self.assertEqual(p.returncode, 0, err)
+            results.append(json.loads(out))
+        self.assertEqual(sum(r["written"] for r in results), len(lib.files))
+        self.assertEqual(sum(r["processed"] for r in results), len(lib.files))
+        for rel in lib.files:
+            self.assertEqual(ours(lib.path(rel)),
+                             {"bpm": ["7"], "title-model": ["x"]}, rel)
+        self.assertEqual(lib.json("status", "music")["pending_count"], 0)
+
+
+class Crashes(unittest.TestCase):
+    def test_kill_9_at_random_moments_never_damages_a_file(self):
+        lib = Library(self, n_per_ext=4)
+        lib.run("library", "add", "music", lib.root)
+        lib.run("scan", "music")
+        audio = {rel: audio_hash(lib.path(rel)) for rel in lib.files}
+        theirs = {rel: foreign(lib.path(rel)) for rel in lib.files}
+        rng = random.Random(1124)
+        for trial in range(12):
+            value = "v" * (1 + trial * 37)  # grows: some writes must move
+            lib.import_tags({rel: {"trial": value} for rel in lib.files})
+            p = subprocess.Popen([NOMTAG, "--config", CONFIG, "--db", lib.db,
+                                  "reconcile", "music", "--batch", "2"],
+                                 stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(0.0, 0.4))
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+            lib.run("recover", "music")
+            for rel in lib.files:
+                path = lib.path(rel)
+                self.assertEqual(audio_hash(path), audio[rel], rel)
+                self.assertEqual(foreign(path), theirs[rel], rel)
+                got = ours(path)
+                self.assertIn(len(got), (0, 1), rel)  # old or new, whole
+            leftovers = [e for e in os.listdir(lib.path("album"))
+                         if ".nomtag-" in e]
+            self.assertEqual(leftovers, [], f"trial {trial}")
+        # A rerun converges (expired leases of the killed runs aside).
+        out = lib.json("reconcile", "music", "--lease-ms", "0")
+        self.assertEqual(out["remaining"], 0)
+        for rel in lib.files:
+            self.assertEqual(ours(lib.path(rel)), {"trial": [value]}, rel)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0]] + sys.argv[3:], verbosity=2)
