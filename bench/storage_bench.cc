@@ -8,12 +8,17 @@
 //   2. Claim latency at --claim-rows rows (default 1,000,000): median and
 //      p90 of ClaimBatch(100) while every row is pending, while 1% is
 //      pending among rows in sync, and after a mode change re-marks all.
+//   3. Contention: --procs processes (default 4) claiming and recording
+//      batches of 100 from --contention-rows rows (default 200,000) at
+//      once: claim latency with lock waits, and no file claimed twice.
 //
 // Every figure is checked against the state it claims to measure
 // (CountPending before and after), so a broken query cannot report a
 // fast but wrong number. Usage:
 //   storage_bench --plugin-dir DIR [--dir TMP] [--files N]
-//                 [--claim-rows M] [--nomtag BIN --config plugins.yaml]
+//                 [--claim-rows M] [--contention-rows R] [--procs P]
+//                 [--nomtag BIN --config plugins.yaml]
+// A size of 0 skips that part.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -70,7 +75,8 @@ class CountingProjector : public FileProjector {
 
 struct Args {
   std::string plugin_dir, dir = "/tmp/nomtag-storage-bench", nomtag, config;
-  int64_t files = 100000, claim_rows = 1000000;
+  int64_t files = 100000, claim_rows = 1000000, contention_rows = 200000;
+  int procs = 4;
 };
 
 Args Parse(int argc, char** argv) {
@@ -87,6 +93,10 @@ Args Parse(int argc, char** argv) {
       a.files = std::stoll(v);
     else if (k == "--claim-rows")
       a.claim_rows = std::stoll(v);
+    else if (k == "--contention-rows")
+      a.contention_rows = std::stoll(v);
+    else if (k == "--procs")
+      a.procs = std::stoi(v);
     else if (k == "--nomtag")
       a.nomtag = v;
     else if (k == "--config")
@@ -307,6 +317,81 @@ void ClaimLatency(const Args& args) {
          WriteAll(d, WriteMode::kNone, 100, 500));
 }
 
+// Several OS processes claiming from one library at once, as several
+// `nomtag reconcile` runs would: claim latency including waits for the
+// write lock, and a check that no file was claimed twice.
+void Contention(const Args& args) {
+  std::printf("\n[3] %d processes claiming batches of 100 from %lld rows\n",
+              args.procs, static_cast<long long>(args.contention_rows));
+  Db d = Populate(args, "contention", args.contention_rows);
+  d.db.reset();
+  std::fflush(stdout);
+  std::vector<pid_t> kids;
+  auto t = Clock::now();
+  for (int p = 0; p < args.procs; ++p) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      auto db = Check(StorageDatabase::Open(Storage(args), d.path), "open");
+      std::string me = "proc" + std::to_string(p), cal;
+      cal = Check(db->CalibrationHash(), "calibration");
+      FILE* out = std::fopen((d.path + "." + me).c_str(), "w");
+      for (;;) {
+        auto t0 = Clock::now();
+        auto batch = Check(db->ClaimBatch(d.lib, me, 100, 600000), "claim");
+        double ms = MsSince(t0);
+        if (batch.empty()) break;
+        std::fprintf(out, "L %.4f\n", ms);
+        for (const auto& f : batch) {
+          if (!Check(db->SetWritten(f, WriteMode::kFull, cal, false), "set"))
+            Die("a live claim was refused");
+          std::fprintf(out, "F %lld\n", static_cast<long long>(f.id));
+        }
+      }
+      std::fclose(out);
+      std::fflush(stdout);
+      _exit(0);
+    }
+    kids.push_back(pid);
+  }
+  for (pid_t k : kids) {
+    int status = 0;
+    ::waitpid(k, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      Die("a claiming process failed");
+  }
+  double total_ms = MsSince(t);
+  std::vector<double> lat;
+  std::vector<char> seen(args.contention_rows + 2, 0);
+  int64_t claimed = 0;
+  for (int p = 0; p < args.procs; ++p) {
+    std::string f = d.path + ".proc" + std::to_string(p);
+    FILE* in = std::fopen(f.c_str(), "r");
+    if (!in) Die("no output from process " + std::to_string(p));
+    char kind;
+    double v;
+    while (std::fscanf(in, " %c %lf", &kind, &v) == 2) {
+      if (kind == 'L') {
+        lat.push_back(v);
+        continue;
+      }
+      auto id = static_cast<int64_t>(v);
+      if (id < 0 || id >= static_cast<int64_t>(seen.size()) || seen[id]++)
+        Die("file " + std::to_string(id) + " was claimed twice");
+      ++claimed;
+    }
+    std::fclose(in);
+    fs::remove(f);
+  }
+  if (claimed != args.contention_rows)
+    Die("claimed " + std::to_string(claimed) + " of " +
+        std::to_string(args.contention_rows));
+  Report("claim under contention (lock waits included):", lat);
+  std::printf("  all %lld rows claimed once and recorded in %.1f s\n",
+              static_cast<long long>(claimed), total_ms / 1000);
+  auto db = Check(StorageDatabase::Open(Storage(args), d.path), "open");
+  if (Check(db->CountPending(d.lib), "count") != 0) Die("rows left pending");
+}
+
 }  // namespace
 }  // namespace nomtag
 
@@ -316,5 +401,6 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(args.dir);
   if (args.files > 0) nomtag::InSyncReconcile(args);
   if (args.claim_rows > 0) nomtag::ClaimLatency(args);
+  if (args.contention_rows > 0 && args.procs > 0) nomtag::Contention(args);
   return 0;
 }
