@@ -14,5 +14,11 @@ function(nomtag_add_plugin name)
   if(NOT NOMTAG_FUZZ)
     target_link_options(nomtag-${name} PRIVATE -Wl,--no-undefined)
   endif()
+  # Export the entry symbol and nothing else: no inline or template
+  # symbols of the C++ library or of static libraries linked in, which
+  # could otherwise bind across plugins.
+  set(map ${CMAKE_CURRENT_BINARY_DIR}/nomtag-${name}.map)
+  file(WRITE ${map} "{ global: nomtag_entry; local: *; };\n")
+  target_link_options(nomtag-${name} PRIVATE -Wl,--version-script=${map})
   install(TARGETS nomtag-${name} LIBRARY DESTINATION ${NOMTAG_PLUGIN_INSTALL_DIR})
 endfunction()

@@ -1,6 +1,7 @@
 // nomtag recover [PATH|LIBRARY]: resolve what interrupted writes left.
 #include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "cli/context.h"
 #include "write/recovery.h"
@@ -8,7 +9,13 @@
 namespace nomtag::cli {
 namespace {
 
-int Run(const GlobalOptions& opts, const std::string& target) {
+struct RecoverArgs {
+  std::string target;
+  bool json = false;
+};
+
+int Run(const GlobalOptions& opts, const RecoverArgs& args) {
+  const std::string& target = args.target;
   std::string root = target;
   std::error_code ec;
   if (!std::filesystem::exists(target, ec)) {
@@ -22,13 +29,24 @@ int Run(const GlobalOptions& opts, const std::string& target) {
   Status s = std::filesystem::is_directory(root, ec)
                  ? RecoverTree(root, &report)
                  : RecoverFile(root, &report);
-  std::printf(
-      "%s: %d rolled back, %d torn journals discarded, %d temporary "
-      "files removed\n",
-      root.c_str(), report.rolled_back, report.torn_discarded,
-      report.temps_removed);
-  for (const auto& p : report.problems)
-    std::printf("  unresolved: %s\n", p.c_str());
+  if (args.json) {
+    nlohmann::json out{{"target", root},
+                       {"rolled_back", report.rolled_back},
+                       {"torn_journals_discarded", report.torn_discarded},
+                       {"temp_files_removed", report.temps_removed},
+                       {"unresolved", report.problems}};
+    std::printf("%s\n", out.dump(2, ' ', false,
+                                 nlohmann::json::error_handler_t::replace)
+                            .c_str());
+  } else {
+    std::printf(
+        "%s: %d rolled back, %d torn journals discarded, %d "
+        "temporary files removed\n",
+        root.c_str(), report.rolled_back, report.torn_discarded,
+        report.temps_removed);
+    for (const auto& p : report.problems)
+      std::printf("  unresolved: %s\n", p.c_str());
+  }
   return s.ok() ? 0 : Fail(s);
 }
 
@@ -36,16 +54,17 @@ int Run(const GlobalOptions& opts, const std::string& target) {
 
 void AddRecoverCommand(CLI::App& app, const GlobalOptions& opts,
                        int* exit_code) {
-  auto target = std::make_shared<std::string>();
+  auto args = std::make_shared<RecoverArgs>();
   CLI::App* cmd = app.add_subcommand(
       "recover",
       "Resolve writes a killed process left unfinished: roll back files from "
       "complete journals, discard torn journals, remove temporary copies. "
       "(scan, reconcile and tags write do this on their own.)");
-  cmd->add_option("TARGET", *target, "a library (name or id), folder or file")
+  cmd->add_option("TARGET", args->target,
+                  "a library (name or id), folder or file")
       ->required();
-  cmd->callback(
-      [&opts, target, exit_code] { *exit_code = Run(opts, *target); });
+  cmd->add_flag("--json", args->json, "machine-readable output");
+  cmd->callback([&opts, args, exit_code] { *exit_code = Run(opts, *args); });
 }
 
 }  // namespace nomtag::cli

@@ -318,9 +318,12 @@ Status StorageDatabase::ReleaseClaim(const ClaimedFile& file,
 }
 
 Result<int64_t> StorageDatabase::CountPending(int64_t library_id) {
-  auto s = StatusOf(library_id, 0);
-  if (!s.ok()) return s.status();
-  return s->pending;
+  std::lock_guard<std::mutex> lock(mu_);
+  ErrorBuffer eb;
+  int64_t n = 0;
+  nomtag_status st = t_->count_pending(db_, library_id, &n, &eb.err);
+  if (st != NOMTAG_OK) return FromPlugin(st, eb, "counting pending files");
+  return n;
 }
 
 }  // namespace nomtag

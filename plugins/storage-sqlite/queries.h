@@ -8,15 +8,9 @@
 namespace nomtag::sqlite {
 
 // written_key is what the last write projected: "<mode>|<calibration hash
-// when the mode writes tiers>"; NULL means nomtag never wrote the file.
-// A file needs reconciliation when that differs from what the library
-// wants now, or when its tags changed since (tags_rev). Each disjunct is
-// answerable from an index: ranges of files_by_written_key, and the
-// expression index files_by_tags_dirty.
-#define NOMTAG_NEEDS_RECONCILIATION                                     \
-  "f.missing = 0 AND (f.written_key IS NULL OR f.written_key < :dk OR " \
-  "f.written_key > :dk OR (f.tags_rev <> f.written_tags_rev) = 1)"
-
+// when the mode writes tiers>"; NULL means nomtag never wrote the file. A
+// file needs reconciliation when that differs from what the library wants
+// now, or when its tags changed since (tags_rev).
 // The same test split into four disjoint parts, each a range of one index,
 // so that finding the next batch (or counting) never walks the files that
 // are in sync, however many there are.
@@ -42,13 +36,33 @@ inline constexpr char kPickForClaim[] =
     " UNION ALL SELECT f.id FROM files f WHERE " NOMTAG_PART_DIRTY
         NOMTAG_UNCLAIMED ") LIMIT :n";
 
-inline constexpr char kCountNeeding[] =
-    "SELECT (SELECT COUNT(*) FROM files f WHERE " NOMTAG_PART_NULL
-    ") + (SELECT COUNT(*) FROM files f WHERE " NOMTAG_PART_BELOW
-    ") + (SELECT COUNT(*) FROM files f WHERE " NOMTAG_PART_ABOVE
-    ") + (SELECT COUNT(*) FROM files f WHERE " NOMTAG_PART_DIRTY ")";
+// Counts the files that need reconciliation and also meet `extra` (an SQL
+// condition starting with " AND ", or ""), as four index ranges.
+#define NOMTAG_COUNT_NEEDING(extra)                                    \
+  "SELECT (SELECT COUNT(*) FROM files f WHERE " NOMTAG_PART_NULL extra \
+  ") + (SELECT COUNT(*) FROM files f WHERE " NOMTAG_PART_BELOW extra   \
+  ") + (SELECT COUNT(*) FROM files f WHERE " NOMTAG_PART_ABOVE extra   \
+  ") + (SELECT COUNT(*) FROM files f WHERE " NOMTAG_PART_DIRTY extra ")"
 
-inline constexpr char kNeedsReconciliation[] = NOMTAG_NEEDS_RECONCILIATION;
+inline constexpr char kCountNeeding[] = NOMTAG_COUNT_NEEDING("");
+inline constexpr char kCountInProgress[] =
+    NOMTAG_COUNT_NEEDING(" AND f.write_claimed_at >= :cutoff");
+inline constexpr char kCountFailed[] =
+    NOMTAG_COUNT_NEEDING(" AND f.last_error IS NOT NULL");
+
+// Selects `columns` of the files that need reconciliation and also meet
+// `extra`, ordered by path.
+#define NOMTAG_SELECT_NEEDING(columns, extra)                                 \
+  "SELECT " columns " FROM files f WHERE " NOMTAG_PART_NULL extra             \
+  " UNION ALL SELECT " columns " FROM files f WHERE " NOMTAG_PART_BELOW extra \
+  " UNION ALL SELECT " columns " FROM files f WHERE " NOMTAG_PART_ABOVE extra \
+  " UNION ALL SELECT " columns " FROM files f WHERE " NOMTAG_PART_DIRTY extra \
+  " ORDER BY 2"
+
+inline constexpr char kListPending[] = NOMTAG_SELECT_NEEDING(
+    "f.id, f.path, f.has_nomarr_namespace, f.last_written_mode", "");
+inline constexpr char kListFailures[] = NOMTAG_SELECT_NEEDING(
+    "f.path AS p, f.path, f.last_error", " AND f.last_error IS NOT NULL");
 
 }  // namespace nomtag::sqlite
 

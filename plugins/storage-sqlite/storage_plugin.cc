@@ -482,13 +482,8 @@ nomtag_status PendingList(nomtag_storage_db* db, int64_t library_id,
   return guard(err, [&] {
     long long lib = library_id;
     std::string dk = DesiredKey(db->sql, library_id);
-    soci::rowset<soci::row> rows =
-        (db->sql.prepare << "SELECT f.id, f.path, f.has_nomarr_namespace, "
-                            "f.last_written_mode "
-                            "FROM files f WHERE f.library_id = :lib AND " +
-                                std::string(kNeedsReconciliation) +
-                                " ORDER BY f.path",
-         soci::use(lib, "lib"), soci::use(dk, "dk"));
+    soci::rowset<soci::row> rows = (db->sql.prepare << kListPending,
+                                    soci::use(lib, "lib"), soci::use(dk, "dk"));
     for (const auto& r : rows) {
       std::string path = Str(r, 1);
       std::string mode = Str(r, 3);
@@ -562,16 +557,18 @@ nomtag_status LibraryStatus(nomtag_storage_db* db, int64_t library_id,
                "missing = 1",
         soci::use(lib), soci::into(missing);
     pending = CountNeeding(db->sql, library_id, dk);
-    db->sql << "SELECT COUNT(*) FROM files f WHERE f.library_id = :lib AND " +
-                   std::string(kNeedsReconciliation) +
-                   " AND f.write_claimed_at >= :cutoff",
-        soci::use(lib, "lib"), soci::use(dk, "dk"), soci::use(cutoff, "cutoff"),
-        soci::into(busy);
-    db->sql << "SELECT COUNT(*) FROM files f WHERE f.library_id = :lib AND " +
-                   std::string(kNeedsReconciliation) +
-                   " AND f.last_error IS NOT NULL",
-        soci::use(lib, "lib"), soci::use(dk, "dk"), soci::into(failed);
+    db->sql << kCountInProgress, soci::use(lib, "lib"), soci::use(dk, "dk"),
+        soci::use(cutoff, "cutoff"), soci::into(busy);
+    db->sql << kCountFailed, soci::use(lib, "lib"), soci::use(dk, "dk"),
+        soci::into(failed);
     *out = {sizeof *out, files, missing, pending, busy, failed};
+  });
+}
+
+nomtag_status CountPending(nomtag_storage_db* db, int64_t library_id,
+                           int64_t* out, nomtag_error* err) {
+  return guard(err, [&] {
+    *out = CountNeeding(db->sql, library_id, DesiredKey(db->sql, library_id));
   });
 }
 
@@ -580,15 +577,10 @@ nomtag_status FailureList(nomtag_storage_db* db, int64_t library_id,
   return guard(err, [&] {
     long long lib = library_id;
     std::string dk = DesiredKey(db->sql, library_id);
-    soci::rowset<soci::row> rows =
-        (db->sql.prepare << "SELECT f.path, f.last_error FROM files f WHERE "
-                            "f.library_id = :lib "
-                            "AND " +
-                                std::string(kNeedsReconciliation) +
-                                " AND f.last_error IS NOT NULL ORDER BY f.path",
-         soci::use(lib, "lib"), soci::use(dk, "dk"));
+    soci::rowset<soci::row> rows = (db->sql.prepare << kListFailures,
+                                    soci::use(lib, "lib"), soci::use(dk, "dk"));
     for (const auto& r : rows) {
-      std::string path = Str(r, 0), e = Str(r, 1);
+      std::string path = Str(r, 1), e = Str(r, 2);
       nomtag_status st = sink->failure(sink->ctx, path.c_str(), e.c_str());
       if (st != NOMTAG_OK) throw Error(st, "failure sink refused");
     }
@@ -619,6 +611,7 @@ const nomtag_storage kStorage = {
     ReleaseClaim,
     LibraryStatus,
     FailureList,
+    CountPending,
 };
 
 const void* GetInterface(const char* id) {

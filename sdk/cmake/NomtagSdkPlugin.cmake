@@ -11,4 +11,8 @@ function(nomtag_sdk_add_plugin target)
     C_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
   target_link_options(${target} PRIVATE -Wl,--no-undefined)
+  # Export the entry symbol and nothing else.
+  set(map ${CMAKE_CURRENT_BINARY_DIR}/${target}.map)
+  file(WRITE ${map} "{ global: nomtag_entry; local: *; };\n")
+  target_link_options(${target} PRIVATE -Wl,--version-script=${map})
 endfunction()

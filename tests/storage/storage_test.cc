@@ -265,7 +265,9 @@ TEST_F(StorageTest, PerBatchQueriesUseAnIndex) {
   AddFiles(lib, 300);
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ / "nomtag.db").c_str(), &raw), SQLITE_OK);
-  for (const char* sql : {sqlite::kPickForClaim, sqlite::kCountNeeding}) {
+  for (const char* sql :
+       {sqlite::kPickForClaim, sqlite::kCountNeeding, sqlite::kCountInProgress,
+        sqlite::kCountFailed, sqlite::kListPending, sqlite::kListFailures}) {
     SCOPED_TRACE(sql);
     sqlite3_stmt* st = nullptr;
     std::string explain = std::string("EXPLAIN QUERY PLAN ") + sql;

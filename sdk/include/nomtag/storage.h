@@ -198,6 +198,10 @@ typedef struct nomtag_storage {
   nomtag_status (*failure_list)(nomtag_storage_db *db, int64_t library_id,
                                 const nomtag_failure_sink *sink,
                                 nomtag_error *err);
+  /* How many present files need reconciliation; cheaper than
+   * library_status (answered from the mismatch indexes alone). */
+  nomtag_status (*count_pending)(nomtag_storage_db *db, int64_t library_id,
+                                 int64_t *out, nomtag_error *err);
 } nomtag_storage;
 
 #ifdef __cplusplus
