@@ -152,6 +152,8 @@ TEST_P(EveryFormat, WritesVerifiesAndLeavesEverythingElse) {
   auto patch = SafeWriteNamespace(format, path, changed, {});
   ASSERT_TRUE(patch.ok()) << patch.status().ToString();
   EXPECT_EQ(patch->action, WriteResult::Action::kInPlace);
+  EXPECT_TRUE(patch->payload_proven_by_mapping)
+      << "the audio is proven unchanged from the overlay, not re-read";
   EXPECT_EQ(State(path).st.st_ino, settled.st.st_ino);
   EXPECT_LT(patch->bytes_written, 4u * 1024);
   EXPECT_EQ(ReadFileTags(format, path)->nom.tags, changed);
