@@ -56,7 +56,12 @@ def main():
         shutil.move(tmp, path)  # a copy + unlink when the temp dir is elsewhere
     elapsed = time.monotonic() - start
     shutil.rmtree(tmpdir, ignore_errors=True)
-    print(f"{len(files)} {elapsed:.6f}")
+    written = 0
+    with open("/proc/self/io") as io:
+        for line in io:
+            if line.startswith("write_bytes:"):
+                written = int(line.split()[1])
+    print(f"{len(files)} {elapsed:.6f} {written}")
 
 
 if __name__ == "__main__":

@@ -73,6 +73,44 @@ void OggPacketReader::Walk(const PacketFn& on_packet,
   if (!partial.empty()) corrupt("stream ends inside a packet");
 }
 
+void OggPacketReader::WalkPages(const PageFn& on_page) const {
+  sdk::StreamRef s(stream_);
+  const uint64_t total = s.length();
+  uint64_t at = 0;
+  bool have_serial = false;
+  uint32_t serial = 0;
+  auto corrupt = [&](const std::string& why) {
+    Fail(NOMTAG_ERR_CORRUPT, stream_,
+         "broken Ogg page at offset " + std::to_string(at) + ": " + why);
+  };
+  while (at < total) {
+    std::vector<uint8_t> h = s.read(at, kPageHeader);
+    if (h.size() < kPageHeader) corrupt("truncated page header");
+    if (h[0] != 'O' || h[1] != 'g' || h[2] != 'g' || h[3] != 'S')
+      corrupt("no OggS capture pattern");
+    OggPageInfo page;
+    page.offset = at;
+    page.header_type = h[5];
+    page.granule = static_cast<int64_t>(Le64(&h[6]));
+    const uint32_t page_serial = Le32(&h[14]);
+    const size_t nsegs = h[26];
+    std::vector<uint8_t> lacing = s.read(at + kPageHeader, nsegs);
+    if (lacing.size() < nsegs) corrupt("truncated segment table");
+    page.lacing.assign(lacing.begin(), lacing.end());
+    for (uint8_t l : lacing) page.body_length += l;
+    page.body_offset = at + kPageHeader + nsegs;
+    if (page.body_offset + page.body_length > total)
+      corrupt("truncated page body");
+    if (!have_serial) {
+      have_serial = true;
+      serial = page_serial;
+    }
+    page.first_stream = page_serial == serial;
+    if (!on_page(page)) return;
+    at = page.body_offset + page.body_length;
+  }
+}
+
 std::string OggPacketReader::Packet(uint64_t index) const {
   std::string found;
   bool got = false;

@@ -17,6 +17,17 @@
 
 namespace nomtag::plugins {
 
+// One page's header, as on disk, without its body.
+struct OggPageInfo {
+  uint64_t offset = 0;      // of the capture pattern
+  uint8_t header_type = 0;  // continued / first / last flags
+  int64_t granule = 0;
+  bool first_stream = false;  // belongs to the first logical stream
+  std::string lacing;         // the segment table
+  uint64_t body_offset = 0;
+  uint64_t body_length = 0;
+};
+
 class OggPacketReader {
  public:
   // Called for each complete packet of the first stream, numbered from 0.
@@ -32,6 +43,11 @@ class OggPacketReader {
   // Walks the pages from the start. Throws sdk::Error(NOMTAG_ERR_CORRUPT)
   // naming the stream and offset at a page that cannot be parsed.
   void Walk(const PacketFn& on_packet, const PageEndFn& on_page_end) const;
+
+  // Walks the page headers only (bodies are not read). Return false to
+  // stop. Throws like Walk.
+  using PageFn = std::function<bool(const OggPageInfo& page)>;
+  void WalkPages(const PageFn& on_page) const;
 
   // The packet with this index; CORRUPT when the stream has fewer.
   std::string Packet(uint64_t index) const;

@@ -4,8 +4,14 @@
 
 namespace nomtag::plugins {
 
-void SendOggAudioPayload(const nomtag_stream* stream, uint64_t header_packets,
-                         PayloadSink& sink) {
+namespace {
+
+// The packet-by-packet identity: every audio packet's bytes and the
+// granule of each page that completes one. Used when audio shares a page
+// with the headers, which the Vorbis and Opus specifications forbid but
+// files in the wild may do.
+void SendAudioPackets(const nomtag_stream* stream, uint64_t header_packets,
+                      PayloadSink& sink) {
   uint64_t audio_on_page = 0;
   OggPacketReader(stream).Walk(
       [&](uint64_t i, const std::string& data) {
@@ -24,6 +30,49 @@ void SendOggAudioPayload(const nomtag_stream* stream, uint64_t header_packets,
               (static_cast<uint64_t>(granule) >> (8 * b)) & 0xff);
         sink.Bytes(std::string_view(le, 8));
       });
+}
+
+}  // namespace
+
+void SendOggAudioPayload(const nomtag_stream* stream, uint64_t header_packets,
+                         PayloadSink& sink) {
+  // Page by page: a tag write rewrites the header pages and renumbers the
+  // rest, but every audio page keeps its flags, granule, segment table
+  // and body. Bodies go as ranges of the stream, so the host can prove
+  // them unchanged from the overlay's mapping without reading the audio.
+  uint64_t completed = 0;
+  bool audio_on_header_page = false;
+  OggPacketReader reader(stream);
+  reader.WalkPages([&](const OggPageInfo& page) {
+    if (!page.first_stream) return true;
+    uint64_t ends = 0;
+    for (char l : page.lacing)
+      if (static_cast<uint8_t>(l) < 255) ++ends;
+    if (completed >= header_packets) {
+      std::string meta(1, static_cast<char>(page.header_type));
+      for (int b = 0; b < 8; ++b)
+        meta.push_back(static_cast<char>(
+            (static_cast<uint64_t>(page.granule) >> (8 * b)) & 0xff));
+      meta += page.lacing;
+      sink.Bytes(meta);
+      sink.Range(page.body_offset, page.body_length);
+    } else if (completed + ends >= header_packets) {
+      // The last header packet ends here: anything after it is audio.
+      uint64_t seen = completed;
+      size_t i = 0;
+      for (; i < page.lacing.size() && seen < header_packets; ++i)
+        if (static_cast<uint8_t>(page.lacing[i]) < 255) ++seen;
+      if (i < page.lacing.size()) {
+        audio_on_header_page = true;
+        return false;
+      }
+    }
+    completed += ends;
+    return true;
+  });
+  if (audio_on_header_page) {
+    SendAudioPackets(stream, header_packets, sink);
+  }
   sink.Flush();
 }
 

@@ -2,8 +2,10 @@
 //
 // Raw pages change on every tag write that changes the comment packet's
 // size (sequence numbers, CRCs, page boundaries of the header pages), so
-// the identity is made of what does not: the audio packets and the
-// granule positions of the pages that complete them.
+// the identity is made of what does not: for each audio page its flags,
+// granule position and segment table (as bytes) and its body (as a range
+// of the stream). When audio shares a page with the headers, the audio
+// packets themselves and their pages' granules (as bytes).
 #ifndef NOMTAG_PLUGINS_TAGLIB_COMMON_OGG_PAYLOAD_H_
 #define NOMTAG_PLUGINS_TAGLIB_COMMON_OGG_PAYLOAD_H_
 
@@ -15,9 +17,8 @@
 
 namespace nomtag::plugins {
 
-// Sends every packet after the first header_packets, as bytes, and after
-// each page that completed one, its granule position (8 bytes,
-// little-endian). Throws sdk::Error(NOMTAG_ERR_CORRUPT) for a broken page.
+// Sends the payload identity of the pages after the first header_packets
+// packets. Throws sdk::Error(NOMTAG_ERR_CORRUPT) for a broken page.
 void SendOggAudioPayload(const nomtag_stream* stream, uint64_t header_packets,
                          PayloadSink& sink);
 

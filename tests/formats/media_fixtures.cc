@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -14,12 +15,22 @@ namespace nomtag::testing {
 namespace {
 
 const std::string& TempDir() {
-  static const std::string dir = [] {
+  // Never destroyed, so the exit handler below can still use it.
+  static const std::string* dir = [] {
     char tmpl[] = "/tmp/nomtag-format-test-XXXXXX";
     if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
-    return std::string(tmpl);
+    return new std::string(tmpl);
   }();
-  return dir;
+  // Each test process makes its own media; leave nothing behind.
+  static const bool cleanup_registered = [] {
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(*dir, ec);
+    });
+    return true;
+  }();
+  (void)cleanup_registered;
+  return *dir;
 }
 
 std::string Quote(const std::string& s) {

@@ -7,6 +7,7 @@ bad input.
 
 Usage: reconcile_test.py NOMTAG PLUGINS_YAML [TEST_NAME...]
 """
+import atexit
 import hashlib
 import json
 import os
@@ -28,6 +29,8 @@ CODECS = {"mp3": ["-c:a", "libmp3lame"], "m4a": ["-c:a", "aac"],
           "flac": ["-c:a", "flac"], "ogg": ["-c:a", "libvorbis"],
           "opus": ["-c:a", "libopus"]}
 SEEDS = {}
+atexit.register(lambda: [os.remove(p) for p in SEEDS.values()
+                         if os.path.exists(p)])
 
 
 def seed(ext):
