@@ -96,12 +96,15 @@ Id3v2Structure ReadId3v2Structure(const nomtag_stream* stream) {
     bool ours = id == "TXXX" && fflags == 0 &&
                 IsOurTxxx(&tag[body], std::min<size_t>(size, avail));
     if (!ours) {
-      // Text frames: TagLib drops the optional trailing terminator that
-      // other taggers (ffmpeg) write; that is no change of the text, so
-      // the size is counted without trailing NULs. Everything else counts
-      // byte for byte.
+      // Text frames, comments and lyrics: TagLib drops the optional
+      // trailing terminator that other taggers write (ffmpeg after text
+      // frames, mutagen after COMM text); that is no change of the text,
+      // so the size is counted without trailing NULs. (The frames' contents
+      // are compared in full by the per-frame items.) Everything else
+      // counts byte for byte.
       uint32_t counted = std::min<size_t>(size, avail);
-      if (id[0] == 'T' && fflags == 0)
+      bool text_like = id[0] == 'T' || id == "COMM" || id == "USLT";
+      if (text_like && fflags == 0)
         while (counted > 1 && tag[body + counted - 1] == 0) --counted;
       char f[48];
       std::snprintf(f, sizeof f, " %s:%u:%04x", id.c_str(), counted, fflags);
