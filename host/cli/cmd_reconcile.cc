@@ -6,6 +6,7 @@
 
 #include "cli/context.h"
 #include "core/reconciler.h"
+#include "write/recovery.h"
 #include "write/safe_write_projector.h"
 
 namespace nomtag::cli {
@@ -31,6 +32,17 @@ int Run(const GlobalOptions& opts, const ReconcileArgs& args) {
   if (Status s = OpenSession(opts, &session); !s.ok()) return Fail(s);
   auto lib = session.db->FindLibrary(args.library);
   if (!lib.ok()) return Fail(lib.status());
+  if (!args.dry_run) {
+    // Leftovers of killed runs, once for the whole library; each write
+    // then only checks for a journal beside its file.
+    RecoveryReport recovery;
+    RecoverTree(lib->root, &recovery);
+    if (recovery.rolled_back > 0 || recovery.temps_removed > 0)
+      std::fprintf(stderr,
+                   "nomtag: resolved interrupted writes: %d rolled back, %d "
+                   "temporary files removed\n",
+                   recovery.rolled_back, recovery.temps_removed);
+  }
   SafeWriteProjector projector(session.registry);
   ReconcileOptions options;
   options.batch = args.batch;

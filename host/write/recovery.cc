@@ -95,6 +95,13 @@ Status RecoverFile(const std::string& file, RecoveryReport* report) {
   return first;
 }
 
+Status RecoverJournal(const std::string& file, RecoveryReport* report) {
+  const std::string journal = JournalPathFor(file);
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(journal, ec))) return Status::OK();
+  return ResolveJournal(file, journal, report);
+}
+
 Status RecoverTree(const std::string& root, RecoveryReport* report) {
   Status first;
   std::error_code ec;

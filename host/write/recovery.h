@@ -26,6 +26,11 @@ struct RecoveryReport {
 // something could not be resolved (also listed in report->problems).
 Status RecoverFile(const std::string& file, RecoveryReport* report);
 
+// Resolves only a journal left beside file: one stat when there is none,
+// so it can run before every write of a large folder (temporary copies
+// are left to RecoverTree, run once per scan or reconcile).
+Status RecoverJournal(const std::string& file, RecoveryReport* report);
+
 // Resolves everything left anywhere under root (symbolic links are not
 // followed).
 Status RecoverTree(const std::string& root, RecoveryReport* report);

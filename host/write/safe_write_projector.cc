@@ -29,7 +29,7 @@ Status SafeWriteProjector::Project(const Library& library,
   auto format = FormatForPath(registry_, path);
   if (!format.ok()) return format.status();
   RecoveryReport recovery;
-  if (Status s = RecoverFile(path, &recovery); !s.ok()) return s;
+  if (Status s = RecoverJournal(path, &recovery); !s.ok()) return s;
   WriteOptions options;
   options.keep_mtime = library.keep_mtime;
   options.copy_only = library.copy_only;

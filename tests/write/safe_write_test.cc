@@ -435,6 +435,31 @@ TEST_F(SafeWriteTest, CrashAtAnyPointLeavesOldOrNewAndRecoveryConverges) {
   }
 }
 
+// The per-write check reconciliation uses (one stat) resolves a journal
+// just as the full per-file recovery does.
+TEST_F(SafeWriteTest, CheapJournalCheckRollsBackToo) {
+  std::string path = PreparedForInPlace("flac");
+  std::vector<uint8_t> old_bytes = ReadBytes(path);
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::setenv("NOMTAG_TEST_CRASH_AT", "between-range-writes", 1);
+    SafeWriteNamespace(Format(path), path, Tags({{"mood-strict", {"happier"}}}),
+                       {});
+    ::_exit(0);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_EQ(WEXITSTATUS(status), 86);
+  RecoveryReport report;
+  ASSERT_TRUE(RecoverJournal(path, &report).ok());
+  EXPECT_EQ(report.rolled_back, 1);
+  EXPECT_EQ(ReadBytes(path), old_bytes);
+  EXPECT_FALSE(fs::exists(JournalPathFor(path)));
+  RecoveryReport nothing;
+  EXPECT_TRUE(RecoverJournal(path, &nothing).ok());
+  EXPECT_EQ(nothing.rolled_back, 0);
+}
+
 TEST_F(SafeWriteTest, TornJournalIsDiscardedAndTheFileLeftAlone) {
   std::string path = Copy("flac", "torn");
   std::vector<uint8_t> bytes = ReadBytes(path);
