@@ -22,6 +22,7 @@ TagLib::Ogg::XiphComment* Comment(TagLib::File* f) {
 const p::OggFlavor kVorbis{"Ogg Vorbis",
                            std::string_view("\x01vorbis", 7),
                            std::string_view("\x03vorbis", 7),
+                           true,
                            3,
                            Open,
                            Comment};

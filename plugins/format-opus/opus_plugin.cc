@@ -22,6 +22,7 @@ TagLib::Ogg::XiphComment* Comment(TagLib::File* f) {
 const p::OggFlavor kOpus{"Opus",
                          std::string_view("OpusHead", 8),
                          std::string_view("OpusTags", 8),
+                         false,
                          2,
                          Open,
                          Comment};

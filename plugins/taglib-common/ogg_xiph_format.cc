@@ -1,9 +1,12 @@
 #include "ogg_xiph_format.h"
 
+#include <taglib/oggfile.h>
+
 #include <nomtag/cpp/error.hpp>
 #include <nomtag/cpp/stream.hpp>
 
 #include "foreign_snapshot.h"
+#include "ogg_comment_packet.h"
 #include "ogg_packets.h"
 #include "ogg_payload.h"
 #include "plugin_support.h"
@@ -44,18 +47,29 @@ void Prepare(const OggFlavor& f, const nomtag_stream* stream, bool writable) {
          std::string("not an ") + f.display_name + " stream (wrong magic)");
 }
 
-ForeignItems Collect(const OggFlavor& f, const nomtag_stream* stream) {
-  OpenFile open(f, stream);
-  ForeignItems items;
-  CollectXiphForeign(*open.comment, items);
+std::string CommentPacket(const OggFlavor& f, const nomtag_stream* stream) {
   std::string packet = OggPacketReader(stream).Packet(1);
   if (packet.compare(0, f.comment_magic.size(), f.comment_magic) != 0)
     Fail(NOMTAG_ERR_CORRUPT, stream,
          "second Ogg packet is not a comment header");
-  packet.erase(0, f.comment_magic.size());
+  return packet;
+}
+
+ForeignItems Collect(const OggFlavor& f, const nomtag_stream* stream) {
+  OpenFile open(f, stream);
+  ForeignItems items;
+  CollectXiphForeign(*open.comment, items);
+  const std::string packet = CommentPacket(f, stream);
+  const std::string_view body =
+      std::string_view(packet).substr(f.comment_magic.size());
   CollectRawCommentStructure(
-      TagLib::ByteVector(packet.data(), static_cast<unsigned>(packet.size())),
+      TagLib::ByteVector(body.data(), static_cast<unsigned>(body.size())),
       items);
+  // Data after the comment that is not padding belongs to somebody else.
+  std::string_view suffix =
+      CommentSuffix(packet, f.comment_magic, f.framing_bit);
+  if (!IsPadding(suffix))
+    items.Add("struct:comment-suffix", std::string(suffix));
   return items;
 }
 
@@ -93,18 +107,29 @@ void OggReadForeign(const OggFlavor& f, const nomtag_stream* stream,
 
 void OggWriteNamespace(const OggFlavor& f, const nomtag_stream* stream,
                        const nomtag_tag* tags, size_t tag_count,
-                       const nomtag_write_options* /*opts*/) {
-  // UNFINISHED: opts->padding is not honoured. TagLib 1.13 sizes the
-  // comment packet exactly and repaginates the header pages, so every
-  // change of size moves the file; Vorbis allows bytes after the framing
-  // bit, but TagLib does not keep them.
+                       const nomtag_write_options* opts) {
   std::vector<DesiredTag> desired = DesiredTags(tags, tag_count);
   Prepare(f, stream, true);
   ForeignItems before = Collect(f, stream);
+  const std::string old_packet = CommentPacket(f, stream);
+  const uint32_t padding =
+      opts != nullptr && opts->struct_size >= sizeof(nomtag_write_options)
+          ? opts->padding
+          : 0;
   {
     OpenFile open(f, stream);
     WriteXiphNamespace(*open.comment, desired);
-    bool saved = open.file->save();
+    // The flavour's own save() renders the bare comment (ogg_comment_packet.h);
+    // set the packet with its padding and save through the Ogg base, which
+    // repaginates only the pages that held it.
+    const TagLib::ByteVector rendered = open.comment->render(f.framing_bit);
+    const std::string packet = BuildCommentPacket(
+        f.comment_magic, std::string_view(rendered.data(), rendered.size()),
+        old_packet, f.framing_bit, padding);
+    auto* ogg = static_cast<TagLib::Ogg::File*>(open.file.get());
+    ogg->setPacket(1, TagLib::ByteVector(packet.data(),
+                                         static_cast<unsigned>(packet.size())));
+    bool saved = ogg->TagLib::Ogg::File::save();
     open.io.ThrowIfFailed("saving");
     if (!saved) Fail(NOMTAG_ERR_IO, stream, "TagLib could not save the file");
   }

@@ -18,6 +18,7 @@ struct OggFlavor {
   const char* display_name;        // "Ogg Vorbis", for messages
   std::string_view first_packet;   // magic the identification header opens with
   std::string_view comment_magic;  // what precedes the comment in packet 1
+  bool framing_bit;                // a framing bit closes the comment
   uint64_t header_packets;         // packets before the audio
   // Opens the TagLib file over the stream (not owned by the file).
   std::unique_ptr<TagLib::File> (*open)(TagLib::IOStream* stream);

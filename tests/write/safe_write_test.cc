@@ -104,6 +104,16 @@ class SafeWriteTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return path;
   }
+  // The fixtures' Ogg files carry mutagen's default padding; this takes it
+  // away, as a file straight from an encoder has none.
+  std::string CopyWithoutPadding(const std::string& kind,
+                                 const std::string& name) {
+    std::string path = Copy(kind, name);
+    if (kind == "ogg" || kind == "opus")
+      testing::RunPython("import mutagen\nmutagen.File('" + path +
+                         "').save(padding=lambda info: 0)\n");
+    return path;
+  }
   fs::path dir_;
 };
 
@@ -144,9 +154,9 @@ TEST_P(EveryFormat, WritesVerifiesAndLeavesEverythingElse) {
   EXPECT_EQ(now.st.st_mtim.tv_sec, settled.st.st_mtim.tv_sec);
   EXPECT_EQ(now.st.st_ino, settled.st.st_ino);
 
-  // A change that fits (same size here: Ogg has no padding, and TagLib
-  // trims FLAC padding on small files) is patched in place: same inode,
-  // a few bytes written, journal included.
+  // A change that fits (same size here: TagLib trims FLAC padding on
+  // small files) is patched in place: same inode, a few bytes written,
+  // journal included.
   TagSet changed = desired;
   changed["mood-strict"] = {"sadly"};
   auto patch = SafeWriteNamespace(format, path, changed, {});
@@ -185,12 +195,13 @@ TEST_F(SafeWriteTest, SecondWriteOfAFlacIsPatchedInPlace) {
 }
 
 // A write that has to move the file leaves padding, so that the next
-// write, even one that grows the tags, fits in place (MP3 and FLAC; MP4
-// files whose moov follows mdat only ever grow at the end).
+// write, even one that grows the tags, fits in place (MP3, FLAC, Ogg
+// Vorbis and Opus; MP4 files whose moov follows mdat only ever grow at
+// the end).
 TEST_F(SafeWriteTest, AMovedFileKeepsRoomForTheNextWrite) {
-  for (const char* kind : {"mp3", "flac", "m4a"}) {
+  for (const char* kind : {"mp3", "flac", "m4a", "ogg", "opus"}) {
     SCOPED_TRACE(kind);
-    std::string path = Copy(kind, std::string("room-") + kind);
+    std::string path = CopyWithoutPadding(kind, std::string("room-") + kind);
     auto first = SafeWriteNamespace(Format(path), path,
                                     Tags({{"mood-strict", {"happy"}}}), {});
     ASSERT_TRUE(first.ok()) << first.status().ToString();
@@ -202,6 +213,88 @@ TEST_F(SafeWriteTest, AMovedFileKeepsRoomForTheNextWrite) {
                            {});
     ASSERT_TRUE(grown.ok()) << grown.status().ToString();
     EXPECT_EQ(grown->action, WriteResult::Action::kInPlace);
+  }
+}
+
+// Ogg has no padding of its own: nomtag pads the comment packet with
+// zeros (RFC 7845 for Opus; Vorbis readers stop at the framing bit, and
+// mutagen pads the same way). Independent readers still see every tag,
+// and a change that shrinks or grows within the room is patched in place.
+TEST_F(SafeWriteTest, OggCommentPaddingIsReadByOthersAndReused) {
+  for (const char* kind : {"ogg", "opus"}) {
+    SCOPED_TRACE(kind);
+    std::string path = CopyWithoutPadding(kind, std::string("pad-") + kind);
+    const std::vector<std::string> foreign_names =
+        testing::MutagenNames(kind, path);
+    const std::string audio = FfmpegAudioHash(path);
+    auto first = SafeWriteNamespace(Format(path), path,
+                                    Tags({{"mood-strict", {"happy"}}}), {});
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    EXPECT_EQ(first->action, WriteResult::Action::kCopied);
+    const std::string padding_seen = testing::RunPython(
+        "import mutagen\n"
+        "f = mutagen.File('" +
+        path +
+        "')\n"
+        "print(f.tags._padding)\n"
+        "print(f['NOM:MOOD-STRICT'][0])\n");
+    EXPECT_EQ(padding_seen.substr(padding_seen.find('\n') + 1), "happy\n");
+    EXPECT_EQ(std::stoi(padding_seen), 1024) << "mutagen sees our padding";
+    EXPECT_EQ(FfmpegAudioHash(path), audio);
+
+    for (const TagSet& next :
+         {Tags({{"mood-strict", {"sad"}}}),
+          Tags({{"mood-strict", {"sad"}}, {"bpm", {"128"}}}), TagSet{}}) {
+      ino_t inode = State(path).st.st_ino;
+      auto r = SafeWriteNamespace(Format(path), path, next, {});
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      EXPECT_EQ(r->action, WriteResult::Action::kInPlace);
+      EXPECT_EQ(State(path).st.st_ino, inode);
+      EXPECT_LT(r->bytes_written, 4u * 1024);
+      EXPECT_EQ(ReadFileTags(Format(path), path)->nom.tags, next);
+    }
+    EXPECT_EQ(testing::MutagenNames(kind, path), foreign_names);
+    EXPECT_EQ(FfmpegAudioHash(path), audio);
+  }
+}
+
+// Data after an Ogg comment that is not zero padding is somebody's (RFC
+// 7845 asks editors to keep an Opus suffix whose first byte is odd): it is
+// kept byte for byte, and gets no padding after it.
+TEST_F(SafeWriteTest, DataAfterAnOggCommentIsKept) {
+  for (const char* kind : {"ogg", "opus"}) {
+    SCOPED_TRACE(kind);
+    std::string path = Copy(kind, std::string("suffix-") + kind);
+    // mutagen's page API appends the suffix to the comment packet.
+    const std::string packet_of =
+        "from mutagen.ogg import OggPage\n"
+        "def comment_pages(f):\n"
+        "    f.seek(0); OggPage(f); pages = [OggPage(f)]\n"
+        "    while not (pages[-1].complete or len(pages[-1].packets) > 1):\n"
+        "        pages.append(OggPage(f))\n"
+        "    return pages\n";
+    testing::RunPython(
+        packet_of + "with open('" + path +
+        "', 'r+b') as f:\n"
+        "    old = comment_pages(f)\n"
+        "    packets = OggPage.to_packets(old)\n"
+        "    packets[0] += b'\\x01keep me'\n"
+        "    new = OggPage._from_packets_try_preserve(packets, old)\n"
+        "    OggPage.replace(f, old, new)\n");
+    auto before = ReadFileTags(Format(path), path);
+    ASSERT_TRUE(before.ok()) << before.status().ToString();
+    for (const TagSet& next : {Tags({{"mood-strict", {"happy"}}}),
+                               Tags({{"mood-strict", {"sad", "calm"}}})}) {
+      auto r = SafeWriteNamespace(Format(path), path, next, {});
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      EXPECT_EQ(ReadFileTags(Format(path), path)->foreign, before->foreign);
+      const std::string tail =
+          testing::RunPython(packet_of + "with open('" + path +
+                             "', 'rb') as f:\n"
+                             "    p = OggPage.to_packets(comment_pages(f))[0]\n"
+                             "    print(repr(p[-8:]))\n");
+      EXPECT_EQ(tail, "b'\\x01keep me'\n");
+    }
   }
 }
 
