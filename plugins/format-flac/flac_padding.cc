@@ -15,15 +15,26 @@ constexpr uint64_t kMaxBlock = (1u << 24) - 1;
 
 void EnsureFlacPadding(const nomtag_stream* stream,
                        uint64_t original_frames_offset, uint32_t padding) {
-  if (padding == 0) return;
   FlacLayout layout = ReadFlacLayout(stream);
   if (layout.frames_offset == original_frames_offset) return;  // in place
   sdk::StreamRef s(stream);
   const FlacBlock& last = layout.blocks.back();
-  if (last.type == kPadding) {
-    if (last.body.size() >= padding) return;
-    const uint64_t want = padding > kMaxBlock ? kMaxBlock : padding;
-    std::vector<uint8_t> fill(want - last.body.size(), 0);
+  const bool padded = last.type == kPadding;
+  const uint64_t have = padded ? last.body.size() : 0;
+  const uint64_t header = padded ? 0 : 4;  // a new block needs its header
+  uint64_t want = 0;
+  if (layout.frames_offset + header <= original_frames_offset) {
+    // TagLib shrank the metadata (its 1% rule, or fewer tags): fill it back
+    // to its old length, so the audio stays where it was.
+    want = have + (original_frames_offset - layout.frames_offset) - header;
+    if (want > kMaxBlock) return;
+  } else if (padding > have) {
+    want = padding > kMaxBlock ? kMaxBlock : padding;
+  } else {
+    return;
+  }
+  if (padded) {
+    std::vector<uint8_t> fill(want - have, 0);
     s.insert(layout.frames_offset, fill.data(), fill.size(), 0);
     const uint8_t len[3] = {uint8_t(want >> 16), uint8_t(want >> 8),
                             uint8_t(want)};
@@ -31,7 +42,6 @@ void EnsureFlacPadding(const nomtag_stream* stream,
     return;
   }
   // A new last block: clear the old last block's flag, append PADDING.
-  const uint64_t want = padding > kMaxBlock ? kMaxBlock : padding;
   std::vector<uint8_t> block(4 + want, 0);
   block[0] = 0x80 | kPadding;
   block[1] = uint8_t(want >> 16);

@@ -1,10 +1,12 @@
 // Padding for the next write, added after TagLib's save.
 //
 // TagLib 1.13 has no padding option and trims a PADDING block it finds
-// larger than needed (over 1% of the file, minimum 4 KiB). When the save
-// moved the audio anyway, this grows the padding to what the host asked
-// for, so the next write fits in place; when the save fit in place it
-// does nothing.
+// larger than needed (over 1% of the file, minimum 4 KiB), which moves the
+// audio though the tags would have fit. After the save this settles the
+// padding: when the metadata shrank, it is filled back to its old length
+// so the audio stays in place; when it grew, the padding is made what the
+// host asked for (0: TagLib's own), so the next write fits in place. When
+// the save fit in place it does nothing.
 #ifndef NOMTAG_PLUGINS_FORMAT_FLAC_FLAC_PADDING_H_
 #define NOMTAG_PLUGINS_FORMAT_FLAC_FLAC_PADDING_H_
 

@@ -107,10 +107,8 @@ void WriteNamespace(const nomtag_stream* stream, const nomtag_tag* tags,
     if (!saved) Fail(NOMTAG_ERR_IO, stream, "TagLib could not save the file");
   }
   // TagLib keeps the padding block while it is at most 1% of the file (4
-  // KiB at least) and resets it otherwise; when the audio moved anyway,
-  // leave what the host asked for.
-  if (opts != nullptr && opts->struct_size >= sizeof(nomtag_write_options))
-    EnsureFlacPadding(stream, original_frames, opts->padding);
+  // KiB at least) and resets it otherwise (flac_padding.h settles it).
+  EnsureFlacPadding(stream, original_frames, PaddingOption(opts));
   before.RequireUnchanged(stream, Collect(stream));
 }
 

@@ -1,10 +1,12 @@
 // Padding for the next write, added after TagLib's save.
 //
-// TagLib 1.13 has no padding option: a tag that grows gets 1 KiB, and on
-// small files it shrinks padding it thinks excessive. When the save moved
-// the audio anyway (the tag's length changed), this grows the padding to
-// what the host asked for, so the next write fits in place. When the save
-// fit in place it does nothing: adding bytes then would move the file.
+// TagLib 1.13 has no padding option: a tag that grows gets 1 KiB, and it
+// shrinks padding over 1% of the file, which moves the audio though the
+// tag would have fit. After the save this settles the padding: a tag that
+// shrank is filled back to its old length, so the audio stays in place;
+// a tag that grew gets the padding the host asked for (0: TagLib's own),
+// so the next write fits in place. When the save fit in place it does
+// nothing: adding bytes then would move the file.
 #ifndef NOMTAG_PLUGINS_FORMAT_MP3_ID3V2_PADDING_H_
 #define NOMTAG_PLUGINS_FORMAT_MP3_ID3V2_PADDING_H_
 

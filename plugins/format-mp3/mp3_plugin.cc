@@ -151,10 +151,8 @@ void WriteNamespace(const nomtag_stream* stream, const nomtag_tag* tags,
     if (!saved) Fail(NOMTAG_ERR_IO, stream, "TagLib could not save the file");
   }
   // TagLib keeps padding while it fits (and is at most 1% of the file),
-  // else resets it to 1 KiB; when the audio moved anyway, leave what the
-  // host asked for.
-  if (opts != nullptr && opts->struct_size >= sizeof(nomtag_write_options))
-    EnsureId3v2Padding(stream, original_tag_length, opts->padding);
+  // else resets it to 1 KiB (id3v2_padding.h settles it).
+  EnsureId3v2Padding(stream, original_tag_length, PaddingOption(opts));
   before.RequireUnchanged(stream, Collect(stream));
 }
 

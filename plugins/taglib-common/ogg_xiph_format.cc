@@ -112,10 +112,7 @@ void OggWriteNamespace(const OggFlavor& f, const nomtag_stream* stream,
   Prepare(f, stream, true);
   ForeignItems before = Collect(f, stream);
   const std::string old_packet = CommentPacket(f, stream);
-  const uint32_t padding =
-      opts != nullptr && opts->struct_size >= sizeof(nomtag_write_options)
-          ? opts->padding
-          : 0;
+  const uint32_t padding = PaddingOption(opts);
   {
     OpenFile open(f, stream);
     WriteXiphNamespace(*open.comment, desired);

@@ -51,6 +51,13 @@ bool IsUtf8(std::string_view s) {
   return true;
 }
 
+uint32_t PaddingOption(const nomtag_write_options* opts) {
+  return opts != nullptr &&
+                 NOMTAG_HAS_FIELD(opts, nomtag_write_options, padding)
+             ? opts->padding
+             : 0;
+}
+
 std::vector<DesiredTag> DesiredTags(const nomtag_tag* tags, size_t count) {
   if (count > 0 && tags == nullptr)
     throw sdk::Error(NOMTAG_ERR_INVALID_ARGUMENT, "tags is null");

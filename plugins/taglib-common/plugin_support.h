@@ -36,6 +36,10 @@ struct DesiredTag {
 };
 std::vector<DesiredTag> DesiredTags(const nomtag_tag* tags, size_t count);
 
+// The padding the host asked for; 0 (the format's default) when it sent
+// no options.
+uint32_t PaddingOption(const nomtag_write_options* opts);
+
 // True when s is well-formed UTF-8 (no overlong or surrogate check).
 bool IsUtf8(std::string_view s);
 

@@ -87,7 +87,7 @@ TEST_F(PluginLoadingTest, WrongAbiMajorIsRefusedWithBothVersions) {
   auto reg = LoadYaml("plugins:\n  - path: wrong-abi.so\n  - path: good.so\n");
   std::string why = OnlyRefusal(reg);
   EXPECT_NE(why.find("wrong-abi.so"), std::string::npos) << why;
-  EXPECT_NE(why.find("ABI 2.0"), std::string::npos) << why;
+  EXPECT_NE(why.find("ABI 2."), std::string::npos) << why;
   EXPECT_NE(why.find("ABI " + std::to_string(NOMTAG_ABI_MAJOR) + "."),
             std::string::npos)
       << why;
@@ -216,11 +216,12 @@ TEST_F(PluginLoadingTest, PluginsCommandListsLoadedAndRefused) {
   ASSERT_EQ(json["loaded"].size(), 1u) << out;
   EXPECT_EQ(json["loaded"][0]["id"], "org.nomtag.test.good");
   EXPECT_EQ(json["loaded"][0]["kind"], "format");
-  EXPECT_EQ(json["loaded"][0]["abi"], "1.0");
+  EXPECT_EQ(json["loaded"][0]["abi"], std::to_string(NOMTAG_ABI_MAJOR) + "." +
+                                          std::to_string(NOMTAG_ABI_MINOR));
   EXPECT_EQ(json["loaded"][0]["formats"][0], "nomtest");
   ASSERT_EQ(json["refused"].size(), 1u) << out;
   EXPECT_EQ(json["refused"][0]["line"], 3);
-  EXPECT_NE(json["refused"][0]["reason"].get<std::string>().find("ABI 2.0"),
+  EXPECT_NE(json["refused"][0]["reason"].get<std::string>().find("ABI 2."),
             std::string::npos);
 }
 

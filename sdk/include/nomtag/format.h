@@ -24,6 +24,7 @@
 
 #include "status.h"
 #include "stream.h"
+#include "version.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -24,6 +24,7 @@
 
 #include "format.h"
 #include "status.h"
+#include "version.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -42,6 +43,10 @@ typedef struct nomtag_library_info {
   int32_t keep_mtime;          /* give written files their old mtime */
   const char *write_strategy;  /* "auto" | "copy" */
   const char *hardlinks;       /* "keep" | "break" */
+  /* Since ABI 1.1; read it only when NOMTAG_HAS_FIELD says it is there.
+   * Bytes of room a write leaves when it has to move a file anyway, so
+   * the next change fits in place; 0 = each format's default. */
+  uint32_t padding;
 } nomtag_library_info;
 
 /* One file of a library, as the scanner records it. */

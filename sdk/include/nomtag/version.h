@@ -9,7 +9,15 @@
 #ifndef NOMTAG_VERSION_H
 #define NOMTAG_VERSION_H
 
+#include <stddef.h>
+
 #define NOMTAG_ABI_MAJOR 1
-#define NOMTAG_ABI_MINOR 0
+#define NOMTAG_ABI_MINOR 1 /* 1.1: nomtag_library_info.padding */
+
+/* True when the struct `s` points at, of type `type`, is large enough to
+ * carry `field`: a struct appended to in a later minor arrives from older
+ * plugins and hosts without its tail, and its struct_size says so. */
+#define NOMTAG_HAS_FIELD(s, type, field) \
+  ((s)->struct_size >= offsetof(type, field) + sizeof((s)->field))
 
 #endif
