@@ -11,7 +11,8 @@ namespace {
 
 struct LibraryArgs {
   std::string name, root, mode = "full", library;
-  std::string keep_mtime, write_strategy, hardlinks;  // "" = unchanged
+  // "" = unchanged
+  std::string keep_mtime, write_strategy, hardlinks, padding;
   bool json = false;
 };
 
@@ -22,7 +23,28 @@ nlohmann::json ToJson(const Library& lib) {
           {"file_write_mode", WriteModeName(lib.mode)},
           {"keep_mtime", lib.keep_mtime},
           {"write_strategy", lib.copy_only ? "copy" : "auto"},
-          {"hardlinks", lib.break_hardlinks ? "break" : "keep"}};
+          {"hardlinks", lib.break_hardlinks ? "break" : "keep"},
+          {"padding", lib.padding}};
+}
+
+// "default" (each format's own, 0) or a byte count, optionally in KiB.
+Result<uint32_t> ParsePadding(const std::string& text) {
+  if (text == "default") return uint32_t{0};
+  constexpr uint64_t kMax = 16u << 20;
+  uint64_t n = 0;
+  size_t i = 0;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9' && n <= kMax; ++i)
+    n = n * 10 + static_cast<uint64_t>(text[i] - '0');
+  std::string unit = text.substr(i);
+  if (i == 0 || (!unit.empty() && unit != "K" && unit != "KiB"))
+    return Status::InvalidArgument(
+        "--padding takes a number of bytes (e.g. 4096 or 8KiB) or default, "
+        "not '" +
+        text + "'");
+  if (!unit.empty()) n *= 1024;
+  if (n > kMax)
+    return Status::InvalidArgument("--padding is at most 16 MiB (16384KiB)");
+  return static_cast<uint32_t>(n);
 }
 
 Status ApplyOptions(const LibraryArgs& args, Library* lib) {
@@ -40,6 +62,11 @@ Status ApplyOptions(const LibraryArgs& args, Library* lib) {
     if (args.hardlinks != "keep" && args.hardlinks != "break")
       return Status::InvalidArgument("--hardlinks takes keep or break");
     lib->break_hardlinks = args.hardlinks == "break";
+  }
+  if (!args.padding.empty()) {
+    auto bytes = ParsePadding(args.padding);
+    if (!bytes.ok()) return bytes.status();
+    lib->padding = *bytes;
   }
   return Status::OK();
 }
@@ -138,6 +165,10 @@ void AddOptionFlags(CLI::App* cmd, LibraryArgs* args) {
   cmd->add_option("--hardlinks", args->hardlinks,
                   "keep (refuse a write that would detach a hard-linked "
                   "name) or break");
+  cmd->add_option("--padding", args->padding,
+                  "room left for the next write when a write has to move a "
+                  "file anyway, in bytes (4096, 8KiB) or default (each "
+                  "format's own, about 1-4 KiB)");
   cmd->add_flag("--json", args->json, "machine-readable output");
 }
 

@@ -17,6 +17,8 @@ struct Library {
   bool keep_mtime = false;
   bool copy_only = false;        // write_strategy: copy
   bool break_hardlinks = false;  // hardlinks: break
+  // Room to leave when a write moves a file; 0 = each format's default.
+  uint32_t padding = 0;
 };
 
 }  // namespace nomtag

@@ -24,6 +24,8 @@ Library FromInfo(const nomtag_library_info& info) {
   lib.keep_mtime = info.keep_mtime != 0;
   lib.copy_only = std::string(info.write_strategy) == "copy";
   lib.break_hardlinks = std::string(info.hardlinks) == "break";
+  if (NOMTAG_HAS_FIELD(&info, nomtag_library_info, padding))
+    lib.padding = info.padding;
   return lib;
 }
 
@@ -35,7 +37,8 @@ nomtag_library_info ToInfo(const Library& lib) {
           WriteModeName(lib.mode),
           lib.keep_mtime ? 1 : 0,
           lib.copy_only ? "copy" : "auto",
-          lib.break_hardlinks ? "break" : "keep"};
+          lib.break_hardlinks ? "break" : "keep",
+          lib.padding};
 }
 
 nomtag_status AddTagValue(void* ctx, const char* key, size_t key_len,

@@ -34,6 +34,7 @@ Status SafeWriteProjector::Project(const Library& library,
   options.keep_mtime = library.keep_mtime;
   options.copy_only = library.copy_only;
   options.break_hardlinks = library.break_hardlinks;
+  options.padding = library.padding;
   auto result = SafeWriteNamespace(**format, path, desired, options);
   if (!result.ok()) return result.status();
   *written = result->action != WriteResult::Action::kUnchanged;

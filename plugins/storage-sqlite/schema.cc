@@ -59,6 +59,12 @@ const char* const kVersion1[] = {
     " definition TEXT)",
 };
 
+// Version 2: a library's padding (bytes; 0 = each format's default).
+const char* const kVersion2[] = {
+    "ALTER TABLE libraries ADD COLUMN padding INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (padding BETWEEN 0 AND 16777216)",
+};
+
 }  // namespace
 
 void Migrate(soci::session& sql) {
@@ -81,7 +87,13 @@ void Migrate(soci::session& sql) {
     sql << "INSERT INTO schema_version (version) VALUES (1)";
     tx.commit();
   }
-  // Later versions: `if (version < 2) { ... }`, each in its transaction.
+  if (version < 2) {
+    soci::transaction tx(sql);
+    for (const char* stmt : kVersion2) sql << stmt;
+    sql << "INSERT INTO schema_version (version) VALUES (2)";
+    tx.commit();
+  }
+  // Later versions: `if (version < 3) { ... }`, each in its transaction.
 }
 
 }  // namespace nomtag::sqlite

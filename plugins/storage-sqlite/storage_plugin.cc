@@ -154,11 +154,26 @@ void CheckChoice(const std::string& value, const char* what,
                                                list + ")");
 }
 
+// The schema's CHECK holds the same bound: 16 MiB is already far more
+// room than any tag needs.
+constexpr uint32_t kMaxPadding = 16u << 20;
+
+// A host before ABI 1.1 sends no padding: it means the default.
+uint32_t Padding(const nomtag_library_info* info) {
+  return NOMTAG_HAS_FIELD(info, nomtag_library_info, padding) ? info->padding
+                                                              : 0;
+}
+
 void CheckLibrary(const nomtag_library_info* info) {
   CheckChoice(Text(info->file_write_mode), "write mode",
               {"none", "minimal", "full"});
   CheckChoice(Text(info->write_strategy), "write strategy", {"auto", "copy"});
   CheckChoice(Text(info->hardlinks), "hardlinks option", {"keep", "break"});
+  if (Padding(info) > kMaxPadding)
+    throw Error(NOMTAG_ERR_INVALID_ARGUMENT,
+                "padding of " + std::to_string(Padding(info)) +
+                    " bytes is more than the " + std::to_string(kMaxPadding) +
+                    " a library may ask for");
 }
 
 std::string CalibrationHash(soci::session& sql) {
@@ -211,10 +226,12 @@ nomtag_status LibraryAdd(nomtag_storage_db* db, const nomtag_library_info* info,
     std::string mode = info->file_write_mode, strategy = info->write_strategy,
                 links = info->hardlinks;
     int keep = info->keep_mtime ? 1 : 0;
+    long long padding = Padding(info);
     db->sql << "INSERT INTO libraries (name, root, file_write_mode, keep_mtime,"
-               " write_strategy, hardlinks) VALUES (:n, :r, :m, :k, :s, :h)",
+               " write_strategy, hardlinks, padding)"
+               " VALUES (:n, :r, :m, :k, :s, :h, :p)",
         soci::use(name), soci::use(root), soci::use(mode), soci::use(keep),
-        soci::use(strategy), soci::use(links);
+        soci::use(strategy), soci::use(links), soci::use(padding);
     long long id = 0;
     db->sql.get_last_insert_id("libraries", id);
     *out_id = id;
@@ -223,23 +240,23 @@ nomtag_status LibraryAdd(nomtag_storage_db* db, const nomtag_library_info* info,
 
 nomtag_status LibraryList(nomtag_storage_db* db,
                           const nomtag_library_sink* sink, nomtag_error* err) {
-  return guard(
-      err, [&] {
-        soci::rowset<soci::row> rows =
-            (db->sql.prepare
-             << "SELECT id, name, root, file_write_mode, keep_mtime, "
-                "write_strategy, hardlinks FROM libraries ORDER BY id");
-        for (const auto& r : rows) {
-          std::string name = Str(r, 1), root = Str(r, 2), mode = Str(r, 3),
-                      strategy = Str(r, 5), links = Str(r, 6);
-          nomtag_library_info info{
-              sizeof info,      Int(r, 0),    name.c_str(),
-              root.c_str(),     mode.c_str(), static_cast<int32_t>(Int(r, 4)),
-              strategy.c_str(), links.c_str()};
-          nomtag_status st = sink->library(sink->ctx, &info);
-          if (st != NOMTAG_OK) throw Error(st, "library sink refused");
-        }
-      });
+  return guard(err, [&] {
+    soci::rowset<soci::row> rows =
+        (db->sql.prepare
+         << "SELECT id, name, root, file_write_mode, keep_mtime, "
+            "write_strategy, hardlinks, padding FROM libraries ORDER BY "
+            "id");
+    for (const auto& r : rows) {
+      std::string name = Str(r, 1), root = Str(r, 2), mode = Str(r, 3),
+                  strategy = Str(r, 5), links = Str(r, 6);
+      nomtag_library_info info{
+          sizeof info,      Int(r, 0),     name.c_str(),
+          root.c_str(),     mode.c_str(),  static_cast<int32_t>(Int(r, 4)),
+          strategy.c_str(), links.c_str(), static_cast<uint32_t>(Int(r, 7))};
+      nomtag_status st = sink->library(sink->ctx, &info);
+      if (st != NOMTAG_OK) throw Error(st, "library sink refused");
+    }
+  });
 }
 
 nomtag_status LibraryUpdate(nomtag_storage_db* db,
@@ -251,12 +268,18 @@ nomtag_status LibraryUpdate(nomtag_storage_db* db,
                 links = info->hardlinks;
     int keep = info->keep_mtime ? 1 : 0;
     long long id = info->id;
+    // An older host sends no padding: leave what is stored.
+    long long padding = Padding(info);
+    int has_padding =
+        NOMTAG_HAS_FIELD(info, nomtag_library_info, padding) ? 1 : 0;
     soci::statement st =
         (db->sql.prepare
              << "UPDATE libraries SET file_write_mode = :m, keep_mtime = :k, "
-                "write_strategy = :s, hardlinks = :h WHERE id = :id",
+                "write_strategy = :s, hardlinks = :h, padding = CASE WHEN :hp "
+                "THEN :p ELSE padding END WHERE id = :id",
          soci::use(mode), soci::use(keep), soci::use(strategy),
-         soci::use(links), soci::use(id));
+         soci::use(links), soci::use(has_padding), soci::use(padding),
+         soci::use(id));
     st.execute(true);
     if (st.get_affected_rows() == 0)
       throw Error(NOMTAG_ERR_NOT_FOUND,

@@ -34,6 +34,14 @@ int main(void) {
   CHECK(offsetof(nomtag_plugin_entry, abi_major) == 4);
   CHECK(offsetof(nomtag_plugin_entry, abi_minor) == 8);
   CHECK(NOMTAG_ABI_MAJOR == 1);
+  {
+    /* A library record from a 1.0 peer ends before `padding`. */
+    nomtag_library_info old_info;
+    old_info.struct_size = offsetof(nomtag_library_info, padding);
+    CHECK(!NOMTAG_HAS_FIELD(&old_info, nomtag_library_info, padding));
+    old_info.struct_size = sizeof old_info;
+    CHECK(NOMTAG_HAS_FIELD(&old_info, nomtag_library_info, padding));
+  }
   puts("SDK headers compile as C; layout rules hold");
   return 0;
 }

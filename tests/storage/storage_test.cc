@@ -110,6 +110,62 @@ TEST_F(StorageTest, LibrariesAreFoundByNameOrIdAndNamesAreUnique) {
   EXPECT_FALSE(db_->AddLibrary(dup).ok());
 }
 
+TEST_F(StorageTest, LibraryOptionsAreKept) {
+  Library lib;
+  lib.name = "music";
+  lib.root = "/music";
+  lib.keep_mtime = true;
+  lib.copy_only = true;
+  lib.break_hardlinks = true;
+  lib.padding = 8192;
+  ASSERT_TRUE(db_->AddLibrary(lib).ok());
+  auto found = db_->FindLibrary("music");
+  ASSERT_TRUE(found.ok());
+  EXPECT_TRUE(found->keep_mtime);
+  EXPECT_TRUE(found->copy_only);
+  EXPECT_TRUE(found->break_hardlinks);
+  EXPECT_EQ(found->padding, 8192u);
+
+  found->padding = 0;
+  ASSERT_TRUE(db_->UpdateLibrary(*found).ok());
+  EXPECT_EQ(db_->FindLibrary("music")->padding, 0u);
+
+  found->padding = (16u << 20) + 1;
+  auto refused = db_->UpdateLibrary(*found);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("padding"), std::string::npos);
+  EXPECT_EQ(db_->FindLibrary("music")->padding, 0u) << "nothing stored";
+}
+
+// A database made by the first release (schema 1, no padding column) is
+// migrated on open and keeps everything it had.
+TEST_F(StorageTest, FirstReleaseDatabaseIsMigrated) {
+  int64_t lib = AddLibrary("music", WriteMode::kMinimal);
+  AddFiles(lib, 3);
+  db_.reset();
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "nomtag.db").c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "ALTER TABLE libraries DROP COLUMN padding;"
+                         "DELETE FROM schema_version WHERE version > 1",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(raw);
+  sqlite3_close(raw);
+
+  db_ = Open();
+  ASSERT_NE(db_, nullptr);
+  auto found = db_->FindLibrary("music");
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_EQ(found->mode, WriteMode::kMinimal);
+  EXPECT_EQ(found->padding, 0u) << "the default";
+  EXPECT_EQ(Pending(lib), 3);
+  found->padding = 4096;
+  ASSERT_TRUE(db_->UpdateLibrary(*found).ok());
+  EXPECT_EQ(db_->FindLibrary("music")->padding, 4096u);
+}
+
 TEST_F(StorageTest, ScannedFilesArePendingUntilWrittenOnce) {
   int64_t lib = AddLibrary("music", WriteMode::kFull);
   AddFiles(lib, 20);
