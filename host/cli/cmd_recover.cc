@@ -32,6 +32,7 @@ int Run(const GlobalOptions& opts, const RecoverArgs& args) {
   if (args.json) {
     nlohmann::json out{{"target", root},
                        {"rolled_back", report.rolled_back},
+                       {"finished_writes_kept", report.completed},
                        {"torn_journals_discarded", report.torn_discarded},
                        {"temp_files_removed", report.temps_removed},
                        {"unresolved", report.problems}};
@@ -40,10 +41,10 @@ int Run(const GlobalOptions& opts, const RecoverArgs& args) {
                             .c_str());
   } else {
     std::printf(
-        "%s: %d rolled back, %d torn journals discarded, %d "
-        "temporary files removed\n",
-        root.c_str(), report.rolled_back, report.torn_discarded,
-        report.temps_removed);
+        "%s: %d rolled back, %d finished writes kept, %d torn journals "
+        "discarded, %d temporary files removed\n",
+        root.c_str(), report.rolled_back, report.completed,
+        report.torn_discarded, report.temps_removed);
     for (const auto& p : report.problems)
       std::printf("  unresolved: %s\n", p.c_str());
   }

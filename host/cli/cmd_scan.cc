@@ -37,6 +37,7 @@ int Run(const GlobalOptions& opts, const ScanArgs& args) {
                        {"missing", r.missing},
                        {"skipped", r.skipped},
                        {"rolled_back", r.recovery.rolled_back},
+                       {"finished_writes_kept", r.recovery.completed},
                        {"temp_files_removed", r.recovery.temps_removed},
                        {"errors", nlohmann::json::array()}};
     for (const auto& [path, error] : r.errors)
@@ -53,12 +54,12 @@ int Run(const GlobalOptions& opts, const ScanArgs& args) {
         static_cast<long long>(r.unchanged), static_cast<long long>(r.missing),
         static_cast<long long>(r.skipped));
     if (r.recovery.rolled_back || r.recovery.temps_removed ||
-        r.recovery.torn_discarded)
+        r.recovery.torn_discarded || r.recovery.completed)
       std::printf(
-          "resolved interrupted writes: %d rolled back, %d torn "
-          "journals, %d temporary files removed\n",
-          r.recovery.rolled_back, r.recovery.torn_discarded,
-          r.recovery.temps_removed);
+          "resolved interrupted writes: %d rolled back, %d finished writes "
+          "kept, %d torn journals, %d temporary files removed\n",
+          r.recovery.rolled_back, r.recovery.completed,
+          r.recovery.torn_discarded, r.recovery.temps_removed);
     for (const auto& [path, error] : r.errors)
       std::printf("  unreadable: %s: %s\n", path.c_str(), error.c_str());
   }

@@ -73,7 +73,13 @@ Status CommitInPlace(const std::string& path, FileSource& source,
   journal.pid = ::getpid();
   journal.host = HostName();
   uint64_t pos = 0;
+  std::string new_bytes;
   for (const auto& p : overlay.pieces()) {
+    if (!p.from_base) {
+      journal.written.push_back({pos, p.length});
+      new_bytes.append(reinterpret_cast<const char*>(overlay.added(p)),
+                       p.length);
+    }
     if (!p.from_base && pos < id.size) {
       Journal::Range r;
       r.offset = pos;
@@ -88,6 +94,8 @@ Status CommitInPlace(const std::string& path, FileSource& source,
     }
     pos += p.length;
   }
+
+  journal.written_sha256 = Sha256(new_bytes);
 
   if (Status s = CheckStillTheSame(path, source); !s.ok()) return s;
   const std::string journal_path = JournalPathFor(path);
@@ -128,13 +136,17 @@ Status CommitInPlace(const std::string& path, FileSource& source,
   if (s.ok() && opts.keep_mtime)
     s = SetFileTimes(fd, id.atime_ns, id.mtime_ns, path);
   if (s.ok()) s = InjectedFailure("patch-fsync", path);
-  if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus(path, "fsync");
+  // The patch keeps the length and the blocks, so fdatasync makes it
+  // durable without waiting for a commit of the timestamps.
+  if (s.ok() && ::fdatasync(fd) != 0) s = ErrnoStatus(path, "fdatasync");
   ::close(fd);
   if (!s.ok()) return undo(s);
   CrashPoint("before-journal-remove");
+  // No directory fsync: if a crash undoes this unlink, recovery finds the
+  // file holding the new version and only drops the journal (journal.h).
   if (::unlink(journal_path.c_str()) != 0)
     return ErrnoStatus(journal_path, "remove journal");
-  return FsyncDirectoryOf(path);
+  return Status::OK();
 }
 
 Status CommitByCopy(const std::string& path, FileSource& source,

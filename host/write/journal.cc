@@ -17,7 +17,9 @@
 namespace nomtag {
 namespace {
 
-constexpr char kMagic[8] = {'N', 'O', 'M', 'T', 'A', 'G', 'J', '1'};
+// J2 appends the written extents and their digest; J1 is still read.
+constexpr char kMagic[8] = {'N', 'O', 'M', 'T', 'A', 'G', 'J', '2'};
+constexpr char kMagicV1[8] = {'N', 'O', 'M', 'T', 'A', 'G', 'J', '1'};
 
 void Put64(std::string* out, uint64_t v) {
   for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
@@ -45,13 +47,13 @@ bool GetBytes(const std::string& in, size_t* at, std::string* s) {
   return true;
 }
 
-std::string Checksum(const std::string& data) {
+}  // namespace
+
+std::string Sha256(const std::string& data) {
   unsigned char md[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
   return std::string(reinterpret_cast<char*>(md), sizeof md);
 }
-
-}  // namespace
 
 std::string HostName() {
   char buf[256] = {0};
@@ -74,7 +76,13 @@ Status WriteJournal(const std::string& path, const Journal& j) {
     Put64(&data, r.offset);
     PutBytes(&data, r.original);
   }
-  data += Checksum(data);
+  Put64(&data, j.written.size());
+  for (const auto& e : j.written) {
+    Put64(&data, e.offset);
+    Put64(&data, e.length);
+  }
+  PutBytes(&data, j.written_sha256);
+  data += Sha256(data);
 
   if (Status s = InjectedFailure("journal-write", path); !s.ok()) return s;
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -105,11 +113,12 @@ Result<Journal> ReadJournal(const std::string& path, bool* torn) {
     *torn = true;
     return j;
   };
-  if (data.size() < sizeof kMagic + SHA256_DIGEST_LENGTH ||
-      std::memcmp(data.data(), kMagic, sizeof kMagic) != 0)
+  if (data.size() < sizeof kMagic + SHA256_DIGEST_LENGTH) return torn_journal();
+  const bool v1 = std::memcmp(data.data(), kMagicV1, sizeof kMagic) == 0;
+  if (!v1 && std::memcmp(data.data(), kMagic, sizeof kMagic) != 0)
     return torn_journal();
   std::string body = data.substr(0, data.size() - SHA256_DIGEST_LENGTH);
-  if (Checksum(body) != data.substr(body.size())) return torn_journal();
+  if (Sha256(body) != data.substr(body.size())) return torn_journal();
   size_t at = sizeof kMagic;
   uint64_t mtime, atime, pid, count;
   if (!Get64(body, &at, &j.identity.dev) ||
@@ -128,7 +137,37 @@ Result<Journal> ReadJournal(const std::string& path, bool* torn) {
       return torn_journal();
     j.ranges.push_back(std::move(r));
   }
+  if (v1) return j;
+  if (!Get64(body, &at, &count)) return torn_journal();
+  for (uint64_t i = 0; i < count; ++i) {
+    Journal::Extent e;
+    if (!Get64(body, &at, &e.offset) || !Get64(body, &at, &e.length))
+      return torn_journal();
+    j.written.push_back(e);
+  }
+  if (!GetBytes(body, &at, &j.written_sha256)) return torn_journal();
   return j;
+}
+
+Result<bool> HoldsNewVersion(const std::string& file, const Journal& j) {
+  if (j.written_sha256.empty()) return false;
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return ErrnoStatus(file, "open");
+  struct stat st;
+  bool holds = ::fstat(fd, &st) == 0 &&
+               static_cast<uint64_t>(st.st_size) == j.new_length;
+  std::string bytes;
+  for (const auto& e : j.written) {
+    if (!holds) break;
+    // A journal's extents lie within new_length, which is the file's size.
+    std::string part(e.length, '\0');
+    ssize_t got =
+        ::pread(fd, part.data(), part.size(), static_cast<off_t>(e.offset));
+    holds = got == static_cast<ssize_t>(part.size());
+    bytes += part;
+  }
+  ::close(fd);
+  return holds && Sha256(bytes) == j.written_sha256;
 }
 
 Status RollBack(const std::string& file, const Journal& j) {

@@ -48,6 +48,13 @@ Status ResolveJournal(const std::string& file, const std::string& journal_path,
                                             "the interrupted write; left as "
                                             "it is, journal " +
                                             journal_path + " kept"));
+  auto finished = HoldsNewVersion(file, *journal);
+  if (!finished.ok()) return Problem(report, finished.status());
+  if (*finished) {
+    ::unlink(journal_path.c_str());
+    ++report->completed;
+    return Status::OK();
+  }
   if (Status s = RollBack(file, *journal); !s.ok()) return Problem(report, s);
   ::unlink(journal_path.c_str());
   ++report->rolled_back;

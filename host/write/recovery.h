@@ -1,8 +1,10 @@
 // Recovery from a write that a killed process left unfinished.
 //
 // Run before touching a file (tags write, reconcile) or a library (scan,
-// `nomtag recover`): a complete journal rolls its file back byte for byte,
-// a torn one is discarded (the file was not touched yet), and temporary
+// `nomtag recover`): a complete journal rolls its file back byte for byte
+// unless the file already holds the whole new version (then the journal
+// alone goes), a torn one is discarded (the file was not touched yet), and
+// temporary
 // copies of dead processes are removed. Journals and copies of a process
 // still running on this machine are left alone.
 #ifndef NOMTAG_WRITE_RECOVERY_H_
@@ -17,6 +19,7 @@ namespace nomtag {
 
 struct RecoveryReport {
   int rolled_back = 0;
+  int completed = 0;  // journals of writes that had finished; new kept
   int torn_discarded = 0;
   int temps_removed = 0;
   std::vector<std::string> problems;  // what could not be resolved, and why

@@ -517,8 +517,17 @@ TEST_F(SafeWriteTest, CrashAtAnyPointLeavesOldOrNewAndRecoveryConverges) {
     if (std::string(point) == "after-rename") {
       EXPECT_TRUE(is_new);
     }
+    if (std::string(point) == "before-journal-remove") {
+      // Every new byte was durable: nothing to undo.
+      EXPECT_EQ(report.completed, 1);
+      EXPECT_EQ(report.rolled_back, 0);
+    }
     if (report.rolled_back > 0) {
       EXPECT_TRUE(is_old);
+    }
+    if (report.completed > 0) {
+      EXPECT_TRUE(is_new);
+      EXPECT_EQ(recovered, crashed) << "the finished write is left alone";
     }
 
     auto rerun = SafeWriteNamespace(Format(path), path, next, {});
@@ -551,6 +560,54 @@ TEST_F(SafeWriteTest, CheapJournalCheckRollsBackToo) {
   RecoveryReport nothing;
   EXPECT_TRUE(RecoverJournal(path, &nothing).ok());
   EXPECT_EQ(nothing.rolled_back, 0);
+}
+
+// A write in place does not fsync the directory after removing its
+// journal, so a power cut can bring the journal back after the write
+// finished and the database recorded it. Recovery must then keep the new
+// version, not roll the file back behind the database's back.
+TEST_F(SafeWriteTest, AJournalThatOutlivedItsFinishedWriteKeepsTheNewVersion) {
+  std::string path = PreparedForInPlace("flac");
+  const std::vector<uint8_t> old_bytes = ReadBytes(path);
+  // The journal as it was just before the write removed it.
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::setenv("NOMTAG_TEST_CRASH_AT", "before-journal-remove", 1);
+    SafeWriteNamespace(Format(path), path, Tags({{"mood-strict", {"sadder"}}}),
+                       {});
+    ::_exit(0);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_EQ(WEXITSTATUS(status), 86);
+  const std::vector<uint8_t> journal = ReadBytes(JournalPathFor(path));
+  const std::vector<uint8_t> finished = ReadBytes(path);
+
+  RecoveryReport report;
+  ASSERT_TRUE(RecoverJournal(path, &report).ok());
+  EXPECT_EQ(report.completed, 1);
+  EXPECT_EQ(report.rolled_back, 0);
+  EXPECT_EQ(ReadBytes(path), finished);
+  EXPECT_EQ(ReadFileTags(Format(path), path)->nom.tags,
+            Tags({{"mood-strict", {"sadder"}}}));
+  EXPECT_FALSE(fs::exists(JournalPathFor(path)));
+
+  // The same journal beside the file with one new byte missing (a write
+  // cut short) rolls it back instead.
+  ASSERT_EQ(finished.size(), old_bytes.size());
+  size_t changed = 0;
+  while (changed < finished.size() && finished[changed] == old_bytes[changed])
+    ++changed;
+  ASSERT_LT(changed, finished.size());
+  std::vector<uint8_t> partly = finished;
+  partly[changed] = old_bytes[changed];
+  testing::WriteBytes(path, partly);
+  testing::WriteBytes(JournalPathFor(path), journal);
+  RecoveryReport undo;
+  ASSERT_TRUE(RecoverJournal(path, &undo).ok());
+  EXPECT_EQ(undo.rolled_back, 1);
+  EXPECT_EQ(undo.completed, 0);
+  EXPECT_EQ(ReadBytes(path), old_bytes);
 }
 
 TEST_F(SafeWriteTest, TornJournalIsDiscardedAndTheFileLeftAlone) {
