@@ -71,6 +71,21 @@ TagSet Tags(std::initializer_list<std::pair<std::string, TagValues>> kv) {
   return TagSet(kv.begin(), kv.end());
 }
 
+// Writes in a child process told to die at the crash point; returns the
+// child's exit code: 86 when it died there, 0 when it wrote without.
+int WriteDyingAt(const char* point, const std::string& path,
+                 const TagSet& tags) {
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::setenv("NOMTAG_TEST_CRASH_AT", point, 1);
+    auto r = SafeWriteNamespace(Format(path), path, tags, {});
+    ::_exit(r.ok() ? 0 : 1);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 class SafeWriteTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -542,16 +557,9 @@ TEST_F(SafeWriteTest, CrashAtAnyPointLeavesOldOrNewAndRecoveryConverges) {
 TEST_F(SafeWriteTest, CheapJournalCheckRollsBackToo) {
   std::string path = PreparedForInPlace("flac");
   std::vector<uint8_t> old_bytes = ReadBytes(path);
-  pid_t child = ::fork();
-  if (child == 0) {
-    ::setenv("NOMTAG_TEST_CRASH_AT", "between-range-writes", 1);
-    SafeWriteNamespace(Format(path), path, Tags({{"mood-strict", {"happier"}}}),
-                       {});
-    ::_exit(0);
-  }
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  ASSERT_EQ(WEXITSTATUS(status), 86);
+  ASSERT_EQ(WriteDyingAt("between-range-writes", path,
+                         Tags({{"mood-strict", {"happier"}}})),
+            86);
   RecoveryReport report;
   ASSERT_TRUE(RecoverJournal(path, &report).ok());
   EXPECT_EQ(report.rolled_back, 1);
@@ -570,16 +578,9 @@ TEST_F(SafeWriteTest, AJournalThatOutlivedItsFinishedWriteKeepsTheNewVersion) {
   std::string path = PreparedForInPlace("flac");
   const std::vector<uint8_t> old_bytes = ReadBytes(path);
   // The journal as it was just before the write removed it.
-  pid_t child = ::fork();
-  if (child == 0) {
-    ::setenv("NOMTAG_TEST_CRASH_AT", "before-journal-remove", 1);
-    SafeWriteNamespace(Format(path), path, Tags({{"mood-strict", {"sadder"}}}),
-                       {});
-    ::_exit(0);
-  }
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  ASSERT_EQ(WEXITSTATUS(status), 86);
+  ASSERT_EQ(WriteDyingAt("before-journal-remove", path,
+                         Tags({{"mood-strict", {"sadder"}}})),
+            86);
   const std::vector<uint8_t> journal = ReadBytes(JournalPathFor(path));
   const std::vector<uint8_t> finished = ReadBytes(path);
 
