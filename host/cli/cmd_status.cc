@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
+#include "write/safe_write.h"
 
 namespace nomtag::cli {
 namespace {
@@ -13,6 +14,10 @@ struct StatusArgs {
   bool json = false;
 };
 
+bool HeldByHardLinks(const std::string& error) {
+  return error.find(kHardLinkRefusal) != std::string::npos;
+}
+
 int Run(const GlobalOptions& opts, const StatusArgs& args) {
   Session session;
   if (Status s = OpenSession(opts, &session); !s.ok()) return Fail(s);
@@ -22,6 +27,9 @@ int Run(const GlobalOptions& opts, const StatusArgs& args) {
   if (!st.ok()) return Fail(st.status());
   auto calibration = session.db->CalibrationHash();
   if (!calibration.ok()) return Fail(calibration.status());
+  long long hardlinked = 0;
+  for (const auto& failure : st->failures)
+    if (HeldByHardLinks(failure.second)) ++hardlinked;
   if (args.json) {
     nlohmann::json out{{"library", lib->name},
                        {"file_write_mode", WriteModeName(lib->mode)},
@@ -31,9 +39,12 @@ int Run(const GlobalOptions& opts, const StatusArgs& args) {
                        {"pending_count", st->pending},
                        {"in_progress", st->in_progress},
                        {"failed", st->failed},
+                       {"held_by_hard_links", hardlinked},
                        {"failures", nlohmann::json::array()}};
     for (const auto& [path, error] : st->failures)
-      out["failures"].push_back({{"path", path}, {"error", error}});
+      out["failures"].push_back({{"path", path},
+                                 {"error", error},
+                                 {"hard_links", HeldByHardLinks(error)}});
     std::printf("%s\n", out.dump(2, ' ', false,
                                  nlohmann::json::error_handler_t::replace)
                             .c_str());
@@ -49,6 +60,11 @@ int Run(const GlobalOptions& opts, const StatusArgs& args) {
               static_cast<long long>(st->pending),
               static_cast<long long>(st->in_progress),
               static_cast<long long>(st->failed));
+  if (hardlinked > 0)
+    std::printf(
+        "  %lld of them cannot be written without breaking a hard link "
+        "(allow it with `nomtag library set %s --hardlinks break`)\n",
+        hardlinked, lib->name.c_str());
   for (const auto& [path, error] : st->failures)
     std::printf("  failed: %s: %s\n", path.c_str(), error.c_str());
   return 0;

@@ -89,11 +89,12 @@ Result<WriteResult> SafeWriteNamespace(const FormatPlugin& format,
   CommitStats stats;
   bool in_place = !options.copy_only && edited.PreservesOffsets();
   if (!in_place && source.identity().nlink > 1 && !options.break_hardlinks)
-    return Status::Refused(
-        path + ": has " + std::to_string(source.identity().nlink) +
-        " hard links and the new tags do not fit in place; writing a copy "
-        "would detach this name from the others (library option hardlinks: "
-        "break allows it)");
+    return Status::Refused(path + ": has " +
+                           std::to_string(source.identity().nlink) + " " +
+                           kHardLinkRefusal +
+                           "; writing a copy would detach this name from the "
+                           "others (library option hardlinks: "
+                           "break allows it)");
   Status s = in_place ? CommitInPlace(path, source, edited, commit, &stats)
                       : CommitByCopy(path, source, edited, commit, &stats);
   if (!s.ok()) return s;

@@ -42,6 +42,11 @@ struct WriteResult {
 
 const char* ActionName(WriteResult::Action action);
 
+// Part of the message of a write refused because a copy would detach a
+// hard-linked name; `status` counts failures by it.
+inline constexpr char kHardLinkRefusal[] =
+    "hard links and the new tags do not fit in place";
+
 Result<WriteResult> SafeWriteNamespace(const FormatPlugin& format,
                                        const std::string& path,
                                        const TagSet& desired,

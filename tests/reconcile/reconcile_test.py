@@ -269,6 +269,35 @@ class Padding(unittest.TestCase):
         self.assertEqual(lib.json("library", "list")[0]["padding"], 0)
 
 
+class HardLinks(unittest.TestCase):
+    def test_a_write_that_would_break_a_link_waits_and_status_says_so(self):
+        lib = Library(self, n_per_ext=1)
+        mp3 = lib.path("album/mp3-0.mp3")
+        other = os.path.join(lib.dir, "elsewhere.mp3")  # outside the root
+        os.link(mp3, other)
+        before = sha(mp3)
+        lib.run("library", "add", "music", lib.root)
+        lib.run("scan", "music")
+        lib.import_tags({rel: TAGS for rel in lib.files})
+        # ffmpeg's MP3 has no ID3v2 padding: the first write must move it.
+        r = lib.run("reconcile", "music", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertEqual(sha(mp3), before)
+        self.assertEqual(os.stat(mp3).st_nlink, 2)
+        status = lib.json("status", "music")
+        self.assertEqual(status["held_by_hard_links"], 1)
+        [failure] = status["failures"]
+        self.assertEqual(failure["path"], "album/mp3-0.mp3")
+        self.assertTrue(failure["hard_links"])
+        self.assertIn("--hardlinks break", lib.run("status", "music").stdout)
+
+        lib.run("library", "set", "music", "--hardlinks", "break")
+        lib.run("reconcile", "music")
+        self.assertEqual(ours(mp3), NO_TIERS)
+        self.assertEqual(sha(other), before, "the other name kept the old")
+        self.assertEqual(lib.json("status", "music")["held_by_hard_links"], 0)
+
+
 class Scanning(unittest.TestCase):
     def test_mode_inference_and_missing_files(self):
         lib = Library(self, n_per_ext=1)
