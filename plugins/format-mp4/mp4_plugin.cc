@@ -11,6 +11,7 @@
 
 #include "mp4_atoms.h"
 #include "taglib-common/foreign_snapshot.h"
+#include "taglib-common/format_table.h"
 #include "taglib-common/nom_keys.h"
 #include "taglib-common/plugin_support.h"
 #include "taglib-common/sinks.h"
@@ -243,48 +244,22 @@ void ReadPayload(const nomtag_stream* stream, const nomtag_payload_sink* sink) {
 
 namespace {
 
-using nomtag::sdk::guard;
 namespace p = nomtag::plugins;
 
-nomtag_status Probe(const nomtag_stream* s, int32_t* m, nomtag_error* e) {
-  return guard(e, [&] {
-    p::RequireStream(s, false);
-    if (m == nullptr)
-      throw nomtag::sdk::Error(NOMTAG_ERR_INVALID_ARGUMENT,
-                               "out_matches is null");
-    *m = p::LooksLikeMp4(s) ? 1 : 0;
-  });
-}
-nomtag_status ReadNamespace(const nomtag_stream* s, const nomtag_tag_sink* k,
-                            nomtag_error* e) {
-  return guard(e, [&] { p::ReadNamespace(s, k); });
-}
-nomtag_status ReadForeign(const nomtag_stream* s, const nomtag_snapshot_sink* k,
-                          nomtag_error* e) {
-  return guard(e, [&] {
-    p::SnapshotSink check(k);
-    p::Prepare(s, false);
-    p::Collect(s).SendTo(k);
-  });
-}
-nomtag_status WriteNamespace(const nomtag_stream* s, const nomtag_tag* t,
-                             size_t n, const nomtag_write_options* o,
-                             nomtag_error* e) {
-  return guard(e, [&] { p::WriteNamespace(s, t, n, o); });
-}
-nomtag_status ReadPayload(const nomtag_stream* s, const nomtag_payload_sink* k,
-                          nomtag_error* e) {
-  return guard(e, [&] { p::ReadPayload(s, k); });
-}
-
 const char* const kExtensions[] = {"mp4", "m4a", "m4b", nullptr};
-const nomtag_format kFormat{
-    sizeof(nomtag_format), "mp4",       kExtensions,    Probe,
-    ReadNamespace,         ReadForeign, WriteNamespace, ReadPayload};
+const p::FormatFunctions kFunctions{"mp4",
+                                    kExtensions,
+                                    p::LooksLikeMp4,
+                                    p::Prepare,
+                                    p::ReadNamespace,
+                                    p::Collect,
+                                    p::WriteNamespace,
+                                    p::ReadPayload};
 
 const void* GetInterface(const char* id) {
-  return nomtag::sdk::interface_is(id, NOMTAG_FORMAT_INTERFACE_ID) ? &kFormat
-                                                                   : nullptr;
+  return nomtag::sdk::interface_is(id, NOMTAG_FORMAT_INTERFACE_ID)
+             ? p::FormatTable(kFunctions)
+             : nullptr;
 }
 
 }  // namespace

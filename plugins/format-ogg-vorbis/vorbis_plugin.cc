@@ -2,14 +2,12 @@
 #include <nomtag/format.h>
 #include <taglib/vorbisfile.h>
 
-#include <nomtag/cpp/error.hpp>
 #include <nomtag/cpp/plugin.hpp>
 
 #include "taglib-common/ogg_xiph_format.h"
 
 namespace {
 
-using nomtag::sdk::guard;
 namespace p = nomtag::plugins;
 
 std::unique_ptr<TagLib::File> Open(TagLib::IOStream* io) {
@@ -19,7 +17,10 @@ TagLib::Ogg::XiphComment* Comment(TagLib::File* f) {
   return static_cast<TagLib::Ogg::Vorbis::File*>(f)->tag();
 }
 
-const p::OggFlavor kVorbis{"Ogg Vorbis",
+const char* const kExtensions[] = {"ogg", "oga", nullptr};
+const p::OggFlavor kVorbis{"ogg-vorbis",
+                           kExtensions,
+                           "Ogg Vorbis",
                            std::string_view("\x01vorbis", 7),
                            std::string_view("\x03vorbis", 7),
                            true,
@@ -27,35 +28,10 @@ const p::OggFlavor kVorbis{"Ogg Vorbis",
                            Open,
                            Comment};
 
-nomtag_status Probe(const nomtag_stream* s, int32_t* m, nomtag_error* e) {
-  return guard(e, [&] { p::OggProbe(kVorbis, s, m); });
-}
-nomtag_status ReadNamespace(const nomtag_stream* s, const nomtag_tag_sink* k,
-                            nomtag_error* e) {
-  return guard(e, [&] { p::OggReadNamespace(kVorbis, s, k); });
-}
-nomtag_status ReadForeign(const nomtag_stream* s, const nomtag_snapshot_sink* k,
-                          nomtag_error* e) {
-  return guard(e, [&] { p::OggReadForeign(kVorbis, s, k); });
-}
-nomtag_status WriteNamespace(const nomtag_stream* s, const nomtag_tag* t,
-                             size_t n, const nomtag_write_options* o,
-                             nomtag_error* e) {
-  return guard(e, [&] { p::OggWriteNamespace(kVorbis, s, t, n, o); });
-}
-nomtag_status ReadPayload(const nomtag_stream* s, const nomtag_payload_sink* k,
-                          nomtag_error* e) {
-  return guard(e, [&] { p::OggReadPayload(kVorbis, s, k); });
-}
-
-const char* const kExtensions[] = {"ogg", "oga", nullptr};
-const nomtag_format kFormat{
-    sizeof(nomtag_format), "ogg-vorbis", kExtensions,    Probe,
-    ReadNamespace,         ReadForeign,  WriteNamespace, ReadPayload};
-
 const void* GetInterface(const char* id) {
-  return nomtag::sdk::interface_is(id, NOMTAG_FORMAT_INTERFACE_ID) ? &kFormat
-                                                                   : nullptr;
+  return nomtag::sdk::interface_is(id, NOMTAG_FORMAT_INTERFACE_ID)
+             ? p::FormatTable(p::OggFormat(kVorbis))
+             : nullptr;
 }
 
 }  // namespace

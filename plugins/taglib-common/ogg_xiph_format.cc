@@ -2,6 +2,7 @@
 
 #include <taglib/oggfile.h>
 
+#include <cstdlib>
 #include <nomtag/cpp/error.hpp>
 #include <nomtag/cpp/stream.hpp>
 
@@ -37,12 +38,21 @@ struct OpenFile {
   TagLib::Ogg::XiphComment* comment = nullptr;
 };
 
+bool Matches(const OggFlavor& f, const nomtag_stream* stream) {
+  // The identification header is alone on the first page: 27-byte page
+  // header, a one-entry segment table, then the packet.
+  std::vector<uint8_t> h =
+      sdk::StreamRef(stream).read(0, 28 + f.first_packet.size());
+  return h.size() == 28 + f.first_packet.size() && h[0] == 'O' && h[1] == 'g' &&
+         h[2] == 'g' && h[3] == 'S' &&
+         std::string_view(reinterpret_cast<const char*>(h.data()) + 28,
+                          f.first_packet.size()) == f.first_packet;
+}
+
 void Prepare(const OggFlavor& f, const nomtag_stream* stream, bool writable) {
   RequireStream(stream, writable);
   RequireNonEmpty(stream, f.display_name);
-  int32_t matches = 0;
-  OggProbe(f, stream, &matches);
-  if (!matches)
+  if (!Matches(f, stream))
     Fail(NOMTAG_ERR_UNSUPPORTED, stream,
          std::string("not an ") + f.display_name + " stream (wrong magic)");
 }
@@ -73,41 +83,17 @@ ForeignItems Collect(const OggFlavor& f, const nomtag_stream* stream) {
   return items;
 }
 
-}  // namespace
-
-void OggProbe(const OggFlavor& f, const nomtag_stream* stream,
-              int32_t* out_matches) {
-  RequireStream(stream, false);
-  if (out_matches == nullptr)
-    throw sdk::Error(NOMTAG_ERR_INVALID_ARGUMENT, "out_matches is null");
-  // The identification header is alone on the first page: 27-byte page
-  // header, a one-entry segment table, then the packet.
-  std::vector<uint8_t> h =
-      sdk::StreamRef(stream).read(0, 28 + f.first_packet.size());
-  *out_matches = h.size() == 28 + f.first_packet.size() && h[0] == 'O' &&
-                 h[1] == 'g' && h[2] == 'g' && h[3] == 'S' &&
-                 std::string_view(reinterpret_cast<const char*>(h.data()) + 28,
-                                  f.first_packet.size()) == f.first_packet;
-}
-
-void OggReadNamespace(const OggFlavor& f, const nomtag_stream* stream,
-                      const nomtag_tag_sink* sink) {
+void ReadNamespace(const OggFlavor& f, const nomtag_stream* stream,
+                   const nomtag_tag_sink* sink) {
   TagSink out(sink);
   Prepare(f, stream, false);
   OpenFile open(f, stream);
   ReadXiphNamespace(*open.comment, out);
 }
 
-void OggReadForeign(const OggFlavor& f, const nomtag_stream* stream,
-                    const nomtag_snapshot_sink* sink) {
-  SnapshotSink check(sink);
-  Prepare(f, stream, false);
-  Collect(f, stream).SendTo(sink);
-}
-
-void OggWriteNamespace(const OggFlavor& f, const nomtag_stream* stream,
-                       const nomtag_tag* tags, size_t tag_count,
-                       const nomtag_write_options* opts) {
+void WriteNamespace(const OggFlavor& f, const nomtag_stream* stream,
+                    const nomtag_tag* tags, size_t tag_count,
+                    const nomtag_write_options* opts) {
   std::vector<DesiredTag> desired = DesiredTags(tags, tag_count);
   Prepare(f, stream, true);
   ForeignItems before = Collect(f, stream);
@@ -133,11 +119,44 @@ void OggWriteNamespace(const OggFlavor& f, const nomtag_stream* stream,
   before.RequireUnchanged(stream, Collect(f, stream));
 }
 
-void OggReadPayload(const OggFlavor& f, const nomtag_stream* stream,
-                    const nomtag_payload_sink* sink) {
+void ReadPayload(const OggFlavor& f, const nomtag_stream* stream,
+                 const nomtag_payload_sink* sink) {
   PayloadSink out(sink);
   Prepare(f, stream, false);
   SendOggAudioPayload(stream, f.header_packets, out);
+}
+
+// The flavour of this plugin library, for the functions of its table.
+const OggFlavor* g_flavor = nullptr;
+
+bool SlotMatches(const nomtag_stream* s) { return Matches(*g_flavor, s); }
+void SlotPrepare(const nomtag_stream* s, bool writable) {
+  Prepare(*g_flavor, s, writable);
+}
+void SlotReadNamespace(const nomtag_stream* s, const nomtag_tag_sink* k) {
+  ReadNamespace(*g_flavor, s, k);
+}
+ForeignItems SlotCollect(const nomtag_stream* s) {
+  return Collect(*g_flavor, s);
+}
+void SlotWriteNamespace(const nomtag_stream* s, const nomtag_tag* t, size_t n,
+                        const nomtag_write_options* o) {
+  WriteNamespace(*g_flavor, s, t, n, o);
+}
+void SlotReadPayload(const nomtag_stream* s, const nomtag_payload_sink* k) {
+  ReadPayload(*g_flavor, s, k);
+}
+
+}  // namespace
+
+const FormatFunctions& OggFormat(const OggFlavor& flavor) {
+  if (g_flavor != nullptr && g_flavor != &flavor) std::abort();
+  g_flavor = &flavor;
+  static const FormatFunctions functions{flavor.container,   flavor.extensions,
+                                         SlotMatches,        SlotPrepare,
+                                         SlotReadNamespace,  SlotCollect,
+                                         SlotWriteNamespace, SlotReadPayload};
+  return functions;
 }
 
 }  // namespace nomtag::plugins

@@ -1,7 +1,6 @@
-// The format functions of an Ogg container whose tags are a Xiph comment
-// (Ogg Vorbis, Opus). Each plugin describes its flavour and forwards its C
-// table's calls here; these functions throw sdk::Error, the plugin wraps
-// them in sdk::guard.
+// The format of an Ogg container whose tags are a Xiph comment (Ogg
+// Vorbis, Opus): each plugin describes its flavour and hands the table of
+// OggFormat(flavour) out (format_table.h).
 #ifndef NOMTAG_PLUGINS_TAGLIB_COMMON_OGG_XIPH_FORMAT_H_
 #define NOMTAG_PLUGINS_TAGLIB_COMMON_OGG_XIPH_FORMAT_H_
 
@@ -12,9 +11,13 @@
 #include <memory>
 #include <string_view>
 
+#include "format_table.h"
+
 namespace nomtag::plugins {
 
 struct OggFlavor {
+  const char* container;           // format.h: "ogg-vorbis", "opus"
+  const char* const* extensions;   // NULL-ended, lower case, no dot
   const char* display_name;        // "Ogg Vorbis", for messages
   std::string_view first_packet;   // magic the identification header opens with
   std::string_view comment_magic;  // what precedes the comment in packet 1
@@ -25,17 +28,10 @@ struct OggFlavor {
   TagLib::Ogg::XiphComment* (*comment)(TagLib::File* file);
 };
 
-void OggProbe(const OggFlavor& f, const nomtag_stream* stream,
-              int32_t* out_matches);
-void OggReadNamespace(const OggFlavor& f, const nomtag_stream* stream,
-                      const nomtag_tag_sink* sink);
-void OggReadForeign(const OggFlavor& f, const nomtag_stream* stream,
-                    const nomtag_snapshot_sink* sink);
-void OggWriteNamespace(const OggFlavor& f, const nomtag_stream* stream,
-                       const nomtag_tag* tags, size_t tag_count,
-                       const nomtag_write_options* opts);
-void OggReadPayload(const OggFlavor& f, const nomtag_stream* stream,
-                    const nomtag_payload_sink* sink);
+// The functions of this flavour's format (which must outlive the plugin
+// library). Like FormatTable, it serves the one format a plugin library
+// holds: every call must pass the same flavour.
+const FormatFunctions& OggFormat(const OggFlavor& flavor);
 
 }  // namespace nomtag::plugins
 
