@@ -27,26 +27,6 @@ nlohmann::json ToJson(const Library& lib) {
           {"padding", lib.padding}};
 }
 
-// "default" (each format's own, 0) or a byte count, optionally in KiB.
-Result<uint32_t> ParsePadding(const std::string& text) {
-  if (text == "default") return uint32_t{0};
-  constexpr uint64_t kMax = 16u << 20;
-  uint64_t n = 0;
-  size_t i = 0;
-  for (; i < text.size() && text[i] >= '0' && text[i] <= '9' && n <= kMax; ++i)
-    n = n * 10 + static_cast<uint64_t>(text[i] - '0');
-  std::string unit = text.substr(i);
-  if (i == 0 || (!unit.empty() && unit != "K" && unit != "KiB"))
-    return Status::InvalidArgument(
-        "--padding takes a number of bytes (e.g. 4096 or 8KiB) or default, "
-        "not '" +
-        text + "'");
-  if (!unit.empty()) n *= 1024;
-  if (n > kMax)
-    return Status::InvalidArgument("--padding is at most 16 MiB (16384KiB)");
-  return static_cast<uint32_t>(n);
-}
-
 Status ApplyOptions(const LibraryArgs& args, Library* lib) {
   if (!args.keep_mtime.empty()) {
     if (args.keep_mtime != "on" && args.keep_mtime != "off")

@@ -19,6 +19,7 @@ struct TagsArgs {
   bool keep_mtime = false;
   bool copy_only = false;
   bool break_hardlinks = false;
+  std::string padding = "default";
   bool json = false;
 };
 
@@ -123,6 +124,9 @@ int Write(const GlobalOptions& opts, const TagsArgs& args, bool clear) {
   wo.keep_mtime = args.keep_mtime;
   wo.copy_only = args.copy_only;
   wo.break_hardlinks = args.break_hardlinks;
+  auto padding = ParsePadding(args.padding);
+  if (!padding.ok()) return Fail(padding.status());
+  wo.padding = *padding;
   auto result = SafeWriteNamespace(**format, args.file, desired, wo);
   if (!result.ok()) return Fail(result.status());
   if (args.json) {
@@ -151,6 +155,10 @@ void AddWriteFlags(CLI::App* cmd, TagsArgs* args) {
                 "always write a copy and rename it (never patch in place)");
   cmd->add_flag("--break-hardlinks", args->break_hardlinks,
                 "allow a copy to detach a hard-linked name from the others");
+  cmd->add_option("--padding", args->padding,
+                  "room left for the next write when this one has to move "
+                  "the file, in bytes (4096, 8KiB) or default (each format's "
+                  "own, about 1-4 KiB)");
   cmd->add_flag("--json", args->json, "machine-readable output");
 }
 

@@ -53,6 +53,10 @@ class Progress {
 // Prints "nomtag: <message>" to stderr and returns the exit status for it.
 int Fail(const Status& status);
 
+// The value of a --padding option: "default" (0: each format's own) or a
+// number of bytes, optionally in KiB ("8KiB"); at most 16 MiB.
+Result<uint32_t> ParsePadding(const std::string& text);
+
 // Registration of each command; the callback it sets stores the exit code
 // in *exit_code.
 void AddPluginsCommand(CLI::App& app, const GlobalOptions& opts,

@@ -10,6 +10,7 @@
 #include <nomtag/cpp/stream.hpp>
 
 #include "mp4_atoms.h"
+#include "mp4_padding.h"
 #include "taglib-common/foreign_snapshot.h"
 #include "taglib-common/format_table.h"
 #include "taglib-common/nom_keys.h"
@@ -199,14 +200,11 @@ void RequireRenderable(const nomtag_stream* stream,
 }
 
 void WriteNamespace(const nomtag_stream* stream, const nomtag_tag* tags,
-                    size_t tag_count, const nomtag_write_options*) {
-  // UNFINISHED: opts->padding is not honoured. TagLib 1.13 reuses an
-  // adjacent free atom and otherwise grows the file, patching stco/co64;
-  // leaving room would mean growing a free atom after its save and
-  // patching the chunk offsets again ourselves.
+                    size_t tag_count, const nomtag_write_options* opts) {
   std::vector<DesiredTag> desired = DesiredTags(tags, tag_count);
   Prepare(stream, true);
   ForeignItems before = Collect(stream);
+  const std::vector<Mp4Atom> original = ReadMp4Atoms(stream);
   {
     OpenMp4 open(stream);
     TagLib::MP4::Tag* tag = open.file.tag();
@@ -225,6 +223,7 @@ void WriteNamespace(const nomtag_stream* stream, const nomtag_tag* tags,
     open.io.ThrowIfFailed("saving");
     if (!saved) Fail(NOMTAG_ERR_IO, stream, "TagLib could not save the file");
   }
+  EnsureMp4Padding(stream, original, PaddingOption(opts));
   before.RequireUnchanged(stream, Collect(stream));
 }
 
