@@ -39,8 +39,8 @@ struct Journal {
   std::string host;
   std::vector<Range> ranges;
   // Where the write puts new bytes, and the SHA-256 of those bytes in
-  // order. Empty in journals of nomtag before 0.2 (magic NOMTAGJ1): those
-  // are always rolled back.
+  // order. Empty in journals written before these were recorded (magic
+  // NOMTAGJ1): those are always rolled back.
   struct Extent {
     uint64_t offset = 0;
     uint64_t length = 0;

@@ -675,6 +675,24 @@ TEST_F(SafeWriteTest, AJournalThatOutlivedItsFinishedWriteKeepsTheNewVersion) {
   EXPECT_EQ(undo.rolled_back, 1);
   EXPECT_EQ(undo.completed, 0);
   EXPECT_EQ(ReadBytes(path), old_bytes);
+
+  // A journal of the first format (NOMTAGJ1: no extents, no digest) left
+  // by an older nomtag cannot tell a finished write: it rolls back.
+  bool torn = true;
+  testing::WriteBytes(JournalPathFor(path), journal);
+  auto parsed = ReadJournal(JournalPathFor(path), &torn);
+  ASSERT_TRUE(parsed.ok() && !torn);
+  const size_t tail = 8 + 16 * parsed->written.size() + 8 + 32 + 32;
+  std::string v1(journal.begin() + 8, journal.end() - tail);
+  v1 = "NOMTAGJ1" + v1;
+  v1 += Sha256(v1);
+  testing::WriteBytes(JournalPathFor(path),
+                      std::vector<uint8_t>(v1.begin(), v1.end()));
+  testing::WriteBytes(path, finished);
+  RecoveryReport old_journal;
+  ASSERT_TRUE(RecoverJournal(path, &old_journal).ok());
+  EXPECT_EQ(old_journal.rolled_back, 1);
+  EXPECT_EQ(ReadBytes(path), old_bytes);
 }
 
 TEST_F(SafeWriteTest, TornJournalIsDiscardedAndTheFileLeftAlone) {
