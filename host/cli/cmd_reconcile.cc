@@ -37,11 +37,13 @@ int Run(const GlobalOptions& opts, const ReconcileArgs& args) {
     // then only checks for a journal beside its file.
     RecoveryReport recovery;
     RecoverTree(lib->root, &recovery);
-    if (recovery.rolled_back > 0 || recovery.temps_removed > 0)
+    if (recovery.rolled_back > 0 || recovery.temps_removed > 0 ||
+        recovery.completed > 0)
       std::fprintf(stderr,
                    "nomtag: resolved interrupted writes: %d rolled back, %d "
-                   "temporary files removed\n",
-                   recovery.rolled_back, recovery.temps_removed);
+                   "finished writes kept, %d temporary files removed\n",
+                   recovery.rolled_back, recovery.completed,
+                   recovery.temps_removed);
   }
   SafeWriteProjector projector(session.registry);
   ReconcileOptions options;
