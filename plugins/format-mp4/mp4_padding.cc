@@ -84,7 +84,7 @@ bool ShiftChunkOffsets(const sdk::StreamRef& s, const Mp4Atom& a, uint64_t from,
 
 void EnsureMp4Padding(const nomtag_stream* stream,
                       const std::vector<Mp4Atom>& original, uint32_t padding) {
-  if (padding < 8) return;  // 0: TagLib's own; a free atom needs 8 bytes
+  if (padding == 0) return;  // TagLib's own
   if (!MoovFirst(original)) return;
   const Mp4Atom* old_moov = Find(original, "moov");
   sdk::StreamRef s(stream);
@@ -98,9 +98,11 @@ void EnsureMp4Padding(const nomtag_stream* stream,
   const Mp4Atom* free = nullptr;
   for (const Mp4Atom& a : atoms)
     if (a.path == "moov/udta/meta/free" && a.offset == ilst_end) free = &a;
-  const uint64_t have = free ? free->size : 0;
+  // Padding counts the free atom's contents, as FLAC counts its PADDING
+  // block's: a new atom costs its header on top.
+  const uint64_t have = free ? free->size - free->header : 0;
   if (have >= padding) return;
-  const uint64_t delta = padding - have;
+  const uint64_t delta = free ? padding - have : padding + 8;
 
   // Sizes and offsets first, at the offsets they have now; then the bytes.
   std::vector<Patch> patches;
@@ -116,7 +118,7 @@ void EnsureMp4Padding(const nomtag_stream* stream,
   for (const Patch& p : patches)
     s.write(p.offset, p.bytes.data(), p.bytes.size());
   std::vector<uint8_t> fill(delta, 0);
-  if (free == nullptr) {
+  if (free == nullptr) {  // a new atom: its header, then the padding
     PutBe(fill, 0, delta, 4);
     fill[4] = 'f', fill[5] = 'r', fill[6] = 'e', fill[7] = 'e';
   }

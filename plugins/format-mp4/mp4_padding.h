@@ -3,7 +3,7 @@
 // TagLib 1.13 reuses a `free` atom beside `ilst` and, when the tags grow
 // past it, adds a 1 KiB one and shifts what follows, patching the chunk
 // offsets when `moov` comes before `mdat`. When that save moved the audio
-// anyway, this grows the `free` atom after `ilst` to what the host asked
+// anyway, this grows the `free` atom after `ilst` to hold what the host asked
 // for, fixing the sizes of its parents (meta, udta, moov) and every chunk
 // offset (stco, co64) again, so the next write fits in place. It does
 // nothing when the save fit in place, when `moov` follows the audio (the

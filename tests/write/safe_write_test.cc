@@ -14,10 +14,10 @@
 #include <random>
 
 #include "formats/media_fixtures.h"
-#include "plugins/plugin_registry.h"
 #include "write/journal.h"
 #include "write/recovery.h"
 #include "write/sidecar_names.h"
+#include "write/write_test_support.h"
 
 namespace nomtag {
 namespace {
@@ -27,25 +27,9 @@ using testing::FfmpegAudioHash;
 using testing::MediaFile;
 using testing::ReadBytes;
 
-const PluginRegistry& Registry() {
-  static PluginRegistry* reg = [] {
-    auto* r = new PluginRegistry;
-    PluginConfig config;
-    for (const char* name : {"format-mp3", "format-flac", "format-ogg-vorbis",
-                             "format-opus", "format-mp4"})
-      config.plugins.push_back({name, "", "", 0});
-    r->LoadAll(config, {NOMTAG_TEST_PLUGIN_DIR});
-    return r;
-  }();
-  return *reg;
-}
-
-const FormatPlugin& Format(const std::string& path) {
-  std::string ext = fs::path(path).extension().string().substr(1);
-  const FormatPlugin* f = Registry().FormatForExtension(ext);
-  if (f == nullptr) throw std::runtime_error("no plugin for " + ext);
-  return *f;
-}
+using testing::Format;
+using testing::Registry;
+using testing::Tags;
 
 struct FileState {
   std::vector<uint8_t> bytes;
@@ -65,10 +49,6 @@ std::vector<std::string> Sidecars(const std::string& dir) {
     if (e.path().filename().string().find(".nomtag-") != std::string::npos)
       out.push_back(e.path().filename().string());
   return out;
-}
-
-TagSet Tags(std::initializer_list<std::pair<std::string, TagValues>> kv) {
-  return TagSet(kv.begin(), kv.end());
 }
 
 // Writes in a child process told to die at the crash point; returns the
@@ -229,72 +209,6 @@ TEST_F(SafeWriteTest, AMovedFileKeepsRoomForTheNextWrite) {
     ASSERT_TRUE(grown.ok()) << grown.status().ToString();
     EXPECT_EQ(grown->action, WriteResult::Action::kInPlace);
   }
-}
-
-// An M4A whose moov comes before the audio (faststart): a growing tag
-// moves the samples, so the write that has to move the file leaves the
-// room asked for in a free atom after ilst, with every chunk offset
-// patched, and the next growing write is patched in place.
-TEST_F(SafeWriteTest, AFaststartM4aGetsTheRequestedRoom) {
-  std::string path = (dir_ / "faststart.m4a").string();
-  testing::RunPython(
-      "import subprocess\nsubprocess.run(['ffmpeg', '-v', "
-      "'error', '-i', '" +
-      MediaFile("m4a") + "', '-c', 'copy', '-movflags', '+faststart', '" +
-      path + "'], check=True)\n");
-  const std::string atoms_of =
-      "from mutagen.mp4 import Atoms\n"
-      "a = Atoms(open('" +
-      path +
-      "', 'rb'))\n"
-      "names = [x.name.decode() for x in a.atoms]\n"
-      "meta = a.path(b'moov', b'udta', b'meta')[-1].children\n"
-      "i = [c.name for c in meta].index(b'ilst')\n"
-      "after = meta[i + 1] if i + 1 < len(meta) else None\n"
-      "print(names.index('moov') < names.index('mdat'),\n"
-      "      after.length if after and after.name == b'free' else 0)\n";
-  ASSERT_EQ(testing::RunPython(atoms_of).substr(0, 4), "True");
-  auto before = ReadFileTags(Format(path), path);
-  ASSERT_TRUE(before.ok()) << before.status().ToString();
-  const std::string audio = FfmpegAudioHash(path);
-
-  WriteOptions room;
-  room.padding = 8192;
-  auto first = SafeWriteNamespace(Format(path), path,
-                                  Tags({{"mood-strict", {"happy"}}}), room);
-  ASSERT_TRUE(first.ok()) << first.status().ToString();
-  EXPECT_EQ(first->action, WriteResult::Action::kCopied);
-  EXPECT_EQ(testing::RunPython(atoms_of), "True 8192\n");
-  EXPECT_EQ(FfmpegAudioHash(path), audio) << "chunk offsets patched";
-
-  const ino_t inode = State(path).st.st_ino;
-  const TagSet grown = Tags(
-      {{"mood-strict", {"happy"}}, {"lyrics-like", {std::string(3000, 'x')}}});
-  auto second = SafeWriteNamespace(Format(path), path, grown, room);
-  ASSERT_TRUE(second.ok()) << second.status().ToString();
-  EXPECT_EQ(second->action, WriteResult::Action::kInPlace);
-  EXPECT_EQ(State(path).st.st_ino, inode);
-  auto after = ReadFileTags(Format(path), path);
-  EXPECT_EQ(after->nom.tags, grown);
-  EXPECT_EQ(after->foreign, before->foreign);
-  EXPECT_EQ(FfmpegAudioHash(path), audio);
-
-  // Without a request, what is left is TagLib's own (at most 1 KiB).
-  std::string plain = (dir_ / "plain.m4a").string();
-  testing::RunPython(
-      "import subprocess\nsubprocess.run(['ffmpeg', '-v', "
-      "'error', '-i', '" +
-      MediaFile("m4a") + "', '-c', 'copy', '-movflags', '+faststart', '" +
-      plain + "'], check=True)\n");
-  ASSERT_TRUE(SafeWriteNamespace(Format(plain), plain,
-                                 Tags({{"mood-strict", {"happy"}}}), {})
-                  .ok());
-  std::string plain_atoms = atoms_of;
-  plain_atoms.replace(plain_atoms.find(path), path.size(), plain);
-  const std::string plain_room = testing::RunPython(plain_atoms);
-  ASSERT_EQ(plain_room.substr(0, 5), "True ");
-  EXPECT_GT(std::stoi(plain_room.substr(5)), 0);
-  EXPECT_LE(std::stoi(plain_room.substr(5)), 1024);
 }
 
 // Ogg has no padding of its own: nomtag pads the comment packet with
