@@ -158,8 +158,11 @@ Result<bool> HoldsNewVersion(const std::string& file, const Journal& j) {
                static_cast<uint64_t>(st.st_size) == j.new_length;
   std::string bytes;
   for (const auto& e : j.written) {
+    // Extents lie within new_length, which is now the file's size; a
+    // damaged journal that says otherwise describes no version of it.
+    if (!holds || e.offset > j.new_length || e.length > j.new_length - e.offset)
+      holds = false;
     if (!holds) break;
-    // A journal's extents lie within new_length, which is the file's size.
     std::string part(e.length, '\0');
     ssize_t got =
         ::pread(fd, part.data(), part.size(), static_cast<off_t>(e.offset));
