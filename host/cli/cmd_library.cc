@@ -147,7 +147,7 @@ void AddOptionFlags(CLI::App* cmd, LibraryArgs* args) {
                   "name) or break");
   cmd->add_option("--padding", args->padding,
                   "room left for the next write when a write has to move a "
-                  "file anyway, in bytes (4096, 8KiB) or default (each "
+                  "file anyway, in bytes (4096, 8KiB, 1MiB) or default (each "
                   "format's own, about 1-4 KiB)");
   cmd->add_flag("--json", args->json, "machine-readable output");
 }

@@ -155,10 +155,11 @@ void AddWriteFlags(CLI::App* cmd, TagsArgs* args) {
                 "always write a copy and rename it (never patch in place)");
   cmd->add_flag("--break-hardlinks", args->break_hardlinks,
                 "allow a copy to detach a hard-linked name from the others");
-  cmd->add_option("--padding", args->padding,
-                  "room left for the next write when this one has to move "
-                  "the file, in bytes (4096, 8KiB) or default (each format's "
-                  "own, about 1-4 KiB)");
+  cmd->add_option(
+      "--padding", args->padding,
+      "room left for the next write when this one has to move "
+      "the file, in bytes (4096, 8KiB, 1MiB) or default (each format's "
+      "own, about 1-4 KiB)");
   cmd->add_flag("--json", args->json, "machine-readable output");
 }
 

@@ -67,20 +67,26 @@ void Progress::Update(int64_t done, int64_t total) {
 
 Result<uint32_t> ParsePadding(const std::string& text) {
   if (text == "default") return uint32_t{0};
-  constexpr uint64_t kMax = 16u << 20;
-  uint64_t n = 0;
-  size_t i = 0;
-  for (; i < text.size() && text[i] >= '0' && text[i] <= '9' && n <= kMax; ++i)
-    n = n * 10 + static_cast<uint64_t>(text[i] - '0');
-  std::string unit = text.substr(i);
-  if (i == 0 || (!unit.empty() && unit != "K" && unit != "KiB"))
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9')
+    ++digits;
+  const std::string unit = text.substr(digits);
+  const uint64_t scale = unit.empty()                   ? 1
+                         : unit == "K" || unit == "KiB" ? 1024
+                         : unit == "M" || unit == "MiB" ? 1u << 20
+                                                        : 0;
+  if (digits == 0 || scale == 0)
     return Status::InvalidArgument(
-        "--padding takes a number of bytes (e.g. 4096 or 8KiB) or default, "
-        "not '" +
+        "--padding takes a number of bytes (e.g. 4096, 8KiB or 1MiB) or "
+        "default, not '" +
         text + "'");
-  if (!unit.empty()) n *= 1024;
+  constexpr uint64_t kMax = 16u << 20;
+  // Over nine digits is over the bound in any unit (and would overflow).
+  const uint64_t n =
+      digits > 9 ? kMax + 1 : std::stoull(text.substr(0, digits)) * scale;
   if (n > kMax)
-    return Status::InvalidArgument("--padding is at most 16 MiB (16384KiB)");
+    return Status::InvalidArgument("--padding is at most 16 MiB, not '" + text +
+                                   "'");
   return static_cast<uint32_t>(n);
 }
 

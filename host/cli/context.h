@@ -54,7 +54,8 @@ class Progress {
 int Fail(const Status& status);
 
 // The value of a --padding option: "default" (0: each format's own) or a
-// number of bytes, optionally in KiB ("8KiB"); at most 16 MiB.
+// number of bytes, optionally in KiB or MiB ("8KiB", "1MiB"); at most
+// 16 MiB.
 Result<uint32_t> ParsePadding(const std::string& text);
 
 // Registration of each command; the callback it sets stores the exit code

@@ -257,12 +257,14 @@ class Padding(unittest.TestCase):
     def test_bad_padding_is_refused(self):
         lib = Library(self, n_per_ext=1)
         lib.run("library", "add", "music", lib.root)
-        for bad in ["12x", "-5", "17MiB", "99999999999"]:
+        for bad in ["12x", "-5", "17MiB", "99999999999", "KiB"]:
             r = lib.run("library", "set", "music", "--padding", bad,
                         check=False)
             self.assertNotEqual(r.returncode, 0, bad)
             self.assertIn("--padding", r.stderr, bad)
         self.assertEqual(lib.json("library", "list")[0]["padding"], 0)
+        lib.run("library", "set", "music", "--padding", "1MiB")
+        self.assertEqual(lib.json("library", "list")[0]["padding"], 1 << 20)
 
 
 class HardLinks(unittest.TestCase):
