@@ -73,13 +73,11 @@ Status CommitInPlace(const std::string& path, FileSource& source,
   journal.pid = ::getpid();
   journal.host = HostName();
   uint64_t pos = 0;
-  std::string new_bytes;
   for (const auto& p : overlay.pieces()) {
-    if (!p.from_base) {
-      journal.written.push_back({pos, p.length});
-      new_bytes.append(reinterpret_cast<const char*>(overlay.added(p)),
-                       p.length);
-    }
+    if (!p.from_base)
+      journal.written.push_back(
+          {pos, std::string(reinterpret_cast<const char*>(overlay.added(p)),
+                            p.length)});
     if (!p.from_base && pos < id.size) {
       Journal::Range r;
       r.offset = pos;
@@ -94,8 +92,6 @@ Status CommitInPlace(const std::string& path, FileSource& source,
     }
     pos += p.length;
   }
-
-  journal.written_sha256 = Sha256(new_bytes);
 
   if (Status s = CheckStillTheSame(path, source); !s.ok()) return s;
   const std::string journal_path = JournalPathFor(path);

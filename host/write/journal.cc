@@ -17,7 +17,7 @@
 namespace nomtag {
 namespace {
 
-// J2 appends the written extents and their digest; J1 is still read.
+// J2 appends the new bytes and where they go; J1 is still read.
 constexpr char kMagic[8] = {'N', 'O', 'M', 'T', 'A', 'G', 'J', '2'};
 constexpr char kMagicV1[8] = {'N', 'O', 'M', 'T', 'A', 'G', 'J', '1'};
 
@@ -79,9 +79,8 @@ Status WriteJournal(const std::string& path, const Journal& j) {
   Put64(&data, j.written.size());
   for (const auto& e : j.written) {
     Put64(&data, e.offset);
-    Put64(&data, e.length);
+    PutBytes(&data, e.bytes);
   }
-  PutBytes(&data, j.written_sha256);
   data += Sha256(data);
 
   if (Status s = InjectedFailure("journal-write", path); !s.ok()) return s;
@@ -141,36 +140,11 @@ Result<Journal> ReadJournal(const std::string& path, bool* torn) {
   if (!Get64(body, &at, &count)) return torn_journal();
   for (uint64_t i = 0; i < count; ++i) {
     Journal::Extent e;
-    if (!Get64(body, &at, &e.offset) || !Get64(body, &at, &e.length))
+    if (!Get64(body, &at, &e.offset) || !GetBytes(body, &at, &e.bytes))
       return torn_journal();
-    j.written.push_back(e);
+    j.written.push_back(std::move(e));
   }
-  if (!GetBytes(body, &at, &j.written_sha256)) return torn_journal();
   return j;
-}
-
-Result<bool> HoldsNewVersion(const std::string& file, const Journal& j) {
-  if (j.written_sha256.empty()) return false;
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return ErrnoStatus(file, "open");
-  struct stat st;
-  bool holds = ::fstat(fd, &st) == 0 &&
-               static_cast<uint64_t>(st.st_size) == j.new_length;
-  std::string bytes;
-  for (const auto& e : j.written) {
-    // Extents lie within new_length, which is now the file's size; a
-    // damaged journal that says otherwise describes no version of it.
-    if (!holds || e.offset > j.new_length || e.length > j.new_length - e.offset)
-      holds = false;
-    if (!holds) break;
-    std::string part(e.length, '\0');
-    ssize_t got =
-        ::pread(fd, part.data(), part.size(), static_cast<off_t>(e.offset));
-    holds = got == static_cast<ssize_t>(part.size());
-    bytes += part;
-  }
-  ::close(fd);
-  return holds && Sha256(bytes) == j.written_sha256;
 }
 
 Status RollBack(const std::string& file, const Journal& j) {

@@ -3,17 +3,21 @@
 // Before a single byte of a file is overwritten, the journal beside it
 // holds the original bytes of every range the write will overwrite, the
 // original length and mtime, the file's identity and a checksum, and it is
-// fsynced with its directory. It also says where the new bytes go and
-// what they hash to. So whatever moment the process dies at:
+// fsynced with its directory. It also holds the new bytes and where they
+// go. So whatever moment the process dies at (journal_match.h tells the
+// cases apart):
 //   - no journal, or a torn one (bad checksum): the file was not touched
 //     yet; the journal is discarded;
 //   - a complete journal and a file that already holds every new byte: the
 //     write was finished and made durable, only the journal's removal was
 //     not (a crash before it, or a power cut that undid an unlink nobody
 //     fsynced); the journal is discarded and the new version kept;
-//   - any other complete journal: the file may be half-written; rolling
-//     back puts every original byte back, restores the length and mtime,
-//     and gives the file byte for byte as it was.
+//   - a complete journal and a file whose written ranges hold, byte by
+//     byte, old or new bytes: the file may be half-written; rolling back
+//     puts every original byte back, restores the length and mtime, and
+//     gives the file byte for byte as it was;
+//   - anything else means another program wrote the file since: it is
+//     left alone and the journal kept, for the user to judge.
 // Because of the second case a writer need not fsync the directory after
 // removing its journal.
 #ifndef NOMTAG_WRITE_JOURNAL_H_
@@ -38,15 +42,14 @@ struct Journal {
   int64_t pid = 0;
   std::string host;
   std::vector<Range> ranges;
-  // Where the write puts new bytes, and the SHA-256 of those bytes in
-  // order. Empty in journals written before these were recorded (magic
-  // NOMTAGJ1): those are always rolled back.
+  // The new bytes the write puts in, where it puts them (they are small:
+  // only what changed). Empty in journals written before these were
+  // recorded (magic NOMTAGJ1), which journal_match.h cannot judge.
   struct Extent {
     uint64_t offset = 0;
-    uint64_t length = 0;
+    std::string bytes;
   };
   std::vector<Extent> written;
-  std::string written_sha256;
 };
 
 // SHA-256 of bytes, raw (32 bytes).
@@ -59,11 +62,6 @@ Status WriteJournal(const std::string& path, const Journal& journal);
 // Reads a journal. *torn is set (and an OK status returned) when the file
 // is incomplete or its checksum does not match.
 Result<Journal> ReadJournal(const std::string& path, bool* torn);
-
-// True when file already is the new version the journal describes: its
-// length is new_length and the bytes at `written` hash to written_sha256.
-// False for a J1 journal, which does not say.
-Result<bool> HoldsNewVersion(const std::string& file, const Journal& journal);
 
 // Puts the original bytes back into file, restores its length and mtime,
 // and fsyncs it. REQUIRES: the journal is complete and belongs to file

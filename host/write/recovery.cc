@@ -7,6 +7,7 @@
 
 #include "io/file_source.h"
 #include "write/journal.h"
+#include "write/journal_match.h"
 #include "write/sidecar_names.h"
 
 namespace nomtag {
@@ -48,13 +49,20 @@ Status ResolveJournal(const std::string& file, const std::string& journal_path,
                                             "the interrupted write; left as "
                                             "it is, journal " +
                                             journal_path + " kept"));
-  auto finished = HoldsNewVersion(file, *journal);
-  if (!finished.ok()) return Problem(report, finished.status());
-  if (*finished) {
+  auto match = MatchJournal(file, *journal);
+  if (!match.ok()) return Problem(report, match.status());
+  if (*match == JournalMatch::kNewVersion) {
     ::unlink(journal_path.c_str());
     ++report->completed;
     return Status::OK();
   }
+  if (*match == JournalMatch::kChanged)
+    return Problem(report,
+                   Status::Conflict(
+                       file +
+                       ": written by something else since nomtag's write to it "
+                       "was interrupted; left as it is. Remove " +
+                       journal_path + " once the file is as it should be"));
   if (Status s = RollBack(file, *journal); !s.ok()) return Problem(report, s);
   ::unlink(journal_path.c_str());
   ++report->rolled_back;

@@ -2,9 +2,10 @@
 //
 // Run before touching a file (tags write, reconcile) or a library (scan,
 // `nomtag recover`): a complete journal rolls its file back byte for byte
-// unless the file already holds the whole new version (then the journal
-// alone goes), a torn one is discarded (the file was not touched yet), and
-// temporary
+// when the file is what an interrupted write leaves, goes alone when the
+// file already is the new version, and is kept (reported, file untouched)
+// when something else wrote the file since (journal_match.h); a torn one
+// is discarded (the file was not touched yet), and temporary
 // copies of dead processes are removed. Journals and copies of a process
 // still running on this machine are left alone.
 #ifndef NOMTAG_WRITE_RECOVERY_H_

@@ -3,7 +3,8 @@
 // whose extents are checked against the file, never a crash or a huge
 // allocation. The harness seals each input with a valid checksum, so the
 // parser is explored rather than the SHA-256 in front of it; the first
-// input byte picks the journal format (J1 or J2).
+// input byte picks the journal format (J1 or J2). Each parsed journal is
+// then matched against a scratch file.
 #include <unistd.h>
 
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include <string>
 
 #include "write/journal.h"
+#include "write/journal_match.h"
 
 namespace {
 
@@ -46,8 +48,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bool torn = false;
   auto j = nomtag::ReadJournal(path, &torn);
   if (!j.ok() || torn) return 0;
-  auto holds = nomtag::HoldsNewVersion(ScratchDir() + "/file", *j);
-  // A J1 journal never claims a finished write.
-  if (holds.ok() && *holds && j->written_sha256.empty()) __builtin_trap();
+  auto match = nomtag::MatchJournal(ScratchDir() + "/file", *j);
+  // A J1 journal can never be judged.
+  if (match.ok() && j->written.empty() &&
+      *match != nomtag::JournalMatch::kUnknown)
+    __builtin_trap();
   return 0;
 }

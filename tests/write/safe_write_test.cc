@@ -550,6 +550,45 @@ TEST_F(SafeWriteTest, CheapJournalCheckRollsBackToo) {
   EXPECT_EQ(nothing.rolled_back, 0);
 }
 
+// After a crash, another program may write the file before nomtag runs
+// again (most likely when a power cut brought back the journal of a write
+// that had finished). Rolling back would then undo that program's write:
+// the file is left alone, the journal kept, and the user told.
+TEST_F(SafeWriteTest,
+       AFileWrittenByAnotherProgramSinceTheCrashIsNotRolledBack) {
+  std::string path = PreparedForInPlace("flac");
+  std::vector<uint8_t> old_bytes = ReadBytes(path);
+  ASSERT_EQ(WriteDyingAt("between-range-writes", path,
+                         Tags({{"mood-strict", {"happier"}}})),
+            86);
+  bool torn = true;
+  auto journal = ReadJournal(JournalPathFor(path), &torn);
+  ASSERT_TRUE(journal.ok() && !torn);
+  ASSERT_FALSE(journal->written.empty());
+  const Journal::Extent& e = journal->written.back();
+  // Somebody else's byte where nomtag would put one: neither old nor new.
+  std::vector<uint8_t> theirs = ReadBytes(path);
+  uint8_t b = 'A';
+  while (b == e.bytes[0] || b == old_bytes[e.offset]) ++b;
+  theirs[e.offset] = b;
+  testing::WriteBytes(path, theirs);
+
+  RecoveryReport report;
+  Status s = RecoverJournal(path, &report);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("something else"), std::string::npos)
+      << s.ToString();
+  EXPECT_EQ(report.rolled_back, 0);
+  EXPECT_EQ(ReadBytes(path), theirs) << "their write is not undone";
+  EXPECT_TRUE(fs::exists(JournalPathFor(path))) << "kept for the user";
+
+  // A file that got shorter is not what an interrupted write leaves either.
+  theirs.resize(old_bytes.size() - 1);
+  testing::WriteBytes(path, theirs);
+  EXPECT_FALSE(RecoverJournal(path, &report).ok());
+  EXPECT_EQ(ReadBytes(path), theirs);
+}
+
 // A write in place does not fsync the directory after removing its
 // journal, so a power cut can bring the journal back after the write
 // finished and the database recorded it. Recovery must then keep the new
@@ -596,7 +635,8 @@ TEST_F(SafeWriteTest, AJournalThatOutlivedItsFinishedWriteKeepsTheNewVersion) {
   testing::WriteBytes(JournalPathFor(path), journal);
   auto parsed = ReadJournal(JournalPathFor(path), &torn);
   ASSERT_TRUE(parsed.ok() && !torn);
-  const size_t tail = 8 + 16 * parsed->written.size() + 8 + 32 + 32;
+  size_t tail = 8 + 32;  // the extents' count, and the checksum
+  for (const auto& e : parsed->written) tail += 16 + e.bytes.size();
   std::string v1(journal.begin() + 8, journal.end() - tail);
   v1 = "NOMTAGJ1" + v1;
   v1 += Sha256(v1);

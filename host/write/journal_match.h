@@ -1,0 +1,38 @@
+// What a file is, as far as its leftover journal can tell.
+//
+// A journal outlives its write when the process dies, and also when a
+// power cut undoes the unlink that removed it after the write finished
+// (nomtag does not fsync the directory after that unlink). Before anything
+// is rolled back, the file is compared with the journal: only a file that
+// is what an interrupted write of ours leaves is rolled back, so a later
+// write by another program is never undone.
+#ifndef NOMTAG_WRITE_JOURNAL_MATCH_H_
+#define NOMTAG_WRITE_JOURNAL_MATCH_H_
+
+#include <string>
+
+#include "core/status.h"
+#include "write/journal.h"
+
+namespace nomtag {
+
+enum class JournalMatch {
+  // The new length, and every new byte in place: the write finished.
+  kNewVersion,
+  // A length between the old and the new one, and every byte the write
+  // puts in is either its old or its new byte: the write was cut short.
+  kInterrupted,
+  // Neither: something else has written the file since.
+  kChanged,
+  // A NOMTAGJ1 journal, which does not record the new bytes.
+  kUnknown,
+};
+
+// Compares file (already known to be the journal's device and inode)
+// with the journal. Reads only the bytes the journal names.
+Result<JournalMatch> MatchJournal(const std::string& file,
+                                  const Journal& journal);
+
+}  // namespace nomtag
+
+#endif  // NOMTAG_WRITE_JOURNAL_MATCH_H_
