@@ -11,6 +11,7 @@ namespace {
 
 struct RecoverArgs {
   std::string target;
+  bool keep_as_is = false;
   bool json = false;
 };
 
@@ -29,12 +30,25 @@ int Run(const GlobalOptions& opts, const RecoverArgs& args) {
   Status s = std::filesystem::is_directory(root, ec)
                  ? RecoverTree(root, &report)
                  : RecoverFile(root, &report);
+  // The user has looked at these files and keeps them as they are: their
+  // journals go, and with them the problems they were.
+  int dropped = 0;
+  if (args.keep_as_is && !report.kept_journals.empty()) {
+    for (const auto& journal : report.kept_journals)
+      if (std::filesystem::remove(journal, ec)) ++dropped;
+    if (dropped == static_cast<int>(report.kept_journals.size()) &&
+        report.problems.size() == report.kept_journals.size()) {
+      report.problems.clear();
+      s = Status::OK();
+    }
+  }
   if (args.json) {
     nlohmann::json out{{"target", root},
                        {"rolled_back", report.rolled_back},
                        {"finished_writes_kept", report.completed},
                        {"torn_journals_discarded", report.torn_discarded},
                        {"temp_files_removed", report.temps_removed},
+                       {"journals_dropped_keeping_files", dropped},
                        {"unresolved", report.problems}};
     std::printf("%s\n", out.dump(2, ' ', false,
                                  nlohmann::json::error_handler_t::replace)
@@ -45,6 +59,9 @@ int Run(const GlobalOptions& opts, const RecoverArgs& args) {
         "discarded, %d temporary files removed\n",
         root.c_str(), report.rolled_back, report.completed,
         report.torn_discarded, report.temps_removed);
+    if (dropped > 0)
+      std::printf("  %d journal(s) dropped; those files are kept as they are\n",
+                  dropped);
     for (const auto& p : report.problems)
       std::printf("  unresolved: %s\n", p.c_str());
   }
@@ -59,11 +76,17 @@ void AddRecoverCommand(CLI::App& app, const GlobalOptions& opts,
   CLI::App* cmd = app.add_subcommand(
       "recover",
       "Resolve writes a killed process left unfinished: roll back files from "
-      "complete journals, discard torn journals, remove temporary copies. "
-      "(scan, reconcile and tags write do this on their own.)");
+      "complete journals (keep those whose write had finished), discard torn "
+      "journals, remove temporary copies. A file another program wrote since "
+      "is left alone and reported. (scan, reconcile and tags write do this on "
+      "their own.)");
   cmd->add_option("TARGET", args->target,
                   "a library (name or id), folder or file")
       ->required();
+  cmd->add_flag("--keep-as-is", args->keep_as_is,
+                "for files another program wrote after nomtag's write to them "
+                "was interrupted (left alone and reported), drop the journal "
+                "and keep the file as it is now");
   cmd->add_flag("--json", args->json, "machine-readable output");
   cmd->callback([&opts, args, exit_code] { *exit_code = Run(opts, *args); });
 }

@@ -56,13 +56,17 @@ Status ResolveJournal(const std::string& file, const std::string& journal_path,
     ++report->completed;
     return Status::OK();
   }
-  if (*match == JournalMatch::kChanged)
+  if (*match == JournalMatch::kChanged) {
+    report->kept_journals.push_back(journal_path);
     return Problem(report,
                    Status::Conflict(
                        file +
                        ": written by something else since nomtag's write to it "
                        "was interrupted; left as it is. Remove " +
-                       journal_path + " once the file is as it should be"));
+                       journal_path +
+                       " once the file is as it should be (or run `nomtag "
+                       "recover --keep-as-is`)"));
+  }
   if (Status s = RollBack(file, *journal); !s.ok()) return Problem(report, s);
   ::unlink(journal_path.c_str());
   ++report->rolled_back;

@@ -24,6 +24,9 @@ struct RecoveryReport {
   int torn_discarded = 0;
   int temps_removed = 0;
   std::vector<std::string> problems;  // what could not be resolved, and why
+  // Journals kept because something else wrote their file since (each
+  // also in problems): the user decides, e.g. `recover --keep-as-is`.
+  std::vector<std::string> kept_journals;
 };
 
 // Resolves what was left beside one file. Returns a non-OK status when

@@ -296,6 +296,36 @@ class HardLinks(unittest.TestCase):
         self.assertEqual(lib.json("status", "music")["held_by_hard_links"], 0)
 
 
+class Recovery(unittest.TestCase):
+    def test_a_file_changed_after_a_crash_is_left_alone_until_kept(self):
+        lib = Library(self, n_per_ext=1)
+        mp3 = lib.path("album/mp3-0.mp3")
+        journal = lib.path("album/.mp3-0.mp3.nomtag-journal")
+        lib.run("tags", "write", mp3, "bpm=120")  # moves, leaves padding
+        env = dict(os.environ, NOMTAG_TEST_CRASH_AT="before-journal-remove")
+        r = subprocess.run([NOMTAG, "--config", CONFIG, "tags", "write", mp3,
+                            "bpm=121", "mood-strict=happy"], env=env,
+                           capture_output=True)
+        self.assertEqual(r.returncode, 86, r.stderr)
+        self.assertTrue(os.path.exists(journal))
+        # Another program writes the file before nomtag runs again.
+        with open(mp3, "r+b") as f:
+            f.truncate(os.path.getsize(mp3) - 1)
+        theirs = sha(mp3)
+
+        r = lib.run("recover", lib.root, check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("something else", r.stdout + r.stderr)
+        self.assertEqual(sha(mp3), theirs, "their write is not undone")
+        self.assertTrue(os.path.exists(journal))
+
+        report = lib.json("recover", lib.root, "--keep-as-is")
+        self.assertEqual(report["journals_dropped_keeping_files"], 1)
+        self.assertEqual(report["unresolved"], [])
+        self.assertFalse(os.path.exists(journal))
+        self.assertEqual(sha(mp3), theirs)
+
+
 class Scanning(unittest.TestCase):
     def test_mode_inference_and_missing_files(self):
         lib = Library(self, n_per_ext=1)
