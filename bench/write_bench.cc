@@ -64,18 +64,18 @@ Figure Time(const std::string& method, const std::vector<std::string>& files,
   uint64_t before = WriteBytes();
   auto start = std::chrono::steady_clock::now();
   for (const auto& f : files) each(f);
-  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                           start)
-                 .count();
+  double s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   return {method, s, double(WriteBytes() - before) / files.size(),
           files.size()};
 }
 
 Figure Mutagen(const std::vector<std::string>& files, const std::string& kv) {
-  std::string cmd = "/usr/bin/python3 " +
-                    (fs::path(__FILE__).parent_path() / "mutagen_write.py")
-                        .string() +
-                    " " + kv;
+  std::string cmd =
+      "/usr/bin/python3 " +
+      (fs::path(__FILE__).parent_path() / "mutagen_write.py").string() + " " +
+      kv;
   for (const auto& f : files) cmd += " '" + f + "'";
   FILE* p = ::popen(cmd.c_str(), "r");
   size_t n = 0;
@@ -91,7 +91,8 @@ Figure Mutagen(const std::vector<std::string>& files, const std::string& kv) {
 
 std::string KeyValues(const TagSet& tags) {
   std::string out;
-  for (const auto& [k, v] : tags) out += (out.empty() ? "" : ",") + k + "=" + v[0];
+  for (const auto& [k, v] : tags)
+    out += (out.empty() ? "" : ",") + k + "=" + v[0];
   return out;
 }
 
@@ -133,7 +134,8 @@ int main(int argc, char** argv) {
     for (const auto& e : fs::directory_iterator(fs::path(corpus) / ext))
       files.push_back(e.path().string());
     std::sort(files.begin(), files.end());
-    const std::string seed = (fs::path(corpus) / "seed" / "seed.").string() + ext;
+    const std::string seed =
+        (fs::path(corpus) / "seed" / "seed.").string() + ext;
     const nomtag::FormatPlugin* format = reg.FormatForExtension(ext);
     if (files.empty() || format == nullptr) continue;
 
@@ -172,7 +174,8 @@ int main(int argc, char** argv) {
                   base_copy.seconds / fig.seconds,
                   base_mutagen.seconds / fig.seconds);
   }
-  std::printf("vs copy / vs mutagen: how many times faster than that baseline "
-              "(above 1 is faster)\n");
+  std::printf(
+      "vs copy / vs mutagen: how many times faster than that baseline "
+      "(above 1 is faster)\n");
   return 0;
 }

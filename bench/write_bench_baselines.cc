@@ -7,11 +7,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
-
-#include <filesystem>
-#include <stdexcept>
-#include <string>
 #include <taglib/flacfile.h>
 #include <taglib/id3v2tag.h>
 #include <taglib/mp4file.h>
@@ -21,6 +16,11 @@
 #include <taglib/textidentificationframe.h>
 #include <taglib/vorbisfile.h>
 #include <taglib/xiphcomment.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace nomtag::bench {
@@ -81,13 +81,15 @@ void TagLibInPlace(const std::string& path, const TagSet& tags) {
     int version = tag->header()->majorVersion() == 3 ? 3 : 4;
     for (const auto& [k, values] : tags) {
       TagLib::String desc("nom:" + k, TagLib::String::UTF8);
-      if (auto* old = TagLib::ID3v2::UserTextIdentificationFrame::find(tag, desc))
+      if (auto* old =
+              TagLib::ID3v2::UserTextIdentificationFrame::find(tag, desc))
         tag->removeFrame(old);
-      auto* frame = new TagLib::ID3v2::UserTextIdentificationFrame(
-          TagLib::String::UTF8);
+      auto* frame =
+          new TagLib::ID3v2::UserTextIdentificationFrame(TagLib::String::UTF8);
       frame->setDescription(desc);
       TagLib::StringList list;
-      for (const auto& v : values) list.append(TagLib::String(v, TagLib::String::UTF8));
+      for (const auto& v : values)
+        list.append(TagLib::String(v, TagLib::String::UTF8));
       frame->setText(list);
       tag->addFrame(frame);
     }
@@ -100,8 +102,10 @@ void TagLibInPlace(const std::string& path, const TagSet& tags) {
     Check(f.isValid(), "invalid " + path);
     for (const auto& [k, values] : tags) {
       TagLib::StringList list;
-      for (const auto& v : values) list.append(TagLib::String(v, TagLib::String::UTF8));
-      f.tag()->setItem("----:com.apple.iTunes:nom." + k, TagLib::MP4::Item(list));
+      for (const auto& v : values)
+        list.append(TagLib::String(v, TagLib::String::UTF8));
+      f.tag()->setItem("----:com.apple.iTunes:nom." + k,
+                       TagLib::MP4::Item(list));
     }
     Check(f.save(), "save " + path);
   } else if (ext == ".flac") {
