@@ -25,52 +25,38 @@ uint32_t Le32(const uint8_t* p) {
 void OggPacketReader::Walk(const PacketFn& on_packet,
                            const PageEndFn& on_page_end) const {
   sdk::StreamRef s(stream_);
-  const uint64_t total = s.length();
-  uint64_t at = 0;
-  bool have_serial = false;
-  uint32_t serial = 0;
   uint64_t index = 0;
   std::string partial;
-  auto corrupt = [&](const std::string& why) {
-    Fail(NOMTAG_ERR_CORRUPT, stream_,
-         "broken Ogg page at offset " + std::to_string(at) + ": " + why);
-  };
-  while (at < total) {
-    std::vector<uint8_t> h = s.read(at, kPageHeader);
-    if (h.size() < kPageHeader) corrupt("truncated page header");
-    if (h[0] != 'O' || h[1] != 'g' || h[2] != 'g' || h[3] != 'S')
-      corrupt("no OggS capture pattern");
-    const int64_t granule = static_cast<int64_t>(Le64(&h[6]));
-    const uint32_t page_serial = Le32(&h[14]);
-    const size_t nsegs = h[26];
-    std::vector<uint8_t> lacing = s.read(at + kPageHeader, nsegs);
-    if (lacing.size() < nsegs) corrupt("truncated segment table");
-    size_t body_len = 0;
-    for (uint8_t l : lacing) body_len += l;
-    const uint64_t body_at = at + kPageHeader + nsegs;
-    std::vector<uint8_t> body = s.read(body_at, body_len);
-    if (body.size() < body_len) corrupt("truncated page body");
-    if (!have_serial) {
-      have_serial = true;
-      serial = page_serial;
-    }
-    if (page_serial == serial) {
-      uint64_t completed = 0;
-      size_t pos = 0;
-      for (uint8_t l : lacing) {
-        partial.append(reinterpret_cast<const char*>(body.data()) + pos, l);
-        pos += l;
-        if (l < 255) {
-          if (!on_packet(index++, partial)) return;
-          partial.clear();
-          ++completed;
+  bool stopped = false;
+  WalkPages([&](const OggPageInfo& page) {
+    if (!page.first_stream) return true;
+    std::vector<uint8_t> body = s.read(page.body_offset, page.body_length);
+    if (body.size() < page.body_length)
+      Fail(NOMTAG_ERR_CORRUPT, stream_,
+           "broken Ogg page at offset " + std::to_string(page.offset) +
+               ": truncated page body");
+    uint64_t completed = 0;
+    size_t pos = 0;
+    for (char l : page.lacing) {
+      const uint8_t len = static_cast<uint8_t>(l);
+      partial.append(reinterpret_cast<const char*>(body.data()) + pos, len);
+      pos += len;
+      if (len < 255) {
+        if (!on_packet(index++, partial)) {
+          stopped = true;
+          return false;
         }
+        partial.clear();
+        ++completed;
       }
-      if (on_page_end) on_page_end(completed, granule);
     }
-    at = body_at + body_len;
-  }
-  if (!partial.empty()) corrupt("stream ends inside a packet");
+    if (on_page_end) on_page_end(completed, page.granule);
+    return true;
+  });
+  if (!stopped && !partial.empty())
+    Fail(NOMTAG_ERR_CORRUPT, stream_,
+         "broken Ogg page at offset " + std::to_string(s.length()) +
+             ": stream ends inside a packet");
 }
 
 void OggPacketReader::WalkPages(const PageFn& on_page) const {
