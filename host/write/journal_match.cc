@@ -1,10 +1,8 @@
 #include "write/journal_match.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <algorithm>
 
-#include "io/posix_file.h"
+#include "io/file_source.h"
 
 namespace nomtag {
 namespace {
@@ -21,41 +19,29 @@ const std::string* OriginalAt(const Journal& j, uint64_t offset) {
 
 Result<JournalMatch> MatchJournal(const std::string& file, const Journal& j) {
   if (j.written.empty()) return JournalMatch::kUnknown;
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return ErrnoStatus(file, "open");
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    Status s = ErrnoStatus(file, "stat");
-    ::close(fd);
-    return s;
-  }
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  auto source = FileSource::Open(file);
+  if (!source.ok()) return source.status();
+  const uint64_t size = (*source)->size();
   // A write in place never shrinks a file.
-  if (size < j.identity.size || size > j.new_length) {
-    ::close(fd);
+  if (size < j.identity.size || size > j.new_length)
     return JournalMatch::kChanged;
-  }
   bool all_new = size == j.new_length;
-  bool old_or_new = true;
   for (const auto& e : j.written) {
     // A damaged journal whose extents leave the new file describes no
     // version of it.
-    if (e.offset > j.new_length || e.bytes.size() > j.new_length - e.offset) {
-      old_or_new = false;
-      break;
-    }
+    if (e.offset > j.new_length || e.bytes.size() > j.new_length - e.offset)
+      return JournalMatch::kChanged;
     if (e.offset >= size) {
       all_new = false;  // not reached yet
       continue;
     }
     std::string now(std::min<uint64_t>(e.bytes.size(), size - e.offset), '\0');
-    ssize_t got =
-        ::pread(fd, now.data(), now.size(), static_cast<off_t>(e.offset));
-    if (got != static_cast<ssize_t>(now.size())) {
-      Status s = ErrnoStatus(file, "read");
-      ::close(fd);
+    size_t got = 0;
+    if (Status s = (*source)->ReadAt(e.offset, now.data(), now.size(), &got);
+        !s.ok())
       return s;
-    }
+    if (got != now.size())
+      return Status::IoError(file + ": got shorter while read");
     if (now.size() < e.bytes.size()) all_new = false;
     const std::string* old = OriginalAt(j, e.offset);
     for (size_t i = 0; i < now.size(); ++i) {
@@ -66,12 +52,9 @@ Result<JournalMatch> MatchJournal(const std::string& file, const Journal& j) {
       const bool is_old = old != nullptr && i < old->size()
                               ? now[i] == (*old)[i]
                               : now[i] == '\0';
-      if (!is_old) old_or_new = false;
+      if (!is_old) return JournalMatch::kChanged;
     }
-    if (!old_or_new) break;
   }
-  ::close(fd);
-  if (!old_or_new) return JournalMatch::kChanged;
   return all_new ? JournalMatch::kNewVersion : JournalMatch::kInterrupted;
 }
 
