@@ -65,11 +65,12 @@ std::string CommentPacket(const OggFlavor& f, const nomtag_stream* stream) {
   return packet;
 }
 
-ForeignItems Collect(const OggFlavor& f, const nomtag_stream* stream) {
+// The foreign items, given the stream's comment packet (CommentPacket).
+ForeignItems CollectWith(const OggFlavor& f, const nomtag_stream* stream,
+                         const std::string& packet) {
   OpenFile open(f, stream);
   ForeignItems items;
   CollectXiphForeign(*open.comment, items);
-  const std::string packet = CommentPacket(f, stream);
   const std::string_view body =
       std::string_view(packet).substr(f.comment_magic.size());
   CollectRawCommentStructure(
@@ -81,6 +82,10 @@ ForeignItems Collect(const OggFlavor& f, const nomtag_stream* stream) {
   if (!IsPadding(suffix))
     items.Add("struct:comment-suffix", std::string(suffix));
   return items;
+}
+
+ForeignItems Collect(const OggFlavor& f, const nomtag_stream* stream) {
+  return CollectWith(f, stream, CommentPacket(f, stream));
 }
 
 void ReadNamespace(const OggFlavor& f, const nomtag_stream* stream,
@@ -96,8 +101,8 @@ void WriteNamespace(const OggFlavor& f, const nomtag_stream* stream,
                     const nomtag_write_options* opts) {
   std::vector<DesiredTag> desired = DesiredTags(tags, tag_count);
   Prepare(f, stream, true);
-  ForeignItems before = Collect(f, stream);
   const std::string old_packet = CommentPacket(f, stream);
+  ForeignItems before = CollectWith(f, stream, old_packet);
   const uint32_t padding = PaddingOption(opts);
   {
     OpenFile open(f, stream);
