@@ -37,13 +37,9 @@ int Run(const GlobalOptions& opts, const ReconcileArgs& args) {
     // then only checks for a journal beside its file.
     RecoveryReport recovery;
     RecoverTree(lib->root, &recovery);
-    if (recovery.rolled_back > 0 || recovery.temps_removed > 0 ||
-        recovery.completed > 0)
-      std::fprintf(stderr,
-                   "nomtag: resolved interrupted writes: %d rolled back, %d "
-                   "finished writes kept, %d temporary files removed\n",
-                   recovery.rolled_back, recovery.completed,
-                   recovery.temps_removed);
+    if (recovery.AnythingResolved())
+      std::fprintf(stderr, "nomtag: resolved interrupted writes: %s\n",
+                   recovery.Summary().c_str());
   }
   SafeWriteProjector projector(session.registry);
   ReconcileOptions options;

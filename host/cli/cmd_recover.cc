@@ -54,11 +54,7 @@ int Run(const GlobalOptions& opts, const RecoverArgs& args) {
                                  nlohmann::json::error_handler_t::replace)
                             .c_str());
   } else {
-    std::printf(
-        "%s: %d rolled back, %d finished writes kept, %d torn journals "
-        "discarded, %d temporary files removed\n",
-        root.c_str(), report.rolled_back, report.completed,
-        report.torn_discarded, report.temps_removed);
+    std::printf("%s: %s\n", root.c_str(), report.Summary().c_str());
     if (dropped > 0)
       std::printf("  %d journal(s) dropped; those files are kept as they are\n",
                   dropped);

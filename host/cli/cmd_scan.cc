@@ -53,13 +53,9 @@ int Run(const GlobalOptions& opts, const ScanArgs& args) {
         static_cast<long long>(r.added), static_cast<long long>(r.updated),
         static_cast<long long>(r.unchanged), static_cast<long long>(r.missing),
         static_cast<long long>(r.skipped));
-    if (r.recovery.rolled_back || r.recovery.temps_removed ||
-        r.recovery.torn_discarded || r.recovery.completed)
-      std::printf(
-          "resolved interrupted writes: %d rolled back, %d finished writes "
-          "kept, %d torn journals, %d temporary files removed\n",
-          r.recovery.rolled_back, r.recovery.completed,
-          r.recovery.torn_discarded, r.recovery.temps_removed);
+    if (r.recovery.AnythingResolved())
+      std::printf("resolved interrupted writes: %s\n",
+                  r.recovery.Summary().c_str());
     for (const auto& [path, error] : r.errors)
       std::printf("  unreadable: %s: %s\n", path.c_str(), error.c_str());
   }

@@ -94,6 +94,18 @@ Status ResolveEntry(const fs::path& dir, const std::string& name,
 
 }  // namespace
 
+bool RecoveryReport::AnythingResolved() const {
+  return rolled_back > 0 || completed > 0 || torn_discarded > 0 ||
+         temps_removed > 0;
+}
+
+std::string RecoveryReport::Summary() const {
+  return std::to_string(rolled_back) + " rolled back, " +
+         std::to_string(completed) + " finished writes kept, " +
+         std::to_string(torn_discarded) + " torn journals discarded, " +
+         std::to_string(temps_removed) + " temporary files removed";
+}
+
 Status RecoverFile(const std::string& file, RecoveryReport* report) {
   fs::path p(file);
   fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();

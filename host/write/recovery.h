@@ -27,6 +27,12 @@ struct RecoveryReport {
   // Journals kept because something else wrote their file since (each
   // also in problems): the user decides, e.g. `recover --keep-as-is`.
   std::vector<std::string> kept_journals;
+
+  // True when anything was rolled back, kept, discarded or removed.
+  bool AnythingResolved() const;
+  // "2 rolled back, 0 finished writes kept, 1 torn journals discarded, 0
+  // temporary files removed", for the commands' reports.
+  std::string Summary() const;
 };
 
 // Resolves what was left beside one file. Returns a non-OK status when
