@@ -3,30 +3,16 @@
 #include <algorithm>
 #include <optional>
 
+#include "xiph_namespace.h"
+
 namespace nomtag::plugins {
 namespace {
 
-uint32_t Le32(std::string_view d, size_t at) {
-  auto b = [&](size_t i) { return static_cast<uint8_t>(d[at + i]); };
-  return b(0) | (b(1) << 8) | (b(2) << 16) | (uint32_t(b(3)) << 24);
-}
-
 // Offset just past the comment in `body` (the packet after its magic).
 std::optional<size_t> CommentEnd(std::string_view body, bool framing) {
-  size_t at = 0;
-  // 64-bit sums: a length near 4 GiB must not wrap past the check.
-  auto fits = [&](uint64_t n) { return uint64_t{at} + n <= body.size(); };
-  if (!fits(4) || !fits(4 + uint64_t{Le32(body, 0)})) return std::nullopt;
-  at = 4 + Le32(body, 0);
-  if (!fits(4)) return std::nullopt;
-  const uint32_t count = Le32(body, at);
-  at += 4;
-  for (uint32_t i = 0; i < count; ++i) {
-    if (!fits(4) || !fits(4 + uint64_t{Le32(body, at)})) return std::nullopt;
-    at += 4 + Le32(body, at);
-  }
-  if (framing && at < body.size()) ++at;
-  return at;
+  const RawComment c = WalkRawComment(body);
+  if (c.shape != RawComment::Shape::kWhole) return std::nullopt;
+  return framing && c.end < body.size() ? c.end + 1 : c.end;
 }
 
 }  // namespace

@@ -52,48 +52,69 @@ void WriteXiphNamespace(TagLib::Ogg::XiphComment& comment,
 
 namespace {
 
-uint32_t Le32(const TagLib::ByteVector& d, size_t at) {
-  return d.toUInt(static_cast<unsigned int>(at), false);
+uint32_t Le32(std::string_view d, size_t at) {
+  auto b = [&](size_t i) { return static_cast<uint8_t>(d[at + i]); };
+  return b(0) | (b(1) << 8) | (b(2) << 16) | (uint32_t(b(3)) << 24);
 }
 
 }  // namespace
 
-void CollectRawCommentStructure(const TagLib::ByteVector& packet,
-                                ForeignItems& items) {
+RawComment WalkRawComment(std::string_view body) {
+  RawComment c;
   size_t at = 0;
   // Lengths come from the file: compute in 64 bits so that a length near
   // 4 GiB cannot wrap around and pass the check (found by fuzzing).
-  auto fits = [&](uint64_t n) { return uint64_t{at} + n <= packet.size(); };
-  std::string summary;
-  if (!fits(4) || !fits(4 + uint64_t{Le32(packet, 0)})) {
+  auto fits = [&](uint64_t n) { return uint64_t{at} + n <= body.size(); };
+  if (!fits(4) || !fits(4 + uint64_t{Le32(body, 0)})) {
+    c.shape = RawComment::Shape::kBadVendor;
+    return c;
+  }
+  at = 4 + Le32(body, 0);
+  if (!fits(4)) {
+    c.shape = RawComment::Shape::kBadCount;
+    return c;
+  }
+  const uint32_t count = Le32(body, at);
+  at += 4;
+  for (uint32_t i = 0; i < count; ++i) {
+    if (!fits(4) || !fits(4 + uint64_t{Le32(body, at)})) {
+      c.shape = RawComment::Shape::kTruncatedFields;
+      return c;
+    }
+    const uint32_t len = Le32(body, at);
+    c.fields.push_back(body.substr(at + 4, len));
+    at += 4 + len;
+  }
+  c.end = at;
+  return c;
+}
+
+void CollectRawCommentStructure(const TagLib::ByteVector& packet,
+                                ForeignItems& items) {
+  const RawComment c =
+      WalkRawComment(std::string_view(packet.data(), packet.size()));
+  if (c.shape == RawComment::Shape::kBadVendor) {
     items.Add("struct:vorbis-comment", "malformed vendor");
     return;
   }
-  at = 4 + Le32(packet, 0);
-  if (!fits(4)) {
+  if (c.shape == RawComment::Shape::kBadCount) {
     items.Add("struct:vorbis-comment", "malformed count");
     return;
   }
-  uint32_t count = Le32(packet, at);
-  at += 4;
   std::vector<std::string> names;
-  for (uint32_t i = 0; i < count; ++i) {
-    if (!fits(4) || !fits(4 + uint64_t{Le32(packet, at)})) {
-      names.push_back("(truncated field list)");
-      break;
-    }
-    uint32_t len = Le32(packet, at);
-    std::string field(packet.data() + at + 4, len);
-    at += 4 + len;
+  for (std::string_view field : c.fields) {
     size_t eq = field.find('=');
-    std::string name =
-        eq == std::string::npos ? "(no '=')" : field.substr(0, eq);
-    for (char& c : name) c = static_cast<char>(std::toupper(c));
+    std::string name = eq == std::string_view::npos
+                           ? "(no '=')"
+                           : std::string(field.substr(0, eq));
+    for (char& ch : name) ch = static_cast<char>(std::toupper(ch));
     if (ParseVorbisField(name)) continue;
     names.push_back(name);
   }
+  if (c.shape == RawComment::Shape::kTruncatedFields)
+    names.push_back("(truncated field list)");
   std::sort(names.begin(), names.end());
-  summary = std::to_string(names.size()) + " fields:";
+  std::string summary = std::to_string(names.size()) + " fields:";
   for (const auto& n : names) summary += " " + n;
   items.Add("struct:vorbis-comment", summary);
 }

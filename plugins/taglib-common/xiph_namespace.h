@@ -11,6 +11,7 @@
 #include <taglib/xiphcomment.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "foreign_snapshot.h"
@@ -31,8 +32,17 @@ void CollectXiphForeign(TagLib::Ogg::XiphComment& comment, ForeignItems& items);
 void WriteXiphNamespace(TagLib::Ogg::XiphComment& comment,
                         const std::vector<DesiredTag>& desired);
 
-// Walks a raw comment packet (vendor, count, "NAME=value" fields; no
-// framing bit needed) independently of TagLib and adds one structure item:
+// A Xiph comment as raw bytes (vendor, count, length-prefixed
+// "NAME=value" fields; no framing bit), walked independently of TagLib.
+struct RawComment {
+  enum class Shape { kWhole, kBadVendor, kBadCount, kTruncatedFields };
+  Shape shape = Shape::kWhole;
+  std::vector<std::string_view> fields;  // into the walked bytes, in order
+  size_t end = 0;  // just past the last field; meaningful when kWhole
+};
+RawComment WalkRawComment(std::string_view body);
+
+// Walks a raw comment packet and adds one structure item:
 // how many fields are not ours and their names, sorted (TagLib re-renders
 // fields in name order). A field TagLib skipped on parse changes this item
 // after a save. Malformed data is reported as such in the item rather than
