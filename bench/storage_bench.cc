@@ -60,7 +60,7 @@ void Check(const Status& s, const char* what) {
 // Counts what reconciliation asks of files; an in-sync run must ask nothing.
 class CountingProjector : public FileProjector {
  public:
-  Status Project(const Library&, const std::string&, const TagSet&,
+  Status Project(const Library&, const std::string&, const TagSet&, CommitGate&,
                  bool* written) override {
     ++projected;
     *written = true;
@@ -124,6 +124,7 @@ struct Db {
   std::unique_ptr<StorageDatabase> db;
   int64_t lib = 0;
   std::string path;
+  std::string worker;  // claims of an unregistered id count as a dead one's
 };
 
 // A fresh database with one library of n scanned files carrying tags.
@@ -131,7 +132,10 @@ Db Populate(const Args& args, const std::string& name, int64_t n) {
   Db d;
   d.path = (fs::path(args.dir) / (name + ".db")).string();
   for (const char* ext : {"", "-wal", "-shm"}) fs::remove(d.path + ext);
-  d.db = Check(StorageDatabase::Open(Storage(args), d.path), "open");
+  OpenOptions create;
+  create.access = OpenOptions::Access::kCreate;
+  d.db = Check(StorageDatabase::Open(Storage(args), d.path, create), "open");
+  d.worker = Check(d.db->StartWorker(), "start worker");
   Library lib;
   lib.name = name;
   lib.root = (fs::path(args.dir) / (name + "-root")).string();
@@ -174,7 +178,7 @@ std::vector<double> WriteAll(Db& d, WriteMode mode, uint32_t batch,
   while (max_batches < 0 || static_cast<int64_t>(lat.size()) < max_batches) {
     auto t = Clock::now();
     auto claimed =
-        Check(d.db->ClaimBatch(d.lib, "bench", batch, 600000), "claim batch");
+        Check(d.db->ClaimBatch(d.lib, d.worker, batch, 600000), "claim batch");
     lat.push_back(MsSince(t));
     if (claimed.empty()) {
       lat.pop_back();
@@ -332,9 +336,10 @@ void Contention(const Args& args) {
     pid_t pid = ::fork();
     if (pid == 0) {
       auto db = Check(StorageDatabase::Open(Storage(args), d.path), "open");
-      std::string me = "proc" + std::to_string(p), cal;
+      std::string me = Check(db->StartWorker(), "start worker"), cal;
       cal = Check(db->CalibrationHash(), "calibration");
-      FILE* out = std::fopen((d.path + "." + me).c_str(), "w");
+      FILE* out =
+          std::fopen((d.path + ".proc" + std::to_string(p)).c_str(), "w");
       for (;;) {
         auto t0 = Clock::now();
         auto batch = Check(db->ClaimBatch(d.lib, me, 100, 600000), "claim");

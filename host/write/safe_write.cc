@@ -95,6 +95,9 @@ Result<WriteResult> SafeWriteNamespace(const FormatPlugin& format,
                            "; writing a copy would detach this name from the "
                            "others (library option hardlinks: "
                            "break allows it)");
+  // Last: nothing may run between this check and the first byte.
+  if (options.before_commit)
+    if (Status gate = options.before_commit(); !gate.ok()) return gate;
   Status s = in_place ? CommitInPlace(path, source, edited, commit, &stats)
                       : CommitByCopy(path, source, edited, commit, &stats);
   if (!s.ok()) return s;

@@ -24,7 +24,8 @@ Result<const FormatPlugin*> FormatForPath(const PluginRegistry& registry,
 
 Status SafeWriteProjector::Project(const Library& library,
                                    const std::string& path,
-                                   const TagSet& desired, bool* written) {
+                                   const TagSet& desired, CommitGate& gate,
+                                   bool* written) {
   *written = false;
   auto format = FormatForPath(registry_, path);
   if (!format.ok()) return format.status();
@@ -35,6 +36,7 @@ Status SafeWriteProjector::Project(const Library& library,
   options.copy_only = library.copy_only;
   options.break_hardlinks = library.break_hardlinks;
   options.padding = library.padding;
+  options.before_commit = [&gate] { return gate.MayCommit(); };
   auto result = SafeWriteNamespace(**format, path, desired, options);
   if (!result.ok()) return result.status();
   *written = result->action != WriteResult::Action::kUnchanged;
