@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
+#include "cli/json_output.h"
 #include "write/recovery.h"
 
 namespace nomtag::cli {
@@ -21,7 +22,9 @@ int Run(const GlobalOptions& opts, const RecoverArgs& args) {
   std::error_code ec;
   if (!std::filesystem::exists(target, ec)) {
     Session session;
-    if (Status s = OpenSession(opts, &session); !s.ok()) return Fail(s);
+    if (Status s = OpenSession(opts, &session, OpenOptions::Access::kRead);
+        !s.ok())
+      return Fail(s);
     auto lib = session.db->FindLibrary(target);
     if (!lib.ok()) return Fail(lib.status());
     root = lib->root;
@@ -50,9 +53,7 @@ int Run(const GlobalOptions& opts, const RecoverArgs& args) {
                        {"temp_files_removed", report.temps_removed},
                        {"journals_dropped_keeping_files", dropped},
                        {"unresolved", report.problems}};
-    std::printf("%s\n", out.dump(2, ' ', false,
-                                 nlohmann::json::error_handler_t::replace)
-                            .c_str());
+    PrintJson(out);
   } else {
     std::printf("%s: %s\n", root.c_str(), report.Summary().c_str());
     if (dropped > 0)

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
+#include "cli/json_output.h"
 #include "core/write_mode.h"
 #include "write/recovery.h"
 #include "write/safe_write.h"
@@ -83,9 +84,7 @@ int Show(const GlobalOptions& opts, const TagsArgs& args) {
       out["foreign"].push_back({{"id", item.id},
                                 {"size", item.data.size()},
                                 {"value", Printable(item.data)}});
-    std::printf("%s\n", out.dump(2, ' ', false,
-                                 nlohmann::json::error_handler_t::replace)
-                            .c_str());
+    PrintJson(out);
     return 0;
   }
   std::printf("%s (%s)\n", args.file.c_str(), (*format)->container().c_str());
@@ -135,7 +134,7 @@ int Write(const GlobalOptions& opts, const TagsArgs& args, bool clear) {
                        {"bytes_written", result->bytes_written},
                        {"keys", nlohmann::json::array()}};
     for (const auto& [k, v] : desired) out["keys"].push_back(k);
-    std::printf("%s\n", out.dump(2).c_str());
+    PrintJson(out);
   } else {
     std::printf("%s: %s (%zu key%s", args.file.c_str(),
                 ActionName(result->action), desired.size(),

@@ -19,6 +19,7 @@ struct GlobalOptions {
   std::vector<std::string> plugin_dirs;  // --plugin-dir
   bool verbose = false;                  // --verbose
   std::string database;                  // --db
+  double wait_s = 30;                    // --wait: for a locked database
 };
 
 // Loads plugins.yaml (the given one or the default) and every plugin it
@@ -34,8 +35,10 @@ struct Session {
 
 // Loads the plugins (warning about refused ones on stderr) and opens the
 // database of the first storage plugin (--db, else its configured or
-// default location).
-Status OpenSession(const GlobalOptions& opts, Session* session);
+// default location). Read commands open it read-only; only commands that
+// create things (kCreate) create a missing database.
+Status OpenSession(const GlobalOptions& opts, Session* session,
+                   OpenOptions::Access access = OpenOptions::Access::kWrite);
 
 // Prints a progress line on stderr when it is a terminal; quiet otherwise.
 class Progress {

@@ -24,6 +24,10 @@ int main(int argc, char** argv) {
   app.add_option("--db", opts.database,
                  "database to use (default: the storage plugin's `database:` "
                  "setting, else ~/.local/share/nomtag/nomtag.db)");
+  app.add_option("--wait", opts.wait_s,
+                 "seconds to wait for a database another process keeps "
+                 "locked before giving up, naming it (0-86400; default 30)")
+      ->check(CLI::Range(0.0, 86400.0));
   app.set_version_flag("--version", "nomtag 0.1.0 (plugin ABI " +
                                         std::to_string(NOMTAG_ABI_MAJOR) + "." +
                                         std::to_string(NOMTAG_ABI_MINOR) + ")");

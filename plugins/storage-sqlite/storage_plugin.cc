@@ -181,7 +181,8 @@ void OpenDatabase(nomtag_storage_db* db, uint32_t flags) {
   } catch (const soci::sqlite3_soci_error& e) {
     // Reading needs no write access: a WAL database whose -shm cannot be
     // made here (a read-only folder or mount) is read as immutable.
-    if ((e.result() & 0xff) != SQLITE_CANTOPEN ||
+    const int code = e.result() & 0xff;
+    if ((code != SQLITE_CANTOPEN && code != SQLITE_READONLY) ||
         (!(flags & NOMTAG_OPEN_READ_ONLY) && ::access(path.c_str(), W_OK) == 0))
       throw;
     Connect(db, true, /*immutable=*/true);
