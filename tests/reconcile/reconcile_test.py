@@ -397,8 +397,10 @@ class BadInput(unittest.TestCase):
     def test_unknown_library_and_mode(self):
         lib = Library(self, n_per_ext=1)
         r = lib.run("scan", "nope", check=False)
-        self.assertIn("no library 'nope'", r.stderr)
+        self.assertIn("no nomtag database at", r.stderr)  # only add makes it
         lib.run("library", "add", "music", lib.root)
+        r = lib.run("scan", "nope", check=False)
+        self.assertIn("no library 'nope'", r.stderr)
         r = lib.run("library", "set-mode", "music", "loud", check=False)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("unknown write mode 'loud'", r.stderr)
@@ -454,8 +456,12 @@ class Concurrency(unittest.TestCase):
         results = []
         for p in procs:
             out, err = p.communicate(timeout=300)
-            self.assertEqual(p.returncode, 0, err)
+            # 3: it ended while a peer still held files (named in its
+            # report); the peer writes them.
+            self.assertIn(p.returncode, (0, 3), err)
             results.append(json.loads(out))
+            if p.returncode == 3:
+                self.assertTrue(results[-1]["held_by_others"], out)
         self.assertEqual(sum(r["written"] for r in results), len(lib.files))
         self.assertEqual(sum(r["processed"] for r in results), len(lib.files))
         for rel in lib.files:
