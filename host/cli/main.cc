@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "cli/context.h"
+#include "cli/docs_gen.h"
 #include "cli/global_options.h"
 
 int main(int argc, char** argv) {
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   AddStatusCommand(app, opts, &exit_code);
   AddCalibrationCommand(app, opts, &exit_code);
   AddRecoverCommand(app, opts, &exit_code);
+  AddGenerateDocsCommand(app, version, &exit_code);  // last: it reads them
 
   try {
     std::vector<std::string> names;
