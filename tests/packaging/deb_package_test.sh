@@ -43,7 +43,7 @@ for f in usr/bin/nomtag usr/bin/nomtag-nightly etc/nomtag/plugins.yaml \
     usr/lib/systemd/system/nomtag.service \
     usr/lib/systemd/system/nomtag-nightly.service \
     usr/lib/systemd/system/nomtag-nightly.timer usr/lib/sysusers.d/nomtag.conf \
-    usr/include/nomtag/plugin.h usr/lib/cmake/nomtag-sdk/nomtag-sdkConfig.cmake; do
+    usr/share/doc/nomtag/user-guide.md usr/include/nomtag/plugin.h usr/lib/cmake/nomtag-sdk/nomtag-sdkConfig.cmake; do
   [ -e "$r/$f" ] || fail "missing /$f"
 done
 dpkg-deb -c "$dev" | grep -q 'usr/bin' && fail "nomtag-dev holds binaries"
