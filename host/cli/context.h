@@ -18,8 +18,9 @@ struct GlobalOptions {
   std::string config_path;               // --config
   std::vector<std::string> plugin_dirs;  // --plugin-dir
   bool verbose = false;                  // --verbose
-  std::string database;                  // --db
-  double wait_s = 30;                    // --wait: for a locked database
+  std::string database;                  // --db, $NOMTAG_DB
+  bool json = false;   // --json before the subcommand (see global_options.h)
+  double wait_s = 30;  // --wait: for a database another process locks
 };
 
 // Loads plugins.yaml (the given one or the default) and every plugin it
