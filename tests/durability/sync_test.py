@@ -265,6 +265,20 @@ class Syncs(ShimCase):
         self.assertEqual(sha(m4a), before)
         self.assertEqual(independent_view.ours(m4a), {})
 
+    def test_a_failed_extending_write_is_rolled_back_and_cut(self):
+        m4a = self.make("m4a")  # moov last: the write extends the file
+        before, size = sha(m4a), os.path.getsize(m4a)
+        r = self.nomtag("tags", "write", m4a, "x=" + "y" * 600, check=False,
+                        env={"NOMTAG_TEST_FAIL_AT": "patch-fsync"})
+        self.assertNotEqual(r.returncode, 0)
+        self.assertEqual(os.path.getsize(m4a), size, "cut back")
+        self.assertEqual(sha(m4a), before)
+        ev = self.events()
+        last_f = ev.index_of("truncate", m4a, last=True)
+        self.assertIsNotNone(last_f, f"cut back\n{ev}")
+        self.assert_synced_in_between(ev, m4a, last_f, None,
+                                      "synced after the cut")
+
     def test_a_second_crash_during_rollback_is_rolled_back_by_the_next(self):
         m4a = self.make("m4a")
         before = sha(m4a)
