@@ -304,7 +304,7 @@ class Syncs(ShimCase):
 
 def wait_stopped(proc):
     """Waits until proc stops itself (SIGSTOP from the shim) or ends."""
-    for _ in range(3000):
+    for _ in range(12000):  # two minutes: a loaded machine, ASan
         if proc.poll() is not None:
             raise AssertionError(f"ended ({proc.returncode}) before the stop: "
                                  f"{proc.stderr.read()}")
