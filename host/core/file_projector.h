@@ -16,7 +16,9 @@ class FileProjector {
   virtual ~FileProjector() = default;
 
   // Makes the file's namespace equal desired; *written says whether the
-  // file was rewritten (false when it already held desired).
+  // file was rewritten (false when it already held desired). path is
+  // library.root, "/", and the file's path in the library; the file is
+  // opened beneath the root, never through a symbolic link.
   // [thread-safe] for distinct files.
   virtual Status Project(const Library& library, const std::string& path,
                          const TagSet& desired, bool* written) = 0;
