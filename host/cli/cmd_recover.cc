@@ -30,27 +30,23 @@ int Run(const GlobalOptions& opts, const RecoverArgs& args) {
     root = lib->root;
   }
   RecoveryReport report;
+  // With --keep-as-is the user has looked at these files and keeps them as
+  // they are: every journal nomtag cannot resolve on its own goes (those of
+  // writers still running stay).
+  RecoveryOptions options;
+  options.keep_as_is = args.keep_as_is;
   Status s = std::filesystem::is_directory(root, ec)
-                 ? RecoverTree(root, &report)
-                 : RecoverFile(root, &report);
-  // The user has looked at these files and keeps them as they are: their
-  // journals go, and with them the problems they were.
-  int dropped = 0;
-  if (args.keep_as_is && !report.kept_journals.empty()) {
-    for (const auto& journal : report.kept_journals)
-      if (std::filesystem::remove(journal, ec)) ++dropped;
-    if (dropped == static_cast<int>(report.kept_journals.size()) &&
-        report.problems.size() == report.kept_journals.size()) {
-      report.problems.clear();
-      s = Status::OK();
-    }
-  }
+                 ? RecoverTree(root, &report, options)
+                 : RecoverFile(root, &report, options);
+  const int dropped = report.dropped_keeping_files;
   if (args.json) {
     nlohmann::json out{{"target", root},
                        {"rolled_back", report.rolled_back},
                        {"finished_writes_kept", report.completed},
                        {"torn_journals_discarded", report.torn_discarded},
                        {"temp_files_removed", report.temps_removed},
+                       {"not_started_journals_dropped", report.not_started},
+                       {"left_to_running_writers", report.busy},
                        {"journals_dropped_keeping_files", dropped},
                        {"unresolved", report.problems}};
     PrintJson(out);

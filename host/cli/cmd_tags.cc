@@ -158,10 +158,13 @@ int Write(const GlobalOptions& opts, const TagsArgs& args, bool clear) {
   wo.padding = *padding;
   auto result = SafeWriteNamespace(**format, args.file, desired, wo);
   if (!result.ok()) return Fail(result.status());
+  for (const auto& w : result->warnings)
+    std::fprintf(stderr, "nomtag: warning: %s\n", w.c_str());
   if (args.json) {
     nlohmann::json out{{"file", args.file},
                        {"action", ActionName(result->action)},
                        {"bytes_written", result->bytes_written},
+                       {"warnings", result->warnings},
                        {"keys", nlohmann::json::array()}};
     for (const auto& [k, v] : desired) out["keys"].push_back(k);
     PrintJson(out);

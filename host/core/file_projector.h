@@ -26,7 +26,9 @@ class FileProjector {
   virtual ~FileProjector() = default;
 
   // Makes the file's namespace equal desired; *written says whether the
-  // file was rewritten (false when it already held desired). Calls
+  // file was rewritten (false when it already held desired). path is
+  // library.root, "/", and the file's path in the library; the file is
+  // opened beneath the root, never through a symbolic link. Calls
   // gate.MayCommit() right before committing, and writes nothing when it
   // says no (returning its status). [thread-safe] for distinct files.
   virtual Status Project(const Library& library, const std::string& path,
