@@ -372,7 +372,6 @@ class LiveProcess(ShimCase):
     # before its writer's liveness is checked, so a scan deletes the journal
     # a live write is filling, and that write then patches the file with no
     # journal on disk. Remove expectedFailure when the fix is merged.
-    @unittest.expectedFailure
     def test_a_journal_being_written_is_left_alone_by_scan_and_recover(self):
         flac = self.make("flac")
         before = sha(flac)
@@ -429,7 +428,6 @@ class LiveProcess(ShimCase):
     # the identity by path, then opens the path again to write, so a file
     # put in its place between the two is patched. Remove expectedFailure
     # when the single-handle write is merged.
-    @unittest.expectedFailure
     def test_a_file_replaced_under_an_in_place_write_is_not_written(self):
         flac = self.make("flac")
         # After the identity check, writing the journal; the file is
