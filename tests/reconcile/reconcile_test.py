@@ -594,6 +594,7 @@ class Crashes(unittest.TestCase):
             # What recovery says it did is what the kill left.
             self.assertEqual(report["rolled_back"] +
                              report["finished_writes_kept"] +
+                             report["not_started_journals_dropped"] +
                              report["torn_journals_discarded"], len(journals),
                              f"trial {trial}: {left} {report}")
             self.assertEqual(report["temp_files_removed"], len(temps),
@@ -631,7 +632,10 @@ class Crashes(unittest.TestCase):
     # must finish the work.
     MOMENTS = [
         # (format, strategy, moment, what recovery does, file holds)
-        ("flac", "auto", "after-journal", "rolled_back", "old"),
+        # The journal is durable but no byte was patched yet: the write
+        # never started, so the journal is dropped and the file left alone.
+        ("flac", "auto", "after-journal", "not_started_journals_dropped",
+         "old"),
         ("flac", "auto", "between-range-writes", "rolled_back", "old"),
         ("flac", "auto", "before-journal-remove", "finished_writes_kept",
          "new"),
@@ -702,6 +706,7 @@ class Crashes(unittest.TestCase):
 
         report = lib.json("recover", "music")
         counts = {k: report[k] for k in ("rolled_back", "finished_writes_kept",
+                                         "not_started_journals_dropped",
                                          "torn_journals_discarded",
                                          "temp_files_removed")}
         want = {k: int(k == action) for k in counts}
