@@ -224,7 +224,7 @@ class Syncs(ShimCase):
     def extend_m4a(self, crash_at):
         """An in-place write of an M4A with moov last, which extends the
         file, ended by the shim just before crash_at ("write:N" or
-        "fdatasync:1" on the file)."""
+        "fsync:1" on the file)."""
         m4a = self.make("m4a")  # ffmpeg puts moov after mdat
         size = os.path.getsize(m4a)
         op, n = crash_at.split(":")
@@ -243,7 +243,7 @@ class Syncs(ShimCase):
         theirs = independent_view.foreign(m4a)
         audio = independent_view.audio_hash(m4a)
         os.remove(m4a)
-        m4a, size, journal = self.extend_m4a("fdatasync:1")
+        m4a, size, journal = self.extend_m4a("fsync:1")
         self.assertGreater(os.path.getsize(m4a), size, "extended in place")
         out = self.nomtag("recover", m4a, "--json", shim=False)
         self.assertIn('"finished_writes_kept": 1', out.stdout)
