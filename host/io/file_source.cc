@@ -8,9 +8,7 @@
 #include <cstring>
 
 namespace nomtag {
-namespace {
-
-FileIdentity FromStat(const struct stat& st) {
+FileIdentity IdentityOf(const struct stat& st) {
   FileIdentity id;
   id.dev = st.st_dev;
   id.ino = st.st_ino;
@@ -24,6 +22,8 @@ FileIdentity FromStat(const struct stat& st) {
   return id;
 }
 
+namespace {
+
 Status Errno(const std::string& path, const std::string& what) {
   int e = errno;
   std::string msg = path + ": " + what + ": " + std::strerror(e);
@@ -36,7 +36,7 @@ Status Errno(const std::string& path, const std::string& what) {
 Result<FileIdentity> StatPath(const std::string& path) {
   struct stat st;
   if (::lstat(path.c_str(), &st) != 0) return Errno(path, "stat");
-  return FromStat(st);
+  return IdentityOf(st);
 }
 
 Result<std::unique_ptr<FileSource>> FileSource::Open(const std::string& path) {
@@ -58,7 +58,7 @@ Result<std::unique_ptr<FileSource>> FileSource::Open(const std::string& path) {
     ::close(fd);
     return Status::InvalidArgument(path + ": not a regular file");
   }
-  return std::unique_ptr<FileSource>(new FileSource(path, fd, FromStat(st)));
+  return std::unique_ptr<FileSource>(new FileSource(path, fd, IdentityOf(st)));
 }
 
 FileSource::FileSource(std::string path, int fd, FileIdentity identity)

@@ -7,6 +7,7 @@
 #ifndef NOMTAG_IO_FILE_SOURCE_H_
 #define NOMTAG_IO_FILE_SOURCE_H_
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -41,6 +42,9 @@ struct FileIdentity {
     return SameFile(o) && size == o.size && mtime_ns == o.mtime_ns;
   }
 };
+
+// The identity a stat result describes.
+FileIdentity IdentityOf(const struct stat& st);
 
 // lstat of a path; NotFound when it is not there.
 Result<FileIdentity> StatPath(const std::string& path);

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "io/file_source.h"
+#include "io/tree_walk.h"
 #include "write/journal.h"
 #include "write/journal_match.h"
 #include "write/sidecar_names.h"
@@ -135,19 +136,21 @@ Status RecoverJournal(const std::string& file, RecoveryReport* report) {
 
 Status RecoverTree(const std::string& root, RecoveryReport* report) {
   Status first;
-  std::error_code ec;
-  fs::recursive_directory_iterator it(
-      root, fs::directory_options::skip_permission_denied, ec),
-      end;
-  if (ec) return Status::IoError(root + ": " + ec.message());
-  for (; it != end; it.increment(ec)) {
-    if (ec) break;
-    if (!it->is_regular_file(ec) || it->is_symlink(ec)) continue;
-    const std::string name = it->path().filename().string();
-    if (name.empty() || name[0] != '.') continue;
-    Status s = ResolveEntry(it->path().parent_path(), name, report, "");
+  WalkVisitor visitor;
+  visitor.entry = [&](const WalkEntry& e) {
+    if (e.kind != WalkEntry::Kind::kFile || e.name[0] != '.') return;
+    Status s = ResolveEntry((fs::path(root) / e.rel).parent_path(), e.name,
+                            report, "");
     if (first.ok()) first = s;
-  }
+  };
+  visitor.unreadable = [&](const std::string& rel, const std::string& error) {
+    Status s = Problem(
+        report, Status::IoError((fs::path(root) / rel).string() + ": " + error +
+                                "; not checked for interrupted "
+                                "writes"));
+    if (first.ok()) first = s;
+  };
+  if (Status s = WalkTree(root, visitor); !s.ok()) return s;
   return first;
 }
 
