@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "core/file_stamp.h"
 #include "core/library.h"
 #include "core/status.h"
 #include "core/tag_set.h"
@@ -23,6 +24,11 @@ class FileProjector {
 
   // The namespace on disk, for dry runs.
   virtual Result<TagSet> Read(const std::string& path) = 0;
+
+  // The file as it is now (called right after Project succeeded), so the
+  // store can record it; an unknown stamp records nothing.
+  // [thread-safe] for distinct files.
+  virtual FileStamp Stamp(const std::string& /*path*/) { return {}; }
 };
 
 }  // namespace nomtag

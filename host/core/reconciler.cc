@@ -72,8 +72,10 @@ void Work(TagStore& store, FileProjector& projector, const Library& library,
         if (!s.ok()) {
           error = s.ToString();
         } else {
+          const std::string path = Join(library.root, file.path);
           auto r = store.SetWritten(file, library.mode, *calibration,
-                                    !desired.empty());
+                                    !desired.empty(), projector.Stamp(path),
+                                    TagSetDigest(desired));
           if (!r.ok())
             error = r.status().message();
           else

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/file_projector.h"
+#include "io/byte_source.h"
 #include "plugins/plugin_registry.h"
 
 namespace nomtag {
@@ -15,6 +16,14 @@ namespace nomtag {
 // loaded.
 Result<const FormatPlugin*> FormatForPath(const PluginRegistry& registry,
                                           const std::string& path);
+
+// The format plugin for what the file open as source holds: the one its
+// extension names when that plugin's probe agrees, else the first other
+// plugin whose probe does (an Opus stream in a `.ogg` file, a FLAC file
+// named `.ogg`); Unsupported naming the file when none does.
+Result<const FormatPlugin*> FormatForContent(const PluginRegistry& registry,
+                                             const std::string& path,
+                                             ByteSource& source);
 
 class SafeWriteProjector : public FileProjector {
  public:
@@ -25,6 +34,7 @@ class SafeWriteProjector : public FileProjector {
   Status Project(const Library& library, const std::string& path,
                  const TagSet& desired, bool* written) override;
   Result<TagSet> Read(const std::string& path) override;
+  FileStamp Stamp(const std::string& path) override;
 
  private:
   const PluginRegistry& registry_;

@@ -65,6 +65,22 @@ const char* const kVersion2[] = {
     "  CHECK (padding BETWEEN 0 AND 16777216)",
 };
 
+// Version 3: a file's device and inode (a move or rename within the
+// library is recognised by them) and the digest of the namespace nomtag
+// last wrote (a file rewritten by someone else since is due again).
+const char* const kVersion3[] = {
+    "ALTER TABLE files ADD COLUMN dev BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE files ADD COLUMN inode BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE files ADD COLUMN written_digest TEXT",
+};
+
+void MigrateTo3(soci::session& sql) {
+  soci::transaction tx(sql);
+  for (const char* stmt : kVersion3) sql << stmt;
+  sql << "INSERT INTO schema_version (version) VALUES (3)";
+  tx.commit();
+}
+
 }  // namespace
 
 void Migrate(soci::session& sql) {
@@ -93,7 +109,8 @@ void Migrate(soci::session& sql) {
     sql << "INSERT INTO schema_version (version) VALUES (2)";
     tx.commit();
   }
-  // Later versions: `if (version < 3) { ... }`, each in its transaction.
+  if (version < 3) MigrateTo3(sql);
+  // Later versions: `if (version < 4) { ... }`, each in its transaction.
 }
 
 }  // namespace nomtag::sqlite

@@ -20,7 +20,7 @@ const PluginRegistry& Registry() {
   static PluginRegistry* reg = [] {
     auto* r = new PluginRegistry;
     PluginConfig config;
-    config.plugins.push_back({"storage-sqlite", "", "", 0});
+    config.plugins.push_back({"storage-sqlite", "", "", 0, {}, "", ""});
     r->LoadAll(config, {NOMTAG_TEST_PLUGIN_DIR});
     return r;
   }();
@@ -82,7 +82,7 @@ class StorageTest : public ::testing::Test {
       EXPECT_TRUE(batch.ok());
       if (!batch.ok() || batch->empty()) return n;
       for (const auto& f : *batch) {
-        auto r = db_->SetWritten(f, mode, *cal, true);
+        auto r = db_->SetWritten(f, mode, *cal, true, {}, "");
         EXPECT_TRUE(r.ok() && *r);
         ++n;
       }
@@ -262,10 +262,12 @@ TEST_F(StorageTest, ExpiredLeaseCannotOverwriteTheNewOwnersRecord) {
   ASSERT_EQ(fast->size(), 1u);
   EXPECT_EQ((*fast)[0].id, (*slow)[0].id);
   EXPECT_NE((*fast)[0].claim_token, (*slow)[0].claim_token);
-  auto fast_done = db_->SetWritten((*fast)[0], WriteMode::kFull, "", true);
+  auto fast_done =
+      db_->SetWritten((*fast)[0], WriteMode::kFull, "", true, {}, "");
   ASSERT_TRUE(fast_done.ok());
   EXPECT_TRUE(*fast_done);
-  auto slow_done = db_->SetWritten((*slow)[0], WriteMode::kNone, "", false);
+  auto slow_done =
+      db_->SetWritten((*slow)[0], WriteMode::kNone, "", false, {}, "");
   ASSERT_TRUE(slow_done.ok());
   EXPECT_FALSE(*slow_done) << "the stale worker must not record";
   EXPECT_TRUE(db_->ReleaseClaim((*slow)[0], "late").ok());

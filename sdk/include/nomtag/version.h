@@ -12,7 +12,10 @@
 #include <stddef.h>
 
 #define NOMTAG_ABI_MAJOR 1
-#define NOMTAG_ABI_MINOR 1 /* 1.1: nomtag_library_info.padding */
+/* 1.1: nomtag_library_info.padding
+ * 1.2: nomtag_file_info identity and namespace digest; storage file_move
+ *      and set_written_v2 */
+#define NOMTAG_ABI_MINOR 2
 
 /* True when the struct `s` points at, of type `type`, is large enough to
  * carry `field`: a struct appended to in a later minor arrives from older
