@@ -5,8 +5,11 @@
 #include <nomtag/storage.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdlib>
 #include <filesystem>
+
+#include "plugins/plugin_settings.h"
 
 namespace nomtag {
 namespace {
@@ -29,7 +32,9 @@ const char* RequiredInterface(nomtag_plugin_kind kind, size_t* min_size) {
       *min_size = sizeof(nomtag_inference);
       return NOMTAG_INFERENCE_INTERFACE_ID;
     case NOMTAG_KIND_STORAGE:
-      *min_size = sizeof(nomtag_storage);
+      // ABI 1.2 appended file_move and set_written_v2; the host checks
+      // for them before each call.
+      *min_size = offsetof(nomtag_storage, file_move);
       return NOMTAG_STORAGE_INTERFACE_ID;
   }
   return nullptr;
@@ -75,15 +80,16 @@ Status PluginRegistry::LoadOne(const PluginSpec& spec,
     refused_.push_back({spec.label(), path, why.message(), spec.line});
     return why;
   };
-  auto no_duplicate = [this](const nomtag_plugin_entry& e) {
+  auto precheck = [this, &spec](const nomtag_plugin_entry& e,
+                                std::string* settings) {
     for (const auto& p : plugins_)
       if (p->id() == e.id)
         return Status::InvalidArgument("duplicate plugin id '" +
                                        std::string(e.id) +
                                        "', already loaded from " + p->path());
-    return Status::OK();
+    return CheckSettings(spec, e, settings);
   };
-  auto loaded = PluginLibrary::Load(path, spec.settings_yaml, no_duplicate);
+  auto loaded = PluginLibrary::Load(path, spec.settings_yaml, precheck);
   if (!loaded.ok()) return refuse(loaded.status());
   std::shared_ptr<PluginLibrary> lib = *loaded;
 
@@ -97,9 +103,17 @@ Status PluginRegistry::LoadOne(const PluginSpec& spec,
         path + ": plugin '" + e.id + "' is of kind " + KindName(e.kind) +
         " but provides no " + needed + " interface"));
 
-  if (e.kind == NOMTAG_KIND_FORMAT)
-    formats_.emplace_back(e.id, reinterpret_cast<const nomtag_format*>(table),
-                          lib);
+  if (e.kind == NOMTAG_KIND_FORMAT) {
+    FormatPlugin format(e.id, reinterpret_cast<const nomtag_format*>(table),
+                        lib);
+    // One extension, one plugin: which would a file go to otherwise?
+    for (const auto& ext : format.extensions())
+      if (const FormatPlugin* other = FormatForExtension(ext))
+        return refuse(Status::InvalidArgument(
+            path + ": plugin '" + e.id + "' claims '." + ext +
+            "' files, already claimed by '" + other->plugin_id() + "'"));
+    formats_.push_back(std::move(format));
+  }
   if (e.kind == NOMTAG_KIND_STORAGE)
     storages_.push_back(
         {e.id, reinterpret_cast<const nomtag_storage*>(table), lib});
