@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <map>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -50,7 +51,9 @@ struct Found {
   const FormatPlugin* format;
 };
 
-using Identity = std::pair<uint64_t, uint64_t>;  // dev, inode
+// Device, inode, size and mtime: an inode freed by a deletion is soon
+// reused, so the inode alone does not name a file.
+using Identity = std::tuple<uint64_t, uint64_t, uint64_t, int64_t>;
 
 class Scan {
  public:
@@ -172,15 +175,17 @@ class Scan {
     for (const auto& f : known_) {
       if (seen_.count(f.path) || Unseen(f.path)) continue;
       if (!f.missing) gone.insert(f.id);
-      if (f.ino != 0) gone_by_identity[{f.dev, f.ino}] = &f;
+      if (f.ino == 0) continue;
+      // Of two rows alike, the one that was present until now.
+      auto& slot = gone_by_identity[{f.dev, f.ino, f.size, f.mtime_ns}];
+      if (!slot || (slot->missing && !f.missing)) slot = &f;
     }
     for (const Found& found : fresh_) {
+      const FileIdentity& id = found.identity;
       auto match =
-          gone_by_identity.find({found.identity.dev, found.identity.ino});
+          gone_by_identity.find({id.dev, id.ino, id.size, id.mtime_ns});
       const StoredFile* old = nullptr;
-      if (match != gone_by_identity.end() &&
-          match->second->size == found.identity.size &&
-          match->second->mtime_ns == found.identity.mtime_ns) {
+      if (match != gone_by_identity.end()) {
         old = match->second;
         gone_by_identity.erase(match);
         if (Status s = db_.MoveFile(old->id, found.rel); !s.ok()) return s;
