@@ -138,8 +138,9 @@ TEST_F(StorageTest, LibraryOptionsAreKept) {
   EXPECT_EQ(db_->FindLibrary("music")->padding, 0u) << "nothing stored";
 }
 
-// A database made by the first release (schema 1, no padding column) is
-// migrated on open and keeps everything it had.
+// A database made by the first release (schema 1: no padding, no file
+// identity or written digest) is migrated on open and keeps everything it
+// had.
 TEST_F(StorageTest, FirstReleaseDatabaseIsMigrated) {
   int64_t lib = AddLibrary("music", WriteMode::kMinimal);
   AddFiles(lib, 3);
@@ -148,6 +149,9 @@ TEST_F(StorageTest, FirstReleaseDatabaseIsMigrated) {
   ASSERT_EQ(sqlite3_open((dir_ / "nomtag.db").c_str(), &raw), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(raw,
                          "ALTER TABLE libraries DROP COLUMN padding;"
+                         "ALTER TABLE files DROP COLUMN dev;"
+                         "ALTER TABLE files DROP COLUMN inode;"
+                         "ALTER TABLE files DROP COLUMN written_digest;"
                          "DELETE FROM schema_version WHERE version > 1",
                          nullptr, nullptr, nullptr),
             SQLITE_OK)
