@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "cli/calibration_doc.h"
 #include "cli/context.h"
 #include "core/reconciler.h"
 #include "write/recovery.h"
@@ -47,6 +48,9 @@ int Run(const GlobalOptions& opts, const ReconcileArgs& args) {
   options.workers = args.workers;
   options.lease_ms = args.lease_ms;
   options.dry_run = args.dry_run;
+  auto analysis_tags = AnalysisTagSource(session);
+  if (!analysis_tags.ok()) return Fail(analysis_tags.status());
+  options.analysis_tags = *analysis_tags;
   char host[128] = {0};
   ::gethostname(host, sizeof host - 1);
   options.worker_id = std::string(host) + ":" + std::to_string(::getpid());

@@ -9,7 +9,8 @@
 
 namespace nomtag::cli {
 
-Status LoadPlugins(const GlobalOptions& opts, PluginRegistry* registry) {
+Status LoadPlugins(const GlobalOptions& opts, PluginRegistry* registry,
+                   TierRule* tiers) {
   std::string path =
       opts.config_path.empty() ? DefaultPluginConfigPath() : opts.config_path;
   if (path.empty())
@@ -22,11 +23,14 @@ Status LoadPlugins(const GlobalOptions& opts, PluginRegistry* registry) {
   std::vector<std::string> dirs = opts.plugin_dirs;
   for (const auto& d : DefaultPluginDirs()) dirs.push_back(d);
   registry->LoadAll(*config, dirs);
+  if (tiers) *tiers = config->tiers;
   return Status::OK();
 }
 
 Status OpenSession(const GlobalOptions& opts, Session* session) {
-  if (Status s = LoadPlugins(opts, &session->registry); !s.ok()) return s;
+  if (Status s = LoadPlugins(opts, &session->registry, &session->tiers);
+      !s.ok())
+    return s;
   for (const auto& r : session->registry.refused())
     std::fprintf(stderr, "nomtag: warning: plugin %s refused: %s\n",
                  r.label.c_str(), r.reason.c_str());

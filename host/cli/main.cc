@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
   AddStatusCommand(app, opts, &exit_code);
   AddCalibrationCommand(app, opts, &exit_code);
   AddRecoverCommand(app, opts, &exit_code);
+  AddAnalyzeCommand(app, opts, &exit_code);
+  AddCalibrateCommand(app, opts, &exit_code);
 
   try {
     app.parse(argc, argv);

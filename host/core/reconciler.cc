@@ -3,6 +3,8 @@
 #include <mutex>
 #include <thread>
 
+#include "core/analysis.h"
+
 namespace nomtag {
 namespace {
 
@@ -24,6 +26,16 @@ bool StaysInsideRoot(const std::string& rel) {
     start = slash + 1;
   }
   return true;
+}
+
+// The file's database tags with its analysis tags merged over them.
+Result<TagSet> SourceTags(TagStore& store, const ReconcileOptions& options,
+                          int64_t file_id) {
+  auto tags = store.FileTags(file_id);
+  if (!tags.ok() || !options.analysis_tags) return tags;
+  auto extra = options.analysis_tags(file_id);
+  if (!extra.ok()) return extra.status();
+  return MergeTags(std::move(*tags), *extra);
 }
 
 // Shared by the worker threads of one run.
@@ -58,7 +70,7 @@ void Work(TagStore& store, FileProjector& projector, const Library& library,
       std::string error;
       bool written = false;
       bool recorded = true;
-      auto tags = store.FileTags(file.id);
+      auto tags = SourceTags(store, options, file.id);
       if (!StaysInsideRoot(file.path)) {
         error = "corrupt row: path '" + file.path +
                 "' leaves the library root; not written";
@@ -139,7 +151,7 @@ Result<ReconcileReport> Reconcile(TagStore& store, FileProjector& projector,
                                 "root"});
         continue;
       }
-      auto tags = store.FileTags(file.id);
+      auto tags = SourceTags(store, options, file.id);
       if (!tags.ok()) {
         report.diffs.push_back(
             {file.path, {}, {}, {}, tags.status().ToString()});

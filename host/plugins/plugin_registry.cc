@@ -5,6 +5,7 @@
 #include <nomtag/storage.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdlib>
 #include <filesystem>
 
@@ -26,10 +27,12 @@ const char* RequiredInterface(nomtag_plugin_kind kind, size_t* min_size) {
       *min_size = sizeof(nomtag_format);
       return NOMTAG_FORMAT_INTERFACE_ID;
     case NOMTAG_KIND_INFERENCE:
-      *min_size = sizeof(nomtag_inference);
+      // ABI 1.1 tables end at close; the 1.2 tail is read when present.
+      *min_size = offsetof(nomtag_inference, close) + sizeof(void*);
       return NOMTAG_INFERENCE_INTERFACE_ID;
     case NOMTAG_KIND_STORAGE:
-      *min_size = sizeof(nomtag_storage);
+      // ABI 1.1 tables end at count_pending; analysis needs the 1.2 tail.
+      *min_size = offsetof(nomtag_storage, count_pending) + sizeof(void*);
       return NOMTAG_STORAGE_INTERFACE_ID;
   }
   return nullptr;
@@ -103,6 +106,11 @@ Status PluginRegistry::LoadOne(const PluginSpec& spec,
   if (e.kind == NOMTAG_KIND_STORAGE)
     storages_.push_back(
         {e.id, reinterpret_cast<const nomtag_storage*>(table), lib});
+  if (e.kind == NOMTAG_KIND_INFERENCE)
+    inferences_.push_back({e.id, e.version ? e.version : "",
+                           spec.settings_yaml,
+                           reinterpret_cast<const nomtag_inference*>(table),
+                           lib});
   plugins_.push_back(std::move(lib));
   return Status::OK();
 }

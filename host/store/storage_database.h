@@ -10,11 +10,13 @@
 
 #include <nomtag/storage.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/analysis.h"
 #include "core/library.h"
 #include "core/status.h"
 #include "core/tag_store.h"
@@ -37,6 +39,26 @@ struct StoredFile {
 struct LibraryStatus {
   int64_t files = 0, missing = 0, pending = 0, in_progress = 0, failed = 0;
   std::vector<std::pair<std::string, std::string>> failures;  // path, error
+};
+
+// What makes an inference plugin's results current for a file.
+struct AnalysisKey {
+  std::string plugin_id, version, settings_digest;
+};
+
+// One analysis of one file, to be stored.
+struct AnalysisOutcome {
+  std::string error;  // non-empty: the file could not be analysed
+  std::vector<HeadScore> heads;  // plugin_id unused
+  std::vector<DescriptorValue> descriptors;
+  std::string embedding_model;
+  std::vector<float> embedding;
+  double audio_seconds = 0;
+};
+
+struct AnalysisCounts {
+  int64_t analysed = 0, due = 0, failed = 0, in_progress = 0;
+  std::vector<std::pair<std::string, std::string>> failures;  // path, reason
 };
 
 class StorageDatabase : public TagStore {
@@ -67,6 +89,33 @@ class StorageDatabase : public TagStore {
   void Rollback();
 
   Result<LibraryStatus> StatusOf(int64_t library_id, int64_t lease_ms);
+
+  // Analysis (storage_database_analysis.cc). Unsupported when the storage
+  // plugin predates ABI 1.2.
+  bool SupportsAnalysis() const;
+  Result<std::vector<ClaimedFile>> ClaimAnalysis(int64_t library_id,
+                                                 const AnalysisKey& key,
+                                                 int64_t force_since_ms,
+                                                 const std::string& worker,
+                                                 uint32_t batch,
+                                                 int64_t lease_ms);
+  Result<std::vector<StoredFile>> AnalysisDue(int64_t library_id,
+                                              const AnalysisKey& key,
+                                              int64_t force_since_ms);
+  // False (nothing stored) when another worker owns the file now.
+  Result<bool> RecordAnalysis(const ClaimedFile& file, const AnalysisKey& key,
+                              const AnalysisOutcome& outcome);
+  Status ReleaseAnalysis(const ClaimedFile& file, const AnalysisKey& key);
+  Result<FileAnalysis> AnalysisOf(int64_t file_id);
+  // Every stored head output of the library's present files (library 0:
+  // of every library), streamed.
+  Status ForEachHead(int64_t library_id,
+                     const std::function<void(const HeadScore&)>& fn);
+  Result<AnalysisCounts> AnalysisStatusOf(int64_t library_id,
+                                          const AnalysisKey& key,
+                                          int64_t lease_ms);
+  // The active calibration's definition ("" for none).
+  Result<std::string> CalibrationDefinition();
 
   // TagStore.
   Result<std::string> CalibrationHash() override;

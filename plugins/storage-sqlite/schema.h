@@ -13,7 +13,7 @@
 namespace nomtag::sqlite {
 
 // The version this build writes.
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 // Applies the migrations the database lacks. Throws sdk::Error when the
 // database is newer than this build.

@@ -14,13 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "analysis_store.h"
 #include "queries.h"
 #include "schema.h"
-
-struct nomtag_storage_db {
-  soci::session sql;
-  std::string location;
-};
+#include "storage_db.h"
 
 namespace nomtag::sqlite {
 namespace {
@@ -635,6 +632,14 @@ const nomtag_storage kStorage = {
     LibraryStatus,
     FailureList,
     CountPending,
+    AnalysisClaimBatch,
+    AnalysisDueList,
+    AnalysisRecord,
+    AnalysisRelease,
+    AnalysisGet,
+    AnalysisStatus,
+    AnalysisFailureList,
+    CalibrationDefinition,
 };
 
 const void* GetInterface(const char* id) {

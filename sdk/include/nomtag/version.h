@@ -12,7 +12,10 @@
 #include <stddef.h>
 
 #define NOMTAG_ABI_MAJOR 1
-#define NOMTAG_ABI_MINOR 1 /* 1.1: nomtag_library_info.padding */
+#define NOMTAG_ABI_MINOR 2
+/* 1.1: nomtag_library_info.padding
+ * 1.2: inference: audio wanted, tier sources, streaming audio, the sink's
+ *      head_with_spread and embedding; storage: analysis and calibration */
 
 /* True when the struct `s` points at, of type `type`, is large enough to
  * carry `field`: a struct appended to in a later minor arrives from older
