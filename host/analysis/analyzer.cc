@@ -289,6 +289,10 @@ struct RunState {
   AnalyzeReport report;
   int64_t done = 0;
   Status fatal;
+  // Claims of files that changed while analysed: held until the run ends,
+  // so that the run does not take them again before a scan has seen the
+  // new bytes.
+  std::vector<ClaimedFile> changed;
 };
 
 void Work(StorageDatabase& db, const InferencePluginRef& plugin,
@@ -336,11 +340,7 @@ void Work(StorageDatabase& db, const InferencePluginRef& plugin,
       }
       Status stored;
       bool recorded = false;
-      if (changed) {
-        // Results of bytes that are no longer there: store nothing, the
-        // file stays due for the next run (after a scan sees it).
-        stored = db.ReleaseAnalysis(file, key);
-      } else {
+      if (!changed) {
         auto r = db.RecordAnalysis(file, key, outcome);
         stored = r.status();
         recorded = r.ok() && *r;
@@ -351,6 +351,7 @@ void Work(StorageDatabase& db, const InferencePluginRef& plugin,
         break;
       }
       AnalyzeReport& rep = state->report;
+      if (changed) state->changed.push_back(file);
       if (changed || !recorded) {
         ++rep.left_due;
         if (changed)
@@ -407,6 +408,12 @@ Result<AnalyzeReport> Analyze(StorageDatabase& db,
   Work(db, plugin, key, library, options, force_since, options.worker_id + "#0",
        &state);
   for (auto& th : threads) th.join();
+  // Results of bytes that are no longer there were not stored: give the
+  // files back; they stay due.
+  for (const ClaimedFile& file : state.changed) {
+    Status s = db.ReleaseAnalysis(file, key);
+    if (state.fatal.ok() && !s.ok()) state.fatal = s;
+  }
   if (!state.fatal.ok()) return state.fatal;
   state.report.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started)

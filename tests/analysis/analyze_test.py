@@ -232,22 +232,27 @@ class AnalyzeTest(unittest.TestCase):
         self.env.run("calibration", "import", exported)
         self.assertEqual(self.env.json("status", "music")["pending_count"], 0)
         # A changed one marks the files of the library that writes tiers.
-        doc = json.load(open(exported))
+        with open(exported) as f:
+            doc = json.load(f)
         doc["labels"][0]["p95"] = min(1.0, doc["labels"][0]["p95"] + 0.01)
-        json.dump(doc, open(exported, "w"))
+        with open(exported, "w") as f:
+            json.dump(doc, f)
         self.env.run("calibration", "import", exported)
         self.assertEqual(self.env.json("status", "music")["pending_count"], 6)
         self.assertEqual(self.env.json("status", "other")["pending_count"], 0)
         # A bad calibration document is refused and changes nothing.
         doc["labels"][0]["p5"] = 2
-        json.dump(doc, open(exported, "w"))
+        with open(exported, "w") as f:
+            json.dump(doc, f)
         bad = self.env.run("calibration", "import", exported, check=False)
         self.assertNotEqual(bad.returncode, 0)
         self.assertIn("p5", bad.stderr)
 
     def test_file_replaced_while_analysed_is_left_due(self):
         long = os.path.join(self.env.lib, "long.flac")
-        song(long, 120, 0.5, 440, seconds=1200)
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi",
+                        "-i", "sine=frequency=440:duration=300", "-c:a",
+                        "flac", "-compression_level", "0", long], check=True)
         other = os.path.join(self.env.dir, "other.flac")
         song(other, 90, 0.2, 300, seconds=10)
         self.env.run("library", "add", "music", self.env.lib)
@@ -264,7 +269,8 @@ class AnalyzeTest(unittest.TestCase):
         out, err = proc.communicate()
         r = json.loads(out)["plugins"][0]
         if r["analysed"] == 1:
-            self.skipTest("the analysis finished before the file was replaced")
+            self.skipTest("the analysis finished before the file was "
+                          "replaced: " + json.dumps(r))
         self.assertEqual(r["left_due"], 1, r)
         self.assertIn("changed while being analysed",
                       r["failures"][0]["reason"])
