@@ -173,8 +173,8 @@ class AnalyzeTest(unittest.TestCase):
             f.write(os.urandom(os.path.getsize(g) - 2000))
         self.env.run("library", "add", "music", self.env.lib)
         self.env.run("scan", "music", check=False)
-        p = self.env.run("analyze", "music", "--json", check=False)
-        self.assertEqual(p.returncode, 1, p.stderr)
+        # Files that cannot be analysed are results, not a failed run.
+        p = self.env.run("analyze", "music", "--json")
         [r] = json.loads(p.stdout)["plugins"]
         reasons = {f["path"]: f["reason"] for f in r["failures"]}
         self.assertNotIn("good.flac", reasons)

@@ -148,6 +148,9 @@ TEST_F(StorageTest, FirstReleaseDatabaseIsMigrated) {
   ASSERT_EQ(sqlite3_open((dir_ / "nomtag.db").c_str(), &raw), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(raw,
                          "ALTER TABLE libraries DROP COLUMN padding;"
+                         "DROP TABLE analyses; DROP TABLE analysis_heads;"
+                         "DROP TABLE analysis_descriptors;"
+                         "DROP TABLE analysis_embeddings;"
                          "DELETE FROM schema_version WHERE version > 1",
                          nullptr, nullptr, nullptr),
             SQLITE_OK)
