@@ -2,16 +2,14 @@
 // marks every file whose mode writes mood tiers as needing reconciliation
 // when it changes.
 //
-// UNFINISHED: `nomtag calibrate` (computing a calibration from analysed
-// scores) comes with the analysis work; until then a calibration is
-// imported as a JSON document.
-#include <openssl/sha.h>
-
+// `nomtag calibrate` (cmd_calibrate.cc) computes one from the analysed
+// scores; export and import share one between installations.
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli/calibration_doc.h"
 #include "cli/context.h"
 #include "cli/json_output.h"
 
@@ -22,21 +20,6 @@ struct CalibrationArgs {
   std::string file;
   bool json = false;
 };
-
-// The hash of the canonical form: sorted keys, no whitespace.
-std::string CanonicalHash(const nlohmann::json& doc, std::string* canonical) {
-  *canonical = doc.dump();
-  unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(canonical->data()),
-         canonical->size(), md);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (int i = 0; i < 8; ++i) {  // 16 hex digits are plenty to tell apart
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
-}
 
 int Show(const GlobalOptions& opts, const CalibrationArgs& args) {
   Session session;
@@ -68,6 +51,9 @@ int Import(const GlobalOptions& opts, const CalibrationArgs& args) {
   if (!doc.is_object() || doc.empty())
     return Fail(Status::InvalidArgument(
         args.file + ": a calibration is a non-empty JSON object"));
+  if (auto checked = CalibrationFromJson(doc); !checked.ok())
+    return Fail(
+        Status::InvalidArgument(args.file + ": " + checked.status().message()));
   std::string canonical;
   std::string hash = CanonicalHash(doc, &canonical);
   Session session;
@@ -78,6 +64,29 @@ int Import(const GlobalOptions& opts, const CalibrationArgs& args) {
     PrintJson({{"active", true}, {"hash", hash}});
   else
     std::printf("active calibration %s\n", hash.c_str());
+  return 0;
+}
+
+int Export(const GlobalOptions& opts, const CalibrationArgs& args) {
+  Session session;
+  if (Status s = OpenSession(opts, &session, OpenOptions::Access::kRead);
+      !s.ok())
+    return Fail(s);
+  auto def = session.db->CalibrationDefinition();
+  if (!def.ok()) return Fail(def.status());
+  if (def->empty())
+    return Fail(Status::NotFound(
+        "no active calibration to export (compute one with `nomtag "
+        "calibrate`)"));
+  if (args.file.empty() || args.file == "-") {
+    std::printf("%s\n", def->c_str());
+    return 0;
+  }
+  std::ofstream out(args.file, std::ios::trunc);
+  out << *def << "\n";
+  out.close();
+  if (!out) return Fail(Status::IoError(args.file + ": cannot write"));
+  std::printf("exported calibration to %s\n", args.file.c_str());
   return 0;
 }
 
@@ -114,6 +123,10 @@ void AddCalibrationCommand(CLI::App& app, const GlobalOptions& opts,
   import->callback(
       [&opts, args, exit_code] { *exit_code = Import(opts, *args);
 });
+CLI::App* exp = cmd->add_subcommand(
+    "export", "Write the active calibration (JSON) to FILE or stdout.");
+exp->add_option("FILE", args->file, "where to write it (default: stdout)");
+exp->callback([&opts, args, exit_code] { *exit_code = Export(opts, *args); });
 CLI::App* clear = cmd->add_subcommand("clear", "Deactivate calibration.");
 clear->add_flag("--json", args->json, "machine-readable output");
 clear->callback([&opts, args, exit_code] { *exit_code = Clear(opts, *args); });

@@ -1,10 +1,10 @@
 // nomtag reconcile LIBRARY: make the files match the database.
-#include <unistd.h>
 
 #include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "cli/calibration_doc.h"
 #include "cli/context.h"
 #include "cli/json_output.h"
 #include "core/reconciler.h"
@@ -65,6 +65,9 @@ int Run(const GlobalOptions& opts, const ReconcileArgs& args) {
   options.workers = args.workers;
   options.lease_ms = args.lease_ms;
   options.dry_run = args.dry_run;
+  auto analysis_tags = AnalysisTagSource(session);
+  if (!analysis_tags.ok()) return Fail(analysis_tags.status());
+  options.analysis_tags = *analysis_tags;
   Result<ReconcileReport> report = Status::Internal("not run");
   {
     Progress progress("reconciling");

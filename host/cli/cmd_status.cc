@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "analysis/analyzer.h"
 #include "cli/context.h"
 #include "cli/json_output.h"
 #include "write/safe_write.h"
@@ -30,6 +31,22 @@ int Run(const GlobalOptions& opts, const StatusArgs& args) {
   if (!st.ok()) return Fail(st.status());
   auto calibration = session.db->CalibrationHash();
   if (!calibration.ok()) return Fail(calibration.status());
+  // The analysis side, per loaded inference plugin.
+  nlohmann::json analysis = nlohmann::json::array();
+  for (const auto& plugin : session.registry.inferences()) {
+    auto a =
+        session.db->AnalysisStatusOf(lib->id, KeyOf(plugin), args.lease_ms);
+    if (!a.ok()) return Fail(a.status());
+    nlohmann::json failures = nlohmann::json::array();
+    for (const auto& [path, why] : a->failures)
+      failures.push_back({{"path", path}, {"reason", why}});
+    analysis.push_back({{"plugin", plugin.id},
+                        {"analysed", a->analysed},
+                        {"due", a->due},
+                        {"failed", a->failed},
+                        {"in_progress", a->in_progress},
+                        {"failures", failures}});
+  }
   long long hardlinked = 0;
   for (const auto& failure : st->failures)
     if (HeldByHardLinks(failure.second)) ++hardlinked;
@@ -43,6 +60,7 @@ int Run(const GlobalOptions& opts, const StatusArgs& args) {
                        {"in_progress", st->in_progress},
                        {"failed", st->failed},
                        {"held_by_hard_links", hardlinked},
+                       {"analysis", analysis},
                        {"failures", nlohmann::json::array()}};
     for (const auto& [path, error] : st->failures)
       out["failures"].push_back({{"path", path},
@@ -68,6 +86,16 @@ int Run(const GlobalOptions& opts, const StatusArgs& args) {
         hardlinked, lib->name.c_str());
   for (const auto& [path, error] : st->failures)
     std::printf("  failed: %s: %s\n", path.c_str(), error.c_str());
+  for (const auto& a : analysis) {
+    std::printf("  analysis (%s): %lld analysed, %lld due, %lld failed\n",
+                a["plugin"].get<std::string>().c_str(),
+                a["analysed"].get<long long>(), a["due"].get<long long>(),
+                a["failed"].get<long long>());
+    for (const auto& f : a["failures"])
+      std::printf("    not analysed: %s: %s\n",
+                  f["path"].get<std::string>().c_str(),
+                  f["reason"].get<std::string>().c_str());
+  }
   return 0;
 }
 

@@ -11,19 +11,23 @@
 
 namespace nomtag::cli {
 
-Status LoadPlugins(const GlobalOptions& opts, PluginRegistry* registry) {
+Status LoadPlugins(const GlobalOptions& opts, PluginRegistry* registry,
+                   TierRule* tiers) {
   auto choice = FindPluginConfig(opts.config_path);
   if (!choice.ok()) return choice.status();
   if (opts.verbose) ReportConfigChoice(*choice);
   std::vector<std::string> dirs = opts.plugin_dirs;
   for (const auto& d : DefaultPluginDirs()) dirs.push_back(d);
   registry->LoadAll(choice->config, dirs);
+  if (tiers) *tiers = choice->config.tiers;
   return Status::OK();
 }
 
 Status OpenSession(const GlobalOptions& opts, Session* session,
                    OpenOptions::Access access) {
-  if (Status s = LoadPlugins(opts, &session->registry); !s.ok()) return s;
+  if (Status s = LoadPlugins(opts, &session->registry, &session->tiers);
+      !s.ok())
+    return s;
   for (const auto& r : session->registry.refused())
     std::fprintf(stderr, "nomtag: warning: plugin %s refused: %s\n",
                  r.label.c_str(), r.reason.c_str());

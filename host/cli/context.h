@@ -26,12 +26,15 @@ struct GlobalOptions {
 // Loads plugins.yaml (the given one or the default) and every plugin it
 // lists. A config that cannot be read or parsed is an error; a refused
 // plugin is not (callers report registry.refused() as they see fit).
-Status LoadPlugins(const GlobalOptions& opts, PluginRegistry* registry);
+// *tiers, when given, gets the config's mood tier rule.
+Status LoadPlugins(const GlobalOptions& opts, PluginRegistry* registry,
+                   TierRule* tiers = nullptr);
 
 // The plugins plus an open database: what most commands work with.
 struct Session {
   PluginRegistry registry;
   std::unique_ptr<StorageDatabase> db;
+  TierRule tiers;  // plugins.yaml `tiers:` over the defaults
 };
 
 // Loads the plugins (warning about refused ones on stderr) and opens the
@@ -79,6 +82,10 @@ void AddCalibrationCommand(CLI::App& app, const GlobalOptions& opts,
                            int* exit_code);
 void AddRecoverCommand(CLI::App& app, const GlobalOptions& opts,
                        int* exit_code);
+void AddAnalyzeCommand(CLI::App& app, const GlobalOptions& opts,
+                       int* exit_code);
+void AddCalibrateCommand(CLI::App& app, const GlobalOptions& opts,
+                         int* exit_code);
 
 }  // namespace nomtag::cli
 

@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
   AddStatusCommand(app, opts, &exit_code);
   AddCalibrationCommand(app, opts, &exit_code);
   AddRecoverCommand(app, opts, &exit_code);
+  AddAnalyzeCommand(app, opts, &exit_code);
+  AddCalibrateCommand(app, opts, &exit_code);
   AddGenerateDocsCommand(app, version, &exit_code);  // last: it reads them
 
   try {

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/analysis.h"
 #include "core/test_pause.h"
 
 namespace nomtag {
@@ -86,6 +87,16 @@ class Heartbeat {
   std::thread thread_;  // last: starts once the rest is built
 };
 
+// The file's database tags with its analysis tags merged over them.
+Result<TagSet> SourceTags(TagStore& store, const ReconcileOptions& options,
+                          int64_t file_id) {
+  auto tags = store.FileTags(file_id);
+  if (!tags.ok() || !options.analysis_tags) return tags;
+  auto extra = options.analysis_tags(file_id);
+  if (!extra.ok()) return extra.status();
+  return MergeTags(std::move(*tags), *extra);
+}
+
 // Shared by the worker threads of one run.
 struct RunState {
   std::mutex mu;
@@ -119,7 +130,7 @@ void Work(TagStore& store, FileProjector& projector, const Library& library,
       bool written = false;
       bool recorded = true;
       bool lost = false;
-      auto tags = store.FileTags(file.id);
+      auto tags = SourceTags(store, options, file.id);
       if (!StaysInsideRoot(file.path)) {
         error = "corrupt row: path '" + file.path +
                 "' leaves the library root; not written";
@@ -214,7 +225,7 @@ Result<ReconcileReport> Reconcile(TagStore& store, FileProjector& projector,
                                 "root"});
         continue;
       }
-      auto tags = store.FileTags(file.id);
+      auto tags = SourceTags(store, options, file.id);
       if (!tags.ok()) {
         report.diffs.push_back(
             {file.path, {}, {}, {}, tags.status().ToString()});

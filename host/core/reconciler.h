@@ -46,6 +46,9 @@ struct ReconcileOptions {
   int64_t lease_ms = 10 * 60 * 1000;  // kMinLeaseMs..kMaxLeaseMs
   // Called from worker threads, one call at a time.
   std::function<void(const ReconcileProgress&)> on_progress;
+  // The tags a file's analysis results yield (core/analysis.h), merged over
+  // its database tags; empty function: none. Called from worker threads.
+  std::function<Result<TagSet>(int64_t file_id)> analysis_tags;
 };
 
 // What a dry run would change in one file.

@@ -41,6 +41,50 @@ Result<std::string> KeyText(const std::string& source, const YAML::Node& key) {
   return key.as<std::string>();
 }
 
+// Reads `tiers:` over the defaults in *rule.
+Status ParseTiers(const YAML::Node& node, const std::string& source,
+                  TierRule* rule) {
+  if (!node.IsMap())
+    return Bad(source, node,
+               "`tiers` must be a mapping of strict, regular, loose");
+  for (const auto& level : node) {
+    std::string name = level.first.as<std::string>();
+    TierLevel* l = name == "strict"    ? &rule->strict
+                   : name == "regular" ? &rule->regular
+                   : name == "loose"   ? &rule->loose
+                                       : nullptr;
+    if (l == nullptr)
+      return Bad(source, level.first,
+                 "unknown tier `" + name +
+                     "` (expected strict, regular, "
+                     "loose)");
+    if (!level.second.IsMap())
+      return Bad(source, level.second,
+                 "a tier is a mapping of probability, ratio, gap, "
+                 "max_spread");
+    for (const auto& field : level.second) {
+      std::string f = field.first.as<std::string>();
+      double* v = f == "probability"  ? &l->probability
+                  : f == "ratio"      ? &l->ratio
+                  : f == "gap"        ? &l->gap
+                  : f == "max_spread" ? &l->max_spread
+                                      : nullptr;
+      if (v == nullptr)
+        return Bad(source, field.first,
+                   "unknown tier field `" + f +
+                       "` (expected probability, ratio, gap, max_spread)");
+      double x = 0;
+      if (!field.second.IsScalar() ||
+          !YAML::convert<double>::decode(field.second, x) ||
+          !(x >= -1 && x <= 1000))
+        return Bad(source, field.second,
+                   "`" + f + "` must be a number between -1 and 1000");
+      *v = x;
+    }
+  }
+  return Status::OK();
+}
+
 // Checks the shape of a loaded document. May throw YAML::Exception on a
 // shape the checks do not foresee; the caller turns that into a Status.
 Result<PluginConfig> ParseDocument(const YAML::Node& root,
@@ -130,9 +174,13 @@ Result<PluginConfig> ParseDocument(const YAML::Node& root,
                      "`path:`");
         config.plugins.push_back(std::move(spec));
       }
+    } else if (key == "tiers") {
+      if (Status st = ParseTiers(kv.second, source, &config.tiers); !st.ok())
+        return st;
     } else {
-      return Bad(source, kv.first,
-                 "unknown key `" + key + "` (expected plugin_dirs, plugins)");
+      return Bad(
+          source, kv.first,
+          "unknown key `" + key + "` (expected plugin_dirs, plugins, tiers)");
     }
   }
   return config;

@@ -6,6 +6,9 @@
 //     - path: ./build/my-plugin.so       # relative to the yaml file
 //       settings:                        # handed to the plugin as YAML
 //         padding: 4096
+//   tiers:                               # optional: the mood tier rule
+//     strict: {probability: 0.8, ratio: 1.2, gap: 0.15, max_spread: 0.08}
+//     regular: {probability: 0.75}       # unnamed numbers keep defaults
 //
 // Parsing checks the shape and reports the file and line of every error;
 // it never loads anything.
@@ -16,6 +19,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "core/tiers.h"
 
 namespace nomtag {
 
@@ -36,6 +40,7 @@ struct PluginConfig {
   std::string source;  // the file it came from, for messages
   std::vector<std::string> plugin_dirs;
   std::vector<PluginSpec> plugins;
+  TierRule tiers;  // core/tiers.h defaults unless `tiers:` says otherwise
 };
 
 // Parses YAML text. base_dir resolves relative paths; source names the

@@ -29,10 +29,11 @@ const char* RequiredInterface(nomtag_plugin_kind kind, size_t* min_size) {
       *min_size = sizeof(nomtag_format);
       return NOMTAG_FORMAT_INTERFACE_ID;
     case NOMTAG_KIND_INFERENCE:
-      *min_size = sizeof(nomtag_inference);
+      // ABI 1.1 tables end at close; the 1.4 tail is read when present.
+      *min_size = offsetof(nomtag_inference, close) + sizeof(void*);
       return NOMTAG_INFERENCE_INTERFACE_ID;
     case NOMTAG_KIND_STORAGE:
-      // The 1.1 table; entries appended since (1.2, 1.3) are checked
+      // The 1.1 table; entries appended since (1.2 to 1.4) are checked
       // where they are used.
       *min_size = offsetof(nomtag_storage, open_v2);
       return NOMTAG_STORAGE_INTERFACE_ID;
@@ -106,6 +107,10 @@ Status PluginRegistry::LoadOne(const PluginSpec& spec,
   if (e.kind == NOMTAG_KIND_STORAGE)
     storages_.push_back(
         {e.id, reinterpret_cast<const nomtag_storage*>(table), lib});
+  if (e.kind == NOMTAG_KIND_INFERENCE)
+    inferences_.push_back({e.id, e.version ? e.version : "", spec.settings_yaml,
+                           reinterpret_cast<const nomtag_inference*>(table),
+                           lib});
   plugins_.push_back(std::move(lib));
   return Status::OK();
 }

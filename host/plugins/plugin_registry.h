@@ -11,6 +11,7 @@
 #ifndef NOMTAG_PLUGINS_PLUGIN_REGISTRY_H_
 #define NOMTAG_PLUGINS_PLUGIN_REGISTRY_H_
 
+#include <nomtag/inference.h>
 #include <nomtag/storage.h>
 
 #include <memory>
@@ -38,6 +39,16 @@ struct StoragePluginRef {
   std::shared_ptr<const void> keepalive;
 };
 
+// A loaded inference plugin's table, with what makes its results current
+// (id, version, the digest of its settings) and its library kept alive.
+struct InferencePluginRef {
+  std::string id;
+  std::string version;
+  std::string settings_yaml;
+  const nomtag_inference* table = nullptr;
+  std::shared_ptr<const void> keepalive;
+};
+
 class PluginRegistry {
  public:
   PluginRegistry() = default;
@@ -56,6 +67,9 @@ class PluginRegistry {
   const std::vector<RefusedPlugin>& refused() const { return refused_; }
   const std::vector<FormatPlugin>& formats() const { return formats_; }
   const std::vector<StoragePluginRef>& storages() const { return storages_; }
+  const std::vector<InferencePluginRef>& inferences() const {
+    return inferences_;
+  }
 
   // The format plugin for a lower-case extension without the dot, or null.
   const FormatPlugin* FormatForExtension(const std::string& ext) const;
@@ -65,6 +79,7 @@ class PluginRegistry {
   std::vector<RefusedPlugin> refused_;
   std::vector<FormatPlugin> formats_;
   std::vector<StoragePluginRef> storages_;
+  std::vector<InferencePluginRef> inferences_;
 };
 
 // The directories searched for plugins given by name, after the config's

@@ -1,5 +1,5 @@
 // Checks a plugin's `settings:` from plugins.yaml against the settings the
-// plugin declares (nomtag_plugin_entry.settings, since ABI 1.2), before
+// plugin declares (nomtag_plugin_entry.settings, since ABI 1.3), before
 // its init sees them: an unknown key (a misspelt `databse:`) is an error
 // naming its line, and a relative path setting is resolved against the
 // folder of plugins.yaml, not the folder nomtag happens to run in.

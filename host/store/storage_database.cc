@@ -265,7 +265,7 @@ Status StorageDatabase::MoveFile(int64_t file_id, const std::string& new_path) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!NOMTAG_HAS_FIELD(t_, nomtag_storage, file_move))
     return Status::Unsupported(
-        "the storage plugin predates ABI 1.2: it cannot move a file's row");
+        "the storage plugin predates ABI 1.3: it cannot move a file's row");
   ErrorBuffer eb;
   return FromPlugin(t_->file_move(db_, file_id, new_path.c_str(), &eb.err), eb,
                     "moving a row to " + new_path);

@@ -10,11 +10,13 @@
 
 #include <nomtag/storage.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/analysis.h"
 #include "core/library.h"
 #include "core/status.h"
 #include "core/tag_store.h"
@@ -32,7 +34,7 @@ struct StoredFile {
   bool has_namespace = false;
   std::string last_written_mode;  // "" when never written / no keys
   bool missing = false;
-  uint64_t dev = 0, ino = 0;  // 0: unknown (recorded before ABI 1.2)
+  uint64_t dev = 0, ino = 0;  // 0: unknown (recorded before ABI 1.3)
   // Set when recording: the digest of the namespace read (TagSetDigest),
   // "" when it was not read.
   std::string namespace_digest;
@@ -52,6 +54,26 @@ struct OpenOptions {
   };
   Access access = Access::kWrite;
   int64_t wait_ms = -1;  // for another process's lock; < 0: the plugin's
+};
+
+// What makes an inference plugin's results current for a file.
+struct AnalysisKey {
+  std::string plugin_id, version, settings_digest;
+};
+
+// One analysis of one file, to be stored.
+struct AnalysisOutcome {
+  std::string error;             // non-empty: the file could not be analysed
+  std::vector<HeadScore> heads;  // plugin_id unused
+  std::vector<DescriptorValue> descriptors;
+  std::string embedding_model;
+  std::vector<float> embedding;
+  double audio_seconds = 0;
+};
+
+struct AnalysisCounts {
+  int64_t analysed = 0, due = 0, failed = 0, in_progress = 0;
+  std::vector<std::pair<std::string, std::string>> failures;  // path, reason
 };
 
 class StorageDatabase : public TagStore {
@@ -78,7 +100,7 @@ class StorageDatabase : public TagStore {
   Status MarkMissing(const std::vector<int64_t>& ids);
   // Gives the row of a file gone from its old path the path new_path,
   // keeping its tags and state (a move or rename within the library).
-  // Unsupported when the plugin predates ABI 1.2.
+  // Unsupported when the plugin predates ABI 1.3.
   Status MoveFile(int64_t file_id, const std::string& new_path);
   Status ReplaceTags(int64_t library_id, const std::string& path,
                      const TagSet& tags);
@@ -88,6 +110,30 @@ class StorageDatabase : public TagStore {
   void Rollback();
 
   Result<LibraryStatus> StatusOf(int64_t library_id, int64_t lease_ms);
+
+  // Analysis (storage_database_analysis.cc). Unsupported when the storage
+  // plugin predates ABI 1.4.
+  bool SupportsAnalysis() const;
+  Result<std::vector<ClaimedFile>> ClaimAnalysis(
+      int64_t library_id, const AnalysisKey& key, int64_t force_since_ms,
+      const std::string& worker, uint32_t batch, int64_t lease_ms);
+  Result<std::vector<StoredFile>> AnalysisDue(int64_t library_id,
+                                              const AnalysisKey& key,
+                                              int64_t force_since_ms);
+  // False (nothing stored) when another worker owns the file now.
+  Result<bool> RecordAnalysis(const ClaimedFile& file, const AnalysisKey& key,
+                              const AnalysisOutcome& outcome);
+  Status ReleaseAnalysis(const ClaimedFile& file, const AnalysisKey& key);
+  Result<FileAnalysis> AnalysisOf(int64_t file_id);
+  // Every stored head output of the library's present files (library 0:
+  // of every library), streamed.
+  Status ForEachHead(int64_t library_id,
+                     const std::function<void(const HeadScore&)>& fn);
+  Result<AnalysisCounts> AnalysisStatusOf(int64_t library_id,
+                                          const AnalysisKey& key,
+                                          int64_t lease_ms);
+  // The active calibration's definition ("" for none).
+  Result<std::string> CalibrationDefinition();
 
   // TagStore.
   Result<std::string> CalibrationHash() override;

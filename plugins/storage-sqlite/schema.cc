@@ -101,6 +101,47 @@ void MigrateTo4(soci::session& sql) {
   tx.commit();
 }
 
+// Version 5: analysis results per file and inference plugin (what made
+// them, the file's size and mtime then, a claim for analysis), their head
+// outputs, descriptors and embedding.
+void MigrateTo5(soci::session& sql) {
+  sql << "CREATE TABLE analyses ("
+         " file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,"
+         " plugin_id TEXT NOT NULL,"
+         " plugin_version TEXT,"
+         " settings_digest TEXT,"
+         " size BIGINT,"
+         " mtime_ns BIGINT,"
+         " analysed_at BIGINT,"
+         " error TEXT,"
+         " audio_seconds REAL,"
+         " claimed_by TEXT,"
+         " claimed_at BIGINT,"
+         " claim_token BIGINT NOT NULL DEFAULT 0,"
+         " PRIMARY KEY (file_id, plugin_id))";
+  sql << "CREATE TABLE analysis_heads ("
+         " file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,"
+         " plugin_id TEXT NOT NULL,"
+         " model_id TEXT NOT NULL,"
+         " label TEXT NOT NULL,"
+         " score REAL NOT NULL,"
+         " spread REAL,"
+         " opposite TEXT,"
+         " PRIMARY KEY (file_id, plugin_id, model_id, label))";
+  sql << "CREATE TABLE analysis_descriptors ("
+         " file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,"
+         " plugin_id TEXT NOT NULL,"
+         " name TEXT NOT NULL,"
+         " value REAL NOT NULL,"
+         " PRIMARY KEY (file_id, plugin_id, name))";
+  sql << "CREATE TABLE analysis_embeddings ("
+         " file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,"
+         " plugin_id TEXT NOT NULL,"
+         " model_id TEXT NOT NULL,"
+         " vector BLOB NOT NULL,"
+         " PRIMARY KEY (file_id, plugin_id))";
+}
+
 }  // namespace
 
 Ownership Inspect(soci::session& sql, int* version, std::string* about) {
@@ -171,7 +212,13 @@ void Migrate(soci::session& sql) {
     tx.commit();
   }
   if (version < 4) MigrateTo4(sql);
-  // Later versions: `if (version < 5) MigrateTo5(sql);`, each in its
+  if (version < 5) {
+    soci::transaction tx(sql);
+    MigrateTo5(sql);
+    sql << "INSERT INTO schema_version (version) VALUES (5)";
+    tx.commit();
+  }
+  // Later versions: `if (version < 6) MigrateTo6(sql);`, each in its
   // transaction.
 }
 

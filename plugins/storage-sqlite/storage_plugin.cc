@@ -17,19 +17,12 @@
 #include <string>
 #include <vector>
 
+#include "analysis_store.h"
 #include "lock_holder.h"
 #include "queries.h"
 #include "schema.h"
+#include "storage_db.h"
 #include "worker_lock.h"
-
-struct nomtag_storage_db {
-  soci::session sql;
-  std::string location;
-  bool read_only = false;
-  int64_t wait_ms = 30000;
-  // Set by worker_start: this handle's worker, alive while it is held.
-  std::unique_ptr<nomtag::sqlite::WorkerLock> worker;
-};
 
 namespace nomtag::sqlite {
 namespace {
@@ -1016,6 +1009,14 @@ const nomtag_storage kStorage = {
     ClaimHolders,
     FileMove,
     SetWrittenV2,
+    AnalysisClaimBatch,
+    AnalysisDueList,
+    AnalysisRecord,
+    AnalysisRelease,
+    AnalysisGet,
+    AnalysisStatus,
+    AnalysisFailureList,
+    CalibrationDefinition,
 };
 
 const void* GetInterface(const char* id) {

@@ -14,7 +14,7 @@ import tempfile
 
 NOMTAG = sys.argv[1]
 BUNDLED = {"format-mp3", "format-mp4", "format-flac", "format-ogg-vorbis",
-           "format-opus", "storage-sqlite"}
+           "format-opus", "storage-sqlite", "inference-descriptors"}
 
 
 def run(args, env, cwd, ok=True):
@@ -54,7 +54,7 @@ def main():
             # Quiet without -v.
             p = run(["plugins"], env, work)
             assert p.stderr == "", p.stderr
-            assert "6 plugin(s) loaded" in p.stdout, p.stdout
+            assert "7 plugin(s) loaded" in p.stdout, p.stdout
 
         # 2. Global options after the subcommand, and --json before it.
         db = os.path.join(tmp, "after.db")

@@ -52,8 +52,8 @@ dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -q conffiles ||
   fail "no conffiles (/etc/nomtag/plugins.yaml must be one)"
 dpkg-deb -e "$deb" "$work/control"
 grep -qx /etc/nomtag/plugins.yaml "$work/control/conffiles" || fail "conffiles"
-[ "$(ls "$r"/usr/lib/nomtag/plugins/nomtag-*.so | wc -l)" -eq 6 ] ||
-  fail "expected the 6 bundled plugins"
+[ "$(ls "$r"/usr/lib/nomtag/plugins/nomtag-*.so | wc -l)" -eq 7 ] ||
+  fail "expected the 7 bundled plugins"
 
 # The extracted command finds its bundled plugins beside itself.
 export HOME=$work/home XDG_CONFIG_HOME=$work/home/.config
@@ -63,12 +63,12 @@ echo "$out" | ROOT="$r" python3 -c '
 import json, os, sys
 d = json.load(sys.stdin)
 assert d["refused"] == [], d["refused"]
-assert len(d["loaded"]) == 6, d["loaded"]
+assert len(d["loaded"]) == 7, d["loaded"]
 for p in d["loaded"]:
     assert p["file"].startswith(os.environ["ROOT"] + "/usr/lib/nomtag/plugins/"), p
 '
 if [ ! -e /etc/nomtag/plugins.yaml ]; then
-  "$r/usr/bin/nomtag" plugins | grep -q "6 plugin(s) loaded" ||
+  "$r/usr/bin/nomtag" plugins | grep -q "7 plugin(s) loaded" ||
     fail "no-configuration run"
 fi
 zcat "$r/usr/share/man/man1/nomtag.1.gz" | grep -q '^\.SH COMMANDS' || fail "man page"

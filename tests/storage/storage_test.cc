@@ -161,6 +161,9 @@ TEST_F(StorageTest, FirstReleaseDatabaseIsMigrated) {
                          "ALTER TABLE files DROP COLUMN dev;"
                          "ALTER TABLE files DROP COLUMN inode;"
                          "ALTER TABLE files DROP COLUMN written_digest;"
+                         "DROP TABLE analyses; DROP TABLE analysis_heads;"
+                         "DROP TABLE analysis_descriptors;"
+                         "DROP TABLE analysis_embeddings;"
                          "DELETE FROM schema_version WHERE version > 1",
                          nullptr, nullptr, nullptr),
             SQLITE_OK)
@@ -437,6 +440,35 @@ TEST_F(StorageTest, ADeadWorkersClaimsAreTakenOverAtOnce) {
   EXPECT_EQ(taken->size(), 3u);
   EXPECT_FALSE(fs::exists(dir_ / "nomtag.db-workers" / (*holders)[0].worker))
       << "the dead worker's file is gone";
+}
+
+// The same for analysis: liveness is the worker's lock, so a killed
+// `analyze` leaves nothing for a rerun to wait on.
+TEST_F(StorageTest, ADeadAnalysersClaimsAreTakenOverAtOnce) {
+  int64_t lib = AddLibrary("music", WriteMode::kFull);
+  AddFiles(lib, 3);
+  const AnalysisKey key{"descriptors", "1", "d"};
+  db_.reset();
+  pid_t child = ::fork();
+  if (child == 0) {  // claims for ten minutes, then dies without a word
+    auto db = Open(OpenOptions::Access::kWrite);
+    auto w = db->StartWorker();
+    auto c = db->ClaimAnalysis(lib, key, 0, w.ok() ? *w : "", 10, 600000);
+    ::_exit(w.ok() && c.ok() && c->size() == 3 ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  db_ = Open();
+  auto alive = Open();
+  std::string other = *alive->StartWorker();
+  auto held = alive->ClaimAnalysis(lib, key, 0, other, 10, 600000);
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  EXPECT_EQ(held->size(), 3u) << "the dead worker's claims are free at once";
+  std::string me = *db_->StartWorker();
+  auto taken = db_->ClaimAnalysis(lib, key, 0, me, 10, 600000);
+  ASSERT_TRUE(taken.ok()) << taken.status().ToString();
+  EXPECT_TRUE(taken->empty()) << "a live worker's claims are not";
 }
 
 // Issue 17.10: a run never re-claims what it holds, even past its lease

@@ -70,7 +70,7 @@ typedef struct nomtag_host {
 } nomtag_host;
 
 /* A setting a plugin takes under its `settings:` in plugins.yaml (since
- * ABI 1.2). */
+ * ABI 1.3). */
 typedef enum nomtag_setting_kind {
   NOMTAG_SETTING_VALUE = 0, /* passed as written */
   NOMTAG_SETTING_PATH = 1   /* a relative path is resolved against the
@@ -112,7 +112,7 @@ typedef struct nomtag_plugin_entry {
    * static and valid until deinit. [thread-safe] */
   const void *(*get_interface)(const char *interface_id);
 
-  /* Since ABI 1.2. The settings the plugin takes (static). With a list,
+  /* Since ABI 1.3. The settings the plugin takes (static). With a list,
    * the host refuses any other key, naming its line in plugins.yaml, and
    * resolves NOMTAG_SETTING_PATH values before init; NULL (as from an
    * older plugin) leaves the settings unchecked. */

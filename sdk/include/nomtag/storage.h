@@ -174,6 +174,83 @@ typedef struct nomtag_failure_sink {
   nomtag_status (*failure)(void *ctx, const char *path, const char *error);
 } nomtag_failure_sink;
 
+/* ---- Analysis (since ABI 1.4) -------------------------------------------
+ *
+ * Per file and inference plugin the database keeps the plugin's results
+ * and what produced them (plugin id, version, settings digest). A file is
+ * "due" for a plugin when no result is stored, the stored one came from
+ * another version or settings, or the file changed (size or mtime) since.
+ * Storing a result bumps the file's tags revision, so the next reconcile
+ * projects it. */
+
+/* What makes a plugin's results current. */
+typedef struct nomtag_analysis_key {
+  uint32_t struct_size;
+  const char *plugin_id;
+  const char *plugin_version;
+  const char *settings_digest;
+} nomtag_analysis_key;
+
+/* One head output. opposite: NULL when the output does not feed the mood
+ * tiers, else the label of its opposite ("" for none). spread < 0 when
+ * unknown. */
+typedef struct nomtag_head_output {
+  uint32_t struct_size;
+  const char *model_id;
+  const char *label;
+  double score;
+  double spread;
+  const char *opposite;
+} nomtag_head_output;
+
+typedef struct nomtag_descriptor_value {
+  uint32_t struct_size;
+  const char *name;
+  double value;
+} nomtag_descriptor_value;
+
+/* One analysis of one file. error non-NULL: the file could not be
+ * analysed (the reason; no outputs); it is not retried until the file,
+ * the plugin version or its settings change. */
+typedef struct nomtag_analysis_result {
+  uint32_t struct_size;
+  const char *error;
+  const nomtag_head_output *heads;
+  size_t head_count;
+  const nomtag_descriptor_value *descriptors;
+  size_t descriptor_count;
+  const char *embedding_model; /* NULL: no embedding */
+  const float *embedding;
+  size_t embedding_count;
+  double audio_seconds;
+} nomtag_analysis_result;
+
+/* Receives stored analysis outputs. plugin_id names the plugin that made
+ * them. Either callback may be NULL when not wanted. */
+typedef struct nomtag_analysis_sink {
+  uint32_t struct_size;
+  void *ctx;
+  nomtag_status (*head)(void *ctx, const char *plugin_id,
+                        const nomtag_head_output *head);
+  nomtag_status (*descriptor)(void *ctx, const char *plugin_id,
+                              const nomtag_descriptor_value *value);
+} nomtag_analysis_sink;
+
+typedef struct nomtag_analysis_status {
+  uint32_t struct_size;
+  int64_t analysed;    /* present files with a current result */
+  int64_t due;         /* present files without one */
+  int64_t failed;      /* of the analysed, those whose result is an error */
+  int64_t in_progress; /* due and claimed under a live lease */
+} nomtag_analysis_status;
+
+/* Receives a text (a calibration definition), valid for the call. */
+typedef struct nomtag_text_sink {
+  uint32_t struct_size;
+  void *ctx;
+  nomtag_status (*text)(void *ctx, const char *text, size_t len);
+} nomtag_text_sink;
+
 typedef struct nomtag_storage {
   uint32_t struct_size; /* sizeof(nomtag_storage) */
 
@@ -335,6 +412,61 @@ typedef struct nomtag_storage {
   nomtag_status (*set_written_v2)(nomtag_storage_db *db,
                                   const nomtag_written_info *info,
                                   int32_t *out_recorded, nomtag_error *err);
+
+  /* --- since ABI 1.4: read NOMTAG_HAS_FIELD before calling these ------ */
+
+  /* Claims up to batch_size present files of the library that are due for
+   * key's plugin (or, when force_since_ms > 0, were analysed before that
+   * moment) and not under a live analysis lease; like claim_batch, atomic
+   * across processes. tags_rev of each claimed file is unused (0). */
+  nomtag_status (*analysis_claim_batch)(
+      nomtag_storage_db *db, int64_t library_id, const nomtag_analysis_key *key,
+      int64_t force_since_ms, const char *worker_id, uint32_t batch_size,
+      int64_t lease_ms, int64_t now_ms, const nomtag_claim_sink *sink,
+      nomtag_error *err);
+  /* The files analysis_claim_batch would claim, without claiming. */
+  nomtag_status (*analysis_due_list)(nomtag_storage_db *db, int64_t library_id,
+                                     const nomtag_analysis_key *key,
+                                     int64_t force_since_ms,
+                                     const nomtag_file_sink *sink,
+                                     nomtag_error *err);
+  /* Stores a result (replacing the plugin's earlier one for the file) and
+   * clears the claim, only while claim_token still matches:
+   * *out_recorded = 0 means another worker owns the file now. */
+  nomtag_status (*analysis_record)(nomtag_storage_db *db, int64_t file_id,
+                                   int64_t claim_token,
+                                   const nomtag_analysis_key *key,
+                                   const nomtag_analysis_result *result,
+                                   int64_t now_ms, int32_t *out_recorded,
+                                   nomtag_error *err);
+  /* Clears an analysis claim without storing anything (fenced). */
+  nomtag_status (*analysis_release)(nomtag_storage_db *db, int64_t file_id,
+                                    int64_t claim_token,
+                                    const nomtag_analysis_key *key,
+                                    nomtag_error *err);
+  /* Reports the stored outputs of one file (file_id > 0, every plugin);
+   * with file_id 0, of every present file of the library (library_id > 0)
+   * or of every library (0): what calibration reads, streamed, so memory
+   * does not grow with the library. */
+  nomtag_status (*analysis_get)(nomtag_storage_db *db, int64_t library_id,
+                                int64_t file_id,
+                                const nomtag_analysis_sink *sink,
+                                nomtag_error *err);
+  nomtag_status (*analysis_status)(nomtag_storage_db *db, int64_t library_id,
+                                   const nomtag_analysis_key *key,
+                                   int64_t lease_ms, int64_t now_ms,
+                                   nomtag_analysis_status *out,
+                                   nomtag_error *err);
+  /* The current failed results of key's plugin: path and reason. */
+  nomtag_status (*analysis_failure_list)(nomtag_storage_db *db,
+                                         int64_t library_id,
+                                         const nomtag_analysis_key *key,
+                                         const nomtag_failure_sink *sink,
+                                         nomtag_error *err);
+  /* The active calibration's canonical definition ("" for none). */
+  nomtag_status (*calibration_definition)(nomtag_storage_db *db,
+                                          const nomtag_text_sink *sink,
+                                          nomtag_error *err);
 } nomtag_storage;
 
 #ifdef __cplusplus

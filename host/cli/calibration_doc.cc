@@ -1,0 +1,89 @@
+#include "cli/calibration_doc.h"
+
+#include <openssl/sha.h>
+
+#include <memory>
+
+namespace nomtag::cli {
+
+constexpr char kFormat[] = "nomtag-calibration/1";
+
+nlohmann::json CalibrationToJson(const Calibration& calibration) {
+  nlohmann::json labels = nlohmann::json::array();
+  for (const auto& [key, c] : calibration.labels)  // a map: (model, label)
+    labels.push_back({{"model", key.first},
+                      {"label", key.second},
+                      {"p5", c.p5},
+                      {"p95", c.p95},
+                      {"n", c.count}});
+  return {{"format", kFormat}, {"labels", labels}};
+}
+
+Result<Calibration> CalibrationFromJson(const nlohmann::json& doc) {
+  Calibration out;
+  if (!doc.is_object() || !doc.contains("format") || doc["format"] != kFormat)
+    return out;
+  if (!doc.contains("labels") || !doc["labels"].is_array())
+    return Status::InvalidArgument("a calibration needs a `labels` list");
+  for (const auto& e : doc["labels"]) {
+    if (!e.is_object() || !e.contains("model") || !e["model"].is_string() ||
+        !e.contains("label") || !e["label"].is_string() || !e.contains("p5") ||
+        !e["p5"].is_number() || !e.contains("p95") || !e["p95"].is_number())
+      return Status::InvalidArgument(
+          "each calibration label needs model, label (texts), p5 and p95 "
+          "(numbers): " +
+          e.dump());
+    LabelCalibration c;
+    c.p5 = e["p5"].get<double>();
+    c.p95 = e["p95"].get<double>();
+    if (!(c.p5 >= 0 && c.p95 <= 1 && c.p5 <= c.p95))
+      return Status::InvalidArgument(
+          "calibration p5 and p95 must satisfy 0 <= p5 <= p95 <= 1: " +
+          e.dump());
+    c.count = e.contains("n") && e["n"].is_number_integer()
+                  ? e["n"].get<int64_t>()
+                  : 0;
+    out.labels[{e["model"].get<std::string>(), e["label"].get<std::string>()}] =
+        c;
+  }
+  return out;
+}
+
+std::string CanonicalHash(const nlohmann::json& doc, std::string* canonical) {
+  *canonical = doc.dump();  // nlohmann sorts object keys
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(canonical->data()),
+         canonical->size(), md);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 8; ++i) {  // 16 hex digits are plenty to tell apart
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
+}
+
+Result<std::function<Result<TagSet>(int64_t)>> AnalysisTagSource(
+    Session& session) {
+  auto hash = session.db->CalibrationHash();
+  if (!hash.ok()) return hash.status();
+  std::shared_ptr<Calibration> calibration;
+  if (!hash->empty()) {
+    auto def = session.db->CalibrationDefinition();
+    if (!def.ok()) return def.status();
+    nlohmann::json doc = nlohmann::json::parse(*def, nullptr, false);
+    auto parsed = CalibrationFromJson(doc);
+    if (!parsed.ok()) return parsed.status();
+    calibration = std::make_shared<Calibration>(std::move(*parsed));
+  }
+  StorageDatabase* db = session.db.get();
+  TierRule rule = session.tiers;
+  return std::function<Result<TagSet>(int64_t)>(
+      [db, calibration, rule](int64_t file_id) -> Result<TagSet> {
+        auto analysis = db->AnalysisOf(file_id);
+        if (!analysis.ok()) return analysis.status();
+        return AnalysisTags(*analysis, calibration.get(), rule);
+      });
+}
+
+}  // namespace nomtag::cli
