@@ -17,6 +17,7 @@
 #include "id3v2_splice.h"
 #include "id3v2_structure.h"
 #include "mp3_trailers.h"
+#include "taglib-common/changed_runs.h"
 #include "taglib-common/foreign_snapshot.h"
 #include "taglib-common/format_table.h"
 #include "taglib-common/nom_keys.h"
@@ -122,31 +123,6 @@ void ReadNamespace(const nomtag_stream* stream, const nomtag_tag_sink* sink) {
   }
 }
 
-// Writes only the runs of bytes that differ between two equal-length
-// tags, so a changed value patches a few KiB in place (runs closer than
-// 64 bytes are merged).
-void WriteChanged(const sdk::StreamRef& s, const std::vector<uint8_t>& old_tag,
-                  const std::vector<uint8_t>& tag) {
-  size_t i = 0;
-  while (i < tag.size()) {
-    if (tag[i] == old_tag[i]) {
-      ++i;
-      continue;
-    }
-    size_t end = i + 1, same = 0;
-    for (size_t j = end; j < tag.size() && same < 64; ++j) {
-      if (tag[j] == old_tag[j]) {
-        ++same;
-      } else {
-        same = 0;
-        end = j + 1;
-      }
-    }
-    s.write(i, &tag[i], end - i);
-    i = end;
-  }
-}
-
 // Our frame bodies as TagLib renders them, encoded for the tag's version:
 // UTF-8 in 2.4, UTF-16 where 2.2 and 2.3 know no UTF-8.
 std::vector<std::string> OurFrameBodies(const std::vector<DesiredTag>& desired,
@@ -205,7 +181,7 @@ void WriteNamespace(const nomtag_stream* stream, const nomtag_tag* tags,
                   PaddingOption(opts), &why);
   if (!why.empty()) Fail(NOMTAG_ERR_REFUSED, stream, why);
   if (tag.size() == old_tag.size())
-    WriteChanged(s, old_tag, tag);
+    WriteChangedRuns(stream, 0, old_tag, tag);
   else if (tag.empty())
     s.remove(0, old_length);
   else
