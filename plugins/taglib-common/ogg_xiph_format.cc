@@ -55,6 +55,21 @@ void Prepare(const OggFlavor& f, const nomtag_stream* stream, bool writable) {
   if (!Matches(f, stream))
     Fail(NOMTAG_ERR_UNSUPPORTED, stream,
          std::string("not an ") + f.display_name + " stream (wrong magic)");
+  // Every logical stream of a multiplexed file starts on its own page at
+  // the start (RFC 3533, 4), so a second page that starts a stream means
+  // several. TagLib 1.13 cannot parse those (it reads their pages as one
+  // stream); say so rather than call the file corrupt.
+  int pages = 0;
+  bool multiplexed = false;
+  OggPacketReader(stream).WalkPages([&](const OggPageInfo& page) {
+    if (++pages == 2) multiplexed = (page.header_type & 0x02) != 0;
+    return pages < 2;
+  });
+  if (multiplexed)
+    Fail(NOMTAG_ERR_UNSUPPORTED, stream,
+         "multiplexed Ogg (several logical streams, such as audio with video "
+         "or two audio tracks): nomtag reads and writes only single-stream "
+         "Ogg files");
 }
 
 std::string CommentPacket(const OggFlavor& f, const nomtag_stream* stream) {

@@ -3,7 +3,8 @@
 Vorbis / Opus comment packet and the vendor and every other field keep
 their bytes and order (mixed-case names interleaved, which TagLib
 regroups and upper-cases on save). Judged by an Ogg packet reader of its
-own, mutagen and ffmpeg.
+own, mutagen and ffmpeg. A multiplexed file (two streams) is refused
+with a reason that says so.
 
 Usage: ogg_splice_test.py NOMTAG PLUGINS_YAML
 """
@@ -82,6 +83,26 @@ def make_corpus(d):
     return files
 
 
+def check_multiplexed(d):
+    """Two Vorbis streams in one file: refused with a reason that says so,
+    the file untouched."""
+    path = os.path.join(d, "two_streams.ogg")
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                    "sine=frequency=330:duration=1", "-f", "lavfi", "-i",
+                    "sine=frequency=440:duration=1", "-map", "0", "-map", "1",
+                    "-c:a", "libvorbis", path], check=True)
+    before = open(path, "rb").read()
+    r = run("tags", "write", path, *assignments(WANT))
+    if r.returncode == 0:
+        FAILURES.append("two_streams.ogg: a multiplexed file was written")
+    elif "multiplexed" not in r.stderr:
+        FAILURES.append("two_streams.ogg: the refusal does not say why: " +
+                        r.stderr.strip())
+    if open(path, "rb").read() != before:
+        FAILURES.append("two_streams.ogg: refused AND changed")
+    print(f"  two_streams.ogg: refused ({r.stderr.strip()})")
+
+
 def run(*args):
     return subprocess.run([NOMTAG, "--config", CONFIG] + list(args),
                           capture_output=True, text=True)
@@ -126,6 +147,7 @@ def main():
         check(name, path, {}, "clear", original)
         print(f"  {name}: written, changed in place, cleared")
     print(f"{written} of {len(files)} written")
+    check_multiplexed(work)
     shutil.rmtree(work)
     if FAILURES:
         print("FAILURES:\n  " + "\n  ".join(FAILURES))
