@@ -34,17 +34,28 @@ struct OpenMp4 {
   TagLib::MP4::File file;
 };
 
+// An MP4 opens with ftyp; old QuickTime-style files (no ftyp) open with
+// moov, mdat or a free/skip/wide atom, which TagLib reads as well.
 bool LooksLikeMp4(const nomtag_stream* stream) {
-  std::vector<uint8_t> h = sdk::StreamRef(stream).read(4, 4);
-  return h.size() == 4 && h[0] == 'f' && h[1] == 't' && h[2] == 'y' &&
-         h[3] == 'p';
+  sdk::StreamRef s(stream);
+  std::vector<uint8_t> h = s.read(0, 8);
+  if (h.size() < 8) return false;
+  const std::string name(h.begin() + 4, h.end());
+  if (name == "ftyp") return true;
+  if (name != "moov" && name != "mdat" && name != "free" && name != "skip" &&
+      name != "wide")
+    return false;
+  const uint64_t size =
+      (uint64_t(h[0]) << 24) | (h[1] << 16) | (h[2] << 8) | h[3];
+  return size == 1 || (size >= 8 && size <= s.length());
 }
 
 void Prepare(const nomtag_stream* stream, bool writable) {
   RequireStream(stream, writable);
   RequireNonEmpty(stream, "MP4");
   if (!LooksLikeMp4(stream))
-    Fail(NOMTAG_ERR_UNSUPPORTED, stream, "not an MP4 file (no ftyp atom)");
+    Fail(NOMTAG_ERR_UNSUPPORTED, stream,
+         "not an MP4 file (no ftyp, moov or mdat atom at the start)");
 }
 
 // The texts of an item of ours: UTF-8 values, or binary ones as bytes.
