@@ -1,4 +1,6 @@
 // The FLAC format plugin: a Vorbis comment block among the metadata blocks.
+// TagLib reads the file; writes splice our fields into the block's bytes
+// (flac_splice.h) and never re-render a foreign field or block.
 #include <nomtag/format.h>
 #include <taglib/flacfile.h>
 #include <taglib/id3v2framefactory.h>
@@ -8,7 +10,7 @@
 #include <nomtag/cpp/stream.hpp>
 
 #include "flac_blocks.h"
-#include "flac_padding.h"
+#include "flac_splice.h"
 #include "taglib-common/foreign_snapshot.h"
 #include "taglib-common/format_table.h"
 #include "taglib-common/plugin_support.h"
@@ -67,12 +69,17 @@ ForeignItems Collect(const nomtag_stream* stream) {
   }
   // A file without a comment block gets one on the first write; that
   // reads as an empty comment, with nothing foreign in it.
-  if (comment != nullptr)
+  if (comment != nullptr) {
     CollectRawCommentStructure(
         TagLib::ByteVector(comment->body.data(),
                            static_cast<unsigned>(comment->body.size())),
         items);
-  else
+    // The splice keeps the vendor and the foreign fields byte for byte,
+    // in order: compare them so. (An empty vendor and no foreign field
+    // is what a first write creates.)
+    std::string raw = ForeignCommentBytes(comment->body);
+    if (!raw.empty()) items.Add("struct:flac:comment-bytes", std::move(raw));
+  } else
     items.Add("struct:vorbis-comment", kEmptyCommentStructure);
   if (layout.has_id3v1) {
     std::vector<uint8_t> raw = s.read(s.length() - 128, 128);
@@ -93,23 +100,15 @@ void ReadNamespace(const nomtag_stream* stream, const nomtag_tag_sink* sink) {
     ReadXiphNamespace(*open.file.xiphComment(false), out);
 }
 
+// Splices our fields into the comment block (flac_splice.h): every
+// foreign byte stays.
 void WriteNamespace(const nomtag_stream* stream, const nomtag_tag* tags,
                     size_t tag_count, const nomtag_write_options* opts) {
   std::vector<DesiredTag> desired = DesiredTags(tags, tag_count);
   Prepare(stream, true);
-  ForeignItems before = Collect(stream);
-  const uint64_t original_frames = ReadFlacLayout(stream).frames_offset;
-  {
-    OpenFlac open(stream);
-    TagLib::Ogg::XiphComment* comment = open.file.xiphComment(true);
-    WriteXiphNamespace(*comment, desired);
-    bool saved = open.file.save();
-    open.io.ThrowIfFailed("saving");
-    if (!saved) Fail(NOMTAG_ERR_IO, stream, "TagLib could not save the file");
-  }
-  // TagLib keeps the padding block while it is at most 1% of the file (4
-  // KiB at least) and resets it otherwise (flac_padding.h settles it).
-  EnsureFlacPadding(stream, original_frames, PaddingOption(opts));
+  ForeignItems before = Collect(stream);  // also: TagLib reads it as FLAC
+  SpliceFlacComment(stream, ReadFlacLayout(stream), desired,
+                    PaddingOption(opts));
   before.RequireUnchanged(stream, Collect(stream));
 }
 

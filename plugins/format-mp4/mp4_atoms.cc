@@ -69,6 +69,26 @@ std::vector<Mp4Atom> ReadMp4Atoms(const nomtag_stream* stream) {
   return atoms;
 }
 
+std::string Mp4ItemName(const nomtag_stream* stream,
+                        const std::vector<Mp4Atom>& atoms, size_t item) {
+  sdk::StreamRef s(stream);
+  const Mp4Atom& a = atoms[item];
+  std::string leaf = a.path.substr(a.path.rfind('/') + 1);
+  if (leaf != "----") return leaf;
+  std::string mean, name;
+  for (size_t i = item + 1;
+       i < atoms.size() && atoms[i].offset < a.offset + a.size; ++i) {
+    const Mp4Atom& c = atoms[i];
+    if (c.size < c.header + 4) continue;
+    std::vector<uint8_t> body =
+        s.read(c.offset + c.header + 4, c.size - c.header - 4);
+    std::string text(body.begin(), body.end());
+    if (c.path == a.path + "/mean") mean = text;
+    if (c.path == a.path + "/name") name = text;
+  }
+  return "----:" + mean + ":" + name;
+}
+
 std::vector<Mp4SampleRange> ReadMp4SampleRanges(
     const nomtag_stream* stream, const std::vector<Mp4Atom>& atoms) {
   sdk::StreamRef s(stream);

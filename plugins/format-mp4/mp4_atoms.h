@@ -29,6 +29,11 @@ struct Mp4Atom {
 // naming the stream and offset for an atom that runs past its parent.
 std::vector<Mp4Atom> ReadMp4Atoms(const nomtag_stream* stream);
 
+// The name an ilst item has in TagLib's item map: its atom name, or
+// "----:<mean>:<name>" for a freeform item. item indexes atoms.
+std::string Mp4ItemName(const nomtag_stream* stream,
+                        const std::vector<Mp4Atom>& atoms, size_t item);
+
 // One stream range of samples (a chunk), in table order.
 struct Mp4SampleRange {
   uint64_t offset;

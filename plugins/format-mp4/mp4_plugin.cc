@@ -1,5 +1,7 @@
 // The MP4 format plugin (mp4, m4a, m4b): freeform items
-// "----:com.apple.iTunes:nom.<key>" in moov/udta/meta/ilst.
+// "----:com.apple.iTunes:nom.<key>" in moov/udta/meta/ilst. TagLib reads
+// the file; writes splice our items into the atoms (mp4_splice.h) and
+// never re-render a foreign item.
 #include <nomtag/format.h>
 #include <taglib/mp4file.h>
 #include <taglib/mp4tag.h>
@@ -10,7 +12,7 @@
 #include <nomtag/cpp/stream.hpp>
 
 #include "mp4_atoms.h"
-#include "mp4_padding.h"
+#include "mp4_splice.h"
 #include "taglib-common/foreign_snapshot.h"
 #include "taglib-common/format_table.h"
 #include "taglib-common/nom_keys.h"
@@ -32,17 +34,28 @@ struct OpenMp4 {
   TagLib::MP4::File file;
 };
 
+// An MP4 opens with ftyp; old QuickTime-style files (no ftyp) open with
+// moov, mdat or a free/skip/wide atom, which TagLib reads as well.
 bool LooksLikeMp4(const nomtag_stream* stream) {
-  std::vector<uint8_t> h = sdk::StreamRef(stream).read(4, 4);
-  return h.size() == 4 && h[0] == 'f' && h[1] == 't' && h[2] == 'y' &&
-         h[3] == 'p';
+  sdk::StreamRef s(stream);
+  std::vector<uint8_t> h = s.read(0, 8);
+  if (h.size() < 8) return false;
+  const std::string name(h.begin() + 4, h.end());
+  if (name == "ftyp") return true;
+  if (name != "moov" && name != "mdat" && name != "free" && name != "skip" &&
+      name != "wide")
+    return false;
+  const uint64_t size =
+      (uint64_t(h[0]) << 24) | (h[1] << 16) | (h[2] << 8) | h[3];
+  return size == 1 || (size >= 8 && size <= s.length());
 }
 
 void Prepare(const nomtag_stream* stream, bool writable) {
   RequireStream(stream, writable);
   RequireNonEmpty(stream, "MP4");
   if (!LooksLikeMp4(stream))
-    Fail(NOMTAG_ERR_UNSUPPORTED, stream, "not an MP4 file (no ftyp atom)");
+    Fail(NOMTAG_ERR_UNSUPPORTED, stream,
+         "not an MP4 file (no ftyp, moov or mdat atom at the start)");
 }
 
 // The texts of an item of ours: UTF-8 values, or binary ones as bytes.
@@ -90,24 +103,6 @@ std::string Serialize(const std::string& name, const TagLib::MP4::Item& item) {
   return out;
 }
 
-// The name a raw ilst "----" atom has in TagLib's item map.
-std::string FreeformName(const sdk::StreamRef& s,
-                         const std::vector<Mp4Atom>& atoms, size_t item) {
-  std::string mean, name;
-  const Mp4Atom& a = atoms[item];
-  for (size_t i = item + 1;
-       i < atoms.size() && atoms[i].offset < a.offset + a.size; ++i) {
-    const Mp4Atom& c = atoms[i];
-    if (c.size < c.header + 4) continue;
-    std::vector<uint8_t> body =
-        s.read(c.offset + c.header + 4, c.size - c.header - 4);
-    std::string text(body.begin(), body.end());
-    if (c.path == a.path + "/mean") mean = text;
-    if (c.path == a.path + "/name") name = text;
-  }
-  return "----:" + mean + ":" + name;
-}
-
 bool EndsWith(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() &&
          s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
@@ -133,8 +128,7 @@ void CollectStructure(const nomtag_stream* stream, ForeignItems& items) {
         a.path.size() > 5 &&
         EndsWith(a.path.substr(0, a.path.rfind('/')), "ilst");
     if (ilst_item) {
-      std::string name = a.path.substr(a.path.rfind('/') + 1);
-      if (name == "----") name = FreeformName(s, atoms, i);
+      const std::string name = Mp4ItemName(stream, atoms, i);
       skip_until = a.offset + a.size;
       if (ParseMp4Name(name)) continue;
       std::vector<uint8_t> raw = s.read(a.offset, a.size);
@@ -142,7 +136,11 @@ void CollectStructure(const nomtag_stream* stream, ForeignItems& items) {
                         std::string(raw.begin(), raw.end()));
       continue;
     }
-    tree += a.path + "\n";
+    // The containers a first write may create are no foreign change;
+    // their other children are compared below.
+    if (a.path != "moov/udta" && a.path != "moov/udta/meta" &&
+        a.path != "moov/udta/meta/hdlr" && a.path != "moov/udta/meta/ilst")
+      tree += a.path + "\n";
     // Other user data (chapters, QuickTime text atoms, keys) is left
     // alone by TagLib: it must stay byte for byte.
     const std::string parent = a.path.substr(0, a.path.rfind('/') + 1);
@@ -185,45 +183,31 @@ void ReadNamespace(const nomtag_stream* stream, const nomtag_tag_sink* sink) {
   }
 }
 
-// TagLib 1.13 silently drops, on save, freeform items whose name does not
-// have exactly three ':'-separated parts. Refuse before losing one.
-void RequireRenderable(const nomtag_stream* stream,
-                       const TagLib::MP4::Tag& tag) {
-  for (const auto& [name, item] : tag.itemMap()) {
-    const std::string n = ToStd(name);
-    if (ParseMp4Name(n) || n.compare(0, 4, "----") != 0) continue;
-    if (std::count(n.begin(), n.end(), ':') != 2)
-      Fail(NOMTAG_ERR_REFUSED, stream,
-           "refusing to write: foreign MP4 item '" + n +
-               "' cannot be saved by TagLib 1.13 and would be lost");
-  }
-}
-
+// Splices our items into ilst (mp4_splice.h): every foreign atom keeps
+// its bytes; what is missing (udta, meta, ilst) is created.
 void WriteNamespace(const nomtag_stream* stream, const nomtag_tag* tags,
                     size_t tag_count, const nomtag_write_options* opts) {
   std::vector<DesiredTag> desired = DesiredTags(tags, tag_count);
   Prepare(stream, true);
-  ForeignItems before = Collect(stream);
-  const std::vector<Mp4Atom> original = ReadMp4Atoms(stream);
-  {
-    OpenMp4 open(stream);
-    TagLib::MP4::Tag* tag = open.file.tag();
-    if (tag == nullptr)
-      Fail(NOMTAG_ERR_UNSUPPORTED, stream, "TagLib gave no MP4 tag to write");
-    RequireRenderable(stream, *tag);
-    std::vector<TagLib::String> ours;
-    for (const auto& [name, item] : tag->itemMap())
-      if (ParseMp4Name(ToStd(name))) ours.push_back(name);
-    // The legacy "nom:" names cannot be rendered either; removing them is
-    // what clears them.
-    for (const auto& name : ours) tag->removeItem(name);
-    for (const DesiredTag& d : desired)
-      tag->setItem(Utf8(Mp4Name(d.key)), TagLib::MP4::Item(Utf8List(d.values)));
-    bool saved = open.file.save();
-    open.io.ThrowIfFailed("saving");
-    if (!saved) Fail(NOMTAG_ERR_IO, stream, "TagLib could not save the file");
+  ForeignItems before = Collect(stream);  // also: TagLib reads it as MP4
+  const std::vector<Mp4Atom> atoms = ReadMp4Atoms(stream);
+  std::vector<bool> ours(atoms.size(), false);
+  for (size_t i = 0; i < atoms.size(); ++i) {
+    const std::string& p = atoms[i].path;
+    const size_t slash = p.rfind('/');
+    if (slash != std::string::npos &&
+        p.compare(0, slash, "moov/udta/meta/ilst") == 0 && slash == 19)
+      ours[i] = ParseMp4Name(Mp4ItemName(stream, atoms, i)).has_value();
   }
-  EnsureMp4Padding(stream, original, PaddingOption(opts));
+  std::vector<Mp4Freeform> items;
+  for (const DesiredTag& d : desired) {
+    // Mp4Name gives "----:<mean>:<name>".
+    const std::string full = Mp4Name(d.key);
+    const size_t colon = full.find(':', 5);
+    items.push_back(
+        {full.substr(5, colon - 5), full.substr(colon + 1), d.values});
+  }
+  SpliceMp4(stream, atoms, ours, items, PaddingOption(opts));
   before.RequireUnchanged(stream, Collect(stream));
 }
 

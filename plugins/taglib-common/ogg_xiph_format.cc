@@ -55,6 +55,21 @@ void Prepare(const OggFlavor& f, const nomtag_stream* stream, bool writable) {
   if (!Matches(f, stream))
     Fail(NOMTAG_ERR_UNSUPPORTED, stream,
          std::string("not an ") + f.display_name + " stream (wrong magic)");
+  // Every logical stream of a multiplexed file starts on its own page at
+  // the start (RFC 3533, 4), so a second page that starts a stream means
+  // several. TagLib 1.13 cannot parse those (it reads their pages as one
+  // stream); say so rather than call the file corrupt.
+  int pages = 0;
+  bool multiplexed = false;
+  OggPacketReader(stream).WalkPages([&](const OggPageInfo& page) {
+    if (++pages == 2) multiplexed = (page.header_type & 0x02) != 0;
+    return pages < 2;
+  });
+  if (multiplexed)
+    Fail(NOMTAG_ERR_UNSUPPORTED, stream,
+         "multiplexed Ogg (several logical streams, such as audio with video "
+         "or two audio tracks): nomtag reads and writes only single-stream "
+         "Ogg files");
 }
 
 std::string CommentPacket(const OggFlavor& f, const nomtag_stream* stream) {
@@ -76,6 +91,13 @@ ForeignItems CollectWith(const OggFlavor& f, const nomtag_stream* stream,
   CollectRawCommentStructure(
       TagLib::ByteVector(body.data(), static_cast<unsigned>(body.size())),
       items);
+  // The splice keeps the vendor and the foreign fields byte for byte, in
+  // order: compare them so (what follows the fields is the suffix, below).
+  const RawComment raw = WalkRawComment(body);
+  items.Add("struct:comment-bytes",
+            ForeignCommentBytes(raw.shape == RawComment::Shape::kWhole
+                                    ? body.substr(0, raw.end)
+                                    : body));
   // Data after the comment that is not padding belongs to somebody else.
   std::string_view suffix =
       CommentSuffix(packet, f.comment_magic, f.framing_bit);
@@ -106,14 +128,24 @@ void WriteNamespace(const OggFlavor& f, const nomtag_stream* stream,
   const uint32_t padding = PaddingOption(opts);
   {
     OpenFile open(f, stream);
-    WriteXiphNamespace(*open.comment, desired);
-    // The flavour's own save() renders the bare comment (ogg_comment_packet.h);
-    // set the packet with its padding and save through the Ogg base, which
-    // repaginates only the pages that held it.
-    const TagLib::ByteVector rendered = open.comment->render(f.framing_bit);
+    // Our fields are spliced into the comment's own bytes (the vendor and
+    // every foreign field kept as they are, in order), then the packet is
+    // built with its padding (ogg_comment_packet.h) and saved through the
+    // Ogg base, which repaginates only the pages that held it.
+    const std::string_view old_comment =
+        std::string_view(old_packet).substr(f.comment_magic.size());
+    const RawComment raw = WalkRawComment(old_comment);
+    std::optional<std::string> comment =
+        raw.shape == RawComment::Shape::kWhole
+            ? SpliceXiphComment(old_comment.substr(0, raw.end), desired)
+            : std::nullopt;
+    if (!comment)
+      Fail(NOMTAG_ERR_REFUSED, stream,
+           std::string("the ") + f.display_name +
+               " comment header is malformed; nomtag does not splice into it");
+    if (f.framing_bit) *comment += '\x01';
     const std::string packet = BuildCommentPacket(
-        f.comment_magic, std::string_view(rendered.data(), rendered.size()),
-        old_packet, f.framing_bit, padding);
+        f.comment_magic, *comment, old_packet, f.framing_bit, padding);
     auto* ogg = static_cast<TagLib::Ogg::File*>(open.file.get());
     ogg->setPacket(1, TagLib::ByteVector(packet.data(),
                                          static_cast<unsigned>(packet.size())));

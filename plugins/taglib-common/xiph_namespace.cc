@@ -39,17 +39,6 @@ void CollectXiphForeign(TagLib::Ogg::XiphComment& comment,
   }
 }
 
-void WriteXiphNamespace(TagLib::Ogg::XiphComment& comment,
-                        const std::vector<DesiredTag>& desired) {
-  std::vector<TagLib::String> ours;
-  for (const auto& [name, values] : comment.fieldListMap())
-    if (ParseVorbisField(ToStd(name))) ours.push_back(name);
-  for (const auto& name : ours) comment.removeFields(name);
-  for (const auto& tag : desired)
-    for (const auto& v : tag.values)
-      comment.addField(Utf8(VorbisField(tag.key)), Utf8(v), false);
-}
-
 namespace {
 
 uint32_t Le32(std::string_view d, size_t at) {
@@ -87,6 +76,67 @@ RawComment WalkRawComment(std::string_view body) {
   }
   c.end = at;
   return c;
+}
+
+namespace {
+
+void PutLe32(std::string& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+bool IsOurField(std::string_view field) {
+  const size_t eq = field.find('=');
+  return eq != std::string_view::npos &&
+         ParseVorbisField(field.substr(0, eq)).has_value();
+}
+
+}  // namespace
+
+std::optional<std::string> SpliceXiphComment(
+    std::string_view body, const std::vector<DesiredTag>& desired) {
+  std::string out(4, '\0');  // an empty vendor string
+  std::vector<std::string_view> fields;
+  std::string_view tail;
+  if (!body.empty()) {
+    const RawComment c = WalkRawComment(body);
+    if (c.shape != RawComment::Shape::kWhole) return std::nullopt;
+    out.assign(body.substr(0, 4 + Le32(body, 0)));
+    for (std::string_view f : c.fields)
+      if (!IsOurField(f)) fields.push_back(f);
+    tail = body.substr(c.end);
+  }
+  std::string ours;
+  uint32_t count = static_cast<uint32_t>(fields.size());
+  for (const DesiredTag& d : desired)
+    for (const std::string& v : d.values) {
+      const std::string field = VorbisField(d.key) + "=" + v;
+      PutLe32(ours, static_cast<uint32_t>(field.size()));
+      ours += field;
+      ++count;
+    }
+  PutLe32(out, count);
+  for (std::string_view f : fields) {
+    PutLe32(out, static_cast<uint32_t>(f.size()));
+    out += f;
+  }
+  out += ours;
+  out += tail;
+  return out;
+}
+
+std::string ForeignCommentBytes(std::string_view body) {
+  const RawComment c = WalkRawComment(body);
+  if (c.shape != RawComment::Shape::kWhole) return std::string(body);
+  std::string out;
+  const uint32_t vendor = Le32(body, 0);
+  if (vendor > 0) out = body.substr(0, 4 + vendor);
+  for (std::string_view f : c.fields) {
+    if (IsOurField(f)) continue;
+    PutLe32(out, static_cast<uint32_t>(f.size()));
+    out += f;
+  }
+  out += body.substr(c.end);
+  return out;
 }
 
 void CollectRawCommentStructure(const TagLib::ByteVector& packet,

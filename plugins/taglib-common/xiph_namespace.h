@@ -10,6 +10,7 @@
 #include <taglib/tbytevector.h>
 #include <taglib/xiphcomment.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,11 +28,6 @@ void ReadXiphNamespace(const TagLib::Ogg::XiphComment& comment,
 // Adds the vendor, every foreign field and every picture of the comment.
 void CollectXiphForeign(TagLib::Ogg::XiphComment& comment, ForeignItems& items);
 
-// Removes every namespace field (both spellings) and adds the desired set
-// as NOM:<KEY> fields, one field per value.
-void WriteXiphNamespace(TagLib::Ogg::XiphComment& comment,
-                        const std::vector<DesiredTag>& desired);
-
 // A Xiph comment as raw bytes (vendor, count, length-prefixed
 // "NAME=value" fields; no framing bit), walked independently of TagLib.
 struct RawComment {
@@ -41,6 +37,20 @@ struct RawComment {
   size_t end = 0;  // just past the last field; meaningful when kWhole
 };
 RawComment WalkRawComment(std::string_view body);
+
+// The comment `body` (vendor, count, fields, then anything after them)
+// with our fields replaced: the vendor and every foreign field keep their
+// bytes and order, ours (NOM:<KEY>=value, one per value) follow them, then
+// what followed the fields. An empty body is no comment yet: the result
+// has an empty vendor. Nothing when the body is malformed.
+std::optional<std::string> SpliceXiphComment(
+    std::string_view body, const std::vector<DesiredTag>& desired);
+
+// The vendor string (when not empty) and the foreign fields of a comment
+// body, as on disk (length prefixes included), in order, then what follows
+// the fields: what a splice keeps byte for byte. A malformed body gives all
+// of its bytes.
+std::string ForeignCommentBytes(std::string_view body);
 
 // Walks a raw comment packet and adds one structure item:
 // how many fields are not ours and their names, sorted (TagLib re-renders

@@ -105,7 +105,7 @@ def main():
     # MP3 ------------------------------------------------------------------
     frames = frame22("TT2", text("Two point two")) + frame22("TP1", text("Old"))
     mp3_raw("id3v22.mp3", b"ID3\x02\x00\x00" + syncsafe(len(frames)) + frames,
-            "ID3v2.2 tag (3-letter frame ids)", "ok-or-refused")
+            "ID3v2.2 tag (3-letter frame ids)")
 
     frames = (frame23("TIT2", text("Plain 2.3")) +
               frame23("TXXX", b"\x00MOOD\x00calm") +
@@ -116,21 +116,21 @@ def main():
     body = unsynchronise(frames)
     mp3_raw("id3v23_unsync.mp3",
             b"ID3\x03\x00\x80" + syncsafe(len(body)) + body,
-            "ID3v2.3 with unsynchronisation", "ok-or-refused")
+            "ID3v2.3 with unsynchronisation")
 
     ext = struct.pack(">IH", 6, 0) + b"\x00\x00\x00\x00"  # 2.3 ext header
     frames = frame23("TIT2", text("Extended"))
     mp3_raw("id3v23_exthdr.mp3",
             b"ID3\x03\x00\x40" + syncsafe(len(ext) + len(frames)) + ext + frames,
-            "ID3v2.3 with an extended header", "ok-or-refused")
+            "ID3v2.3 with an extended header (TagLib 1.13 cannot read "
+            "frames after it: refused)", "ok-or-refused")
 
     f = p("id3v24_exthdr.mp3")
     ext24 = syncsafe(6) + b"\x01\x00"  # 2.4: size includes itself
     tit2 = b"TIT2" + syncsafe(len(text("Ext 2.4"))) + b"\x00\x00" + text("Ext 2.4")
     mp3_raw("id3v24_exthdr.mp3",
             b"ID3\x04\x00\x40" + syncsafe(len(ext24) + len(tit2)) + ext24 + tit2,
-            "ID3v2.4 with an extended header (TagLib 1.13 may miss frames)",
-            "ok-or-refused")
+            "ID3v2.4 with an extended header")
 
     shutil.copy(p("_base.mp3"), p("id3v1_only.mp3"))
     with open(p("id3v1_only.mp3"), "ab") as fh:
@@ -291,7 +291,7 @@ def main():
 
     f = p("mp4_freeform_no_mean.m4a")
     make_freeform_without_mean(p("_base.m4a"), f)
-    add(f, "M4A with a freeform atom without `mean`", "ok-or-refused")
+    add(f, "M4A with a freeform atom without `mean`")
 
     # Broken and odd names ---------------------------------------------------
     open(p("zero_length.mp3"), "wb").close()
