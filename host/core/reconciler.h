@@ -37,6 +37,10 @@ struct ReconcileOptions {
   std::string worker_id = "nomtag";  // made unique per thread
   // Called from worker threads, one call at a time.
   std::function<void(const ReconcileProgress&)> on_progress;
+  // Polled before each file, from worker threads. When it answers true the
+  // run stops: claims not yet worked on are given back (the files stay
+  // pending) and the report counts only what was done.
+  std::function<bool()> should_stop;
 };
 
 // What a dry run would change in one file.
