@@ -5,14 +5,13 @@
 // UNFINISHED: `nomtag calibrate` (computing a calibration from analysed
 // scores) comes with the analysis work; until then a calibration is
 // imported as a JSON document.
-#include <openssl/sha.h>
-
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cli/context.h"
+#include "importing/calibration_document.h"
 
 namespace nomtag::cli {
 namespace {
@@ -21,21 +20,6 @@ struct CalibrationArgs {
   std::string file;
   bool json = false;
 };
-
-// The hash of the canonical form: sorted keys, no whitespace.
-std::string CanonicalHash(const nlohmann::json& doc, std::string* canonical) {
-  *canonical = doc.dump();
-  unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(canonical->data()),
-         canonical->size(), md);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (int i = 0; i < 8; ++i) {  // 16 hex digits are plenty to tell apart
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
-}
 
 int Show(const GlobalOptions& opts, const CalibrationArgs& args) {
   Session session;
@@ -58,18 +42,12 @@ int Show(const GlobalOptions& opts, const CalibrationArgs& args) {
 int Import(const GlobalOptions& opts, const CalibrationArgs& args) {
   std::ifstream in(args.file);
   if (!in) return Fail(Status::NotFound(args.file + ": cannot read"));
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    return Fail(
-        Status::InvalidArgument(args.file + ": not valid JSON: " + e.what()));
-  }
-  if (!doc.is_object() || doc.empty())
-    return Fail(Status::InvalidArgument(
-        args.file + ": a calibration is a non-empty JSON object"));
-  std::string canonical;
-  std::string hash = CanonicalHash(doc, &canonical);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto doc = ParseCalibrationDocument(text.str());
+  if (!doc.ok()) return Fail(doc.status().Prepend(args.file));
+  const std::string& hash = doc->hash;
+  const std::string& canonical = doc->canonical;
   Session session;
   if (Status s = OpenSession(opts, &session); !s.ok()) return Fail(s);
   if (Status s = session.db->SetCalibration(hash, canonical); !s.ok())
