@@ -75,6 +75,7 @@ void AddCalibrationCommand(CLI::App& app, const GlobalOptions& opts,
                            int* exit_code);
 void AddRecoverCommand(CLI::App& app, const GlobalOptions& opts,
                        int* exit_code);
+void AddServeCommand(CLI::App& app, const GlobalOptions& opts, int* exit_code);
 
 }  // namespace nomtag::cli
 

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   AddStatusCommand(app, opts, &exit_code);
   AddCalibrationCommand(app, opts, &exit_code);
   AddRecoverCommand(app, opts, &exit_code);
+  AddServeCommand(app, opts, &exit_code);
 
   try {
     app.parse(argc, argv);
