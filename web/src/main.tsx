@@ -166,6 +166,13 @@ function LibraryCard(props: {
   const [failures, setFailures] = useState<Library["failures"]>(undefined);
   const [lastJob, setLastJob] = useState<Job | null>(null);
 
+  // A job started elsewhere (the prompt, another tab, a 409) shows up in
+  // the library's running_jobs: follow it.
+  useEffect(() => {
+    const running = lib.running_jobs[0];
+    if (running && (!job || job.id !== running.id)) setJob(running);
+  }, [lib]);
+
   useEffect(() => {
     if (!job || job.state !== "running") return;
     const timer = window.setTimeout(async () => {
@@ -307,7 +314,6 @@ function App() {
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState<Library | null>(null);
   const [prompts, setPrompts] = useState<Prompt[]>([]);
-  const [runs, setRuns] = useState(0);  // remounts cards to pick up new jobs
 
   const onError = useCallback((m: string) => setErrors((e) => [...e.slice(-4), m]), []);
   const reload = useCallback(async () => {
@@ -328,7 +334,6 @@ function App() {
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 409)) onError(message(err));
     }
-    setRuns((n) => n + 1);
     await reload();
   };
 
@@ -347,7 +352,7 @@ function App() {
       {libs === null ? <p>Loading…</p> : libs.length === 0 ? <p>No libraries yet: add one.</p> : (
         <div class="cards">
           {libs.map((l) => (
-            <LibraryCard key={`${l.id}-${runs}`} lib={l} onEdit={() => setEditing(l)} onChanged={reload} onError={onError} />
+            <LibraryCard key={l.id} lib={l} onEdit={() => setEditing(l)} onChanged={reload} onError={onError} />
           ))}
         </div>
       )}
