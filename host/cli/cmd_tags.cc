@@ -6,6 +6,7 @@
 
 #include "cli/context.h"
 #include "core/write_mode.h"
+#include "formats/foreign_text.h"
 #include "write/recovery.h"
 #include "write/safe_write.h"
 
@@ -65,6 +66,28 @@ std::string Printable(const std::string& data) {
   return "<" + std::to_string(data.size()) + " bytes>";
 }
 
+std::string Base64(const std::string& data) {
+  static const char kDigits[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    uint32_t n = static_cast<uint8_t>(data[i]) << 16 |
+                 static_cast<uint8_t>(data[i + 1]) << 8 |
+                 static_cast<uint8_t>(data[i + 2]);
+    for (int shift : {18, 12, 6, 0}) out += kDigits[(n >> shift) & 63];
+  }
+  if (i < data.size()) {
+    uint32_t n = static_cast<uint8_t>(data[i]) << 16;
+    if (i + 1 < data.size()) n |= static_cast<uint8_t>(data[i + 1]) << 8;
+    out += kDigits[(n >> 18) & 63];
+    out += kDigits[(n >> 12) & 63];
+    out += i + 1 < data.size() ? kDigits[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
 int Show(const GlobalOptions& opts, const TagsArgs& args) {
   PluginRegistry reg;
   auto format = Prepare(opts, &reg, args.file);
@@ -79,10 +102,16 @@ int Show(const GlobalOptions& opts, const TagsArgs& args) {
     for (const auto& [k, v] : tags->nom.tags) out["nom"][k] = v;
     out["legacy_keys"] = tags->nom.has_legacy_keys;
     out["foreign"] = nlohmann::json::array();
-    for (const auto& item : tags->foreign)
-      out["foreign"].push_back({{"id", item.id},
-                                {"size", item.data.size()},
-                                {"value", Printable(item.data)}});
+    for (const auto& item : tags->foreign) {
+      const ForeignText text = DescribeForeignItem(item);
+      out["foreign"].push_back(
+          {{"id", ForeignIdText(item.id)},
+           {"size", item.data.size()},
+           {"value", Printable(item.data)},
+           {"text", text.is_text ? nlohmann::json(text.values) : nullptr},
+           {"kind", text.is_text ? "text" : text.values.front()},
+           {"raw_base64", Base64(item.data)}});
+    }
     std::printf("%s\n", out.dump(2, ' ', false,
                                  nlohmann::json::error_handler_t::replace)
                             .c_str());
@@ -95,7 +124,8 @@ int Show(const GlobalOptions& opts, const TagsArgs& args) {
       std::printf("  nom:%s = %s\n", k.c_str(), v.c_str());
   std::printf("foreign tags (%zu, left untouched):\n", tags->foreign.size());
   for (const auto& item : tags->foreign)
-    std::printf("  %s = %s\n", item.id.c_str(), Printable(item.data).c_str());
+    std::printf("  %s = %s\n", ForeignIdText(item.id).c_str(),
+                ForeignTextLine(DescribeForeignItem(item)).c_str());
   return 0;
 }
 

@@ -7,21 +7,17 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "cli/config_report.h"
+
 namespace nomtag::cli {
 
 Status LoadPlugins(const GlobalOptions& opts, PluginRegistry* registry) {
-  std::string path =
-      opts.config_path.empty() ? DefaultPluginConfigPath() : opts.config_path;
-  if (path.empty())
-    return Status::NotFound(
-        "no plugins.yaml found (looked at $NOMTAG_CONFIG, ./plugins.yaml, "
-        "~/.config/nomtag/plugins.yaml and the installed one); pass "
-        "--config FILE");
-  auto config = LoadPluginConfig(path);
-  if (!config.ok()) return config.status();
+  auto choice = FindPluginConfig(opts.config_path);
+  if (!choice.ok()) return choice.status();
+  if (opts.verbose) ReportConfigChoice(*choice);
   std::vector<std::string> dirs = opts.plugin_dirs;
   for (const auto& d : DefaultPluginDirs()) dirs.push_back(d);
-  registry->LoadAll(*config, dirs);
+  registry->LoadAll(choice->config, dirs);
   return Status::OK();
 }
 

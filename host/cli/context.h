@@ -18,7 +18,8 @@ struct GlobalOptions {
   std::string config_path;               // --config
   std::vector<std::string> plugin_dirs;  // --plugin-dir
   bool verbose = false;                  // --verbose
-  std::string database;                  // --db
+  std::string database;                  // --db, $NOMTAG_DB
+  bool json = false;  // --json before the subcommand (see global_options.h)
 };
 
 // Loads plugins.yaml (the given one or the default) and every plugin it

@@ -2,8 +2,11 @@
 // into audio files. This file only wires the commands together.
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 #include "cli/context.h"
+#include "cli/docs_gen.h"
+#include "cli/global_options.h"
 
 int main(int argc, char** argv) {
   using namespace nomtag::cli;
@@ -14,19 +17,11 @@ int main(int argc, char** argv) {
       "touches a tag that is not its own."};
   app.require_subcommand(1);
   GlobalOptions opts;
-  app.add_option("--config", opts.config_path,
-                 "plugins.yaml to use (default: $NOMTAG_CONFIG, "
-                 "./plugins.yaml, ~/.config/nomtag/plugins.yaml)");
-  app.add_option("--plugin-dir", opts.plugin_dirs,
-                 "extra directory searched for plugins given by name "
-                 "(repeatable)");
-  app.add_flag("-v,--verbose", opts.verbose, "show plugins' info messages");
-  app.add_option("--db", opts.database,
-                 "database to use (default: the storage plugin's `database:` "
-                 "setting, else ~/.local/share/nomtag/nomtag.db)");
-  app.set_version_flag("--version", "nomtag 0.1.0 (plugin ABI " +
-                                        std::to_string(NOMTAG_ABI_MAJOR) + "." +
-                                        std::to_string(NOMTAG_ABI_MINOR) + ")");
+  AddGlobalOptions(app, opts);
+  const std::string version = "nomtag 0.1.0 (plugin ABI " +
+                              std::to_string(NOMTAG_ABI_MAJOR) + "." +
+                              std::to_string(NOMTAG_ABI_MINOR) + ")";
+  app.set_version_flag("--version", version);
 
   int exit_code = 0;
   AddPluginsCommand(app, opts, &exit_code);
@@ -38,9 +33,16 @@ int main(int argc, char** argv) {
   AddCalibrationCommand(app, opts, &exit_code);
   AddRecoverCommand(app, opts, &exit_code);
   AddServeCommand(app, opts, &exit_code);
+  AddGenerateDocsCommand(app, version, &exit_code);  // last: it reads them
 
   try {
-    app.parse(argc, argv);
+    std::vector<std::string> names;
+    for (const CLI::App* sub : std::as_const(app).get_subcommands({}))
+      names.push_back(sub->get_name());
+    std::vector<std::string> args = MoveLeadingJson(argc, argv, names);
+    std::vector<char*> arg_ptrs;
+    for (auto& a : args) arg_ptrs.push_back(a.data());
+    app.parse(static_cast<int>(arg_ptrs.size()), arg_ptrs.data());
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }

@@ -50,23 +50,12 @@ std::vector<std::string> DefaultPluginDirs() {
       start = colon + 1;
     }
   }
-  dirs.push_back(
-      (ExecutableDir().parent_path() / NOMTAG_PLUGIN_RELDIR).string());
+  dirs.push_back(BundledPluginDir());
   return dirs;
 }
 
-std::string DefaultPluginConfigPath() {
-  std::error_code ec;
-  if (const char* env = std::getenv("NOMTAG_CONFIG")) return env;
-  if (fs::is_regular_file("plugins.yaml", ec)) return "plugins.yaml";
-  if (const char* home = std::getenv("HOME")) {
-    fs::path p = fs::path(home) / ".config/nomtag/plugins.yaml";
-    if (fs::is_regular_file(p, ec)) return p.string();
-  }
-  fs::path shipped =
-      ExecutableDir().parent_path() / "share/nomtag/plugins.yaml";
-  if (fs::is_regular_file(shipped, ec)) return shipped.string();
-  return "";
+std::string BundledPluginDir() {
+  return (ExecutableDir().parent_path() / NOMTAG_PLUGIN_RELDIR).string();
 }
 
 Status PluginRegistry::LoadOne(const PluginSpec& spec,

@@ -67,15 +67,14 @@ class PluginRegistry {
   std::vector<StoragePluginRef> storages_;
 };
 
-// Where bundled plugins live relative to the nomtag executable
-// (<exe>/../lib/nomtag/plugins, in the build and the install tree alike).
+// The directories searched for plugins given by name, after the config's
+// own plugin_dirs: $NOMTAG_PLUGIN_PATH (colon-separated), then
+// BundledPluginDir().
 std::vector<std::string> DefaultPluginDirs();
 
-// The plugins.yaml to use when none is given: $NOMTAG_CONFIG, else
-// ./plugins.yaml, else ~/.config/nomtag/plugins.yaml, else the one
-// installed beside the executable (<exe>/../share/nomtag/plugins.yaml).
-// Empty when there is none.
-std::string DefaultPluginConfigPath();
+// Where bundled plugins live relative to the nomtag executable
+// (<exe>/../lib/nomtag/plugins, in the build and the install tree alike).
+std::string BundledPluginDir();
 
 }  // namespace nomtag
 
