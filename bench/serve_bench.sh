@@ -43,7 +43,9 @@ echo "scan: $(echo "$(date +%s.%N) - $start" | bc) s"
 nt tags import music "$work/tags.jsonl" >/dev/null
 nt status music | sed -n 2,3p
 
-nt serve --listen 127.0.0.1:0 > "$work/serve.out" &
+# Started directly (not through nt) so that $! is the server's own pid.
+"$nomtag" --config "$src/plugins.yaml" --db "$work/db" serve \
+  --listen 127.0.0.1:0 > "$work/serve.out" &
 server_pid=$!
 for _ in $(seq 100); do grep -q "listening on" "$work/serve.out" && break; sleep 0.1; done
 base=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$work/serve.out")
@@ -58,8 +60,11 @@ echo "== idle"
 load "GET / (baseline: embedded page, no database)" "$base/"
 load "GET reconcile-status, $files files pending" "$status_url"
 echo "== while a reconcile job runs"
-curl -s -X POST -H "Authorization: Bearer $token" "$base/api/web/libraries/1/reconcile-tags" >/dev/null
+# -d '': cpp-httplib answers 400 to a POST without Content-Length.
+started=$(curl -s -X POST -d '' -H "Authorization: Bearer $token" "$base/api/web/libraries/1/reconcile-tags")
+echo "started: $started" | cut -c1-300
+job_id=$(echo "$started" | python3 -c 'import json,sys; print(json.load(sys.stdin)["job"]["id"])')
 sleep 1
 load "GET reconcile-status during reconcile" "$status_url"
-curl -s -H "Authorization: Bearer $token" "$status_url"; echo
+echo "job after the load: $(curl -s -H "Authorization: Bearer $token" "$base/api/web/jobs/$job_id" | cut -c1-400)"
 echo "server resident memory: $(grep VmRSS /proc/$server_pid/status | awk '{print $2, $3}') (peak $(grep VmHWM /proc/$server_pid/status | awk '{print $2, $3}'))"
