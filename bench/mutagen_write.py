@@ -1,7 +1,12 @@
 #!/usr/bin/python3
 """The original system's write path, as a baseline: for each file, copy it
 to a temporary folder, write the tags with mutagen (TXXX / freeform /
-Vorbis comments), and rename it back over the original.
+Vorbis comments), and move it back over the original.
+
+Made as durable as nomtag's path, so the two are timed for the same
+promise: the copy is synced before the move, and after it the file (the
+move is a copy when the temporary folder is on another filesystem) and
+its folder are synced.
 
 Usage: mutagen_write.py KEY=VALUE[,KEY=VALUE...] FILE...
 Prints the number of files written and the seconds taken.
@@ -42,6 +47,14 @@ def write(path, tags):
         f.save()
 
 
+def fsync(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def main():
     tags = dict(kv.split("=", 1) for kv in sys.argv[1].split(","))
     files = sys.argv[2:]
@@ -51,9 +64,10 @@ def main():
         tmp = os.path.join(tmpdir, os.path.basename(path))
         shutil.copy2(path, tmp)
         write(tmp, tags)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
+        fsync(tmp)
         shutil.move(tmp, path)  # a copy + unlink when the temp dir is elsewhere
+        fsync(path)
+        fsync(os.path.dirname(os.path.abspath(path)))
     elapsed = time.monotonic() - start
     shutil.rmtree(tmpdir, ignore_errors=True)
     written = 0

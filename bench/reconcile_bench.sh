@@ -4,6 +4,10 @@
 # (every file written by the safe write), with 1 and then 2 workers on a
 # fresh copy each; then a second run that must find nothing and write
 # nothing. Each run's --json report is checked against what it claims.
+# Baselines from the same run, on a fresh copy of the same files: the
+# original system's durable write path writing the same 12 tags to every
+# file (mutagen_write.py), and a `find` walk that stats every file beside
+# the no-op run.
 # Usage: reconcile_bench.sh BUILD_DIR [DIR=/tmp/nomtag-reconcile-bench]
 #                           [PER_FORMAT=200]
 set -euo pipefail
@@ -50,6 +54,23 @@ PY
   done
 }
 
+baselines() {
+  local lib="$dir/baseline" t0 t1
+  rm -rf "$lib"
+  cp -r "$dir/seed-corpus" "$lib"
+  local kv="mood-strict=happy,mood-regular=happy,mood-loose=happy,bpm=120"
+  kv+=",key=a-minor,danceability=0.8125"
+  for g in rock jazz pop folk ambient metal; do kv+=",genre-score.$g=0.3"; done
+  find "$lib" -type f -print0 | xargs -0 /usr/bin/python3 "$here/mutagen_write.py" "$kv" |
+    awk '{printf "  baseline: mutagen, durable:   %7.2f s, wrote %d files (%.0f files/s)\n", $2, $1, $1/$2}'
+  t0=$(date +%s.%N)
+  find "$lib" -type f -printf '%s %T@ %p\n' >/dev/null
+  t1=$(date +%s.%N)
+  /usr/bin/python3 -c 'import sys; print(f"  baseline: find + stat walk:   {float(sys.argv[2]) - float(sys.argv[1]):7.2f} s")' "$t0" "$t1"
+  rm -rf "$lib"
+}
+
 echo "reconcile of real files, $per per format plus 5 seeds (mp3, m4a, flac, ogg, opus; 10 s each)"
+baselines
 run 1
 run 2

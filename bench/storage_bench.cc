@@ -12,6 +12,12 @@
 //      batches of 100 from --contention-rows rows (default 200,000) at
 //      once: claim latency with lock waits, and no file claimed twice.
 //
+// Baselines from the same run, on the same database file, through SQLite
+// directly: a naive walk of every file row of the library (what a
+// reconcile that looked at each file would pay at least), the plain
+// SELECT of 100 ids a claim cannot beat, and a claim-sized commit (100 rows
+// updated) with synchronous=NORMAL, as the plugin runs, and FULL beside it.
+//
 // Every figure is checked against the state it claims to measure
 // (CountPending before and after), so a broken query cannot report a
 // fast but wrong number. Usage:
@@ -19,6 +25,7 @@
 //                 [--claim-rows M] [--contention-rows R] [--procs P]
 //                 [--nomtag BIN --config plugins.yaml]
 // A size of 0 skips that part.
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,7 +67,7 @@ void Check(const Status& s, const char* what) {
 // Counts what reconciliation asks of files; an in-sync run must ask nothing.
 class CountingProjector : public FileProjector {
  public:
-  Status Project(const Library&, const std::string&, const TagSet&,
+  Status Project(const Library&, const std::string&, const TagSet&, CommitGate&,
                  bool* written) override {
     ++projected;
     *written = true;
@@ -124,6 +131,7 @@ struct Db {
   std::unique_ptr<StorageDatabase> db;
   int64_t lib = 0;
   std::string path;
+  std::string worker;  // claims of an unregistered id count as a dead one's
 };
 
 // A fresh database with one library of n scanned files carrying tags.
@@ -131,7 +139,10 @@ Db Populate(const Args& args, const std::string& name, int64_t n) {
   Db d;
   d.path = (fs::path(args.dir) / (name + ".db")).string();
   for (const char* ext : {"", "-wal", "-shm"}) fs::remove(d.path + ext);
-  d.db = Check(StorageDatabase::Open(Storage(args), d.path), "open");
+  OpenOptions create;
+  create.access = OpenOptions::Access::kCreate;
+  d.db = Check(StorageDatabase::Open(Storage(args), d.path, create), "open");
+  d.worker = Check(d.db->StartWorker(), "start worker");
   Library lib;
   lib.name = name;
   lib.root = (fs::path(args.dir) / (name + "-root")).string();
@@ -174,7 +185,7 @@ std::vector<double> WriteAll(Db& d, WriteMode mode, uint32_t batch,
   while (max_batches < 0 || static_cast<int64_t>(lat.size()) < max_batches) {
     auto t = Clock::now();
     auto claimed =
-        Check(d.db->ClaimBatch(d.lib, "bench", batch, 600000), "claim batch");
+        Check(d.db->ClaimBatch(d.lib, d.worker, batch, 600000), "claim batch");
     lat.push_back(MsSince(t));
     if (claimed.empty()) {
       lat.pop_back();
@@ -222,6 +233,95 @@ double TimeCommand(const std::vector<std::string>& argv) {
   return ms;
 }
 
+// The same database file opened by SQLite directly, for the baselines.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path) {
+    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK)
+      Die("sqlite3_open " + path);
+    sqlite3_busy_timeout(db_, 30000);
+  }
+  ~RawDb() { sqlite3_close(db_); }
+  void Exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string why = err ? err : "?";
+      sqlite3_free(err);
+      Die(sql + ": " + why);
+    }
+  }
+  // Steps sql to the end; returns the rows it gave.
+  int64_t Rows(const std::string& sql, int64_t bind = 0) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
+      Die(sql + ": " + sqlite3_errmsg(db_));
+    if (sqlite3_bind_parameter_count(st) > 0) sqlite3_bind_int64(st, 1, bind);
+    int64_t rows = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) ++rows;
+    if (rc != SQLITE_DONE) Die(sql + ": " + sqlite3_errmsg(db_));
+    sqlite3_finalize(st);
+    return rows;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+// Baseline: every file row of the library read once (id, path, size,
+// mtime), the least a reconcile that looked at each file would do.
+void ReportNaiveWalk(const Db& d, int64_t want) {
+  RawDb raw(d.path);
+  std::vector<double> runs;
+  for (int i = 0; i < 5; ++i) {
+    auto t = Clock::now();
+    int64_t rows = raw.Rows(
+        "SELECT id, path, size, mtime_ns FROM files WHERE library_id = ?",
+        d.lib);
+    runs.push_back(MsSince(t));
+    if (rows != want) Die("the naive walk did not see every row");
+  }
+  Report("baseline: naive walk of every file row:", runs);
+}
+
+// Baselines for a claim: the plain SELECT of 100 ids, and a commit that
+// updates 100 rows, at synchronous=NORMAL (the plugin's setting) and FULL.
+void ReportClaimBaselines(const Db& d, int64_t rows_in_library) {
+  const int rounds =
+      static_cast<int>(std::min<int64_t>(200, rows_in_library / 100 - 1));
+  RawDb raw(d.path);
+  raw.Exec("PRAGMA journal_mode=WAL");
+  std::vector<double> select;
+  for (int i = 0; i < rounds; ++i) {
+    auto t = Clock::now();
+    int64_t rows =
+        raw.Rows("SELECT id FROM files WHERE library_id = ? AND id > " +
+                     std::to_string(i * 100) + " ORDER BY id LIMIT 100",
+                 d.lib);
+    select.push_back(MsSince(t));
+    if (rows != 100) Die("the baseline select found too few rows");
+  }
+  Report("baseline: SELECT 100 ids, no write:", select);
+  for (const char* sync : {"NORMAL", "FULL"}) {
+    raw.Exec(std::string("PRAGMA synchronous=") + sync);
+    std::vector<double> commits;
+    for (int i = 0; i < std::min(rounds, 100); ++i) {  // rows kept as they were
+      auto t = Clock::now();
+      raw.Exec("BEGIN IMMEDIATE");
+      raw.Exec(
+          "UPDATE files SET size = size + 0 WHERE id IN (SELECT id FROM "
+          "files WHERE library_id = " +
+          std::to_string(d.lib) + " AND id > " + std::to_string(i * 100) +
+          " ORDER BY id LIMIT 100)");
+      raw.Exec("COMMIT");
+      commits.push_back(MsSince(t));
+    }
+    std::string what =
+        std::string("baseline: commit of 100 updated rows, ") + sync + ":";
+    Report(what.c_str(), commits);
+  }
+}
+
 // Times the core's Reconcile over a library that is all in sync; dies if
 // it did any work or asked for any file.
 void ReportInSyncReconcile(Db& d, const std::string& name) {
@@ -252,6 +352,7 @@ void InSyncReconcile(const Args& args) {
   if (Pending(d) != 0) Die("files still pending after writing all");
 
   ReportInSyncReconcile(d, "insync");
+  ReportNaiveWalk(d, args.files);
 
   if (!args.nomtag.empty()) {
     d.db.reset();  // the command opens the database itself
@@ -275,6 +376,8 @@ void ClaimLatency(const Args& args) {
   std::printf("  count pending (all %lld): %.1f ms\n",
               static_cast<long long>(before), MsSince(t));
   if (before != rows) Die("not every row is pending after the scan");
+  ReportClaimBaselines(d, rows);
+  if (Pending(d) != rows) Die("a baseline changed what is pending");
   Report("all rows pending (claim + record, 500 batches):",
          WriteAll(d, WriteMode::kFull, 100, 500));
   if (Pending(d) != std::max<int64_t>(0, rows - 500 * 100))
@@ -332,9 +435,10 @@ void Contention(const Args& args) {
     pid_t pid = ::fork();
     if (pid == 0) {
       auto db = Check(StorageDatabase::Open(Storage(args), d.path), "open");
-      std::string me = "proc" + std::to_string(p), cal;
+      std::string me = Check(db->StartWorker(), "start worker"), cal;
       cal = Check(db->CalibrationHash(), "calibration");
-      FILE* out = std::fopen((d.path + "." + me).c_str(), "w");
+      FILE* out =
+          std::fopen((d.path + ".proc" + std::to_string(p)).c_str(), "w");
       for (;;) {
         auto t0 = Clock::now();
         auto batch = Check(db->ClaimBatch(d.lib, me, 100, 600000), "claim");

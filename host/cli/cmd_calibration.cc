@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "cli/context.h"
+#include "cli/json_output.h"
 #include "importing/calibration_document.h"
 
 namespace nomtag::cli {
@@ -23,14 +24,13 @@ struct CalibrationArgs {
 
 int Show(const GlobalOptions& opts, const CalibrationArgs& args) {
   Session session;
-  if (Status s = OpenSession(opts, &session); !s.ok()) return Fail(s);
+  if (Status s = OpenSession(opts, &session, OpenOptions::Access::kRead);
+      !s.ok())
+    return Fail(s);
   auto hash = session.db->CalibrationHash();
   if (!hash.ok()) return Fail(hash.status());
   if (args.json)
-    std::printf("%s\n",
-                nlohmann::json{{"active", !hash->empty()}, {"hash", *hash}}
-                    .dump(2)
-                    .c_str());
+    PrintJson({{"active", !hash->empty()}, {"hash", *hash}});
   else
     std::printf("%s\n", hash->empty()
                             ? "no active calibration (mood tiers are not "
@@ -52,14 +52,21 @@ int Import(const GlobalOptions& opts, const CalibrationArgs& args) {
   if (Status s = OpenSession(opts, &session); !s.ok()) return Fail(s);
   if (Status s = session.db->SetCalibration(hash, canonical); !s.ok())
     return Fail(s);
-  std::printf("active calibration %s\n", hash.c_str());
+  if (args.json)
+    PrintJson({{"active", true}, {"hash", hash}});
+  else
+    std::printf("active calibration %s\n", hash.c_str());
   return 0;
 }
 
-int Clear(const GlobalOptions& opts) {
+int Clear(const GlobalOptions& opts, const CalibrationArgs& args) {
   Session session;
   if (Status s = OpenSession(opts, &session); !s.ok()) return Fail(s);
   if (Status s = session.db->SetCalibration("", ""); !s.ok()) return Fail(s);
+  if (args.json) {
+    PrintJson({{"active", false}, {"hash", ""}});
+    return 0;
+  }
   std::printf(
       "no active calibration: mood tiers will be removed from files "
       "at the next reconcile\n");
@@ -81,11 +88,13 @@ void AddCalibrationCommand(CLI::App& app, const GlobalOptions& opts,
   CLI::App* import = cmd->add_subcommand(
       "import", "Make a calibration (a JSON document) the active one.");
   import->add_option("FILE", args->file, "calibration JSON")->required();
+  import->add_flag("--json", args->json, "machine-readable output");
   import->callback(
       [&opts, args, exit_code] { *exit_code = Import(opts, *args);
 });
 CLI::App* clear = cmd->add_subcommand("clear", "Deactivate calibration.");
-clear->callback([&opts, exit_code] { *exit_code = Clear(opts); });
+clear->add_flag("--json", args->json, "machine-readable output");
+clear->callback([&opts, args, exit_code] { *exit_code = Clear(opts, *args); });
 }  // namespace nomtag::cli
 
 }  // namespace nomtag::cli

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/context.h"
+#include "cli/json_output.h"
 #include "importing/tag_import.h"
 
 namespace nomtag::cli {
@@ -30,8 +31,12 @@ int Run(const GlobalOptions& opts, const ImportArgs& args) {
     }
   }
   if (Status s = session.db->Commit(); !s.ok()) return Fail(s);
-  std::printf("%zu file(s) imported into '%s'\n", entries->size(),
-              lib->name.c_str());
+  if (args.json)
+    PrintJson({{"library", lib->name},
+               {"imported", static_cast<int64_t>(entries->size())}});
+  else
+    std::printf("%zu file(s) imported into '%s'\n", entries->size(),
+                lib->name.c_str());
   return 0;
 }
 
@@ -46,6 +51,7 @@ void AddTagsImportCommand(CLI::App* tags, const GlobalOptions& opts,
       "\"tags\": {...}} per line); files are written by `nomtag reconcile`.");
   cmd->add_option("LIBRARY", args->library, "name or id")->required();
   cmd->add_option("FILE", args->file, "JSON lines")->required();
+  cmd->add_flag("--json", args->json, "machine-readable output");
   cmd->callback([&opts, args, exit_code] { *exit_code = Run(opts, *args); });
 }
 

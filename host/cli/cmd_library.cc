@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
+#include "cli/json_output.h"
 
 namespace nomtag::cli {
 namespace {
@@ -65,12 +66,14 @@ int Add(const GlobalOptions& opts, const LibraryArgs& args) {
   lib.mode = *mode;
   if (Status s = ApplyOptions(args, &lib); !s.ok()) return Fail(s);
   Session session;
-  if (Status s = OpenSession(opts, &session); !s.ok()) return Fail(s);
+  if (Status s = OpenSession(opts, &session, OpenOptions::Access::kCreate);
+      !s.ok())
+    return Fail(s);
   auto id = session.db->AddLibrary(lib);
   if (!id.ok()) return Fail(id.status());
   lib.id = *id;
   if (args.json)
-    std::printf("%s\n", ToJson(lib).dump(2).c_str());
+    PrintJson(ToJson(lib));
   else
     std::printf("library %lld '%s' at %s, write mode %s\n",
                 static_cast<long long>(lib.id), lib.name.c_str(),
@@ -80,13 +83,15 @@ int Add(const GlobalOptions& opts, const LibraryArgs& args) {
 
 int List(const GlobalOptions& opts, const LibraryArgs& args) {
   Session session;
-  if (Status s = OpenSession(opts, &session); !s.ok()) return Fail(s);
+  if (Status s = OpenSession(opts, &session, OpenOptions::Access::kRead);
+      !s.ok())
+    return Fail(s);
   auto libs = session.db->Libraries();
   if (!libs.ok()) return Fail(libs.status());
   if (args.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& lib : *libs) out.push_back(ToJson(lib));
-    std::printf("%s\n", out.dump(2).c_str());
+    PrintJson(out);
     return 0;
   }
   if (libs->empty())
@@ -118,7 +123,7 @@ int Update(const GlobalOptions& opts, const LibraryArgs& args, bool set_mode) {
     nlohmann::json out = ToJson(*lib);
     out["requires_reconciliation"] = *affected > 0;
     out["affected_file_count"] = *affected;
-    std::printf("%s\n", out.dump(2).c_str());
+    PrintJson(out);
     return 0;
   }
   std::printf("library '%s': write mode %s", lib->name.c_str(),

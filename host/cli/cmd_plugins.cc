@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
+#include "cli/json_output.h"
 
 namespace nomtag::cli {
 namespace {
@@ -46,7 +47,7 @@ int Run(const GlobalOptions& opts, const PluginsArgs& args) {
                                 {"file", r.path},
                                 {"line", r.line},
                                 {"reason", r.reason}});
-    std::printf("%s\n", out.dump(2).c_str());
+    PrintJson(out);
     return reg.refused().empty() ? 0 : 2;
   }
 

@@ -2,9 +2,11 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
+#include "cli/json_output.h"
 #include "core/reconciler.h"
 #include "write/recovery.h"
 #include "write/safe_write_projector.h"
@@ -27,9 +29,25 @@ std::string List(const std::vector<std::string>& keys) {
   return out;
 }
 
+// Exit status when the run ended with files other workers still hold.
+constexpr int kExitHeldByOthers = 3;
+
+std::string Utc(int64_t ms) {
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
+}
+
 int Run(const GlobalOptions& opts, const ReconcileArgs& args) {
   Session session;
-  if (Status s = OpenSession(opts, &session); !s.ok()) return Fail(s);
+  if (Status s = OpenSession(opts, &session,
+                             args.dry_run ? OpenOptions::Access::kRead
+                                          : OpenOptions::Access::kWrite);
+      !s.ok())
+    return Fail(s);
   auto lib = session.db->FindLibrary(args.library);
   if (!lib.ok()) return Fail(lib.status());
   if (!args.dry_run) {
@@ -47,9 +65,6 @@ int Run(const GlobalOptions& opts, const ReconcileArgs& args) {
   options.workers = args.workers;
   options.lease_ms = args.lease_ms;
   options.dry_run = args.dry_run;
-  char host[128] = {0};
-  ::gethostname(host, sizeof host - 1);
-  options.worker_id = std::string(host) + ":" + std::to_string(::getpid());
   Result<ReconcileReport> report = Status::Internal("not run");
   {
     Progress progress("reconciling");
@@ -60,11 +75,6 @@ int Run(const GlobalOptions& opts, const ReconcileArgs& args) {
   }
   if (!report.ok()) return Fail(report.status());
   const ReconcileReport& r = *report;
-  auto dump = [](const nlohmann::json& j) {
-    std::printf("%s\n",
-                j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-                    .c_str());
-  };
   if (args.dry_run) {
     if (args.json) {
       nlohmann::json out{{"library", lib->name},
@@ -77,7 +87,7 @@ int Run(const GlobalOptions& opts, const ReconcileArgs& args) {
                                 {"changed", d.changed},
                                 {"removed", d.removed},
                                 {"error", d.error}});
-      dump(out);
+      PrintJson(out);
       return 0;
     }
     std::printf("dry run: %lld file(s) pending in '%s'; nothing is written\n",
@@ -106,10 +116,18 @@ int Run(const GlobalOptions& opts, const ReconcileArgs& args) {
                        {"failed", r.failed},
                        {"remaining", r.remaining},
                        {"superseded", r.superseded},
-                       {"failures", nlohmann::json::array()}};
+                       {"worker", r.worker},
+                       {"failures", nlohmann::json::array()},
+                       {"held_by_others", nlohmann::json::array()}};
     for (const auto& [path, error] : r.failures)
       out["failures"].push_back({{"path", path}, {"error", error}});
-    dump(out);
+    for (const auto& h : r.held_by_others)
+      out["held_by_others"].push_back({{"worker", h.worker},
+                                       {"files", h.files},
+                                       {"lease_until_ms", h.expires_ms},
+                                       {"lease_until", Utc(h.expires_ms)},
+                                       {"alive", h.alive}});
+    PrintJson(out);
   } else {
     std::printf(
         "%s: %lld processed (%lld written), %lld failed, %lld "
@@ -119,8 +137,26 @@ int Run(const GlobalOptions& opts, const ReconcileArgs& args) {
         static_cast<long long>(r.remaining));
     for (const auto& [path, error] : r.failures)
       std::printf("  failed: %s: %s\n", path.c_str(), error.c_str());
+    if (r.superseded > 0)
+      std::printf(
+          "  %lld file(s) were taken over by another worker after this "
+          "one's lease ran out\n",
+          static_cast<long long>(r.superseded));
+    for (const auto& h : r.held_by_others)
+      std::printf("  held by worker %s: %lld file(s), lease until %s%s\n",
+                  h.worker.c_str(), static_cast<long long>(h.files),
+                  Utc(h.expires_ms).c_str(),
+                  h.alive ? " (alive: it is still working on them)" : "");
   }
-  return r.failed > 0 ? 2 : 0;
+  if (r.failed > 0) return 2;
+  if (!r.held_by_others.empty()) {
+    std::fprintf(stderr,
+                 "nomtag: %lld file(s) remain: other workers hold them (see "
+                 "above); run again after their leases\n",
+                 static_cast<long long>(r.remaining));
+    return kExitHeldByOthers;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -132,14 +168,19 @@ void AddReconcileCommand(CLI::App& app, const GlobalOptions& opts,
       "reconcile",
       "Write the database's tags into the library's files, as its write "
       "mode says, until every file matches. Files already right are not "
-      "rewritten. Exit status 2 when some files failed (they stay pending).");
+      "rewritten. Exit status 2 when some files failed (they stay pending), "
+      "3 when files remain that other live workers hold (named, with their "
+      "leases).");
   cmd->add_option("LIBRARY", args->library, "name or id")->required();
   cmd->add_option("--batch", args->batch, "files claimed at a time (1-1000)")
       ->check(CLI::Range(1, 1000));
   cmd->add_option("--workers", args->workers, "files written in parallel")
       ->check(CLI::Range(1, 64));
   cmd->add_option("--lease-ms", args->lease_ms,
-                  "how long a claim protects a file from other workers");
+                  "how long a claim protects a file from other live workers "
+                  "(1000-604800000; renewed while the run lives; a killed "
+                  "run's claims are taken over at once)")
+      ->check(CLI::Range(kMinLeaseMs, kMaxLeaseMs));
   cmd->add_flag("--dry-run", args->dry_run,
                 "show, per file, the keys that would be added (+), changed "
                 "(~) and removed (-); write nothing");

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
+#include "cli/json_output.h"
 #include "write/recovery.h"
 
 namespace nomtag::cli {
@@ -21,38 +22,34 @@ int Run(const GlobalOptions& opts, const RecoverArgs& args) {
   std::error_code ec;
   if (!std::filesystem::exists(target, ec)) {
     Session session;
-    if (Status s = OpenSession(opts, &session); !s.ok()) return Fail(s);
+    if (Status s = OpenSession(opts, &session, OpenOptions::Access::kRead);
+        !s.ok())
+      return Fail(s);
     auto lib = session.db->FindLibrary(target);
     if (!lib.ok()) return Fail(lib.status());
     root = lib->root;
   }
   RecoveryReport report;
+  // With --keep-as-is the user has looked at these files and keeps them as
+  // they are: every journal nomtag cannot resolve on its own goes (those of
+  // writers still running stay).
+  RecoveryOptions options;
+  options.keep_as_is = args.keep_as_is;
   Status s = std::filesystem::is_directory(root, ec)
-                 ? RecoverTree(root, &report)
-                 : RecoverFile(root, &report);
-  // The user has looked at these files and keeps them as they are: their
-  // journals go, and with them the problems they were.
-  int dropped = 0;
-  if (args.keep_as_is && !report.kept_journals.empty()) {
-    for (const auto& journal : report.kept_journals)
-      if (std::filesystem::remove(journal, ec)) ++dropped;
-    if (dropped == static_cast<int>(report.kept_journals.size()) &&
-        report.problems.size() == report.kept_journals.size()) {
-      report.problems.clear();
-      s = Status::OK();
-    }
-  }
+                 ? RecoverTree(root, &report, options)
+                 : RecoverFile(root, &report, options);
+  const int dropped = report.dropped_keeping_files;
   if (args.json) {
     nlohmann::json out{{"target", root},
                        {"rolled_back", report.rolled_back},
                        {"finished_writes_kept", report.completed},
                        {"torn_journals_discarded", report.torn_discarded},
                        {"temp_files_removed", report.temps_removed},
+                       {"not_started_journals_dropped", report.not_started},
+                       {"left_to_running_writers", report.busy},
                        {"journals_dropped_keeping_files", dropped},
                        {"unresolved", report.problems}};
-    std::printf("%s\n", out.dump(2, ' ', false,
-                                 nlohmann::json::error_handler_t::replace)
-                            .c_str());
+    PrintJson(out);
   } else {
     std::printf("%s: %s\n", root.c_str(), report.Summary().c_str());
     if (dropped > 0)

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
+#include "cli/json_output.h"
 #include "scan/scanner.h"
 
 namespace nomtag::cli {
@@ -42,9 +43,7 @@ int Run(const GlobalOptions& opts, const ScanArgs& args) {
                        {"errors", nlohmann::json::array()}};
     for (const auto& [path, error] : r.errors)
       out["errors"].push_back({{"path", path}, {"error", error}});
-    std::printf("%s\n", out.dump(2, ' ', false,
-                                 nlohmann::json::error_handler_t::replace)
-                            .c_str());
+    PrintJson(out);
   } else {
     std::printf(
         "%s: %lld files (%lld new, %lld changed, %lld unchanged), "

@@ -23,8 +23,15 @@ void AddServeCommand(CLI::App& app, const GlobalOptions& opts, int* exit_code) {
                 "serve without an access token (refused unless listening on "
                 "loopback)");
   cmd->callback([&opts, options, exit_code] {
+    if (Status s = server::CheckServeOptions(*options); !s.ok()) {
+      *exit_code = Fail(s);
+      return;
+    }
+    // The page adds libraries, so serve, like `library add`, creates the
+    // database when there is none yet.
     Session session;
-    if (Status s = OpenSession(opts, &session); !s.ok()) {
+    if (Status s = OpenSession(opts, &session, OpenOptions::Access::kCreate);
+        !s.ok()) {
       *exit_code = Fail(s);
       return;
     }

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
+#include "cli/json_output.h"
 #include "write/safe_write.h"
 
 namespace nomtag::cli {
@@ -20,7 +21,9 @@ bool HeldByHardLinks(const std::string& error) {
 
 int Run(const GlobalOptions& opts, const StatusArgs& args) {
   Session session;
-  if (Status s = OpenSession(opts, &session); !s.ok()) return Fail(s);
+  if (Status s = OpenSession(opts, &session, OpenOptions::Access::kRead);
+      !s.ok())
+    return Fail(s);
   auto lib = session.db->FindLibrary(args.library);
   if (!lib.ok()) return Fail(lib.status());
   auto st = session.db->StatusOf(lib->id, args.lease_ms);
@@ -45,9 +48,7 @@ int Run(const GlobalOptions& opts, const StatusArgs& args) {
       out["failures"].push_back({{"path", path},
                                  {"error", error},
                                  {"hard_links", HeldByHardLinks(error)}});
-    std::printf("%s\n", out.dump(2, ' ', false,
-                                 nlohmann::json::error_handler_t::replace)
-                            .c_str());
+    PrintJson(out);
     return 0;
   }
   std::printf("library '%s' (%s), write mode %s, calibration %s\n",

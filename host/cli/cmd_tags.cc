@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
+#include "cli/json_output.h"
 #include "core/write_mode.h"
 #include "formats/foreign_text.h"
 #include "write/recovery.h"
@@ -112,9 +113,7 @@ int Show(const GlobalOptions& opts, const TagsArgs& args) {
            {"kind", text.is_text ? "text" : text.values.front()},
            {"raw_base64", Base64(item.data)}});
     }
-    std::printf("%s\n", out.dump(2, ' ', false,
-                                 nlohmann::json::error_handler_t::replace)
-                            .c_str());
+    PrintJson(out);
     return 0;
   }
   std::printf("%s (%s)\n", args.file.c_str(), (*format)->container().c_str());
@@ -159,13 +158,16 @@ int Write(const GlobalOptions& opts, const TagsArgs& args, bool clear) {
   wo.padding = *padding;
   auto result = SafeWriteNamespace(**format, args.file, desired, wo);
   if (!result.ok()) return Fail(result.status());
+  for (const auto& w : result->warnings)
+    std::fprintf(stderr, "nomtag: warning: %s\n", w.c_str());
   if (args.json) {
     nlohmann::json out{{"file", args.file},
                        {"action", ActionName(result->action)},
                        {"bytes_written", result->bytes_written},
+                       {"warnings", result->warnings},
                        {"keys", nlohmann::json::array()}};
     for (const auto& [k, v] : desired) out["keys"].push_back(k);
-    std::printf("%s\n", out.dump(2).c_str());
+    PrintJson(out);
   } else {
     std::printf("%s: %s (%zu key%s", args.file.c_str(),
                 ActionName(result->action), desired.size(),

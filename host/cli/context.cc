@@ -21,7 +21,8 @@ Status LoadPlugins(const GlobalOptions& opts, PluginRegistry* registry) {
   return Status::OK();
 }
 
-Status OpenSession(const GlobalOptions& opts, Session* session) {
+Status OpenSession(const GlobalOptions& opts, Session* session,
+                   OpenOptions::Access access) {
   if (Status s = LoadPlugins(opts, &session->registry); !s.ok()) return s;
   for (const auto& r : session->registry.refused())
     std::fprintf(stderr, "nomtag: warning: plugin %s refused: %s\n",
@@ -30,8 +31,11 @@ Status OpenSession(const GlobalOptions& opts, Session* session) {
     return Status::NotFound(
         "no storage plugin is loaded; add `- name: storage-sqlite` to "
         "plugins.yaml");
+  OpenOptions open;
+  open.access = access;
+  open.wait_ms = static_cast<int64_t>(opts.wait_s * 1000);
   auto db = StorageDatabase::Open(session->registry.storages().front(),
-                                  opts.database);
+                                  opts.database, open);
   if (!db.ok()) return db.status();
   session->db = std::move(*db);
   return Status::OK();

@@ -19,7 +19,8 @@ struct GlobalOptions {
   std::vector<std::string> plugin_dirs;  // --plugin-dir
   bool verbose = false;                  // --verbose
   std::string database;                  // --db, $NOMTAG_DB
-  bool json = false;  // --json before the subcommand (see global_options.h)
+  bool json = false;   // --json before the subcommand (see global_options.h)
+  double wait_s = 30;  // --wait: for a database another process locks
 };
 
 // Loads plugins.yaml (the given one or the default) and every plugin it
@@ -35,8 +36,10 @@ struct Session {
 
 // Loads the plugins (warning about refused ones on stderr) and opens the
 // database of the first storage plugin (--db, else its configured or
-// default location).
-Status OpenSession(const GlobalOptions& opts, Session* session);
+// default location). Read commands open it read-only; only commands that
+// create things (kCreate) create a missing database.
+Status OpenSession(const GlobalOptions& opts, Session* session,
+                   OpenOptions::Access access = OpenOptions::Access::kWrite);
 
 // Prints a progress line on stderr when it is a terminal; quiet otherwise.
 class Progress {

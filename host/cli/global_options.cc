@@ -25,6 +25,11 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& opts) {
                  "setting, else ~/.local/share/nomtag/nomtag.db)")
       ->envname("NOMTAG_DB")
       ->group(group);
+  app.add_option("--wait", opts.wait_s,
+                 "seconds to wait for a database another process keeps "
+                 "locked before giving up, naming it (0-86400; default 30)")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->group(group);
   app.add_flag("--json", opts.json,
                "machine-readable output, for the commands that have it")
       ->group(group);

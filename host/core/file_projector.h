@@ -11,15 +11,29 @@
 
 namespace nomtag {
 
+// Asked by the projector immediately before the first byte of a commit
+// (journal, temporary file or the file itself): OK when the caller may
+// still write the file; otherwise the reason, and nothing is written. The
+// reconciler's gate asks the store whether the claim still holds.
+class CommitGate {
+ public:
+  virtual ~CommitGate() = default;
+  virtual Status MayCommit() = 0;
+};
+
 class FileProjector {
  public:
   virtual ~FileProjector() = default;
 
   // Makes the file's namespace equal desired; *written says whether the
-  // file was rewritten (false when it already held desired).
-  // [thread-safe] for distinct files.
+  // file was rewritten (false when it already held desired). path is
+  // library.root, "/", and the file's path in the library; the file is
+  // opened beneath the root, never through a symbolic link. Calls
+  // gate.MayCommit() right before committing, and writes nothing when it
+  // says no (returning its status). [thread-safe] for distinct files.
   virtual Status Project(const Library& library, const std::string& path,
-                         const TagSet& desired, bool* written) = 0;
+                         const TagSet& desired, CommitGate& gate,
+                         bool* written) = 0;
 
   // The namespace on disk, for dry runs.
   virtual Result<TagSet> Read(const std::string& path) = 0;

@@ -1,7 +1,11 @@
 #include "core/reconciler.h"
 
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
+
+#include "core/test_pause.h"
 
 namespace nomtag {
 namespace {
@@ -25,6 +29,62 @@ bool StaysInsideRoot(const std::string& rel) {
   }
   return true;
 }
+
+// Asks the store, right before the commit, whether the claim still holds.
+class ClaimGate : public CommitGate {
+ public:
+  ClaimGate(TagStore& store, const ClaimedFile& file, int64_t lease_ms)
+      : store_(store), file_(file), lease_ms_(lease_ms) {}
+  Status MayCommit() override {
+    auto held = store_.CheckClaim(file_, lease_ms_);
+    if (!held.ok()) return held.status();
+    if (!*held) {
+      lost_ = true;
+      return Status::Refused(file_.path +
+                             ": another worker took this file over (the "
+                             "lease ran out); not written");
+    }
+    PauseForTest("after-claim-check");
+    return Status::OK();
+  }
+  bool lost() const { return lost_; }
+
+ private:
+  TagStore& store_;
+  const ClaimedFile& file_;
+  int64_t lease_ms_;
+  bool lost_ = false;
+};
+
+// Renews the run's claims every third of the lease until stopped, so that
+// a long batch (or one slow file) does not lose what it still holds.
+class Heartbeat {
+ public:
+  Heartbeat(TagStore& store, std::string worker, int64_t lease_ms)
+      : thread_([this, &store, worker = std::move(worker), lease_ms] {
+          std::unique_lock<std::mutex> lock(mu_);
+          const auto period = std::chrono::milliseconds(lease_ms / 3);
+          while (!cv_.wait_for(lock, period, [this] { return stop_; })) {
+            lock.unlock();
+            (void)store.RenewClaims(worker, lease_ms);  // retried next beat
+            lock.lock();
+          }
+        }) {}
+  ~Heartbeat() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;  // last: starts once the rest is built
+};
 
 // Shared by the worker threads of one run.
 struct RunState {
@@ -65,6 +125,7 @@ void Work(TagStore& store, FileProjector& projector, const Library& library,
       std::string error;
       bool written = false;
       bool recorded = true;
+      bool lost = false;
       auto tags = store.FileTags(file.id);
       if (!StaysInsideRoot(file.path)) {
         error = "corrupt row: path '" + file.path +
@@ -74,9 +135,13 @@ void Work(TagStore& store, FileProjector& projector, const Library& library,
       } else {
         TagSet desired =
             DesiredTags(*tags, library.mode, !calibration->empty());
+        PauseForTest("before-project");
+        ClaimGate gate(store, file, options.lease_ms);
         Status s = projector.Project(library, Join(library.root, file.path),
-                                     desired, &written);
-        if (!s.ok()) {
+                                     desired, gate, &written);
+        if (gate.lost()) {
+          lost = true;  // nothing written; the new owner writes it
+        } else if (!s.ok()) {
           error = s.ToString();
         } else {
           auto r = store.SetWritten(file, library.mode, *calibration,
@@ -88,7 +153,9 @@ void Work(TagStore& store, FileProjector& projector, const Library& library,
         }
       }
       std::lock_guard<std::mutex> lock(state->mu);
-      if (!error.empty()) {
+      if (lost) {
+        ++state->report.superseded;
+      } else if (!error.empty()) {
         ++state->report.failed;
         state->failed.emplace_back(file, error);
         state->report.failures.emplace_back(file.path, error);
@@ -129,6 +196,11 @@ Result<ReconcileReport> Reconcile(TagStore& store, FileProjector& projector,
     return Status::InvalidArgument("batch size must be between 1 and 100000");
   if (options.workers < 1 || options.workers > 256)
     return Status::InvalidArgument("workers must be between 1 and 256");
+  if (options.lease_ms < kMinLeaseMs || options.lease_ms > kMaxLeaseMs)
+    return Status::InvalidArgument("the lease must be between " +
+                                   std::to_string(kMinLeaseMs) + " ms and " +
+                                   std::to_string(kMaxLeaseMs) + " ms, not " +
+                                   std::to_string(options.lease_ms));
 
   if (options.dry_run) {
     auto calibration = store.CalibrationHash();
@@ -171,13 +243,21 @@ Result<ReconcileReport> Reconcile(TagStore& store, FileProjector& projector,
   auto pending = store.CountPending(library.id);
   if (!pending.ok()) return pending.status();
   state.progress.pending = *pending;
-  std::vector<std::thread> threads;
-  for (int i = 1; i < options.workers; ++i)
-    threads.emplace_back(Work, std::ref(store), std::ref(projector),
-                         std::cref(library), std::cref(options),
-                         options.worker_id + "#" + std::to_string(i), &state);
-  Work(store, projector, library, options, options.worker_id + "#0", &state);
-  for (auto& t : threads) t.join();
+  // One worker for the whole run, its threads included: the store never
+  // hands it a file it already holds.
+  auto worker = store.StartWorker();
+  if (!worker.ok()) return worker.status();
+  state.report.worker = *worker;
+  {
+    Heartbeat heartbeat(store, *worker, options.lease_ms);
+    std::vector<std::thread> threads;
+    for (int i = 1; i < options.workers; ++i)
+      threads.emplace_back(Work, std::ref(store), std::ref(projector),
+                           std::cref(library), std::cref(options), *worker,
+                           &state);
+    Work(store, projector, library, options, *worker, &state);
+    for (auto& t : threads) t.join();
+  }
 
   // Give back the claims of the files that failed, with their errors.
   Status release;
@@ -190,6 +270,12 @@ Result<ReconcileReport> Reconcile(TagStore& store, FileProjector& projector,
   auto remaining = store.CountPending(library.id);
   if (!remaining.ok()) return remaining.status();
   state.report.remaining = *remaining;
+  if (*remaining > 0) {
+    auto holders = store.ClaimHolders(library.id);
+    if (!holders.ok()) return holders.status();
+    for (const ClaimHolder& h : *holders)
+      if (h.worker != *worker) state.report.held_by_others.push_back(h);
+  }
   return state.report;
 }
 

@@ -6,9 +6,16 @@
 // claim back with the error → next batch, until nothing is left.
 //
 // A failing file never stops the run: its claim is held until the run
-// ends (so the run does not pick it again), then released with its error,
-// and the file stays pending for the next run. Knows nothing of SQL,
-// TagLib or files on disk: it works through TagStore and FileProjector.
+// ends (the store never gives a worker what it holds), then released with
+// its error, and the file stays pending for the next run. Knows nothing of
+// SQL, TagLib or files on disk: it works through TagStore and
+// FileProjector.
+//
+// No write without a valid claim at that moment: the run is one worker
+// (the store's liveness lock), a heartbeat renews its claims every third
+// of the lease, and right before each commit the projector asks the store
+// whether the claim still holds (CommitGate). A file found superseded
+// after its write is marked pending again by the store, and claimed again.
 #ifndef NOMTAG_CORE_RECONCILER_H_
 #define NOMTAG_CORE_RECONCILER_H_
 
@@ -29,12 +36,14 @@ struct ReconcileProgress {
   int64_t pending = 0;  // pending when the run started
 };
 
+inline constexpr int64_t kMinLeaseMs = 1000;
+inline constexpr int64_t kMaxLeaseMs = 7 * 24 * 3600 * 1000LL;
+
 struct ReconcileOptions {
   uint32_t batch = 100;
   int workers = 1;
   bool dry_run = false;
-  int64_t lease_ms = 10 * 60 * 1000;
-  std::string worker_id = "nomtag";  // made unique per thread
+  int64_t lease_ms = 10 * 60 * 1000;  // kMinLeaseMs..kMaxLeaseMs
   // Called from worker threads, one call at a time.
   std::function<void(const ReconcileProgress&)> on_progress;
   // Polled before each file, from worker threads. When it answers true the
@@ -56,6 +65,10 @@ struct ReconcileReport {
   int64_t failed = 0;
   int64_t superseded = 0;  // lease expired and another worker took over
   int64_t remaining = 0;   // still pending after the run
+  std::string worker;      // this run's worker id
+  // Workers still holding claims on pending files when the run ended: the
+  // files this run could not take.
+  std::vector<ClaimHolder> held_by_others;
   std::vector<std::pair<std::string, std::string>> failures;  // path, error
   std::vector<FileDiff> diffs;                                // dry run only
 };

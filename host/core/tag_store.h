@@ -22,6 +22,14 @@ struct ClaimedFile {
   int64_t tags_rev = 0;
 };
 
+// A worker holding claims on files of a library that need reconciliation.
+struct ClaimHolder {
+  std::string worker;
+  int64_t files = 0;
+  int64_t expires_ms = 0;  // latest expiry of its claims (ms since epoch)
+  bool alive = false;      // its liveness lock is held
+};
+
 struct PendingFile {
   int64_t id = 0;
   std::string path;
@@ -34,12 +42,31 @@ class TagStore {
   // The active calibration's hash; empty when none is active.
   virtual Result<std::string> CalibrationHash() = 0;
 
-  // Claims up to batch files of the library that need reconciliation and
-  // are not under another live lease.
+  // Makes this process a worker: a lock proves it alive for as long as
+  // the store is open. Returns the id to claim with. Claims of a worker
+  // whose lock is free are taken over at once by others.
+  virtual Result<std::string> StartWorker() = 0;
+
+  // Claims up to batch files of the library that need reconciliation,
+  // each until now + lease_ms (the expiry is stored with the claim). Skips
+  // files under an unexpired claim of a live worker, and never returns
+  // one the worker already holds.
   virtual Result<std::vector<ClaimedFile>> ClaimBatch(int64_t library_id,
                                                       const std::string& worker,
                                                       uint32_t batch,
                                                       int64_t lease_ms) = 0;
+
+  // The gate before a commit: true when the claim still holds the file
+  // (its lease then runs lease_ms from now), false when another worker
+  // took it over and nothing may be written.
+  virtual Result<bool> CheckClaim(const ClaimedFile& file,
+                                  int64_t lease_ms) = 0;
+
+  // Extends every claim the worker holds to now + lease_ms.
+  virtual Status RenewClaims(const std::string& worker, int64_t lease_ms) = 0;
+
+  // Who holds claims on the library's files that need reconciliation.
+  virtual Result<std::vector<ClaimHolder>> ClaimHolders(int64_t library_id) = 0;
 
   // What needs reconciliation, without claiming (dry runs).
   virtual Result<std::vector<PendingFile>> ListPending(int64_t library_id) = 0;
@@ -47,7 +74,8 @@ class TagStore {
   virtual Result<TagSet> FileTags(int64_t file_id) = 0;
 
   // Records a successful projection. Returns false (and records nothing)
-  // when the claim token no longer matches: another worker owns the file.
+  // when the claim token no longer matches: another worker took the file
+  // over meanwhile, and the file is marked as needing a write again.
   virtual Result<bool> SetWritten(const ClaimedFile& file, WriteMode mode,
                                   const std::string& calibration_hash,
                                   bool has_namespace) = 0;

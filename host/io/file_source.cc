@@ -10,20 +10,6 @@
 namespace nomtag {
 namespace {
 
-FileIdentity FromStat(const struct stat& st) {
-  FileIdentity id;
-  id.dev = st.st_dev;
-  id.ino = st.st_ino;
-  id.size = st.st_size;
-  id.mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
-  id.atime_ns = int64_t{st.st_atim.tv_sec} * 1000000000 + st.st_atim.tv_nsec;
-  id.mode = st.st_mode;
-  id.uid = st.st_uid;
-  id.gid = st.st_gid;
-  id.nlink = st.st_nlink;
-  return id;
-}
-
 Status Errno(const std::string& path, const std::string& what) {
   int e = errno;
   std::string msg = path + ": " + what + ": " + std::strerror(e);
@@ -33,14 +19,31 @@ Status Errno(const std::string& path, const std::string& what) {
 
 }  // namespace
 
+FileIdentity IdentityFromStat(const struct stat& st) {
+  FileIdentity id;
+  id.dev = st.st_dev;
+  id.ino = st.st_ino;
+  id.size = st.st_size;
+  // tv_nsec is always in [0, 1e9), also before 1970.
+  id.mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+  id.ctime_ns = int64_t{st.st_ctim.tv_sec} * 1000000000 + st.st_ctim.tv_nsec;
+  id.atime_ns = int64_t{st.st_atim.tv_sec} * 1000000000 + st.st_atim.tv_nsec;
+  id.mode = st.st_mode;
+  id.uid = st.st_uid;
+  id.gid = st.st_gid;
+  id.nlink = st.st_nlink;
+  return id;
+}
+
 Result<FileIdentity> StatPath(const std::string& path) {
   struct stat st;
   if (::lstat(path.c_str(), &st) != 0) return Errno(path, "stat");
-  return FromStat(st);
+  return IdentityFromStat(st);
 }
 
 Result<std::unique_ptr<FileSource>> FileSource::Open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  // O_NONBLOCK: a FIFO in a library must not hang the scan.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
     if (errno == ELOOP)
       return Status::InvalidArgument(path +
@@ -58,7 +61,20 @@ Result<std::unique_ptr<FileSource>> FileSource::Open(const std::string& path) {
     ::close(fd);
     return Status::InvalidArgument(path + ": not a regular file");
   }
-  return std::unique_ptr<FileSource>(new FileSource(path, fd, FromStat(st)));
+  return std::unique_ptr<FileSource>(
+      new FileSource(path, fd, IdentityFromStat(st)));
+}
+
+std::unique_ptr<FileSource> FileSource::Adopt(int fd, std::string path,
+                                              const FileIdentity& identity) {
+  return std::unique_ptr<FileSource>(
+      new FileSource(std::move(path), fd, identity));
+}
+
+void FileSource::Reset(const FileIdentity& identity) {
+  identity_ = identity;
+  blocks_.clear();
+  order_.clear();
 }
 
 FileSource::FileSource(std::string path, int fd, FileIdentity identity)

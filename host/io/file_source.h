@@ -7,6 +7,7 @@
 #ifndef NOMTAG_IO_FILE_SOURCE_H_
 #define NOMTAG_IO_FILE_SOURCE_H_
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -22,12 +23,16 @@
 namespace nomtag {
 
 // What says "this is still the file we read": device and inode name the
-// file, size and mtime say it was not rewritten meanwhile.
+// file; size, mtime and ctime say it was not rewritten meanwhile. ctime is
+// what catches a tagger that rewrites a tag at the same size and then
+// restores the mtime (Picard's "preserve timestamps"): nobody can set it
+// back.
 struct FileIdentity {
   uint64_t dev = 0;
   uint64_t ino = 0;
   uint64_t size = 0;
   int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
   int64_t atime_ns = 0;
   uint32_t mode = 0;
   uint32_t uid = 0;
@@ -38,9 +43,12 @@ struct FileIdentity {
     return dev == o.dev && ino == o.ino;
   }
   bool Unchanged(const FileIdentity& o) const {
-    return SameFile(o) && size == o.size && mtime_ns == o.mtime_ns;
+    return SameFile(o) && size == o.size && mtime_ns == o.mtime_ns &&
+           ctime_ns == o.ctime_ns;
   }
 };
+
+FileIdentity IdentityFromStat(const struct stat& st);
 
 // lstat of a path; NotFound when it is not there.
 Result<FileIdentity> StatPath(const std::string& path);
@@ -49,6 +57,10 @@ class FileSource : public ByteSource {
  public:
   // Opens path read-only; refuses what is not a regular file.
   static Result<std::unique_ptr<FileSource>> Open(const std::string& path);
+  // Takes over fd (closed by the destructor), already known to be the
+  // regular file identity describes; path is for messages.
+  static std::unique_ptr<FileSource> Adopt(int fd, std::string path,
+                                           const FileIdentity& identity);
   ~FileSource() override;
 
   Status ReadAt(uint64_t offset, void* buf, size_t len, size_t* got) override;
@@ -56,6 +68,9 @@ class FileSource : public ByteSource {
   const std::string& name() const override { return path_; }
   const FileIdentity& identity() const { return identity_; }
   int fd() const { return fd_; }
+  // After the file was changed through fd (a rollback by recovery): the
+  // new identity, and the cache emptied.
+  void Reset(const FileIdentity& identity);
 
  private:
   FileSource(std::string path, int fd, FileIdentity identity);

@@ -40,13 +40,27 @@ Status FsyncDirectoryOf(const std::string& file) {
   return rc == 0 ? Status::OK() : ErrnoStatus(dir, "fsync directory");
 }
 
+Status FsyncDirectory(int dir_fd, const std::string& label) {
+  return ::fsync(dir_fd) == 0 ? Status::OK()
+                              : ErrnoStatus(label, "fsync its folder");
+}
+
 Status SetFileTimes(int fd, int64_t atime_ns, int64_t mtime_ns,
                     const std::string& path) {
-  struct timespec times[2];
-  times[0].tv_sec = atime_ns / 1000000000;
-  times[0].tv_nsec = atime_ns % 1000000000;
-  times[1].tv_sec = mtime_ns / 1000000000;
-  times[1].tv_nsec = mtime_ns % 1000000000;
+  // Floor division: a time before 1970 (-1.5 s) is {-2 s, 0.5e9 ns};
+  // truncation would give a negative tv_nsec, which futimens refuses.
+  auto split = [](int64_t ns) {
+    struct timespec t;
+    int64_t sec = ns / 1000000000, rem = ns % 1000000000;
+    if (rem < 0) {
+      rem += 1000000000;
+      --sec;
+    }
+    t.tv_sec = sec;
+    t.tv_nsec = rem;
+    return t;
+  };
+  struct timespec times[2] = {split(atime_ns), split(mtime_ns)};
   return ::futimens(fd, times) == 0 ? Status::OK()
                                     : ErrnoStatus(path, "set file times");
 }

@@ -20,6 +20,8 @@ Status PWriteAll(int fd, const char* data, uint64_t len, uint64_t offset,
 
 // fsyncs the directory holding file, so a rename or unlink in it lasts.
 Status FsyncDirectoryOf(const std::string& file);
+// The same for an open folder; label names it in messages.
+Status FsyncDirectory(int dir_fd, const std::string& label);
 
 // Sets a file's access and modification times (nanoseconds since epoch).
 Status SetFileTimes(int fd, int64_t atime_ns, int64_t mtime_ns,

@@ -5,6 +5,7 @@
 #include <nomtag/storage.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdlib>
 #include <filesystem>
 
@@ -29,7 +30,8 @@ const char* RequiredInterface(nomtag_plugin_kind kind, size_t* min_size) {
       *min_size = sizeof(nomtag_inference);
       return NOMTAG_INFERENCE_INTERFACE_ID;
     case NOMTAG_KIND_STORAGE:
-      *min_size = sizeof(nomtag_storage);
+      // The 1.1 table; later entries are checked where they are used.
+      *min_size = offsetof(nomtag_storage, open_v2);
       return NOMTAG_STORAGE_INTERFACE_ID;
   }
   return nullptr;

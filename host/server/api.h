@@ -29,7 +29,6 @@ struct Api {
   StorageDatabase* db = nullptr;
   JobRunner jobs;
   int64_t lease_ms = 10 * 60 * 1000;
-  std::string worker_prefix;  // host:pid, for the claims of server jobs
 
   // Another connection to the same database, for a job's thread (a
   // scan's long transactions must not mix with the API's writes).

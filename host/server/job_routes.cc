@@ -6,8 +6,6 @@
 // UNFINISHED: analyze and calibration generation plug in here as two more
 // kinds (Start with their own work function) once the analysis work is
 // merged.
-#include <atomic>
-
 #include "core/reconciler.h"
 #include "scan/scanner.h"
 #include "server/api.h"
@@ -49,10 +47,9 @@ Status ScanWork(Api& api, const Library& lib, JobContext& job) {
 
 Status ReconcileWork(Api& api, const Library& lib, uint32_t batch,
                      JobContext& job) {
-  // Each run claims under its own worker id, as a separate CLI process
-  // would.
-  static std::atomic<int64_t> runs{0};
-  const int64_t run = ++runs;
+  // The job's own connection is its own worker, as a separate CLI process
+  // would be: the reconciler starts it (a liveness lock held while the
+  // connection is open) and every commit is checked against its claim.
   auto db = api.OpenJobDatabase();
   if (!db.ok()) return db.status();
   // Leftovers of killed runs first, as `nomtag reconcile` does.
@@ -62,7 +59,6 @@ Status ReconcileWork(Api& api, const Library& lib, uint32_t batch,
   ReconcileOptions options;
   options.batch = batch;
   options.lease_ms = api.lease_ms;
-  options.worker_id = api.worker_prefix + ":run" + std::to_string(run);
   options.on_progress = [&](const ReconcileProgress& p) {
     job.SetTotal(p.pending);
     job.SetProgress(p.done, 0);

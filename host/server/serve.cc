@@ -74,8 +74,7 @@ const char* ReasonFor(int status) {
 
 }  // namespace
 
-Status Serve(const ServeOptions& options, PluginRegistry& registry,
-             StorageDatabase& db) {
+Status CheckServeOptions(const ServeOptions& options) {
   std::string host;
   int port = 0;
   if (Status s = ParseListen(options.listen, &host, &port); !s.ok()) return s;
@@ -83,6 +82,15 @@ Status Serve(const ServeOptions& options, PluginRegistry& registry,
     return Status::Refused("refusing to listen on " + host +
                            " without an access token: only loopback "
                            "addresses may go without one");
+  return Status::OK();
+}
+
+Status Serve(const ServeOptions& options, PluginRegistry& registry,
+             StorageDatabase& db) {
+  if (Status s = CheckServeOptions(options); !s.ok()) return s;
+  std::string host;
+  int port = 0;
+  if (Status s = ParseListen(options.listen, &host, &port); !s.ok()) return s;
   std::string token;
   if (!options.no_token) {
     auto t = LoadOrCreateToken(options.token_path.empty() ? DefaultTokenPath()
@@ -109,10 +117,6 @@ Status Serve(const ServeOptions& options, PluginRegistry& registry,
     api.registry = &registry;
     api.db = &db;
     api.lease_ms = options.lease_ms;
-    char hostname[128] = {0};
-    ::gethostname(hostname, sizeof hostname - 1);
-    api.worker_prefix =
-        std::string(hostname) + ":" + std::to_string(::getpid()) + ":serve";
 
     httplib::Server server;
     server.set_payload_max_length(kMaxBody);

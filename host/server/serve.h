@@ -31,6 +31,10 @@ struct ServeOptions {
 Status ParseListen(const std::string& listen, std::string* host, int* port);
 bool IsLoopback(const std::string& host);
 
+// The options' own errors (a bad address, no token off loopback), for the
+// caller to refuse them before it opens or creates anything.
+Status CheckServeOptions(const ServeOptions& options);
+
 // Serves until SIGINT or SIGTERM, then stops the running jobs (a reconcile
 // stops after its current file; a scan finishes) and returns. Prints the
 // address and the login link on stdout once listening. SIGINT and SIGTERM

@@ -1,6 +1,7 @@
 #include "store/storage_database.h"
 
 #include <chrono>
+#include <cstddef>
 
 #include "plugins/plugin_error.h"
 
@@ -58,11 +59,23 @@ int64_t NowMs() {
 }
 
 Result<std::unique_ptr<StorageDatabase>> StorageDatabase::Open(
-    const StoragePluginRef& plugin, const std::string& database) {
+    const StoragePluginRef& plugin, const std::string& database,
+    const OpenOptions& options) {
   ErrorBuffer eb;
   nomtag_storage_db* db = nullptr;
-  nomtag_status st = plugin.table->open(
-      database.empty() ? nullptr : database.c_str(), &db, &eb.err);
+  const char* name = database.empty() ? nullptr : database.c_str();
+  nomtag_status st;
+  if (plugin.table->struct_size >=
+      offsetof(nomtag_storage, open_v2) + sizeof(void*)) {
+    nomtag_open_options o{sizeof o, 0, options.wait_ms};
+    if (options.access == OpenOptions::Access::kRead)
+      o.flags |= NOMTAG_OPEN_READ_ONLY;
+    if (options.access == OpenOptions::Access::kCreate)
+      o.flags |= NOMTAG_OPEN_CREATE;
+    st = plugin.table->open_v2(name, &o, &db, &eb.err);
+  } else {
+    st = plugin.table->open(name, &db, &eb.err);  // before ABI 1.2
+  }
   if (st != NOMTAG_OK) return FromPlugin(st, eb, "opening the database");
   return std::unique_ptr<StorageDatabase>(new StorageDatabase(plugin, db));
 }
@@ -73,6 +86,74 @@ StorageDatabase::StorageDatabase(StoragePluginRef plugin, nomtag_storage_db* db)
 }
 
 StorageDatabase::~StorageDatabase() { t_->close(db_); }
+
+bool StorageDatabase::Has(size_t entry_offset) const {
+  return t_->struct_size >= entry_offset + sizeof(void*);
+}
+
+static Status NeedsAbi12(const char* what) {
+  return Status::Unsupported(std::string("the storage plugin predates ABI "
+                                         "1.2 and cannot ") +
+                             what);
+}
+
+Result<std::string> StorageDatabase::StartWorker() {
+  if (!Has(offsetof(nomtag_storage, worker_start)))
+    return NeedsAbi12("prove a worker alive");
+  std::lock_guard<std::mutex> lock(mu_);
+  ErrorBuffer eb;
+  char buf[512];
+  nomtag_status st = t_->worker_start(db_, buf, sizeof buf, &eb.err);
+  if (st != NOMTAG_OK) return FromPlugin(st, eb, "starting a worker");
+  return std::string(buf);
+}
+
+Result<bool> StorageDatabase::CheckClaim(const ClaimedFile& file,
+                                         int64_t lease_ms) {
+  // Without the check no write is allowed: the rule is no write without a
+  // claim valid at that moment.
+  if (!Has(offsetof(nomtag_storage, claim_check)))
+    return NeedsAbi12("check a claim before a write");
+  std::lock_guard<std::mutex> lock(mu_);
+  ErrorBuffer eb;
+  int32_t held = 0;
+  nomtag_status st = t_->claim_check(db_, file.id, file.claim_token, lease_ms,
+                                     NowMs(), &held, &eb.err);
+  if (st != NOMTAG_OK)
+    return FromPlugin(st, eb, "checking the claim on " + file.path);
+  return held != 0;
+}
+
+Status StorageDatabase::RenewClaims(const std::string& worker,
+                                    int64_t lease_ms) {
+  if (!Has(offsetof(nomtag_storage, claims_renew)))
+    return NeedsAbi12("renew claims");
+  std::lock_guard<std::mutex> lock(mu_);
+  ErrorBuffer eb;
+  int64_t renewed = 0;
+  return FromPlugin(t_->claims_renew(db_, worker.c_str(), lease_ms, NowMs(),
+                                     &renewed, &eb.err),
+                    eb, "renewing claims");
+}
+
+Result<std::vector<ClaimHolder>> StorageDatabase::ClaimHolders(
+    int64_t library_id) {
+  if (!Has(offsetof(nomtag_storage, claim_holders)))
+    return std::vector<ClaimHolder>{};
+  std::lock_guard<std::mutex> lock(mu_);
+  ErrorBuffer eb;
+  std::vector<ClaimHolder> out;
+  nomtag_claim_holder_sink sink{
+      sizeof sink, &out,
+      [](void* ctx, const nomtag_claim_holder* h) -> nomtag_status {
+        static_cast<std::vector<ClaimHolder>*>(ctx)->push_back(
+            {h->worker_id, h->files, h->expires_ms, h->alive != 0});
+        return NOMTAG_OK;
+      }};
+  nomtag_status st = t_->claim_holders(db_, library_id, &sink, &eb.err);
+  if (st != NOMTAG_OK) return FromPlugin(st, eb, "listing claim holders");
+  return out;
+}
 
 Result<int64_t> StorageDatabase::AddLibrary(const Library& library) {
   std::lock_guard<std::mutex> lock(mu_);

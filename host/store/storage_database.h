@@ -39,11 +39,24 @@ struct LibraryStatus {
   std::vector<std::pair<std::string, std::string>> failures;  // path, error
 };
 
+// How a command opens the database.
+struct OpenOptions {
+  enum class Access {
+    kRead,    // reads only: nothing in or beside the database changes
+    kWrite,   // an existing nomtag database, upgraded when needed
+    kCreate,  // kWrite, creating the database when it does not exist
+  };
+  Access access = Access::kWrite;
+  int64_t wait_ms = -1;  // for another process's lock; < 0: the plugin's
+};
+
 class StorageDatabase : public TagStore {
  public:
   // Opens database (empty: the plugin's configured or default location).
+  // A file that is not a nomtag database is refused and left unchanged.
   static Result<std::unique_ptr<StorageDatabase>> Open(
-      const StoragePluginRef& plugin, const std::string& database);
+      const StoragePluginRef& plugin, const std::string& database,
+      const OpenOptions& options = {});
   ~StorageDatabase() override;
 
   const std::string& location() const { return location_; }
@@ -70,6 +83,10 @@ class StorageDatabase : public TagStore {
 
   // TagStore.
   Result<std::string> CalibrationHash() override;
+  Result<std::string> StartWorker() override;
+  Result<bool> CheckClaim(const ClaimedFile& file, int64_t lease_ms) override;
+  Status RenewClaims(const std::string& worker, int64_t lease_ms) override;
+  Result<std::vector<ClaimHolder>> ClaimHolders(int64_t library_id) override;
   Result<std::vector<ClaimedFile>> ClaimBatch(int64_t library_id,
                                               const std::string& worker,
                                               uint32_t batch,
@@ -85,6 +102,8 @@ class StorageDatabase : public TagStore {
 
  private:
   StorageDatabase(StoragePluginRef plugin, nomtag_storage_db* db);
+  // Whether the plugin's table holds the entry at offset (a later ABI).
+  bool Has(size_t entry_offset) const;
 
   StoragePluginRef plugin_;
   const nomtag_storage* t_;

@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -50,23 +52,56 @@ Status CopyRange(int in, uint64_t from, int out, uint64_t to, uint64_t len,
   return Status::OK();
 }
 
-Status CheckStillTheSame(const std::string& path, const FileSource& source) {
-  if (Status s = InjectedFailure("identity", path); !s.ok()) return s;
-  auto now = StatPath(path);
-  if (!now.ok()) return now.status();
-  if (!now->Unchanged(source.identity()))
-    return Status::Conflict(path +
-                            ": changed on disk since it was read; not "
-                            "written (it will be retried)");
+// Extended attributes (user.*, POSIX ACLs in system.*, security labels)
+// of the original onto the copy, so the rename loses none of them.
+Status CopyExtendedAttributes(int from, int to, const std::string& path) {
+  ssize_t n = ::flistxattr(from, nullptr, 0);
+  if (n < 0) {
+    if (errno == ENOTSUP) return Status::OK();  // none can exist here
+    return ErrnoStatus(path, "list extended attributes");
+  }
+  std::vector<char> names(n);
+  n = ::flistxattr(from, names.data(), names.size());
+  if (n < 0) return ErrnoStatus(path, "list extended attributes");
+  for (ssize_t at = 0; at < n;) {
+    const std::string name(names.data() + at);
+    at += name.size() + 1;
+    if (name.empty()) continue;
+    ssize_t len = ::fgetxattr(from, name.c_str(), nullptr, 0);
+    if (len < 0) {
+      if (errno == ENODATA) continue;  // removed meanwhile
+      return ErrnoStatus(path, "read extended attribute " + name);
+    }
+    std::vector<char> value(len);
+    len = ::fgetxattr(from, name.c_str(), value.data(), value.size());
+    if (len < 0) return ErrnoStatus(path, "read extended attribute " + name);
+    value.resize(len);
+    if (Status s = InjectedFailure("xattr-copy", path); !s.ok()) return s;
+    if (::fsetxattr(to, name.c_str(), value.data(), value.size(), 0) == 0)
+      continue;
+    int e = errno;
+    // A label the new file got anyway (SELinux gives one on creation).
+    std::vector<char> have(value.size() + 1);
+    ssize_t got = ::fgetxattr(to, name.c_str(), have.data(), have.size());
+    if (got == len && std::equal(value.begin(), value.end(), have.begin()))
+      continue;
+    errno = e;
+    return Status::Refused(
+        path + ": a copy here cannot keep the extended attribute '" + name +
+        "' (" + std::strerror(e) + "); not written");
+  }
   return Status::OK();
 }
 
 }  // namespace
 
-Status CommitInPlace(const std::string& path, FileSource& source,
-                     const OverlayStream& overlay, const CommitOptions& opts,
-                     CommitStats* stats) {
-  const FileIdentity& id = source.identity();
+Status CommitInPlace(TargetFile& target, const OverlayStream& overlay,
+                     const CommitOptions& opts, CommitStats* stats) {
+  const std::string& path = target.path();
+  const FileIdentity id = target.identity();
+  if (!target.writable())
+    return Status::Refused(path +
+                           ": cannot be opened for writing; not written");
   Journal journal;
   journal.identity = id;
   journal.new_length = overlay.length();
@@ -83,7 +118,8 @@ Status CommitInPlace(const std::string& path, FileSource& source,
       r.offset = pos;
       r.original.resize(std::min<uint64_t>(p.length, id.size - pos));
       size_t got = 0;
-      Status s = source.ReadAt(pos, r.original.data(), r.original.size(), &got);
+      Status s = target.source().ReadAt(pos, r.original.data(),
+                                        r.original.size(), &got);
       if (!s.ok()) return s;
       if (got != r.original.size())
         return Status::IoError(path + ": the file got shorter while read");
@@ -93,28 +129,43 @@ Status CommitInPlace(const std::string& path, FileSource& source,
     pos += p.length;
   }
 
-  if (Status s = CheckStillTheSame(path, source); !s.ok()) return s;
+  if (Status s = InjectedFailure("identity", path); !s.ok()) return s;
+  if (Status s = target.CheckUnchanged(); !s.ok()) return s;
+  const std::string journal_name = JournalNameFor(target.name());
   const std::string journal_path = JournalPathFor(path);
-  if (Status s = WriteJournal(journal_path, journal); !s.ok()) return s;
+  auto journal_fd =
+      WriteJournal(target.dir_fd(), journal_name, journal, journal_path);
+  if (!journal_fd.ok()) return journal_fd.status();
   CrashPoint("after-journal");
+  // The journal's lock goes when this descriptor is closed: after the
+  // journal is removed, or by the kernel when the process dies.
+  struct JournalLock {
+    int fd;
+    ~JournalLock() { ::close(fd); }
+  } journal_lock{*journal_fd};
+  auto drop_journal = [&] {
+    return ::unlinkat(target.dir_fd(), journal_name.c_str(), 0) == 0;
+  };
 
+  // Immediately before the first byte: the descriptor we write through
+  // still is the file we read, and still has its name.
+  Status s = InjectedFailure("patch-identity", path);
+  if (s.ok()) s = target.CheckUnchanged();
+  if (!s.ok()) {
+    drop_journal();  // nothing was written
+    return s;
+  }
   // From here the journal protects the file: any failure rolls it back.
   auto undo = [&](Status why) {
-    Status rb = RollBack(path, journal);
+    Status rb = RollBack(target, journal);
     if (!rb.ok())
       return why.Prepend("write failed and rollback failed too (" +
                          rb.message() + "); the journal " + journal_path +
                          " is kept for `nomtag recover`");
-    ::unlink(journal_path.c_str());
+    drop_journal();
     return why;
   };
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    Status why = ErrnoStatus(path, "open for writing");
-    ::unlink(journal_path.c_str());  // nothing was written
-    return why;
-  }
-  Status s;
+  const int fd = target.fd();
   pos = 0;
   int ranges_written = 0;
   for (const auto& p : overlay.pieces()) {
@@ -132,70 +183,93 @@ Status CommitInPlace(const std::string& path, FileSource& source,
   if (s.ok() && opts.keep_mtime)
     s = SetFileTimes(fd, id.atime_ns, id.mtime_ns, path);
   if (s.ok()) s = InjectedFailure("patch-fsync", path);
-  // The patch keeps the length and the blocks, so fdatasync makes it
-  // durable without waiting for a commit of the timestamps.
-  if (s.ok() && ::fdatasync(fd) != 0) s = ErrnoStatus(path, "fdatasync");
-  ::close(fd);
+  // fsync, not fdatasync: the file may have grown at its end, and the new
+  // size, mtime and ctime must be as durable as the bytes.
+  if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus(path, "fsync");
   if (!s.ok()) return undo(s);
   CrashPoint("before-journal-remove");
-  // No directory fsync: if a crash undoes this unlink, recovery finds the
+  // No folder fsync: if a crash undoes this unlink, recovery finds the
   // file holding the new version and only drops the journal (journal.h).
-  if (::unlink(journal_path.c_str()) != 0)
-    return ErrnoStatus(journal_path, "remove journal");
+  // The new version is durable: a journal that cannot be removed is a
+  // warning, not a failed write.
+  Status removed = InjectedFailure("journal-remove", path);
+  if (removed.ok() && !drop_journal())
+    removed = ErrnoStatus(journal_path, "remove journal");
+  if (!removed.ok())
+    stats->warnings.push_back(
+        removed.message() +
+        " (the file holds the new version; the next run drops the journal)");
   return Status::OK();
 }
 
-Status CommitByCopy(const std::string& path, FileSource& source,
-                    const OverlayStream& overlay, const CommitOptions& opts,
-                    CommitStats* stats) {
-  const FileIdentity& id = source.identity();
-  const std::string tmp = TempPathFor(path);
+Status CommitByCopy(TargetFile& target, const OverlayStream& overlay,
+                    const CommitOptions& opts, CommitStats* stats) {
+  const std::string& path = target.path();
+  const FileIdentity id = target.identity();
+  const int dir = target.dir_fd();
+  const std::string tmp_name = TempNameFor(target.name());
+  const std::string tmp =
+      (std::filesystem::path(path).parent_path() / tmp_name).string();
   if (Status s = InjectedFailure("temp-create", path); !s.ok()) return s;
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  int fd = ::openat(dir, tmp_name.c_str(),
+                    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return ErrnoStatus(tmp, "create temporary file");
   auto fail = [&](Status why) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
+    ::unlinkat(dir, tmp_name.c_str(), 0);
+    if (fd >= 0) ::close(fd);
     return why;
   };
+  // Held until the rename or the unlink: a temporary file whose lock is
+  // free has no live writer.
+  if (!LockWholeFile(fd, true, 0))
+    return fail(ErrnoStatus(tmp, "lock temporary file"));
 
   uint64_t pos = 0;
   for (const auto& p : overlay.pieces()) {
     Status s = InjectedFailure("temp-write", path);
     if (s.ok())
       s = p.from_base
-              ? CopyRange(source.fd(), p.base_offset, fd, pos, p.length, path)
+              ? CopyRange(target.fd(), p.base_offset, fd, pos, p.length, path)
               : PWriteAll(fd, overlay.added(p), p.length, pos, tmp,
                           "write temporary file");
     if (!s.ok()) return fail(s);
     pos += p.length;
   }
   stats->bytes_written += pos;
-  // The copy takes the original's place: same owner, group and mode.
+  // The copy takes the original's place: same owner, group, mode and
+  // extended attributes.
   if (::fchown(fd, id.uid, id.gid) != 0 &&
       (id.uid != ::geteuid() || ::fchown(fd, -1, id.gid) != 0))
     return fail(ErrnoStatus(path, "keep owner and group on the new copy"));
   if (::fchmod(fd, id.mode & 07777) != 0)
     return fail(ErrnoStatus(path, "keep permissions on the new copy"));
+  if (Status s = CopyExtendedAttributes(target.fd(), fd, path); !s.ok())
+    return fail(s);
   if (opts.keep_mtime)
     if (Status s = SetFileTimes(fd, id.atime_ns, id.mtime_ns, tmp); !s.ok())
       return fail(s);
   if (Status s = InjectedFailure("temp-fsync", path); !s.ok()) return fail(s);
   if (::fsync(fd) != 0) return fail(ErrnoStatus(tmp, "fsync temporary file"));
-  ::close(fd);
-  fd = -1;
   CrashPoint("after-temp-written");
 
-  auto drop = [&](Status why) {
-    ::unlink(tmp.c_str());
-    return why;
-  };
-  if (Status s = CheckStillTheSame(path, source); !s.ok()) return drop(s);
-  if (Status s = InjectedFailure("rename", path); !s.ok()) return drop(s);
-  if (::rename(tmp.c_str(), path.c_str()) != 0)
-    return drop(ErrnoStatus(path, "rename the new copy over the original"));
+  if (Status s = InjectedFailure("identity", path); !s.ok()) return fail(s);
+  if (Status s = target.CheckUnchanged(); !s.ok()) return fail(s);
+  if (Status s = InjectedFailure("rename", path); !s.ok()) return fail(s);
+  if (::renameat(dir, tmp_name.c_str(), dir, target.name().c_str()) != 0)
+    return fail(ErrnoStatus(path, "rename the new copy over the original"));
+  ::close(fd);  // drops the temporary file's lock: it has a real name now
+  fd = -1;
   CrashPoint("after-rename");
-  return FsyncDirectoryOf(path);
+  // The new version is in place; if the folder cannot be fsynced the
+  // rename may not survive a power cut, which leaves the old file (never
+  // a broken one): a warning, not a failed write.
+  Status synced = InjectedFailure("dir-fsync", path);
+  if (synced.ok()) synced = FsyncDirectory(dir, path);
+  if (!synced.ok())
+    stats->warnings.push_back(synced.message() +
+                              " (the file holds the new version, but a power "
+                              "cut may bring the old one back)");
+  return Status::OK();
 }
 
 }  // namespace nomtag

@@ -8,10 +8,9 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include "io/posix_file.h"
+#include "io/target_file.h"
 #include "write/fault_injection.h"
 
 namespace nomtag {
@@ -61,7 +60,8 @@ std::string HostName() {
   return buf;
 }
 
-Status WriteJournal(const std::string& path, const Journal& j) {
+Result<int> WriteJournal(int dir_fd, const std::string& name, const Journal& j,
+                         const std::string& path) {
   std::string data(kMagic, sizeof kMagic);
   Put64(&data, j.identity.dev);
   Put64(&data, j.identity.ino);
@@ -84,7 +84,8 @@ Status WriteJournal(const std::string& path, const Journal& j) {
   data += Sha256(data);
 
   if (Status s = InjectedFailure("journal-write", path); !s.ok()) return s;
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  int fd = ::openat(dir_fd, name.c_str(),
+                    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
     if (errno == EEXIST)
       return Status::Conflict(path +
@@ -92,21 +93,50 @@ Status WriteJournal(const std::string& path, const Journal& j) {
                               "write in progress, or one to recover)");
     return ErrnoStatus(path, "create journal");
   }
-  Status s = PWriteAll(fd, data.data(), data.size(), 0, path, "write journal");
+  // Locked before a byte of it exists: recovery never reads a journal
+  // being written.
+  Status s = LockWholeFile(fd, true, 0)
+                 ? Status::OK()
+                 : ErrnoStatus(path, "lock the new journal");
+  if (s.ok())
+    s = PWriteAll(fd, data.data(), data.size(), 0, path, "write journal");
   if (s.ok()) s = InjectedFailure("journal-fsync", path);
   if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus(path, "fsync journal");
-  ::close(fd);
-  if (s.ok()) s = FsyncDirectoryOf(path);
-  if (!s.ok()) ::unlink(path.c_str());
-  return s;
+  if (s.ok()) s = FsyncDirectory(dir_fd, path);
+  if (!s.ok()) {
+    ::unlinkat(dir_fd, name.c_str(), 0);
+    ::close(fd);
+    return s;
+  }
+  return fd;
 }
 
 Result<Journal> ReadJournal(const std::string& path, bool* torn) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return ErrnoStatus(path, "open journal");
+  auto j = ReadJournalFrom(fd, path, torn);
+  ::close(fd);
+  return j;
+}
+
+Result<Journal> ReadJournalFrom(int fd, const std::string& path, bool* torn) {
   *torn = false;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return ErrnoStatus(path, "read journal");
-  std::string data((std::istreambuf_iterator<char>(in)),
-                   std::istreambuf_iterator<char>());
+  std::string data;
+  char buf[64 * 1024];
+  // The test hook makes the disk fail after the first 16 bytes.
+  const bool fail_midway = !InjectedFailure("journal-read", path).ok();
+  for (;;) {
+    ssize_t n = ::pread(fd, buf, fail_midway ? 16 : sizeof buf, data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (fail_midway && !data.empty()) {
+      errno = EIO;
+      n = -1;
+    }
+    if (n < 0)
+      return ErrnoStatus(path, "read journal").Prepend("the journal is kept: ");
+    if (n == 0) break;
+    data.append(buf, n);
+  }
   Journal j;
   auto torn_journal = [&] {
     *torn = true;
@@ -147,9 +177,15 @@ Result<Journal> ReadJournal(const std::string& path, bool* torn) {
   return j;
 }
 
-Status RollBack(const std::string& file, const Journal& j) {
-  int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return ErrnoStatus(file, "open for rollback");
+Status RollBack(TargetFile& target, const Journal& j) {
+  const std::string& file = target.path();
+  if (target.identity().ino != j.identity.ino)
+    return Status::Internal(file + ": rollback of another file's journal");
+  if (!target.writable())
+    return Status::IoError(file +
+                           ": cannot be opened for writing; the "
+                           "interrupted write cannot be rolled back");
+  const int fd = target.fd();
   Status s;
   for (const auto& r : j.ranges) {
     s = PWriteAll(fd, r.original.data(), r.original.size(), r.offset, file,
@@ -158,11 +194,13 @@ Status RollBack(const std::string& file, const Journal& j) {
   }
   if (s.ok() && ::ftruncate(fd, static_cast<off_t>(j.identity.size)) != 0)
     s = ErrnoStatus(file, "rollback truncate");
-  if (s.ok())
-    s = SetFileTimes(fd, j.identity.atime_ns, j.identity.mtime_ns, file);
   if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus(file, "rollback fsync");
-  ::close(fd);
-  return s;
+  if (!s.ok()) return s;
+  // The content is back and durable; the times are best effort (a time
+  // the filesystem cannot store must not keep the journal forever).
+  if (SetFileTimes(fd, j.identity.atime_ns, j.identity.mtime_ns, file).ok())
+    ::fsync(fd);
+  return target.Refresh();
 }
 
 }  // namespace nomtag

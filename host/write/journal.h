@@ -20,6 +20,11 @@
 //     left alone and the journal kept, for the user to judge.
 // Because of the second case a writer need not fsync the directory after
 // removing its journal.
+//
+// The writer holds an OFD lock on its journal (and on the file itself,
+// target_file.h) for the whole commit: a journal whose lock is free has no
+// live writer, whatever host or container wrote it and whatever process
+// now has its pid. The pid and host are kept for messages only.
 #ifndef NOMTAG_WRITE_JOURNAL_H_
 #define NOMTAG_WRITE_JOURNAL_H_
 
@@ -37,7 +42,10 @@ struct Journal {
     uint64_t offset = 0;
     std::string original;  // the bytes there before the write
   };
-  FileIdentity identity;  // dev, ino, size, mtime_ns, atime_ns used
+  // ino, size, mtime_ns, atime_ns used. dev is recorded but not compared:
+  // it changes across reboots on btrfs subvolumes, NFS, USB and LVM, and
+  // the journal sits beside its file anyway.
+  FileIdentity identity;
   uint64_t new_length = 0;
   int64_t pid = 0;
   std::string host;
@@ -55,20 +63,31 @@ struct Journal {
 // SHA-256 of bytes, raw (32 bytes).
 std::string Sha256(const std::string& bytes);
 
-// Writes the journal to path (which must not exist), fsyncs it and its
-// directory. On failure nothing is left at path.
-Status WriteJournal(const std::string& path, const Journal& journal);
+class TargetFile;
 
-// Reads a journal. *torn is set (and an OK status returned) when the file
-// is incomplete or its checksum does not match.
+// Creates the journal `name` in the folder dir_fd (it must not exist),
+// locks it, writes it, fsyncs it and the folder. Returns the journal's
+// descriptor, still locked: the caller keeps it open until the journal is
+// removed, and that lock is what tells recovery the writer lives. On
+// failure nothing is left. label names the journal in messages.
+Result<int> WriteJournal(int dir_fd, const std::string& name,
+                         const Journal& journal, const std::string& label);
+
+// Reads a journal from fd. *torn is set (and an OK status returned) when
+// it is incomplete or its checksum does not match. A read error is an
+// IoError, never "torn": a torn journal is deleted, and this may be the
+// only copy of the original bytes.
+Result<Journal> ReadJournalFrom(int fd, const std::string& label, bool* torn);
+// The same by path (tests, the fuzzer).
 Result<Journal> ReadJournal(const std::string& path, bool* torn);
 
-// Puts the original bytes back into file, restores its length and mtime,
-// and fsyncs it. REQUIRES: the journal is complete and belongs to file
-// (same device and inode).
-Status RollBack(const std::string& file, const Journal& journal);
+// Puts the original bytes back into target through its descriptor,
+// restores its length, fsyncs it, then (best effort, the content being
+// durable) its times. REQUIRES: the journal is complete and belongs to
+// target (same inode); target is writable and locked.
+Status RollBack(TargetFile& target, const Journal& journal);
 
-// This machine's name, to tell our journals from another host's.
+// This machine's name, recorded in journals for messages.
 std::string HostName();
 
 }  // namespace nomtag

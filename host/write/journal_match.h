@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "io/byte_source.h"
 #include "write/journal.h"
 
 namespace nomtag {
@@ -19,6 +20,11 @@ namespace nomtag {
 enum class JournalMatch {
   // The new length, and every new byte in place: the write finished.
   kNewVersion,
+  // The old length, and every byte the write would put in still its old
+  // byte: the write never started (the process died after the journal).
+  // Nothing to undo: the journal goes and the file, its mtime included,
+  // is left exactly as it is.
+  kOldVersion,
   // A length between the old and the new one, and every byte the write
   // puts in is either its old or its new byte: the write was cut short.
   kInterrupted,
@@ -28,8 +34,10 @@ enum class JournalMatch {
   kUnknown,
 };
 
-// Compares file (already known to be the journal's device and inode)
-// with the journal. Reads only the bytes the journal names.
+// Compares file (already known to be the journal's inode) with the
+// journal. Reads only the bytes the journal names.
+Result<JournalMatch> MatchJournal(ByteSource& file, const Journal& journal);
+// The same by path (the fuzzer).
 Result<JournalMatch> MatchJournal(const std::string& file,
                                   const Journal& journal);
 

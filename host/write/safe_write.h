@@ -1,7 +1,53 @@
 // The safe write: claim is the caller's; this is build → verify → commit
 // for one file (SPEC section 5).
 //
-//   1. Open the file read-only and note its identity.
+// The invariants of the write path (host/write and host/io), which every
+// change here must keep:
+//
+//   I1 One handle. A write opens its file once, at the top, beneath the
+//      library root's descriptor with no symbolic link in any component
+//      (io/open_beneath.h), as a TargetFile (io/target_file.h) carrying
+//      the descriptor, the folder's descriptor and the identity (dev,
+//      inode, size, mtime, ctime). Build, verify, journal, commit,
+//      rollback and recovery all take that handle; sidecar files are made
+//      with openat on the folder's descriptor; the rename is a renameat in
+//      it; the path is only ever used in messages. Nothing resolves the
+//      name again, so nothing can land in a file renamed over it.
+//   I2 Checked descriptor. Every byte is written through a descriptor
+//      whose identity was checked immediately before the first byte
+//      (fstat of that descriptor, and of the name in the folder, against
+//      the full identity read at open). A file changed, replaced or
+//      renamed since it was read is not written: Conflict, retried later.
+//   I3 Liveness is a lock. A writer holds an OFD lock on the file for the
+//      whole build-verify-commit (two nomtag writers of one file, or of
+//      two hard-linked names of it, wait for each other), and on its
+//      journal or temporary copy from creation to removal. Recovery only
+//      tries these locks without waiting and leaves locked files alone. No
+//      pid, host name or timer decides whether a writer lives.
+//   I4 Foreign bytes. Every byte that is not in the `nom` namespace stays
+//      identical; the namespace reads back exactly, every foreign item is
+//      unchanged, and the audio payload is checked (by mapping or hash)
+//      before a byte reaches the disk (verified_build.h). A copy keeps the
+//      owner, mode and extended attributes, or is refused.
+//   I5 Old or new. Whatever moment the process dies at, or the power
+//      goes, the file is the old version or the new one: in place, the
+//      journal with the original bytes is durable (fsync, folder fsync)
+//      before the first byte is written and the file is fsynced (size and
+//      times too) before the journal goes; by copy, the copy is fsynced
+//      before the rename and the folder after it.
+//   I6 Report what happened. A failure before the new version is durable
+//      leaves the old file and nothing beside it; a failure after it
+//      (folder fsync, journal removal) is a warning on a successful write,
+//      because the file does hold the new version.
+//   I7 Recovery converges. A rerun right after a crash resolves what was
+//      left (recovery.h) and finishes the work; recovery never undoes a
+//      write it cannot prove was ours and interrupted, never deletes a
+//      journal it could not read, and never touches a file whose writer
+//      lives.
+//
+// The steps:
+//   1. Open the handle and take the writer's lock (I1, I3); resolve a
+//      journal a killed writer left beside it (I7).
 //   2. Read the namespace; if it already is the desired one, stop: the file
 //      is not rewritten and its mtime does not move.
 //   3. Snapshot the foreign tags and the audio payload.
@@ -10,19 +56,23 @@
 //      desired, every foreign item is unchanged, the payload is unchanged.
 //      A failure leaves nothing on disk.
 //   6. Commit in place under a journal when offsets allow, else by copy and
-//      rename (commit.h), after re-checking the file's identity.
+//      rename (commit.h), checking the handle just before (I2).
 //
 // Every error names the file, the step and the cause, and leaves the
-// original byte-identical. Thread-safe for distinct files.
+// original byte-identical. Thread-safe for distinct files; two threads or
+// processes writing one file wait for each other.
 #ifndef NOMTAG_WRITE_SAFE_WRITE_H_
 #define NOMTAG_WRITE_SAFE_WRITE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "core/tag_set.h"
 #include "formats/format_plugin.h"
+#include "io/target_file.h"
 
 namespace nomtag {
 
@@ -31,6 +81,10 @@ struct WriteOptions {
   bool copy_only = false;        // write_strategy: copy (never in place)
   bool break_hardlinks = false;  // hardlinks: break (allow detaching a name)
   uint32_t padding = 0;          // passed to the plugin; 0 = its default
+  // Called right before the first byte of the commit (the claim check of
+  // core/file_projector.h's CommitGate); a non-OK status stops the write
+  // with nothing written. Unset: always go ahead.
+  std::function<Status()> before_commit;
 };
 
 struct WriteResult {
@@ -38,6 +92,11 @@ struct WriteResult {
   Action action = Action::kUnchanged;
   uint64_t bytes_written = 0;
   bool payload_proven_by_mapping = false;
+  // What went wrong after the new version was durable (the write
+  // succeeded; the caller shows these).
+  std::vector<std::string> warnings;
+  // A journal an earlier, killed write left, resolved first.
+  int rolled_back = 0;
 };
 
 const char* ActionName(WriteResult::Action action);
@@ -47,6 +106,13 @@ const char* ActionName(WriteResult::Action action);
 inline constexpr char kHardLinkRefusal[] =
     "hard links and the new tags do not fit in place";
 
+// Writes through target. REQUIRES: target was opened for writing
+// (TargetFile::Purpose::kWrite), so it holds the writer's lock.
+Result<WriteResult> SafeWriteTarget(const FormatPlugin& format,
+                                    TargetFile& target, const TagSet& desired,
+                                    const WriteOptions& options);
+
+// Opens path as a user named it (TargetFile::Open) and writes it.
 Result<WriteResult> SafeWriteNamespace(const FormatPlugin& format,
                                        const std::string& path,
                                        const TagSet& desired,
@@ -57,6 +123,7 @@ struct FileTags {
   NamespaceRead nom;
   ForeignSnapshot foreign;
 };
+Result<FileTags> ReadTargetTags(const FormatPlugin& format, TargetFile& target);
 Result<FileTags> ReadFileTags(const FormatPlugin& format,
                               const std::string& path);
 

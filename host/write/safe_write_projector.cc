@@ -1,8 +1,9 @@
 #include "write/safe_write_projector.h"
 
+#include <cstdio>
 #include <filesystem>
 
-#include "write/recovery.h"
+#include "io/target_file.h"
 #include "write/safe_write.h"
 
 namespace nomtag {
@@ -22,21 +23,48 @@ Result<const FormatPlugin*> FormatForPath(const PluginRegistry& registry,
       "' files (loaded: " + (known.empty() ? "none" : known) + ")");
 }
 
+namespace {
+
+// The core hands over library.root joined with the file's path in the
+// library; the file is opened beneath the root from that relative path.
+Result<std::string> RelativeToRoot(const Library& library,
+                                   const std::string& path) {
+  std::string root = library.root;
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  const std::string prefix = root == "/" ? root : root + "/";
+  if (path.size() <= prefix.size() || path.compare(0, prefix.size(), prefix))
+    return Status::Refused(path + ": not inside the library root " +
+                           library.root + "; not written");
+  return path.substr(prefix.size());
+}
+
+}  // namespace
+
 Status SafeWriteProjector::Project(const Library& library,
                                    const std::string& path,
-                                   const TagSet& desired, bool* written) {
+                                   const TagSet& desired, CommitGate& gate,
+                                   bool* written) {
   *written = false;
   auto format = FormatForPath(registry_, path);
   if (!format.ok()) return format.status();
-  RecoveryReport recovery;
-  if (Status s = RecoverJournal(path, &recovery); !s.ok()) return s;
+  auto rel = RelativeToRoot(library, path);
+  if (!rel.ok()) return rel.status();
+  // One handle for the whole write: opened beneath the root with no
+  // symbolic link on the way, locked; a journal a killed writer left is
+  // resolved through it first (SafeWriteTarget).
+  auto target =
+      TargetFile::OpenBeneath(library.root, *rel, TargetFile::Purpose::kWrite);
+  if (!target.ok()) return target.status();
   WriteOptions options;
   options.keep_mtime = library.keep_mtime;
   options.copy_only = library.copy_only;
   options.break_hardlinks = library.break_hardlinks;
   options.padding = library.padding;
-  auto result = SafeWriteNamespace(**format, path, desired, options);
+  options.before_commit = [&gate] { return gate.MayCommit(); };
+  auto result = SafeWriteTarget(**format, **target, desired, options);
   if (!result.ok()) return result.status();
+  for (const auto& w : result->warnings)
+    std::fprintf(stderr, "nomtag: warning: %s\n", w.c_str());
   *written = result->action != WriteResult::Action::kUnchanged;
   return Status::OK();
 }

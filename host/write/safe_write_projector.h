@@ -23,7 +23,8 @@ class SafeWriteProjector : public FileProjector {
       : registry_(registry) {}
 
   Status Project(const Library& library, const std::string& path,
-                 const TagSet& desired, bool* written) override;
+                 const TagSet& desired, CommitGate& gate,
+                 bool* written) override;
   Result<TagSet> Read(const std::string& path) override;
 
  private:

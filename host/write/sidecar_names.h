@@ -1,6 +1,12 @@
 // The names of the files a write leaves beside the one it writes, so that
 // any later run recognises them: ".<name>.nomtag-journal" (a rollback
 // journal) and ".<name>.nomtag-tmp-<pid>-<n>" (a copy being built).
+//
+// A name near the 255-byte limit (about 80 CJK characters) leaves no room
+// for the suffix: then "<name>" becomes its first bytes (cut on a UTF-8
+// boundary), "~" and 16 hex digits of its SHA-256, so the sidecar name
+// still fits and still names one file. Recovery finds such a journal's
+// file by computing the name for the files in the folder.
 #ifndef NOMTAG_WRITE_SIDECAR_NAMES_H_
 #define NOMTAG_WRITE_SIDECAR_NAMES_H_
 
@@ -8,15 +14,25 @@
 
 namespace nomtag {
 
-std::string JournalPathFor(const std::string& file);
+// Names within a folder.
+std::string JournalNameFor(const std::string& name);
 // A fresh temporary name for this process.
+std::string TempNameFor(const std::string& name);
+// What every temporary name of name starts with (up to the pid).
+std::string TempPrefixFor(const std::string& name);
+
+// Paths beside a file (tests and messages).
+std::string JournalPathFor(const std::string& file);
 std::string TempPathFor(const std::string& file);
 
-// For a directory entry name: when it is a journal or temporary file,
-// sets *target to the name of the file it belongs to (and *pid for a
-// temporary file) and returns true.
+// For a directory entry name: true when it is a journal; *target is the
+// name of its file as the journal name says it. A shortened name gives
+// "<first bytes>~<hash>", which names no file: then the file is the one
+// in the folder whose JournalNameFor is this name.
 bool ParseJournalName(const std::string& name, std::string* target);
-bool ParseTempName(const std::string& name, std::string* target, long* pid);
+// True when it is a temporary file; *prefix is what TempPrefixFor gives
+// for its file.
+bool ParseTempName(const std::string& name, std::string* prefix);
 
 }  // namespace nomtag
 

@@ -1,7 +1,8 @@
 // The SQL of the queries that run per batch, in one place, so that the
 // plugin runs them and a test can check with EXPLAIN QUERY PLAN that each
 // is answered from an index. Parameters: :lib, :dk (the written key the
-// library wants), :cutoff (claims older than this are expired), :n.
+// library wants), :now (claims expiring before it are expired), :w (the
+// claiming worker), :n.
 #ifndef NOMTAG_PLUGINS_STORAGE_SQLITE_QUERIES_H_
 #define NOMTAG_PLUGINS_STORAGE_SQLITE_QUERIES_H_
 
@@ -23,8 +24,11 @@ namespace nomtag::sqlite {
   NOMTAG_NEEDS_PART(                                \
       "(f.tags_rev <> f.written_tags_rev) = 1 AND " \
       "f.written_key = :dk")
-#define NOMTAG_UNCLAIMED \
-  " AND (f.write_claimed_at IS NULL OR f.write_claimed_at < :cutoff)"
+// Free to claim: no unexpired claim, and never one the worker holds
+// itself (a run does not re-claim the files it keeps for their errors).
+#define NOMTAG_UNCLAIMED                                           \
+  " AND (f.claim_expires_at IS NULL OR f.claim_expires_at < :now)" \
+  " AND (f.write_claimed_by IS NULL OR f.write_claimed_by <> :w)"
 
 inline constexpr char kPickForClaim[] =
     "SELECT id FROM ("
@@ -46,7 +50,7 @@ inline constexpr char kPickForClaim[] =
 
 inline constexpr char kCountNeeding[] = NOMTAG_COUNT_NEEDING("");
 inline constexpr char kCountInProgress[] =
-    NOMTAG_COUNT_NEEDING(" AND f.write_claimed_at >= :cutoff");
+    NOMTAG_COUNT_NEEDING(" AND f.claim_expires_at >= :now");
 inline constexpr char kCountFailed[] =
     NOMTAG_COUNT_NEEDING(" AND f.last_error IS NOT NULL");
 
@@ -63,6 +67,14 @@ inline constexpr char kListPending[] = NOMTAG_SELECT_NEEDING(
     "f.id, f.path, f.has_nomarr_namespace, f.last_written_mode", "");
 inline constexpr char kListFailures[] = NOMTAG_SELECT_NEEDING(
     "f.path AS p, f.path, f.last_error", " AND f.last_error IS NOT NULL");
+
+// Per worker holding claims on files that need reconciliation: the worker,
+// how many, and the latest expiry (from the claimer index).
+inline constexpr char kListClaimHolders[] =
+    "SELECT w, COUNT(*), MAX(e) FROM (" NOMTAG_SELECT_NEEDING(
+        "f.write_claimed_by AS w, f.path, "
+        "f.claim_expires_at AS e",
+        " AND f.write_claimed_by IS NOT NULL") ") GROUP BY w ORDER BY w";
 
 }  // namespace nomtag::sqlite
 

@@ -2,6 +2,7 @@
 
 #include <nomtag/cpp/error.hpp>
 #include <string>
+#include <vector>
 
 namespace nomtag::sqlite {
 
@@ -65,15 +66,68 @@ const char* const kVersion2[] = {
     "  CHECK (padding BETWEEN 0 AND 16777216)",
 };
 
+// Version 3: claims carry their expiry (so every claimer judges a lease
+// alike), claims are found by worker (to take over a dead worker's at
+// once), and the database carries nomtag's mark. Claims from before keep
+// the lease every nomtag then used (10 minutes).
+const char* const kVersion3[] = {
+    "ALTER TABLE files ADD COLUMN claim_expires_at BIGINT",
+    "UPDATE files SET claim_expires_at = write_claimed_at + 600000 "
+    "WHERE write_claimed_at IS NOT NULL",
+    "CREATE INDEX files_by_claimer ON files (write_claimed_by) "
+    "WHERE write_claimed_by IS NOT NULL",
+};
+
+int StoredVersion(soci::session& sql) {
+  int version = 0;
+  soci::indicator ind = soci::i_null;
+  sql << "SELECT MAX(version) FROM schema_version", soci::into(version, ind);
+  return ind == soci::i_null ? 0 : version;
+}
+
 }  // namespace
+
+Ownership Inspect(soci::session& sql, int* version, std::string* about) {
+  int app_id = 0;
+  sql << "PRAGMA application_id", soci::into(app_id);
+  std::vector<std::string> tables;
+  soci::rowset<std::string> rows =
+      (sql.prepare << "SELECT name FROM sqlite_master WHERE type = 'table' "
+                      "ORDER BY name");
+  for (const auto& t : rows) tables.push_back(t);
+  auto has = [&](const char* name) {
+    for (const auto& t : tables)
+      if (t == name) return true;
+    return false;
+  };
+  if (app_id == kApplicationId) {
+    *version = has("schema_version") ? StoredVersion(sql) : 0;
+    return Ownership::kNomtag;
+  }
+  if (app_id == 0 && tables.empty()) return Ownership::kEmpty;
+  // Versions 1 and 2 carried no mark: their exact set of tables is ours.
+  if (app_id == 0 && has("schema_version") && has("libraries") &&
+      has("files") && has("tags") && has("calibration")) {
+    int v = StoredVersion(sql);
+    if (v >= 1 && v <= 2) {
+      *version = v;
+      return Ownership::kNomtag;
+    }
+  }
+  std::string list;
+  for (size_t i = 0; i < tables.size() && i < 6; ++i)
+    list += (i ? ", " : "") + tables[i];
+  if (tables.size() > 6) list += ", ...";
+  *about = app_id != 0 ? "application id " + std::to_string(app_id) +
+                             (list.empty() ? "" : ", tables: " + list)
+                       : "its tables: " + list;
+  return Ownership::kForeign;
+}
 
 void Migrate(soci::session& sql) {
   sql << "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT "
          "NULL)";
-  int version = 0;
-  soci::indicator ind = soci::i_null;
-  sql << "SELECT MAX(version) FROM schema_version", soci::into(version, ind);
-  if (ind == soci::i_null) version = 0;
+  int version = StoredVersion(sql);
   if (version > kSchemaVersion)
     throw sdk::Error(NOMTAG_ERR_UNSUPPORTED,
                      "the database is at schema version " +
@@ -93,7 +147,14 @@ void Migrate(soci::session& sql) {
     sql << "INSERT INTO schema_version (version) VALUES (2)";
     tx.commit();
   }
-  // Later versions: `if (version < 3) { ... }`, each in its transaction.
+  if (version < 3) {
+    soci::transaction tx(sql);
+    for (const char* stmt : kVersion3) sql << stmt;
+    sql << "PRAGMA application_id = " + std::to_string(kApplicationId);
+    sql << "INSERT INTO schema_version (version) VALUES (3)";
+    tx.commit();
+  }
+  // Later versions: `if (version < 4) { ... }`, each in its transaction.
 }
 
 }  // namespace nomtag::sqlite

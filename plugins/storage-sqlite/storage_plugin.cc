@@ -4,22 +4,31 @@
 #include <nomtag/storage.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <nomtag/cpp/error.hpp>
 #include <nomtag/cpp/plugin.hpp>
 #include <string>
 #include <vector>
 
+#include "lock_holder.h"
 #include "queries.h"
 #include "schema.h"
+#include "worker_lock.h"
 
 struct nomtag_storage_db {
   soci::session sql;
   std::string location;
+  bool read_only = false;
+  int64_t wait_ms = 30000;
+  // Set by worker_start: this handle's worker, alive while it is held.
+  std::unique_ptr<nomtag::sqlite::WorkerLock> worker;
 };
 
 namespace nomtag::sqlite {
@@ -30,6 +39,26 @@ using sdk::Error;
 using sdk::guard;
 
 std::string configured_database;  // from plugins.yaml `database:`
+const nomtag_host* the_host = nullptr;
+
+void Log(nomtag_log_level level, const std::string& message) {
+  if (the_host && the_host->log)
+    the_host->log(the_host->host_data, level, message.data(), message.size());
+}
+
+// sdk::guard, plus a database another process keeps locked past the wait
+// explained: who holds the lock, and the --wait that gives up sooner.
+template <class Body>
+nomtag_status Guard(nomtag_storage_db* db, nomtag_error* err, Body&& body) {
+  return guard(err, [&] {
+    try {
+      body();
+    } catch (const soci::sqlite3_soci_error& e) {
+      if (e.result() != SQLITE_BUSY && e.result() != SQLITE_LOCKED) throw;
+      throw Error(NOMTAG_ERR_IO, BusyMessage(db->location, db->wait_ms));
+    }
+  });
+}
 
 std::string DefaultDatabase() {
   const char* xdg = std::getenv("XDG_DATA_HOME");
@@ -39,8 +68,9 @@ std::string DefaultDatabase() {
   return (base / "nomtag" / "nomtag.db").string();
 }
 
-nomtag_status Init(const nomtag_host*, const char* settings, size_t len,
+nomtag_status Init(const nomtag_host* host, const char* settings, size_t len,
                    nomtag_error* err) {
+  the_host = host;
   return guard(err, [&] {
     if (len == 0) return;
     YAML::Node node;
@@ -55,41 +85,183 @@ nomtag_status Init(const nomtag_host*, const char* settings, size_t len,
   });
 }
 
-nomtag_status Open(const char* database, nomtag_storage_db** out,
-                   nomtag_error* err) {
-  return guard(err, [&] {
-    std::string path = database && *database          ? database
-                       : !configured_database.empty() ? configured_database
-                                                      : DefaultDatabase();
-    std::error_code ec;
+// The SQLite handle SOCI holds, for what SOCI does not offer.
+sqlite_api::sqlite3* Handle(soci::session& sql) {
+  return static_cast<soci::sqlite3_session_backend*>(sql.get_backend())->conn_;
+}
+
+// The path as an SQLite URI path (RFC 3986 escapes for what a URI gives a
+// meaning to, and for bytes that are not printable ASCII).
+std::string UriPath(const std::string& path) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : path) {
+    if (c <= 0x20 || c >= 0x7F || c == '%' || c == '?' || c == '#' ||
+        c == '"') {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+// immutable: for a WAL database in a folder this process cannot write,
+// where SQLite has no -shm file to share and reads only an immutable file.
+void Connect(nomtag_storage_db* db, bool read_only, bool immutable = false) {
+  if (db->sql.get_backend() != nullptr) db->sql.close();
+  std::string name = immutable
+                         ? "file:" + UriPath(db->location) + "?immutable=1"
+                         : db->location;
+  db->sql.open(soci::sqlite3,
+               "db=\"" + name + "\"" + (read_only ? " readonly=1" : ""));
+  db->read_only = read_only;
+  sqlite_api::sqlite3_busy_timeout(
+      Handle(db->sql),
+      static_cast<int>(std::min<int64_t>(db->wait_ms, 1 << 30)));
+  db->sql << "PRAGMA foreign_keys=ON";
+}
+
+// Turns a read-only connection to a database known to be nomtag's into a
+// writing one, at the current schema.
+void OpenForWriting(nomtag_storage_db* db) {
+  Connect(db, false);
+  // WAL lets readers and one writer share the file across processes (a
+  // setting kept in the file: only the first writer changes it); NORMAL
+  // sync keeps every commit through a process crash.
+  std::string mode;
+  db->sql << "PRAGMA journal_mode", soci::into(mode);
+  if (mode != "wal") db->sql << "PRAGMA journal_mode=WAL";
+  db->sql << "PRAGMA synchronous=NORMAL";
+  Migrate(db->sql);
+}
+
+void OpenDatabase(nomtag_storage_db* db, uint32_t flags) {
+  const std::string& path = db->location;
+  const bool create = flags & NOMTAG_OPEN_CREATE;
+  struct stat st;
+  bool exists = ::stat(path.c_str(), &st) == 0;
+  if (exists && S_ISDIR(st.st_mode))
+    throw Error(NOMTAG_ERR_INVALID_ARGUMENT,
+                path + " is a folder, not a database file");
+  bool empty = exists && st.st_size == 0;
+  if (!exists || empty) {
     fs::path parent = fs::path(path).parent_path();
-    if (!parent.empty()) fs::create_directories(parent, ec);
+    std::error_code ec;
+    bool parent_exists = parent.empty() || fs::is_directory(parent, ec);
+    if (!create)
+      throw Error(NOMTAG_ERR_NOT_FOUND,
+                  "no nomtag database at " + path +
+                      (parent_exists ? ""
+                                     : " (the folder " + parent.string() +
+                                           " does not exist either)") +
+                      "; `nomtag library add` creates one");
+    if (!parent_exists) {
+      fs::create_directories(parent, ec);
+      if (ec)
+        throw Error(NOMTAG_ERR_IO, "cannot create the folder " +
+                                       parent.string() +
+                                       " for the database: " + ec.message());
+      Log(NOMTAG_LOG_WARNING,
+          "created the folder " + parent.string() + " for the database");
+    }
+    OpenForWriting(db);
+    return;
+  }
+  // Read-only until the file is known to be nomtag's: another program's
+  // database keeps every byte.
+  Connect(db, true);
+  std::string about;
+  int version = 0;
+  Ownership owner;
+  try {
+    owner = Inspect(db->sql, &version, &about);
+  } catch (const soci::sqlite3_soci_error& e) {
+    // Reading needs no write access: a WAL database whose -shm cannot be
+    // made here (a read-only folder or mount) is read as immutable.
+    const int code = e.result() & 0xff;
+    if ((code != SQLITE_CANTOPEN && code != SQLITE_READONLY) ||
+        (!(flags & NOMTAG_OPEN_READ_ONLY) && ::access(path.c_str(), W_OK) == 0))
+      throw;
+    Connect(db, true, /*immutable=*/true);
+    owner = Inspect(db->sql, &version, &about);
+  }
+  switch (owner) {
+    case Ownership::kForeign:
+      throw Error(NOMTAG_ERR_REFUSED, path + " is not a nomtag database (" +
+                                          about + "); it was left unchanged");
+    case Ownership::kEmpty:
+      if (!create)
+        throw Error(NOMTAG_ERR_NOT_FOUND,
+                    path +
+                        " is an empty database; `nomtag library add` "
+                        "makes it nomtag's");
+      OpenForWriting(db);
+      return;
+    case Ownership::kNomtag:
+      break;
+  }
+  if (version > kSchemaVersion)
+    throw Error(NOMTAG_ERR_UNSUPPORTED,
+                path + " is at schema version " + std::to_string(version) +
+                    ", newer than this nomtag understands (" +
+                    std::to_string(kSchemaVersion) + "); upgrade nomtag");
+  if (!(flags & NOMTAG_OPEN_READ_ONLY)) {
+    OpenForWriting(db);
+    return;
+  }
+  if (version < kSchemaVersion) {
+    if (::access(path.c_str(), W_OK) != 0)
+      throw Error(NOMTAG_ERR_REFUSED,
+                  path + " is at schema version " + std::to_string(version) +
+                      " and read-only here; this nomtag reads version " +
+                      std::to_string(kSchemaVersion) +
+                      " (open it once where it can be written)");
+    OpenForWriting(db);
+  }
+}
+
+nomtag_status OpenV2(const char* database, const nomtag_open_options* options,
+                     nomtag_storage_db** out, nomtag_error* err) {
+  return guard(err, [&] {
     auto db = std::make_unique<nomtag_storage_db>();
-    db->location = path;
+    db->location = database && *database          ? database
+                   : !configured_database.empty() ? configured_database
+                                                  : DefaultDatabase();
+    uint32_t flags =
+        options ? options->flags : static_cast<uint32_t>(NOMTAG_OPEN_CREATE);
+    if (options && options->wait_ms >= 0) db->wait_ms = options->wait_ms;
     try {
-      db->sql.open(soci::sqlite3, "db=\"" + path + "\" timeout=30");
-      // WAL lets readers and one writer share the file across processes;
-      // NORMAL sync keeps every commit through a process crash.
-      db->sql << "PRAGMA journal_mode=WAL";
-      db->sql << "PRAGMA synchronous=NORMAL";
-      db->sql << "PRAGMA foreign_keys=ON";
-      Migrate(db->sql);
+      OpenDatabase(db.get(), flags);
+    } catch (const soci::sqlite3_soci_error& e) {
+      if (e.result() == SQLITE_BUSY || e.result() == SQLITE_LOCKED)
+        throw Error(NOMTAG_ERR_IO, BusyMessage(db->location, db->wait_ms));
+      throw Error(NOMTAG_ERR_IO,
+                  "cannot open the database " + db->location + ": " + e.what());
     } catch (const soci::soci_error& e) {
       throw Error(NOMTAG_ERR_IO,
-                  "cannot open the database " + path + ": " + e.what());
+                  "cannot open the database " + db->location + ": " + e.what());
     }
     *out = db.release();
   });
+}
+
+// ABI 1.1: creates what is missing, as before.
+nomtag_status Open(const char* database, nomtag_storage_db** out,
+                   nomtag_error* err) {
+  return OpenV2(database, nullptr, out, err);
 }
 
 void Close(nomtag_storage_db* db) { delete db; }
 const char* Location(nomtag_storage_db* db) { return db->location.c_str(); }
 
 nomtag_status Begin(nomtag_storage_db* db, nomtag_error* err) {
-  return guard(err, [&] { db->sql << "BEGIN IMMEDIATE"; });
+  return Guard(db, err, [&] { db->sql << "BEGIN IMMEDIATE"; });
 }
 nomtag_status Commit(nomtag_storage_db* db, nomtag_error* err) {
-  return guard(err, [&] { db->sql << "COMMIT"; });
+  return Guard(db, err, [&] { db->sql << "COMMIT"; });
 }
 void Rollback(nomtag_storage_db* db) {
   try {
@@ -211,7 +383,7 @@ long long CountNeeding(soci::session& sql, int64_t library_id,
 
 nomtag_status LibraryAdd(nomtag_storage_db* db, const nomtag_library_info* info,
                          int64_t* out_id, nomtag_error* err) {
-  return guard(err, [&] {
+  return Guard(db, err, [&] {
     CheckLibrary(info);
     std::string name = Text(info->name), root = Text(info->root);
     if (name.empty() || root.empty())
@@ -240,7 +412,7 @@ nomtag_status LibraryAdd(nomtag_storage_db* db, const nomtag_library_info* info,
 
 nomtag_status LibraryList(nomtag_storage_db* db,
                           const nomtag_library_sink* sink, nomtag_error* err) {
-  return guard(err, [&] {
+  return Guard(db, err, [&] {
     soci::rowset<soci::row> rows =
         (db->sql.prepare
          << "SELECT id, name, root, file_write_mode, keep_mtime, "
@@ -262,7 +434,7 @@ nomtag_status LibraryList(nomtag_storage_db* db,
 nomtag_status LibraryUpdate(nomtag_storage_db* db,
                             const nomtag_library_info* info,
                             int64_t* out_affected, nomtag_error* err) {
-  return guard(err, [&] {
+  return Guard(db, err, [&] {
     CheckLibrary(info);
     std::string mode = info->file_write_mode, strategy = info->write_strategy,
                 links = info->hardlinks;
@@ -292,7 +464,7 @@ nomtag_status LibraryUpdate(nomtag_storage_db* db,
 
 nomtag_status FileList(nomtag_storage_db* db, int64_t library_id,
                        const nomtag_file_sink* sink, nomtag_error* err) {
-  return guard(err, [&] {
+  return Guard(db, err, [&] {
     long long lib = library_id;
     soci::rowset<soci::row> rows =
         (db->sql.prepare
@@ -322,7 +494,7 @@ nomtag_status FileList(nomtag_storage_db* db, int64_t library_id,
 
 nomtag_status FileRecord(nomtag_storage_db* db, int64_t library_id,
                          const nomtag_file_info* info, nomtag_error* err) {
-  return guard(err, [&] {
+  return Guard(db, err, [&] {
     long long lib = library_id, size = static_cast<long long>(info->size),
               mtime = info->mtime_ns;
     std::string path = Text(info->path), format = Text(info->format);
@@ -347,7 +519,7 @@ nomtag_status FileRecord(nomtag_storage_db* db, int64_t library_id,
 
 nomtag_status FileMarkMissing(nomtag_storage_db* db, const int64_t* ids,
                               size_t count, nomtag_error* err) {
-  return guard(err, [&] {
+  return Guard(db, err, [&] {
     long long id = 0;
     soci::statement st =
         (db->sql.prepare << "UPDATE files SET missing = 1 WHERE id = :id",
@@ -376,7 +548,7 @@ Tags ReadTags(soci::session& sql, long long file_id) {
 nomtag_status TagsReplace(nomtag_storage_db* db, int64_t library_id,
                           const char* path_c, const nomtag_tag* tags,
                           size_t count, nomtag_error* err) {
-  return guard(err, [&] {
+  return Guard(db, err, [&] {
     Tags want;
     for (size_t i = 0; i < count; ++i) {
       auto& values = want[std::string(tags[i].key.data, tags[i].key.len)];
@@ -409,7 +581,7 @@ nomtag_status TagsReplace(nomtag_storage_db* db, int64_t library_id,
 
 nomtag_status TagsGet(nomtag_storage_db* db, int64_t file_id,
                       const nomtag_tag_sink* sink, nomtag_error* err) {
-  return guard(err, [&] {
+  return Guard(db, err, [&] {
     for (const auto& [key, values] : ReadTags(db->sql, file_id))
       for (const auto& v : values) {
         nomtag_status st =
@@ -424,7 +596,7 @@ nomtag_status TagsGet(nomtag_storage_db* db, int64_t file_id,
 
 nomtag_status CalibrationSet(nomtag_storage_db* db, const char* hash,
                              const char* definition, nomtag_error* err) {
-  return guard(err, [&] {
+  return Guard(db, err, [&] {
     std::string h = Text(hash), d = Text(definition);
     soci::indicator hi = h.empty() ? soci::i_null : soci::i_ok;
     InTransaction(db, [&] {
@@ -438,7 +610,7 @@ nomtag_status CalibrationSet(nomtag_storage_db* db, const char* hash,
 
 nomtag_status CalibrationGet(nomtag_storage_db* db, char* buf, size_t cap,
                              nomtag_error* err) {
-  return guard(err, [&] {
+  return Guard(db, err, [&] {
     std::string h = CalibrationHash(db->sql);
     if (h.size() + 1 > cap)
       throw Error(NOMTAG_ERR_INVALID_ARGUMENT,
@@ -450,37 +622,67 @@ nomtag_status CalibrationGet(nomtag_storage_db* db, char* buf, size_t cap,
 
 // --- reconciliation ---------------------------------------------------------
 
+// Takes back, in the open transaction, the claims on the library's files
+// of every other worker whose liveness lock is free: a killed worker's
+// files are taken over at once instead of when its lease runs out.
+void ReleaseDeadWorkersClaims(nomtag_storage_db* db, long long lib,
+                              const std::string& me, long long now) {
+  std::vector<std::string> holders;
+  soci::rowset<soci::row> rows =
+      (db->sql.prepare << "SELECT DISTINCT write_claimed_by FROM files WHERE "
+                          "write_claimed_by IS NOT NULL AND library_id = :lib "
+                          "AND write_claimed_by <> :me AND "
+                          "claim_expires_at >= :now",
+       soci::use(lib, "lib"), soci::use(me, "me"), soci::use(now, "now"));
+  for (const auto& r : rows) holders.push_back(Str(r, 0));
+  for (const auto& worker : holders) {
+    if (IsWorkerAlive(db->location, worker)) continue;
+    std::string w = worker;
+    db->sql << "UPDATE files SET write_claimed_by = NULL, write_claimed_at = "
+               "NULL, claim_expires_at = NULL, claim_token = claim_token + 1 "
+               "WHERE write_claimed_by = :w",
+        soci::use(w);
+  }
+}
+
 nomtag_status ClaimBatch(nomtag_storage_db* db, int64_t library_id,
                          const char* worker, uint32_t batch, int64_t lease_ms,
                          int64_t now_ms, const nomtag_claim_sink* sink,
                          nomtag_error* err) {
-  return guard(err, [&] {
+  return Guard(db, err, [&] {
+    if (lease_ms < 1)
+      throw Error(
+          NOMTAG_ERR_INVALID_ARGUMENT,
+          "a lease must last at least 1 ms, not " + std::to_string(lease_ms));
     struct Claimed {
       long long id, token, rev;
       std::string path;
     };
     std::vector<Claimed> claimed;
     std::string who = Text(worker);
-    long long lib = library_id, now = now_ms, cutoff = now_ms - lease_ms,
+    long long lib = library_id, now = now_ms, expires = now_ms + lease_ms,
               limit = batch;
     // BEGIN IMMEDIATE takes the write lock first: two processes cannot
     // pick the same rows.
     InTransaction(db, [&] {
       std::string dk = DesiredKey(db->sql, library_id);
+      ReleaseDeadWorkersClaims(db, lib, who, now);
       // A rowset, not a vector `into`: SOCI 4.0's SQLite backend returns
       // no row for a bulk fetch of size 1.
       std::vector<long long> ids;
       soci::rowset<soci::row> picked =
           (db->sql.prepare << kPickForClaim, soci::use(lib, "lib"),
-           soci::use(dk, "dk"), soci::use(cutoff, "cutoff"),
+           soci::use(dk, "dk"), soci::use(now, "now"), soci::use(who, "w"),
            soci::use(limit, "n"));
       for (const auto& r : picked) ids.push_back(Int(r, 0));
       long long id = 0;
       soci::statement take =
           (db->sql.prepare << "UPDATE files SET write_claimed_by = :w, "
-                              "write_claimed_at = :now, "
-                              "claim_token = claim_token + 1 WHERE id = :id",
-           soci::use(who, "w"), soci::use(now, "now"), soci::use(id, "id"));
+                              "write_claimed_at = :now, claim_expires_at = "
+                              ":exp, claim_token = claim_token + 1 "
+                              "WHERE id = :id",
+           soci::use(who, "w"), soci::use(now, "now"),
+           soci::use(expires, "exp"), soci::use(id, "id"));
       for (long long picked : ids) {
         id = picked;
         take.execute(true);
@@ -502,7 +704,7 @@ nomtag_status ClaimBatch(nomtag_storage_db* db, int64_t library_id,
 
 nomtag_status PendingList(nomtag_storage_db* db, int64_t library_id,
                           const nomtag_file_sink* sink, nomtag_error* err) {
-  return guard(err, [&] {
+  return Guard(db, err, [&] {
     long long lib = library_id;
     std::string dk = DesiredKey(db->sql, library_id);
     soci::rowset<soci::row> rows = (db->sql.prepare << kListPending,
@@ -529,7 +731,7 @@ nomtag_status SetWritten(nomtag_storage_db* db, int64_t file_id, int64_t token,
                          const char* mode_c, const char* hash_c,
                          int64_t tags_rev, int32_t has_ns, int64_t now_ms,
                          int32_t* out_recorded, nomtag_error* err) {
-  return guard(err, [&] {
+  return Guard(db, err, [&] {
     std::string mode = Text(mode_c), hash = Text(hash_c);
     CheckChoice(mode, "write mode", {"none", "minimal", "full"});
     std::string key = WrittenKey(mode, hash);
@@ -543,25 +745,36 @@ nomtag_status SetWritten(nomtag_storage_db* db, int64_t file_id, int64_t token,
                 "last_written_calibration_hash = :h, last_written_at = :now, "
                 "written_key = :k, written_tags_rev = :rev, "
                 "has_nomarr_namespace = :ns, write_claimed_by = NULL, "
-                "write_claimed_at = NULL, last_error = NULL "
+                "write_claimed_at = NULL, claim_expires_at = NULL, "
+                "last_error = NULL "
                 "WHERE id = :id AND claim_token = :tok",
          soci::use(mode, "m"), soci::use(hash, hi, "h"), soci::use(now, "now"),
          soci::use(key, "k"), soci::use(rev, "rev"), soci::use(ns, "ns"),
          soci::use(id, "id"), soci::use(tok, "tok"));
     st.execute(true);
     *out_recorded = st.get_affected_rows() == 1 ? 1 : 0;
+    if (*out_recorded) return;
+    // Another worker took the file over while this one wrote it: which
+    // write landed last is unknown. Mark the file as needing a write
+    // again, and fence off the new owner's token too, so that whoever
+    // records last cannot call a stale file in sync.
+    db->sql << "UPDATE files SET written_tags_rev = -1, claim_token = "
+               "claim_token + 1, write_claimed_by = NULL, write_claimed_at = "
+               "NULL, claim_expires_at = NULL WHERE id = :id",
+        soci::use(id);
   });
 }
 
 nomtag_status ReleaseClaim(nomtag_storage_db* db, int64_t file_id,
                            int64_t token, const char* error,
                            nomtag_error* err) {
-  return guard(err, [&] {
+  return Guard(db, err, [&] {
     std::string e = Text(error);
     soci::indicator ei = error ? soci::i_ok : soci::i_null;
     long long id = file_id, tok = token;
     db->sql << "UPDATE files SET write_claimed_by = NULL, write_claimed_at = "
-               "NULL, last_error = :e WHERE id = :id AND claim_token = :tok",
+               "NULL, claim_expires_at = NULL, last_error = :e "
+               "WHERE id = :id AND claim_token = :tok",
         soci::use(e, ei, "e"), soci::use(id, "id"), soci::use(tok, "tok");
   });
 }
@@ -569,8 +782,9 @@ nomtag_status ReleaseClaim(nomtag_storage_db* db, int64_t file_id,
 nomtag_status LibraryStatus(nomtag_storage_db* db, int64_t library_id,
                             int64_t lease_ms, int64_t now_ms,
                             nomtag_library_status* out, nomtag_error* err) {
-  return guard(err, [&] {
-    long long lib = library_id, cutoff = now_ms - lease_ms;
+  return Guard(db, err, [&] {
+    (void)lease_ms;  // since ABI 1.2 each claim carries its expiry
+    long long lib = library_id, now = now_ms;
     std::string dk = DesiredKey(db->sql, library_id);
     long long files = 0, missing = 0, pending = 0, busy = 0, failed = 0;
     db->sql << "SELECT COUNT(*) FROM files WHERE library_id = :lib AND "
@@ -581,7 +795,7 @@ nomtag_status LibraryStatus(nomtag_storage_db* db, int64_t library_id,
         soci::use(lib), soci::into(missing);
     pending = CountNeeding(db->sql, library_id, dk);
     db->sql << kCountInProgress, soci::use(lib, "lib"), soci::use(dk, "dk"),
-        soci::use(cutoff, "cutoff"), soci::into(busy);
+        soci::use(now, "now"), soci::into(busy);
     db->sql << kCountFailed, soci::use(lib, "lib"), soci::use(dk, "dk"),
         soci::into(failed);
     *out = {sizeof *out, files, missing, pending, busy, failed};
@@ -590,14 +804,14 @@ nomtag_status LibraryStatus(nomtag_storage_db* db, int64_t library_id,
 
 nomtag_status CountPending(nomtag_storage_db* db, int64_t library_id,
                            int64_t* out, nomtag_error* err) {
-  return guard(err, [&] {
+  return Guard(db, err, [&] {
     *out = CountNeeding(db->sql, library_id, DesiredKey(db->sql, library_id));
   });
 }
 
 nomtag_status FailureList(nomtag_storage_db* db, int64_t library_id,
                           const nomtag_failure_sink* sink, nomtag_error* err) {
-  return guard(err, [&] {
+  return Guard(db, err, [&] {
     long long lib = library_id;
     std::string dk = DesiredKey(db->sql, library_id);
     soci::rowset<soci::row> rows = (db->sql.prepare << kListFailures,
@@ -606,6 +820,81 @@ nomtag_status FailureList(nomtag_storage_db* db, int64_t library_id,
       std::string path = Str(r, 1), e = Str(r, 2);
       nomtag_status st = sink->failure(sink->ctx, path.c_str(), e.c_str());
       if (st != NOMTAG_OK) throw Error(st, "failure sink refused");
+    }
+  });
+}
+
+// --- workers (since ABI 1.2) ------------------------------------------------
+
+nomtag_status WorkerStart(nomtag_storage_db* db, char* buf, size_t capacity,
+                          nomtag_error* err) {
+  return Guard(db, err, [&] {
+    if (db->read_only)
+      throw Error(NOMTAG_ERR_INVALID_ARGUMENT,
+                  "a worker needs the database opened for writing");
+    if (!db->worker)
+      db->worker =
+          std::make_unique<WorkerLock>(WorkerLock::Start(db->location));
+    const std::string& id = db->worker->id();
+    if (id.size() + 1 > capacity)
+      throw Error(NOMTAG_ERR_INVALID_ARGUMENT, "worker id buffer too small");
+    std::copy(id.begin(), id.end(), buf);
+    buf[id.size()] = '\0';
+  });
+}
+
+nomtag_status ClaimCheck(nomtag_storage_db* db, int64_t file_id, int64_t token,
+                         int64_t lease_ms, int64_t now_ms, int32_t* out_held,
+                         nomtag_error* err) {
+  return Guard(db, err, [&] {
+    // The token is the fence: any take-over changes it. A claim whose
+    // lease ran out but that nobody took is still this worker's, and the
+    // renewal makes it safe again for a whole lease.
+    long long id = file_id, tok = token, exp = now_ms + lease_ms;
+    soci::statement st =
+        (db->sql.prepare << "UPDATE files SET claim_expires_at = :exp "
+                            "WHERE id = :id AND claim_token = :tok AND "
+                            "write_claimed_by IS NOT NULL",
+         soci::use(exp, "exp"), soci::use(id, "id"), soci::use(tok, "tok"));
+    st.execute(true);
+    *out_held = st.get_affected_rows() == 1 ? 1 : 0;
+  });
+}
+
+nomtag_status ClaimsRenew(nomtag_storage_db* db, const char* worker,
+                          int64_t lease_ms, int64_t now_ms,
+                          int64_t* out_renewed, nomtag_error* err) {
+  return Guard(db, err, [&] {
+    std::string w = Text(worker);
+    long long exp = now_ms + lease_ms;
+    soci::statement st =
+        (db->sql.prepare << "UPDATE files SET claim_expires_at = :exp "
+                            "WHERE write_claimed_by = :w",
+         soci::use(exp, "exp"), soci::use(w, "w"));
+    st.execute(true);
+    *out_renewed = st.get_affected_rows();
+  });
+}
+
+nomtag_status ClaimHolders(nomtag_storage_db* db, int64_t library_id,
+                           const nomtag_claim_holder_sink* sink,
+                           nomtag_error* err) {
+  return Guard(db, err, [&] {
+    long long lib = library_id;
+    std::string dk = DesiredKey(db->sql, library_id);
+    // Typed intos: aggregates carry no declared type for a row to read.
+    std::string worker;
+    long long files = 0, expires = 0;
+    soci::statement st =
+        (db->sql.prepare << kListClaimHolders, soci::use(lib, "lib"),
+         soci::use(dk, "dk"), soci::into(worker), soci::into(files),
+         soci::into(expires));
+    st.execute();
+    while (st.fetch()) {
+      nomtag_claim_holder h{sizeof h, worker.c_str(), files, expires,
+                            IsWorkerAlive(db->location, worker) ? 1 : 0};
+      nomtag_status s = sink->holder(sink->ctx, &h);
+      if (s != NOMTAG_OK) throw Error(s, "claim holder sink refused");
     }
   });
 }
@@ -635,6 +924,11 @@ const nomtag_storage kStorage = {
     LibraryStatus,
     FailureList,
     CountPending,
+    OpenV2,
+    WorkerStart,
+    ClaimCheck,
+    ClaimsRenew,
+    ClaimHolders,
 };
 
 const void* GetInterface(const char* id) {

@@ -86,7 +86,9 @@ class FakeStore : public TagStore {
   std::map<int64_t, Row> rows;
   std::string calibration;
   WriteMode mode = WriteMode::kFull;
-  std::set<int64_t> refuse_record;  // SetWritten answers "superseded"
+  std::set<int64_t> refuse_record;       // SetWritten answers "superseded"
+  std::set<int64_t> take_over_at_check;  // another worker takes it first
+  int checks = 0;
   std::mutex mu;
 
   std::string Want() {
@@ -99,6 +101,19 @@ class FakeStore : public TagStore {
   }
 
   Result<std::string> CalibrationHash() override { return calibration; }
+  Result<std::string> StartWorker() override { return std::string("w1"); }
+  Result<bool> CheckClaim(const ClaimedFile& f, int64_t) override {
+    std::lock_guard<std::mutex> lock(mu);
+    ++checks;
+    if (take_over_at_check.count(f.id)) ++rows[f.id].token;  // lease lost
+    return rows[f.id].token == f.claim_token;
+  }
+  Status RenewClaims(const std::string&, int64_t) override {
+    return Status::OK();
+  }
+  Result<std::vector<ClaimHolder>> ClaimHolders(int64_t) override {
+    return std::vector<ClaimHolder>{};
+  }
   Result<std::vector<ClaimedFile>> ClaimBatch(int64_t, const std::string&,
                                               uint32_t batch,
                                               int64_t) override {
@@ -158,12 +173,16 @@ class FakeProjector : public FileProjector {
   std::mutex mu;
 
   Status Project(const Library&, const std::string& path, const TagSet& desired,
-                 bool* written) override {
+                 CommitGate& gate, bool* written) override {
     std::lock_guard<std::mutex> lock(mu);
     ++projects[path];
     if (failing.count(path)) return Status::IoError(path + ": disk on fire");
     *written = files[path] != desired;
     if (*written) {
+      if (Status s = gate.MayCommit(); !s.ok()) {
+        *written = false;
+        return s;
+      }
       files[path] = desired;
       ++writes[path];
     }
@@ -253,6 +272,21 @@ TEST_F(ReconcilerTest, AStaleWorkersRecordIsCountedAsSuperseded) {
   EXPECT_EQ(r.processed, 2);
 }
 
+// Issue 16.3: the claim is asked for right before each commit; a worker
+// whose file was taken over meanwhile writes nothing.
+TEST_F(ReconcilerTest, AClaimLostBeforeTheCommitWritesNothing) {
+  AddFiles(3);
+  store_.take_over_at_check.insert(2);
+  ReconcileReport r = Run();
+  EXPECT_EQ(store_.checks, 3) << "one check per file written";
+  EXPECT_EQ(projector_.writes.count("/music/album/1.flac"), 0u)
+      << "the file lost at the check is not written";
+  EXPECT_EQ(projector_.writes["/music/album/0.flac"], 1);
+  EXPECT_EQ(r.superseded, 1);
+  EXPECT_EQ(r.failed, 0) << "losing a claim is not a failure of the file";
+  EXPECT_EQ(r.processed, 2);
+}
+
 TEST_F(ReconcilerTest, PathsLeavingTheRootAreNeverWritten) {
   AddFiles(2);
   store_.rows[1].path = "../../etc/passwd.flac";
@@ -296,6 +330,12 @@ TEST_F(ReconcilerTest, BadOptionsAreRefused) {
   o.batch = 10;
   o.workers = 0;
   EXPECT_FALSE(Reconcile(store_, projector_, library_, o).ok());
+  o.workers = 1;
+  for (int64_t lease : {-5, 0, 1, 999}) {  // issue 17.10: -5 looped forever
+    o.lease_ms = lease;
+    auto r = Reconcile(store_, projector_, library_, o);
+    EXPECT_FALSE(r.ok()) << lease;
+  }
 }
 
 TEST_F(ReconcilerTest, AStopRequestEndsTheRunAndGivesTheClaimsBack) {

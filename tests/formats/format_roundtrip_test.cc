@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "format_under_test.h"
 #include "media_fixtures.h"
@@ -69,6 +70,17 @@ std::vector<std::string> OnDiskNames(const std::string& container,
     }
   }
   return names;
+}
+
+// What the independent reader shows for path, and what it should show
+// for our keys.
+nlohmann::json Independent(const std::string& path) {
+  return nlohmann::json::parse(IndependentView(path));
+}
+nlohmann::json AsJson(const TagSet& tags) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [k, v] : tags) out[k] = v;
+  return out;
 }
 
 std::vector<std::string> Sorted(std::vector<std::string> v) {
@@ -156,6 +168,11 @@ TEST_P(FormatRoundTrip, IndependentReadersAgree) {
   for (const auto& n : OnDiskNames(c, kSecond)) expect.push_back(n);
   EXPECT_EQ(MutagenNames(GetParam().kind, out), Sorted(expect));
   EXPECT_EQ(FfmpegAudioHash(out), FfmpegAudioHash(path_));
+  // Keys and values, every foreign item byte for byte, the audio.
+  nlohmann::json was = Independent(path_), now = Independent(out);
+  EXPECT_EQ(now["ours"], AsJson(kSecond));
+  EXPECT_EQ(now["foreign"], was["foreign"]);
+  EXPECT_EQ(now["audio"], was["audio"]);
 }
 
 TEST_P(FormatRoundTrip, LegacyKeysAreOursAndClearedLookalikesAreKept) {
@@ -206,6 +223,7 @@ TEST_P(FormatRoundTrip, LegacyKeysAreOursAndClearedLookalikesAreKept) {
   for (const auto& n : OnDiskNames(c, kFirst)) expect.push_back(n);
   EXPECT_EQ(names, Sorted(expect));
   EXPECT_EQ(FfmpegAudioHash(out), FfmpegAudioHash(legacy_path));
+  EXPECT_EQ(Independent(out)["ours"], AsJson(kFirst));
 }
 
 TEST_P(FormatRoundTrip, SnapshotSeesAForeignChange) {

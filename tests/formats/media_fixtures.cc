@@ -174,6 +174,13 @@ void WriteBytes(const std::string& path, const std::vector<uint8_t>& bytes) {
   if (!out) throw std::runtime_error("cannot write " + path);
 }
 
+std::string IndependentView(const std::string& path) {
+  return Run(
+      std::string(NOMTAG_TEST_PYTHON) + " " +
+      Quote(std::string(NOMTAG_TEST_SUPPORT_DIR) + "/independent_view.py") +
+      " " + Quote(path));
+}
+
 std::string RunPython(const std::string& program) {
   std::string script = ScratchPath("py");
   WriteBytes(script, std::vector<uint8_t>(program.begin(), program.end()));

@@ -41,6 +41,12 @@ std::vector<std::string> MutagenNames(const std::string& kind,
 // ffmpeg's hash of the encoded audio packets (stream copy).
 std::string FfmpegAudioHash(const std::string& path);
 
+// tests/support/independent_view.py on path, as JSON text:
+// {"ours": {key: [values]}, "foreign": sha256 of everything not ours
+// (mutagen's full view, raw FLAC blocks and MP4 atoms), "audio": ffmpeg's
+// hash}. No nomtag code reads the file.
+std::string IndependentView(const std::string& path);
+
 }  // namespace nomtag::testing
 
 #endif  // NOMTAG_TESTS_FORMATS_MEDIA_FIXTURES_H_

@@ -43,6 +43,28 @@ FileState State(const std::string& path) {
   return s;
 }
 
+// Bytes this process has passed to write calls so far (/proc/self/io
+// wchar): what a commit really wrote, journal included, measured by the
+// kernel rather than reported by the commit.
+uint64_t WrittenByThisProcess() {
+  std::ifstream io("/proc/self/io");
+  std::string key;
+  uint64_t value = 0;
+  while (io >> key >> value)
+    if (key == "wchar:") return value;
+  ADD_FAILURE() << "no wchar in /proc/self/io";
+  return 0;
+}
+
+// How many bytes differ between two versions of a file (a length change
+// counts each byte past the shorter end).
+uint64_t BytesThatDiffer(const std::vector<uint8_t>& a,
+                         const std::vector<uint8_t>& b) {
+  uint64_t n = std::max(a.size(), b.size()) - std::min(a.size(), b.size());
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) n += a[i] != b[i];
+  return n;
+}
+
 std::vector<std::string> Sidecars(const std::string& dir) {
   std::vector<std::string> out;
   for (const auto& e : fs::directory_iterator(dir))
@@ -123,6 +145,7 @@ TEST_P(EveryFormat, WritesVerifiesAndLeavesEverythingElse) {
   auto before = ReadFileTags(format, path);
   ASSERT_TRUE(before.ok()) << before.status().ToString();
   std::string audio = FfmpegAudioHash(path);
+  const std::string independent_before = testing::IndependentView(path);
 
   TagSet desired = Tags({{"mood-strict", {"happy"}},
                          {"mood-regular", {"happy", "calm"}},
@@ -137,6 +160,17 @@ TEST_P(EveryFormat, WritesVerifiesAndLeavesEverythingElse) {
   EXPECT_EQ(after->foreign, before->foreign);
   EXPECT_EQ(FfmpegAudioHash(path), audio) << "ffmpeg sees other audio";
   EXPECT_TRUE(Sidecars(dir_.string()).empty());
+  // The same by a reader with no nomtag code in it: our keys and values,
+  // every foreign item (pictures and blocks included), the audio.
+  const std::string independent_after = testing::IndependentView(path);
+  EXPECT_NE(independent_after.find(
+                R"("ours": {"danceability": ["0.8125"], "mood-regular": )"
+                R"(["happy", "calm"], "mood-strict": ["happy"]})"),
+            std::string::npos)
+      << independent_after;
+  EXPECT_EQ(independent_after.substr(0, independent_after.find("\"ours\"")),
+            independent_before.substr(0, independent_before.find("\"ours\"")))
+      << "foreign items or audio changed, by mutagen and ffmpeg";
 
   // The same desired set again: not rewritten, not even touched.
   FileState settled = State(path);
@@ -154,13 +188,17 @@ TEST_P(EveryFormat, WritesVerifiesAndLeavesEverythingElse) {
   // journal included.
   TagSet changed = desired;
   changed["mood-strict"] = {"sadly"};
+  uint64_t wchar = WrittenByThisProcess();
   auto patch = SafeWriteNamespace(format, path, changed, {});
+  wchar = WrittenByThisProcess() - wchar;
   ASSERT_TRUE(patch.ok()) << patch.status().ToString();
   EXPECT_EQ(patch->action, WriteResult::Action::kInPlace);
   EXPECT_TRUE(patch->payload_proven_by_mapping)
       << "the audio is proven unchanged from the overlay, not re-read";
   EXPECT_EQ(State(path).st.st_ino, settled.st.st_ino);
   EXPECT_LT(patch->bytes_written, 4u * 1024);
+  EXPECT_LT(wchar, 4u * 1024) << "written, by the kernel's count";
+  EXPECT_GE(wchar, BytesThatDiffer(settled.bytes, State(path).bytes));
   EXPECT_EQ(ReadFileTags(format, path)->nom.tags, changed);
 
   // Clearing removes every key and still nothing else.
@@ -180,13 +218,21 @@ INSTANTIATE_TEST_SUITE_P(Formats, EveryFormat,
 
 TEST_F(SafeWriteTest, SecondWriteOfAFlacIsPatchedInPlace) {
   std::string path = PreparedForInPlace("flac");
-  ino_t inode = State(path).st.st_ino;
+  FileState before = State(path);
+  ino_t inode = before.st.st_ino;
+  uint64_t wchar = WrittenByThisProcess();
   auto r = SafeWriteNamespace(Format(path), path,
                               Tags({{"mood-strict", {"happier"}}}), {});
+  wchar = WrittenByThisProcess() - wchar;
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->action, WriteResult::Action::kInPlace);
   EXPECT_EQ(State(path).st.st_ino, inode);
   EXPECT_LT(r->bytes_written, 1024u) << "only the changed bytes";
+  // Outside the commit's own count: what the kernel saw written (journal
+  // included), and what differs on disk.
+  EXPECT_LT(wchar, 1024u);
+  EXPECT_GE(wchar, BytesThatDiffer(before.bytes, State(path).bytes));
+  EXPECT_LT(BytesThatDiffer(before.bytes, State(path).bytes), 1024u);
 }
 
 // A write that has to move the file leaves padding, so that the next
@@ -240,12 +286,17 @@ TEST_F(SafeWriteTest, OggCommentPaddingIsReadByOthersAndReused) {
     for (const TagSet& next :
          {Tags({{"mood-strict", {"sad"}}}),
           Tags({{"mood-strict", {"sad"}}, {"bpm", {"128"}}}), TagSet{}}) {
-      ino_t inode = State(path).st.st_ino;
+      FileState before = State(path);
+      ino_t inode = before.st.st_ino;
+      uint64_t wchar = WrittenByThisProcess();
       auto r = SafeWriteNamespace(Format(path), path, next, {});
+      wchar = WrittenByThisProcess() - wchar;
       ASSERT_TRUE(r.ok()) << r.status().ToString();
       EXPECT_EQ(r->action, WriteResult::Action::kInPlace);
       EXPECT_EQ(State(path).st.st_ino, inode);
       EXPECT_LT(r->bytes_written, 4u * 1024);
+      EXPECT_LT(wchar, 4u * 1024) << "written, by the kernel's count";
+      EXPECT_GE(wchar, BytesThatDiffer(before.bytes, State(path).bytes));
       EXPECT_EQ(ReadFileTags(Format(path), path)->nom.tags, next);
     }
     EXPECT_EQ(testing::MutagenNames(kind, path), foreign_names);

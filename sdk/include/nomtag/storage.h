@@ -103,6 +103,40 @@ typedef struct nomtag_claim_sink {
   nomtag_status (*claimed)(void *ctx, const nomtag_claimed_file *file);
 } nomtag_claim_sink;
 
+/* Who holds claims on files of a library (since ABI 1.2). */
+typedef struct nomtag_claim_holder {
+  uint32_t struct_size;
+  const char *worker_id;
+  int64_t files;      /* files of the library it holds */
+  int64_t expires_ms; /* latest expiry of those claims (ms since epoch) */
+  int32_t alive;      /* its liveness lock is held (1) or free (0) */
+} nomtag_claim_holder;
+
+typedef struct nomtag_claim_holder_sink {
+  uint32_t struct_size;
+  void *ctx;
+  nomtag_status (*holder)(void *ctx, const nomtag_claim_holder *holder);
+} nomtag_claim_holder_sink;
+
+/* How to open a database (since ABI 1.2). */
+enum {
+  /* Only read: nothing in the database or beside it changes; refused
+   * (NOMTAG_ERR_REFUSED) when the schema needs an upgrade that cannot be
+   * written. */
+  NOMTAG_OPEN_READ_ONLY = 1,
+  /* Create the database when it does not exist (and its missing parent
+   * folders, reporting them through the host's log at INFO). Without
+   * it, a missing database is NOMTAG_ERR_NOT_FOUND. */
+  NOMTAG_OPEN_CREATE = 2
+};
+
+typedef struct nomtag_open_options {
+  uint32_t struct_size;
+  uint32_t flags;  /* NOMTAG_OPEN_* */
+  int64_t wait_ms; /* how long a call waits for another process's lock
+                      before failing; < 0: the plugin's default */
+} nomtag_open_options;
+
 typedef struct nomtag_failure_sink {
   uint32_t struct_size;
   void *ctx;
@@ -170,10 +204,12 @@ typedef struct nomtag_storage {
                                    size_t capacity, nomtag_error *err);
 
   /* Reconciliation. claim_batch atomically claims up to batch_size files
-   * of the library that need reconciliation and are not claimed by a live
-   * lease (claimed less than lease_ms before now_ms), giving each a fresh
-   * claim token. pending_list reports what needs reconciliation without
-   * claiming (for dry runs). */
+   * of the library that need reconciliation, giving each a fresh claim
+   * token and the expiry now_ms + lease_ms (stored with the claim, so
+   * every claimer judges it alike). It skips files under an unexpired
+   * claim of a live worker (see worker_start) and never re-claims what
+   * worker_id already holds, expired or not. pending_list reports what
+   * needs reconciliation without claiming (for dry runs). */
   nomtag_status (*claim_batch)(nomtag_storage_db *db, int64_t library_id,
                                const char *worker_id, uint32_t batch_size,
                                int64_t lease_ms, int64_t now_ms,
@@ -184,8 +220,10 @@ typedef struct nomtag_storage {
                                 nomtag_error *err);
   /* Records what was written (mode, calibration hash, the tags revision
    * written, has_namespace) and clears the claim — only when claim_token
-   * still matches: *out_recorded = 0 means another worker owns the file
-   * now and nothing was recorded. */
+   * still matches. *out_recorded = 0 means another worker took the file
+   * over: the write just made may have superseded the new owner's, so the
+   * file is marked as needing reconciliation again (and the new owner's
+   * token is fenced off too) so that the right value is written. */
   nomtag_status (*set_written)(nomtag_storage_db *db, int64_t file_id,
                                int64_t claim_token, const char *mode,
                                const char *calibration_hash, int64_t tags_rev,
@@ -196,6 +234,8 @@ typedef struct nomtag_storage {
   nomtag_status (*release_claim)(nomtag_storage_db *db, int64_t file_id,
                                  int64_t claim_token, const char *error,
                                  nomtag_error *err);
+  /* in_progress counts unexpired claims; lease_ms is unused since ABI
+   * 1.2 (the expiry is stored with each claim). */
   nomtag_status (*library_status)(nomtag_storage_db *db, int64_t library_id,
                                   int64_t lease_ms, int64_t now_ms,
                                   nomtag_library_status *out,
@@ -207,6 +247,48 @@ typedef struct nomtag_storage {
    * library_status (answered from the mismatch indexes alone). */
   nomtag_status (*count_pending)(nomtag_storage_db *db, int64_t library_id,
                                  int64_t *out, nomtag_error *err);
+
+  /* --- since ABI 1.2: read NOMTAG_HAS_FIELD before calling these ------ */
+
+  /* Like open, with options (NULL: as open). Opening is read-only until
+   * the database is known to be nomtag's: a database that is not (a
+   * non-empty file without the plugin's schema marker) is refused with
+   * NOMTAG_ERR_REFUSED and left byte-identical; a missing one is created
+   * only with NOMTAG_OPEN_CREATE. */
+  nomtag_status (*open_v2)(const char *database,
+                           const nomtag_open_options *options,
+                           nomtag_storage_db **out, nomtag_error *err);
+
+  /* Makes the caller a worker: the plugin takes a lock that proves it
+   * alive for as long as db stays open (an OFD lock on a per-worker file
+   * beside an SQLite database; a session lock on a server), and copies
+   * the worker's id, NUL-terminated, into buf (NOMTAG_ERR_INVALID_ARGUMENT
+   * when it does not fit). Pass that id to claim_batch: claims of a
+   * worker whose lock is free are taken over at once; claims of a live
+   * worker only when they expire. Claims of ids no worker_start made are
+   * treated as a dead worker's. */
+  nomtag_status (*worker_start)(nomtag_storage_db *db, char *buf,
+                                size_t capacity, nomtag_error *err);
+
+  /* The gate before a commit. *out_held = 1 when claim_token still holds
+   * the file (and its lease is then extended to now_ms + lease_ms), 0
+   * when another worker took it over; then nothing may be written. */
+  nomtag_status (*claim_check)(nomtag_storage_db *db, int64_t file_id,
+                               int64_t claim_token, int64_t lease_ms,
+                               int64_t now_ms, int32_t *out_held,
+                               nomtag_error *err);
+
+  /* Extends every claim worker_id still holds to now_ms + lease_ms (a
+   * heartbeat during long batches). *out_renewed: how many. */
+  nomtag_status (*claims_renew)(nomtag_storage_db *db, const char *worker_id,
+                                int64_t lease_ms, int64_t now_ms,
+                                int64_t *out_renewed, nomtag_error *err);
+
+  /* One record per worker holding claims on files of the library that
+   * need reconciliation (expired claims included). */
+  nomtag_status (*claim_holders)(nomtag_storage_db *db, int64_t library_id,
+                                 const nomtag_claim_holder_sink *sink,
+                                 nomtag_error *err);
 } nomtag_storage;
 
 #ifdef __cplusplus

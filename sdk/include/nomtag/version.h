@@ -12,7 +12,11 @@
 #include <stddef.h>
 
 #define NOMTAG_ABI_MAJOR 1
-#define NOMTAG_ABI_MINOR 1 /* 1.1: nomtag_library_info.padding */
+#define NOMTAG_ABI_MINOR 2
+/* 1.1: nomtag_library_info.padding
+ * 1.2: nomtag_storage open_v2, worker_start, claim_check, claims_renew,
+ *      claim_holders (claims fenced at commit time, workers proved alive
+ *      by a lock) */
 
 /* True when the struct `s` points at, of type `type`, is large enough to
  * carry `field`: a struct appended to in a later minor arrives from older
