@@ -70,11 +70,21 @@ Status ReconcileWork(Api& api, const Library& lib, uint32_t batch,
   job.SetProgress(r.processed + r.failed + r.superseded, r.failed);
   for (const auto& [path, error] : r.failures)
     job.AddError(JsonText(path), JsonText(error));
+  // Files other live workers (a CLI run, another server) hold are named
+  // with their leases, as `nomtag reconcile` names them.
+  nlohmann::json held = nlohmann::json::array();
+  for (const auto& h : r.held_by_others)
+    held.push_back({{"worker", h.worker},
+                    {"files", h.files},
+                    {"lease_until_ms", h.expires_ms},
+                    {"alive", h.alive}});
   job.SetResult({{"processed", r.processed},
                  {"written", r.written},
                  {"failed", r.failed},
                  {"remaining", r.remaining},
                  {"superseded", r.superseded},
+                 {"worker", r.worker},
+                 {"held_by_others", held},
                  {"interrupted_writes", recovery.Summary()}});
   return Status::OK();
 }

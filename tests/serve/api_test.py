@@ -10,11 +10,13 @@ import json
 import os
 import random
 import shutil
+import signal
 import sqlite3
 import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 import urllib.parse
 
@@ -434,6 +436,74 @@ class ServeApiTest(unittest.TestCase):
         for i, rel in enumerate(self.files):
             self.assertEqual(nom_tags(os.path.join(self.music, rel))["bpm"],
                              [str(100 + i)])
+
+    def start_reconcile_in_background(self, lib_id):
+        """POST reconcile-tags from a thread: the server may stop itself
+        (stop_at) before it has answered."""
+        answer = {}
+
+        def post():
+            answer["reply"] = self.req(
+                "POST", f"/api/web/libraries/{lib_id}/reconcile-tags"
+                "?batch_size=1")
+        thread = threading.Thread(target=post)
+        thread.start()
+        return thread, answer
+
+    def test_a_stopped_server_job_keeps_its_claim_alive(self):
+        """The server's job is a worker of its own, proved alive by its
+        lock: while the server is stopped (SIGSTOP) holding a claimed file,
+        a CLI run names it alive and leaves that file alone; let go, the
+        job writes it, under the worker id the CLI named."""
+        self.server.stop()
+        self.server = Server(NOMTAG, CONFIG, self.dir,
+                             stop_at="before-project")
+        lib = self.add_library()
+        self.scan(lib["id"])
+        self.import_tags()
+        thread, answer = self.start_reconcile_in_background(lib["id"])
+        self.server.wait_stopped()
+        cli = self.server.cli("reconcile", "music", "--json", check=False)
+        self.assertEqual(cli.returncode, 3, cli.stderr)
+        report = json.loads(cli.stdout)
+        self.assertEqual(report["processed"], len(self.files) - 1, report)
+        self.assertEqual(len(report["held_by_others"]), 1, report)
+        holder = report["held_by_others"][0]
+        self.assertEqual((holder["files"], holder["alive"]), (1, True))
+        os.kill(self.server.proc.pid, signal.SIGCONT)
+        thread.join(60)
+        status, started, _ = answer["reply"]
+        self.assertEqual(status, 202, started)
+        job = self.server.wait_job(started["job"]["id"])
+        self.assertEqual(job["state"], "done", job)
+        self.assertEqual(job["result"]["worker"], holder["worker"], job)
+        self.assertEqual(job["result"]["processed"], 1, job)
+        for i, rel in enumerate(self.files):
+            self.assertEqual(nom_tags(os.path.join(self.music, rel))["bpm"],
+                             [str(100 + i)], rel)
+
+    def test_a_killed_server_job_s_claim_is_taken_over_at_once(self):
+        """Killed while its job holds a claim (a 10-minute lease), the
+        server's lock is gone: the next CLI run takes the file at once."""
+        self.server.stop()
+        self.server = Server(NOMTAG, CONFIG, self.dir,
+                             stop_at="before-project")
+        lib = self.add_library()
+        self.scan(lib["id"])
+        self.import_tags()
+        thread, _ = self.start_reconcile_in_background(lib["id"])
+        self.server.wait_stopped()
+        self.server.proc.kill()
+        self.server.proc.wait()
+        thread.join(60)
+        cli = self.server.cli("reconcile", "music", "--json", check=False)
+        self.assertEqual(cli.returncode, 0, cli.stderr)
+        report = json.loads(cli.stdout)
+        self.assertEqual(report["processed"], len(self.files), report)
+        self.assertEqual(report["held_by_others"], [], report)
+        for i, rel in enumerate(self.files):
+            self.assertEqual(nom_tags(os.path.join(self.music, rel))["bpm"],
+                             [str(100 + i)], rel)
 
     def test_calibration_apply_reports_the_affected_libraries(self):
         lib = self.add_library(mode="minimal")

@@ -49,17 +49,24 @@ def foreign_title(path):
 class Server:
     """One `nomtag serve` with its own HOME, config folder and database."""
 
-    def __init__(self, nomtag, config, workdir, extra_args=()):
+    def __init__(self, nomtag, config, workdir, extra_args=(), stop_at=None):
+        """stop_at: the server stops itself (SIGSTOP) the first time its
+        work reaches that point (NOMTAG_TEST_STOP_AT, core/test_pause.h);
+        the CLI runs of cli() never do."""
         self.nomtag, self.config, self.workdir = nomtag, config, workdir
         self.db = os.path.join(workdir, "nomtag.db")
         self.env = dict(os.environ, HOME=workdir,
                         XDG_CONFIG_HOME=os.path.join(workdir, "config"))
+        self.env.pop("NOMTAG_TEST_STOP_AT", None)
+        server_env = dict(self.env)
+        if stop_at:
+            server_env["NOMTAG_TEST_STOP_AT"] = stop_at
         self.token_path = os.path.join(workdir, "config", "nomtag",
                                        "serve-token")
         self.proc = subprocess.Popen(
             [nomtag, "--config", config, "--db", self.db, "serve",
              "--listen", "127.0.0.1:0", *extra_args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=server_env,
             text=True)
         self.port = None
         self.login_code = None
@@ -118,11 +125,24 @@ class Server:
             time.sleep(0.1)
         raise AssertionError(f"job {job_id} still running after {timeout}s")
 
+    def wait_stopped(self, timeout=120):
+        """Until the server has stopped itself at its stop_at point."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("serve ended instead of stopping")
+            with open(f"/proc/{self.proc.pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "T":
+                    return
+            time.sleep(0.01)
+        raise AssertionError("serve never reached its stop point")
+
     def alive(self):
         return self.proc.poll() is None
 
     def stop(self):
         if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)  # if stopped at a point
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout=30)
