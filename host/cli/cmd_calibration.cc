@@ -11,8 +11,8 @@
 #include <sstream>
 
 #include "cli/context.h"
-#include "cli/json_output.h"
 #include "importing/calibration_document.h"
+#include "report/json_text.h"
 
 namespace nomtag::cli {
 namespace {

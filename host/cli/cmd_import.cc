@@ -4,8 +4,8 @@
 #include <cstdio>
 
 #include "cli/context.h"
-#include "cli/json_output.h"
 #include "importing/tag_import.h"
+#include "report/json_text.h"
 
 namespace nomtag::cli {
 namespace {

@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
-#include "cli/json_output.h"
 #include "core/write_mode.h"
 #include "formats/foreign_text.h"
+#include "report/json_text.h"
 #include "write/recovery.h"
 #include "write/safe_write.h"
 

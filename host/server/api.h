@@ -42,8 +42,6 @@ struct Api {
 bool LibraryFromPath(const Api& api, const httplib::Request& req,
                      httplib::Response& res, Library* out);
 
-nlohmann::json LibraryJson(const Library& library);
-
 void AddLibraryRoutes(httplib::Server& server, Api& api);
 void AddJobRoutes(httplib::Server& server, Api& api);
 void AddCalibrationRoutes(httplib::Server& server, Api& api);

@@ -22,7 +22,7 @@ void SendCalibration(Api& api, httplib::Response& res) {
     auto pending = api.db->CountPending(lib.id);
     if (!pending.ok()) return SendStatus(res, pending.status());
     affected.push_back({{"library_id", lib.id},
-                        {"name", JsonText(lib.name)},
+                        {"name", lib.name},
                         {"requires_reconciliation", *pending > 0},
                         {"affected_file_count", *pending}});
   }

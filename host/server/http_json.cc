@@ -1,20 +1,22 @@
 // Strict JSON bodies and JSON errors for the routes.
 #include "server/http_json.h"
 
+#include "report/json_text.h"
+
 namespace nomtag::server {
 
 void SendJson(httplib::Response& res, int http_status,
               const nlohmann::json& body) {
   res.status = http_status;
   res.set_header("Cache-Control", "no-store");
-  res.set_content(
-      body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-      "application/json");
+  // The CLI's writer: a name that is not UTF-8 reads as `nomtag --json`
+  // prints it (\udcXX per stray byte), never replaced or refused.
+  res.set_content(JsonText(body, JsonLayout::kCompact), "application/json");
 }
 
 void SendError(httplib::Response& res, int http_status,
                const std::string& detail) {
-  SendJson(res, http_status, {{"detail", JsonText(detail)}});
+  SendJson(res, http_status, {{"detail", detail}});
 }
 
 int HttpStatusFor(const Status& status) {
@@ -58,7 +60,7 @@ Result<nlohmann::json> ParseObject(
       for (std::string_view a : allowed)
         names += (names.empty() ? "" : ", ") + std::string(a);
       return Status::InvalidArgument(
-          "unknown field '" + JsonText(key) +
+          "unknown field '" + key +
           "' (this route takes: " + (names.empty() ? "none" : names) + ")");
     }
   }
@@ -95,39 +97,6 @@ bool ParseId(std::string_view text, int64_t* out) {
   }
   *out = n;
   return true;
-}
-
-std::string JsonText(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size());
-  size_t i = 0;
-  while (i < bytes.size()) {
-    const unsigned char c = static_cast<unsigned char>(bytes[i]);
-    size_t len = c < 0x80         ? 1
-                 : (c >> 5) == 6  ? 2
-                 : (c >> 4) == 14 ? 3
-                 : (c >> 3) == 30 ? 4
-                                  : 0;
-    bool valid = len > 0 && i + len <= bytes.size();
-    for (size_t k = 1; valid && k < len; ++k)
-      valid = (static_cast<unsigned char>(bytes[i + k]) >> 6) == 2;
-    if (valid && len > 1) {
-      // Overlong forms, surrogates and values past U+10FFFF.
-      uint32_t cp = c & (0xFF >> (len + 1));
-      for (size_t k = 1; k < len; ++k)
-        cp = (cp << 6) | (static_cast<unsigned char>(bytes[i + k]) & 0x3F);
-      const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
-      valid = cp >= min[len] && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF);
-    }
-    if (valid) {
-      out.append(bytes.substr(i, len));
-      i += len;
-    } else {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    }
-  }
-  return out;
 }
 
 }  // namespace nomtag::server

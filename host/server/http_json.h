@@ -1,6 +1,7 @@
 // JSON in and out of the HTTP routes: strict request bodies and error
 // answers that are always JSON ({"detail": "..."}, as the original
-// system's FastAPI answers).
+// system's FastAPI answers). Answers are written by the CLI's writer
+// (report/json_text.h): strings may hold any bytes.
 //
 // Bad input is a 4xx with a sentence saying what was wrong; only a bug or
 // a failing disk or database is a 5xx.
@@ -42,12 +43,6 @@ Status ReadField(const nlohmann::json& obj, const char* name, bool* out);
 // A non-negative decimal integer of at most 18 digits (path ids, query
 // values); nothing else.
 bool ParseId(std::string_view text, int64_t* out);
-
-// Text for a JSON string: path bytes that are not valid UTF-8 (file names
-// may be any bytes) become U+FFFD, so the answer is always valid JSON.
-// UNIFY: the `claims` work has the same encoder for the CLI's --json; one
-// of the two goes at merge.
-std::string JsonText(std::string_view bytes);
 
 }  // namespace nomtag::server
 

@@ -33,8 +33,7 @@ Status ScanWork(Api& api, const Library& lib, JobContext& job) {
   const ScanReport& r = *report;
   job.SetTotal(r.seen);
   job.SetProgress(r.seen, static_cast<int64_t>(r.errors.size()));
-  for (const auto& [path, error] : r.errors)
-    job.AddError(JsonText(path), JsonText(error));
+  for (const auto& [path, error] : r.errors) job.AddError(path, error);
   job.SetResult({{"seen", r.seen},
                  {"added", r.added},
                  {"updated", r.updated},
@@ -68,8 +67,7 @@ Status ReconcileWork(Api& api, const Library& lib, uint32_t batch,
   if (!report.ok()) return report.status();
   const ReconcileReport& r = *report;
   job.SetProgress(r.processed + r.failed + r.superseded, r.failed);
-  for (const auto& [path, error] : r.failures)
-    job.AddError(JsonText(path), JsonText(error));
+  for (const auto& [path, error] : r.failures) job.AddError(path, error);
   // Files other live workers (a CLI run, another server) hold are named
   // with their leases, as `nomtag reconcile` names them.
   nlohmann::json held = nlohmann::json::array();

@@ -7,6 +7,8 @@
 #include <limits.h>
 #include <stdlib.h>
 
+#include "report/json_text.h"
+#include "report/library_json.h"
 #include "server/api.h"
 #include "server/http_json.h"
 #include "server/inside_root.h"
@@ -43,22 +45,7 @@ bool LibraryFromPath(const Api& api, const httplib::Request& req,
   return true;
 }
 
-nlohmann::json LibraryJson(const Library& lib) {
-  return {{"id", lib.id},
-          {"name", JsonText(lib.name)},
-          {"root", JsonText(lib.root)},
-          {"file_write_mode", WriteModeName(lib.mode)},
-          {"keep_mtime", lib.keep_mtime},
-          {"write_strategy", lib.copy_only ? "copy" : "auto"},
-          {"hardlinks", lib.break_hardlinks ? "break" : "keep"},
-          {"padding", lib.padding}};
-}
-
 namespace {
-
-bool HeldByHardLinks(const std::string& error) {
-  return error.find(kHardLinkRefusal) != std::string::npos;
-}
 
 // The library with its counts and, when failures, why each file failed.
 Result<nlohmann::json> LibraryWithCounts(Api& api, const Library& lib,
@@ -67,19 +54,14 @@ Result<nlohmann::json> LibraryWithCounts(Api& api, const Library& lib,
   if (!st.ok()) return st.status();
   nlohmann::json out = LibraryJson(lib);
   int64_t hardlinked = 0;
-  nlohmann::json failures = nlohmann::json::array();
-  for (const auto& [path, error] : st->failures) {
-    hardlinked += HeldByHardLinks(error);
-    failures.push_back({{"path", JsonText(path)},
-                        {"error", JsonText(error)},
-                        {"hard_links", HeldByHardLinks(error)}});
-  }
+  for (const auto& failure : st->failures)
+    hardlinked += HeldByHardLinks(failure.second);
   // UNFINISHED: folder and analysed counts come with the analysis work.
   out["counts"] = {
       {"files", st->files},     {"missing", st->missing},
       {"pending", st->pending}, {"in_progress", st->in_progress},
       {"failed", st->failed},   {"held_by_hard_links", hardlinked}};
-  if (with_failures) out["failures"] = failures;
+  if (with_failures) out["failures"] = FailuresJson(st->failures);
   nlohmann::json jobs = nlohmann::json::array();
   for (const char* kind : {"scan", "reconcile"})
     if (auto job = api.jobs.Running(kind, lib.id)) jobs.push_back(ToJson(*job));
@@ -121,7 +103,7 @@ Status CheckName(const std::string& name) {
   for (unsigned char c : name)
     if (c < 0x20 || c == 0x7F)
       return Status::InvalidArgument("'name' may not hold control characters");
-  if (JsonText(name) != name)
+  if (!IsUtf8(name))
     return Status::InvalidArgument("'name' must be UTF-8 text");
   return Status::OK();
 }
@@ -234,11 +216,11 @@ void FileTags(Api& api, const httplib::Request& req, httplib::Response& res) {
   nlohmann::json nom = nlohmann::json::object();
   for (const auto& [key, values] : tags->nom.tags) {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& v : values) list.push_back(JsonText(v));
+    for (const auto& v : values) list.push_back(v);
     nom[key] = list;
   }
   SendJson(res, 200,
-           {{"path", JsonText(req.get_param_value("path"))},
+           {{"path", req.get_param_value("path")},
             {"format", (*format)->container()},
             {"nom", nom}});
 }

@@ -9,6 +9,7 @@ Usage: api_test.py NOMTAG PLUGINS_YAML [TEST_NAME...]
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import sqlite3
@@ -572,6 +573,34 @@ class ServeApiTest(unittest.TestCase):
         with open(victim, "rb") as f:
             self.assertEqual(f.read(), before, "untouched")
         self.assertEqual(rec["job"]["last_errors"][0]["path"], self.files[1])
+
+    def test_a_name_that_is_not_utf8_reads_as_the_cli_prints_it(self):
+        """A file whose name is Latin-1 bytes: the API's failure list and
+        the job's errors write it with the same \\udcXX escapes as
+        `nomtag status --json` (one writer), and the bytes come back whole.
+        Before, the server replaced each stray byte with U+FFFD."""
+        raw = b"album/caf\xe9 \xff.flac"
+        make_audio(os.fsencode(self.music) + b"/" + raw, "flac")
+        lib = self.add_library()
+        self.scan(lib["id"])
+        os.remove(os.fsencode(self.music) + b"/" + raw)  # so its write fails
+        base = f"/api/web/libraries/{lib['id']}"
+        status, rec, _ = self.req("POST", base + "/reconcile-tags?wait=true")
+        self.assertEqual((status, rec["failed"]), (200, 1), rec)
+        self.assertEqual(os.fsencode(rec["job"]["last_errors"][0]["path"]),
+                         raw)
+        cli = self.server.cli("status", "music", "--json").stdout
+        literal = re.findall(r'"path": ("[^"]*")', cli)
+        self.assertEqual(len(literal), 1, cli)
+        self.assertIn("\\udce9", literal[0])
+        self.assertEqual(os.fsencode(json.loads(literal[0])), raw)
+        status, text = self.server.request_text("GET", base)
+        self.assertEqual(status, 200, text)
+        self.assertIn('"path":' + literal[0], text)
+        self.assertEqual(json.loads(text)["failures"][0]["path"],
+                         json.loads(literal[0]))
+        status, text = self.server.request_text("GET", "/api/web/jobs")
+        self.assertIn('"path":' + literal[0], text)
 
 
 class ServeStartTest(unittest.TestCase):

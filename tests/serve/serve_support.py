@@ -92,6 +92,17 @@ class Server:
                                self.db, *args], capture_output=True,
                               text=True, env=self.env, check=check)
 
+    def request_text(self, method, path):
+        """(status, the answer's text as sent) of one request with the
+        token: for comparing bytes, not values."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        conn.request(method, path,
+                     headers={"Authorization": "Bearer " + self.token})
+        resp = conn.getresponse()
+        text = resp.read().decode("utf-8")  # strict: must be UTF-8
+        conn.close()
+        return resp.status, text
+
     def request(self, method, path, body=None, token=True, raw=None,
                 headers=None):
         """(status, parsed JSON or text, headers) of one request."""
