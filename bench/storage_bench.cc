@@ -68,9 +68,9 @@ void Check(const Status& s, const char* what) {
 class CountingProjector : public FileProjector {
  public:
   Status Project(const Library&, const std::string&, const TagSet&, CommitGate&,
-                 bool* written) override {
+                 Projection* out) override {
     ++projected;
-    *written = true;
+    out->written = true;
     return Status::OK();
   }
   Result<TagSet> Read(const std::string&) override {
@@ -119,7 +119,7 @@ const StoragePluginRef& Storage(const Args& args) {
   static PluginRegistry* reg = [&] {
     auto* r = new PluginRegistry;
     PluginConfig config;
-    config.plugins.push_back({"storage-sqlite", "", "", 0});
+    config.plugins.push_back({"storage-sqlite", "", "", 0, {}, "", ""});
     r->LoadAll(config, {args.plugin_dir});
     return r;
   }();
@@ -192,7 +192,7 @@ std::vector<double> WriteAll(Db& d, WriteMode mode, uint32_t batch,
       break;
     }
     for (const auto& f : claimed)
-      if (!Check(d.db->SetWritten(f, mode, cal, false), "set written"))
+      if (!Check(d.db->SetWritten(f, mode, cal, false, {}, ""), "set written"))
         Die("set written refused a live claim");
   }
   return lat;
@@ -446,7 +446,8 @@ void Contention(const Args& args) {
         if (batch.empty()) break;
         std::fprintf(out, "L %.4f\n", ms);
         for (const auto& f : batch) {
-          if (!Check(db->SetWritten(f, WriteMode::kFull, cal, false), "set"))
+          if (!Check(db->SetWritten(f, WriteMode::kFull, cal, false, {}, ""),
+                     "set"))
             Die("a live claim was refused");
           std::fprintf(out, "F %lld\n", static_cast<long long>(f.id));
         }

@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
   nomtag::PluginConfig config;
   for (const char* name : {"format-mp3", "format-flac", "format-ogg-vorbis",
                            "format-opus", "format-mp4"})
-    config.plugins.push_back({name, "", "", 0});
+    config.plugins.push_back({name, "", "", 0, {}, "", ""});
   reg.LoadAll(config, {plugin_dir});
 
   const TagSet first = {{"mood-strict", {"happy"}},

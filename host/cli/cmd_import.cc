@@ -2,6 +2,7 @@
 // another tagger or a test (format: importing/tag_import.h). The whole file
 // is checked before anything is stored, so a bad line imports nothing.
 #include <cstdio>
+#include <map>
 
 #include "cli/context.h"
 #include "importing/tag_import.h"
@@ -22,6 +23,12 @@ int Run(const GlobalOptions& opts, const ImportArgs& args) {
   if (Status s = OpenSession(opts, &session); !s.ok()) return Fail(s);
   auto lib = session.db->FindLibrary(args.library);
   if (!lib.ok()) return Fail(lib.status());
+  auto files = session.db->Files(lib->id);
+  if (!files.ok()) return Fail(files.status());
+  std::map<std::string, std::string> format_by_path;
+  for (const StoredFile& f : *files) format_by_path[f.path] = f.format;
+  if (Status s = CheckImportAgainstLibrary(&*entries, format_by_path); !s.ok())
+    return Fail(s.Prepend(args.file));
   if (Status s = session.db->Begin(); !s.ok()) return Fail(s);
   for (const ImportedFile& entry : *entries) {
     if (Status s = session.db->ReplaceTags(lib->id, entry.path, entry.tags);

@@ -7,6 +7,7 @@
 #include "cli/context.h"
 #include "report/json_text.h"
 #include "report/library_json.h"
+#include "scan/library_roots.h"
 
 namespace nomtag::cli {
 namespace {
@@ -45,20 +46,22 @@ Status ApplyOptions(const LibraryArgs& args, Library* lib) {
 int Add(const GlobalOptions& opts, const LibraryArgs& args) {
   auto mode = ParseWriteMode(args.mode);
   if (!mode.ok()) return Fail(mode.status());
-  std::error_code ec;
-  std::filesystem::path root = std::filesystem::absolute(args.root, ec);
-  if (ec || !std::filesystem::is_directory(root, ec))
-    return Fail(Status::NotFound(args.root + ": not a folder"));
+  if (Status s = ValidateLibraryName(args.name); !s.ok()) return Fail(s);
+  auto root = ResolveLibraryRoot(args.root);
+  if (!root.ok()) return Fail(root.status());
   Library lib;
   lib.name = args.name;
-  lib.root = root.lexically_normal().string();
-  if (lib.root.size() > 1 && lib.root.back() == '/') lib.root.pop_back();
+  lib.root = *root;
   lib.mode = *mode;
   if (Status s = ApplyOptions(args, &lib); !s.ok()) return Fail(s);
   Session session;
   if (Status s = OpenSession(opts, &session, OpenOptions::Access::kCreate);
       !s.ok())
     return Fail(s);
+  auto existing = session.db->Libraries();
+  if (!existing.ok()) return Fail(existing.status());
+  if (Status s = CheckRootOverlap(lib.root, *existing); !s.ok())
+    return Fail(s.Prepend("library '" + lib.name + "' not added"));
   auto id = session.db->AddLibrary(lib);
   if (!id.ok()) return Fail(id.status());
   lib.id = *id;

@@ -35,28 +35,45 @@ int Run(const GlobalOptions& opts, const ScanArgs& args) {
                        {"added", r.added},
                        {"updated", r.updated},
                        {"unchanged", r.unchanged},
+                       {"moved", r.moved},
                        {"missing", r.missing},
                        {"skipped", r.skipped},
                        {"rolled_back", r.recovery.rolled_back},
                        {"finished_writes_kept", r.recovery.completed},
                        {"temp_files_removed", r.recovery.temps_removed},
-                       {"errors", nlohmann::json::array()}};
+                       {"complete", r.complete()},
+                       {"errors", nlohmann::json::array()},
+                       {"unseen", nlohmann::json::array()}};
     for (const auto& [path, error] : r.errors)
       out["errors"].push_back({{"path", path}, {"error", error}});
+    for (const auto& [path, error] : r.unseen)
+      out["unseen"].push_back({{"path", path}, {"error", error}});
     PrintJson(out);
   } else {
     std::printf(
-        "%s: %lld files (%lld new, %lld changed, %lld unchanged), "
-        "%lld missing, %lld skipped\n",
+        "%s: %lld files (%lld new, %lld changed, %lld unchanged, %lld "
+        "moved), %lld missing, %lld skipped\n",
         lib->name.c_str(), static_cast<long long>(r.seen),
         static_cast<long long>(r.added), static_cast<long long>(r.updated),
-        static_cast<long long>(r.unchanged), static_cast<long long>(r.missing),
-        static_cast<long long>(r.skipped));
+        static_cast<long long>(r.unchanged), static_cast<long long>(r.moved),
+        static_cast<long long>(r.missing), static_cast<long long>(r.skipped));
     if (r.recovery.AnythingResolved())
       std::printf("resolved interrupted writes: %s\n",
                   r.recovery.Summary().c_str());
     for (const auto& [path, error] : r.errors)
       std::printf("  unreadable: %s: %s\n", path.c_str(), error.c_str());
+    for (const auto& [path, error] : r.unseen)
+      std::printf("  not read: %s: %s (nothing under it marked missing)\n",
+                  path.c_str(), error.c_str());
+  }
+  // Non-zero whenever something was not seen or not read: the database
+  // then does not describe the whole library.
+  if (!r.complete()) {
+    std::fprintf(stderr,
+                 "nomtag: scan of '%s' incomplete: %zu file(s) unreadable, "
+                 "%zu folder(s) or entries not read\n",
+                 lib->name.c_str(), r.errors.size(), r.unseen.size());
+    return 1;
   }
   return 0;
 }

@@ -7,9 +7,11 @@
 #include "cli/context.h"
 #include "core/write_mode.h"
 #include "formats/foreign_text.h"
+#include "io/file_source.h"
 #include "report/json_text.h"
 #include "write/recovery.h"
 #include "write/safe_write.h"
+#include "write/safe_write_projector.h"
 
 namespace nomtag::cli {
 namespace {
@@ -25,13 +27,6 @@ struct TagsArgs {
   bool json = false;
 };
 
-std::string LowerExtension(const std::string& path) {
-  std::string ext = std::filesystem::path(path).extension().string();
-  if (!ext.empty()) ext.erase(0, 1);
-  for (char& c : ext) c = static_cast<char>(std::tolower(c));
-  return ext;
-}
-
 // Loads the plugins and finds the one for file; runs recovery for it.
 Result<const FormatPlugin*> Prepare(const GlobalOptions& opts,
                                     PluginRegistry* reg,
@@ -40,23 +35,18 @@ Result<const FormatPlugin*> Prepare(const GlobalOptions& opts,
   for (const auto& r : reg->refused())
     std::fprintf(stderr, "nomtag: warning: plugin %s refused: %s\n",
                  r.label.c_str(), r.reason.c_str());
-  const FormatPlugin* format = reg->FormatForExtension(LowerExtension(file));
-  if (format == nullptr) {
-    std::string known;
-    for (const auto& f : reg->formats())
-      for (const auto& e : f.extensions())
-        known += (known.empty() ? "" : ", ") + e;
-    return Status::Unsupported(
-        file + ": no format plugin handles '." + LowerExtension(file) +
-        "' files (loaded: " + (known.empty() ? "none" : known) + ")");
-  }
+  if (auto named = FormatForPath(*reg, file); !named.ok())
+    return named.status();
   RecoveryReport report;
   if (Status s = RecoverFile(file, &report); !s.ok()) return s;
   if (report.rolled_back > 0)
     std::fprintf(stderr,
                  "nomtag: %s: rolled back a write that was interrupted\n",
                  file.c_str());
-  return format;
+  // By content, the extension a hint: an Opus stream in a `.ogg` file.
+  auto source = FileSource::Open(file);
+  if (!source.ok()) return source.status();
+  return FormatForContent(*reg, file, **source);
 }
 
 std::string Printable(const std::string& data) {

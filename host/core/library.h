@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/status.h"
 #include "core/write_mode.h"
 
 namespace nomtag {
@@ -20,6 +21,11 @@ struct Library {
   // Room to leave when a write moves a file; 0 = each format's default.
   uint32_t padding = 0;
 };
+
+// OK for a name a library may take. Commands find a library by name or
+// by numeric id, so a name that is a number ("1", "-2", "007") would be
+// shadowed by an id: refused, as is an empty name.
+Status ValidateLibraryName(const std::string& name);
 
 }  // namespace nomtag
 

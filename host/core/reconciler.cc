@@ -137,15 +137,18 @@ void Work(TagStore& store, FileProjector& projector, const Library& library,
             DesiredTags(*tags, library.mode, !calibration->empty());
         PauseForTest("before-project");
         ClaimGate gate(store, file, options.lease_ms);
+        Projection done;
         Status s = projector.Project(library, Join(library.root, file.path),
-                                     desired, gate, &written);
+                                     desired, gate, &done);
+        written = done.written;
         if (gate.lost()) {
           lost = true;  // nothing written; the new owner writes it
         } else if (!s.ok()) {
           error = s.ToString();
         } else {
           auto r = store.SetWritten(file, library.mode, *calibration,
-                                    !desired.empty());
+                                    !desired.empty(), done.after,
+                                    TagSetDigest(desired));
           if (!r.ok())
             error = r.status().message();
           else

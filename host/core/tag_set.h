@@ -24,6 +24,16 @@ bool IsValidTagKey(std::string_view key);
 // ("0.8125", never "0,8125" or "8.125000e-01").
 std::string FormatNumber(double value);
 
+// A short text that changes whenever tags change (64-bit FNV-1a over a
+// length-prefixed canonical form, as 16 hex digits): what nomtag wrote
+// into a file, compared with what a later scan reads there. Not a
+// defence against someone crafting a collision, only a change detector.
+std::string TagSetDigest(const TagSet& tags);
+
+// Why no container can store value (a NUL byte anywhere; an empty text
+// where allow_empty is false, as in Vorbis comments), or "" when it can.
+std::string UnstorableValueReason(std::string_view value, bool allow_empty);
+
 }  // namespace nomtag
 
 #endif  // NOMTAG_CORE_TAG_SET_H_

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/file_stamp.h"
 #include "core/library.h"
 #include "core/status.h"
 #include "core/tag_set.h"
@@ -73,12 +74,16 @@ class TagStore {
 
   virtual Result<TagSet> FileTags(int64_t file_id) = 0;
 
-  // Records a successful projection. Returns false (and records nothing)
-  // when the claim token no longer matches: another worker took the file
-  // over meanwhile, and the file is marked as needing a write again.
+  // Records a successful projection: the mode and calibration written,
+  // what the file looked like afterwards (after) and the digest of the
+  // namespace it now holds (TagSetDigest). Returns false (and records
+  // nothing) when the claim token no longer matches: another worker took
+  // the file over meanwhile, and the file is marked as needing a write
+  // again.
   virtual Result<bool> SetWritten(const ClaimedFile& file, WriteMode mode,
                                   const std::string& calibration_hash,
-                                  bool has_namespace) = 0;
+                                  bool has_namespace, const FileStamp& after,
+                                  const std::string& namespace_digest) = 0;
 
   // Gives the file back with the error (empty: none); it stays pending.
   virtual Status ReleaseClaim(const ClaimedFile& file,

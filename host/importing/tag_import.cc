@@ -1,7 +1,9 @@
 #include "importing/tag_import.h"
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace nomtag {
 namespace {
@@ -79,6 +81,77 @@ Result<std::vector<ImportedFile>> ParseTagImportFile(const std::string& file) {
     out.push_back(std::move(*parsed));
   }
   return out;
+}
+
+namespace {
+
+// Containers whose tags are Vorbis comments, where an empty value does
+// not survive a write (the verify step would refuse it, naming nothing).
+bool IsVorbisComment(const std::string& container) {
+  return container == "flac" || container == "ogg-vorbis" ||
+         container == "opus";
+}
+
+// "./Al//a.mp3" -> "Al/a.mp3"; "" when the path names the root or leaves
+// it.
+std::string NormalPath(const std::string& path) {
+  std::string out = std::filesystem::path(path).lexically_normal().string();
+  if (out.empty() || out == "." || out[0] == '/' || out.back() == '/' ||
+      out == ".." || out.rfind("../", 0) == 0)
+    return "";
+  return out;
+}
+
+}  // namespace
+
+Status CheckImportAgainstLibrary(
+    std::vector<ImportedFile>* entries,
+    const std::map<std::string, std::string>& format_by_path) {
+  std::vector<std::string> problems;
+  std::vector<std::string> normal(entries->size());
+  std::set<std::string> named;
+  for (size_t i = 0; i < entries->size(); ++i) {
+    const ImportedFile& entry = (*entries)[i];
+    normal[i] = NormalPath(entry.path);
+    auto known = format_by_path.find(normal[i]);
+    if (normal[i].empty()) {
+      problems.push_back(entry.path + ": leaves the library root");
+      continue;
+    }
+    if (known == format_by_path.end()) {
+      problems.push_back(entry.path +
+                         ": no scanned file of the library has this path "
+                         "(a folder, a typo, or not scanned yet?)");
+      continue;
+    }
+    if (!named.insert(normal[i]).second) {
+      problems.push_back(entry.path + ": names " + normal[i] +
+                         " again (one entry per file)");
+      continue;
+    }
+    for (const auto& [key, values] : entry.tags)
+      for (const auto& value : values) {
+        std::string why =
+            UnstorableValueReason(value, !IsVorbisComment(known->second));
+        if (!why.empty())
+          problems.push_back(normal[i] + ": key '" + key + "': the value " +
+                             why + " (" + known->second + ")");
+      }
+  }
+  if (!problems.empty()) {
+    std::string list;
+    constexpr size_t kShown = 20;
+    for (size_t i = 0; i < problems.size() && i < kShown; ++i)
+      list += "\n  " + problems[i];
+    if (problems.size() > kShown)
+      list +=
+          "\n  ... and " + std::to_string(problems.size() - kShown) + " more";
+    return Status::InvalidArgument(std::to_string(problems.size()) + " entr" +
+                                   (problems.size() == 1 ? "y" : "ies") +
+                                   " refused; nothing was imported:" + list);
+  }
+  for (size_t i = 0; i < entries->size(); ++i) (*entries)[i].path = normal[i];
+  return Status::OK();
 }
 
 }  // namespace nomtag

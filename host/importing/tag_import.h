@@ -7,6 +7,7 @@
 #ifndef NOMTAG_IMPORTING_TAG_IMPORT_H_
 #define NOMTAG_IMPORTING_TAG_IMPORT_H_
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +28,18 @@ Result<ImportedFile> ParseTagImportLine(const std::string& line);
 // Parses a whole file; the first bad line fails it all, naming
 // "<file>:<line>". Blank lines are skipped.
 Result<std::vector<ImportedFile>> ParseTagImportFile(const std::string& file);
+
+// Checks parsed entries against the library before anything is stored.
+// Each path is normalised ("./Al//a.mp3" -> "Al/a.mp3") and must name a
+// file the scan recorded (format_by_path: path -> container, from the
+// database), once; every value must be storable in that file's container
+// (no NUL byte; not empty in a Vorbis comment). Returns InvalidArgument
+// saying how many entries are wrong and which (path, key and reason),
+// with entries unchanged; on success rewrites each path to its normal
+// form.
+Status CheckImportAgainstLibrary(
+    std::vector<ImportedFile>* entries,
+    const std::map<std::string, std::string>& format_by_path);
 
 }  // namespace nomtag
 

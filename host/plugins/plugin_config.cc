@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace nomtag {
@@ -51,10 +52,13 @@ Result<PluginConfig> ParseDocument(const YAML::Node& root,
   if (!root.IsMap())
     return Bad(source, root, "expected a mapping with a `plugins:` list");
 
+  std::set<std::string> top;
   for (const auto& kv : root) {
     auto key_text = KeyText(source, kv.first);
     if (!key_text.ok()) return key_text.status();
     const std::string& key = *key_text;
+    if (!top.insert(key).second)
+      return Bad(source, kv.first, "`" + key + "` given twice");
     if (key == "plugin_dirs") {
       if (!kv.second.IsSequence())
         return Bad(source, kv.second, "`plugin_dirs` must be a list");
@@ -72,10 +76,18 @@ Result<PluginConfig> ParseDocument(const YAML::Node& root,
                      "each plugin is a mapping with `name:` or `path:`");
         PluginSpec spec;
         spec.line = p.Mark().line + 1;
+        spec.source = source;
+        spec.base_dir = base_dir;
+        std::set<std::string> given;
         for (const auto& field : p) {
           auto field_text = KeyText(source, field.first);
           if (!field_text.ok()) return field_text.status();
           const std::string& f = *field_text;
+          // yaml-cpp keeps both of a duplicated key and lookups see the
+          // first: say so rather than pick one.
+          if (!given.insert(f).second)
+            return Bad(source, field.first,
+                       "`" + f + "` given twice in one plugin entry");
           if (f == "name" || f == "path") {
             if (!field.second.IsScalar())
               return Bad(source, field.second, "`" + f + "` must be text");
@@ -91,6 +103,18 @@ Result<PluginConfig> ParseDocument(const YAML::Node& root,
               spec.path = Resolve(base_dir, v);
             }
           } else if (f == "settings") {
+            if (field.second.IsMap()) {
+              std::set<std::string> keys;
+              for (const auto& setting : field.second) {
+                auto k = KeyText(source, setting.first);
+                if (!k.ok()) return k.status();
+                if (!keys.insert(*k).second)
+                  return Bad(source, setting.first,
+                             "setting `" + *k + "` given twice");
+                spec.setting_lines.emplace_back(*k,
+                                                setting.first.Mark().line + 1);
+              }
+            }
             YAML::Emitter out;
             out << field.second;
             spec.settings_yaml = field.second.IsNull() ? "" : out.c_str();

@@ -24,6 +24,10 @@ struct PluginSpec {
   std::string path;           // set when given by path (made absolute)
   std::string settings_yaml;  // the `settings:` block as YAML text
   int line = 0;               // 1-based line in the config, for messages
+  // Each key under `settings:`, with its line.
+  std::vector<std::pair<std::string, int>> setting_lines;
+  std::string source;    // the config file, for messages
+  std::string base_dir;  // its folder: relative paths resolve from here
   // What to call it in messages: the name, or the path.
   const std::string& label() const { return name.empty() ? path : name; }
 };

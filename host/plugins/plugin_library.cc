@@ -56,11 +56,12 @@ Status PluginLibrary::CheckEntry(const nomtag_plugin_entry* e) {
         std::to_string(e->abi_minor) + ", this host speaks ABI " +
         std::to_string(NOMTAG_ABI_MAJOR) + "." +
         std::to_string(NOMTAG_ABI_MINOR) + " (the major must match)");
-  if (e->struct_size < sizeof(nomtag_plugin_entry))
-    return Status::Unsupported("entry descriptor is " +
-                               std::to_string(e->struct_size) +
-                               " bytes, ABI 1 needs at least " +
-                               std::to_string(sizeof(nomtag_plugin_entry)));
+  // ABI 1.0's descriptor ends at get_interface; later minors append.
+  constexpr size_t kAbi1Size = offsetof(nomtag_plugin_entry, settings);
+  if (e->struct_size < kAbi1Size)
+    return Status::Unsupported(
+        "entry descriptor is " + std::to_string(e->struct_size) +
+        " bytes, ABI 1 needs at least " + std::to_string(kAbi1Size));
   if (e->id == nullptr || e->id[0] == '\0')
     return Status::InvalidArgument("entry descriptor has no plugin id");
   if (e->version == nullptr || e->name == nullptr)
@@ -102,8 +103,10 @@ Result<std::shared_ptr<PluginLibrary>> PluginLibrary::Load(
   if (rep->entry == nullptr)
     return Status::InvalidArgument(path + ": entry function returned null");
   if (Status s = CheckEntry(rep->entry); !s.ok()) return s.Prepend(path);
+  std::string settings = settings_yaml;
   if (precheck)
-    if (Status s = precheck(*rep->entry); !s.ok()) return s.Prepend(path);
+    if (Status s = precheck(*rep->entry, &settings); !s.ok())
+      return s.Prepend(path);
 
   rep->log_prefix = rep->entry->id;
   rep->host = {sizeof(nomtag_host), NOMTAG_ABI_MAJOR, NOMTAG_ABI_MINOR,
@@ -111,8 +114,8 @@ Result<std::shared_ptr<PluginLibrary>> PluginLibrary::Load(
   if (rep->entry->init != nullptr) {
     char text[1024] = {0};
     nomtag_error err{sizeof err, text, sizeof text};
-    nomtag_status st = rep->entry->init(&rep->host, settings_yaml.data(),
-                                        settings_yaml.size(), &err);
+    nomtag_status st =
+        rep->entry->init(&rep->host, settings.data(), settings.size(), &err);
     if (st != NOMTAG_OK)
       return Status::InvalidArgument(
           path + ": plugin '" + rep->entry->id +

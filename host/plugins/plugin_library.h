@@ -30,8 +30,11 @@ class PluginLibrary {
   // the host needs 1.x, init failed: <plugin's message>, ...).
   // precheck, when given, runs after the ABI check and before init; a
   // non-OK answer refuses the plugin (the registry uses it to refuse a
-  // duplicate id without initialising it).
-  using Precheck = std::function<Status(const nomtag_plugin_entry&)>;
+  // duplicate id without initialising it, and to check the settings
+  // against the plugin's declaration). It may rewrite *settings_yaml,
+  // which init then receives.
+  using Precheck = std::function<Status(const nomtag_plugin_entry&,
+                                        std::string* settings_yaml)>;
   static Result<std::shared_ptr<PluginLibrary>> Load(
       const std::string& path, const std::string& settings_yaml,
       const Precheck& precheck = nullptr);

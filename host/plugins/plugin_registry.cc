@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "plugins/plugin_settings.h"
+
 namespace nomtag {
 namespace {
 
@@ -30,7 +32,8 @@ const char* RequiredInterface(nomtag_plugin_kind kind, size_t* min_size) {
       *min_size = sizeof(nomtag_inference);
       return NOMTAG_INFERENCE_INTERFACE_ID;
     case NOMTAG_KIND_STORAGE:
-      // The 1.1 table; later entries are checked where they are used.
+      // The 1.1 table; entries appended since (1.2, 1.3) are checked
+      // where they are used.
       *min_size = offsetof(nomtag_storage, open_v2);
       return NOMTAG_STORAGE_INTERFACE_ID;
   }
@@ -66,15 +69,16 @@ Status PluginRegistry::LoadOne(const PluginSpec& spec,
     refused_.push_back({spec.label(), path, why.message(), spec.line});
     return why;
   };
-  auto no_duplicate = [this](const nomtag_plugin_entry& e) {
+  auto precheck = [this, &spec](const nomtag_plugin_entry& e,
+                                std::string* settings) {
     for (const auto& p : plugins_)
       if (p->id() == e.id)
         return Status::InvalidArgument("duplicate plugin id '" +
                                        std::string(e.id) +
                                        "', already loaded from " + p->path());
-    return Status::OK();
+    return CheckSettings(spec, e, settings);
   };
-  auto loaded = PluginLibrary::Load(path, spec.settings_yaml, no_duplicate);
+  auto loaded = PluginLibrary::Load(path, spec.settings_yaml, precheck);
   if (!loaded.ok()) return refuse(loaded.status());
   std::shared_ptr<PluginLibrary> lib = *loaded;
 
@@ -88,9 +92,17 @@ Status PluginRegistry::LoadOne(const PluginSpec& spec,
         path + ": plugin '" + e.id + "' is of kind " + KindName(e.kind) +
         " but provides no " + needed + " interface"));
 
-  if (e.kind == NOMTAG_KIND_FORMAT)
-    formats_.emplace_back(e.id, reinterpret_cast<const nomtag_format*>(table),
-                          lib);
+  if (e.kind == NOMTAG_KIND_FORMAT) {
+    FormatPlugin format(e.id, reinterpret_cast<const nomtag_format*>(table),
+                        lib);
+    // One extension, one plugin: which would a file go to otherwise?
+    for (const auto& ext : format.extensions())
+      if (const FormatPlugin* other = FormatForExtension(ext))
+        return refuse(Status::InvalidArgument(
+            path + ": plugin '" + e.id + "' claims '." + ext +
+            "' files, already claimed by '" + other->plugin_id() + "'"));
+    formats_.push_back(std::move(format));
+  }
   if (e.kind == NOMTAG_KIND_STORAGE)
     storages_.push_back(
         {e.id, reinterpret_cast<const nomtag_storage*>(table), lib});

@@ -32,14 +32,25 @@ Status ScanWork(Api& api, const Library& lib, JobContext& job) {
   if (!report.ok()) return report.status();
   const ScanReport& r = *report;
   job.SetTotal(r.seen);
-  job.SetProgress(r.seen, static_cast<int64_t>(r.errors.size()));
+  job.SetProgress(r.seen,
+                  static_cast<int64_t>(r.errors.size() + r.unseen.size()));
   for (const auto& [path, error] : r.errors) job.AddError(path, error);
+  // Folders not read, as `nomtag scan` names them: nothing under them was
+  // marked missing.
+  nlohmann::json unseen = nlohmann::json::array();
+  for (const auto& [path, error] : r.unseen) {
+    job.AddError(path, "not read: " + error);
+    unseen.push_back({{"path", path}, {"error", error}});
+  }
   job.SetResult({{"seen", r.seen},
                  {"added", r.added},
                  {"updated", r.updated},
                  {"unchanged", r.unchanged},
+                 {"moved", r.moved},
                  {"missing", r.missing},
                  {"skipped", r.skipped},
+                 {"complete", r.complete()},
+                 {"unseen", unseen},
                  {"interrupted_writes", r.recovery.Summary()}});
   return Status::OK();
 }

@@ -9,6 +9,7 @@
 
 #include "report/json_text.h"
 #include "report/library_json.h"
+#include "scan/library_roots.h"
 #include "server/api.h"
 #include "server/http_json.h"
 #include "server/inside_root.h"
@@ -105,22 +106,20 @@ Status CheckName(const std::string& name) {
       return Status::InvalidArgument("'name' may not hold control characters");
   if (!IsUtf8(name))
     return Status::InvalidArgument("'name' must be UTF-8 text");
-  return Status::OK();
+  return ValidateLibraryName(name);  // `library add`'s rule: not a number
 }
 
-// An absolute path to an existing folder, resolved (no link left in it).
+// An absolute path to an existing folder, resolved as `library add`
+// resolves it (a relative path would depend on the server's folder).
 Result<std::string> ResolveRoot(const std::string& root) {
   if (root.empty() || root[0] != '/')
     return Status::InvalidArgument("'root' must be an absolute path");
   if (root.find('\0') != std::string::npos)
     return Status::InvalidArgument("'root' holds a NUL byte");
-  char resolved[PATH_MAX];
-  if (::realpath(root.c_str(), resolved) == nullptr)
-    return Status::InvalidArgument("'root' " + root + " does not exist");
-  struct stat st;
-  if (::stat(resolved, &st) != 0 || !S_ISDIR(st.st_mode))
-    return Status::InvalidArgument("'root' " + root + " is not a folder");
-  return std::string(resolved);
+  auto resolved = ResolveLibraryRoot(root);
+  if (!resolved.ok())  // bad input, not a missing route: 400
+    return Status::InvalidArgument("'root' " + resolved.status().message());
+  return resolved;
 }
 
 void Create(Api& api, const httplib::Request& req, httplib::Response& res) {
@@ -146,6 +145,10 @@ void Create(Api& api, const httplib::Request& req, httplib::Response& res) {
     if (other.name == lib.name)
       return SendError(res, 409,
                        "a library named '" + lib.name + "' exists already");
+  // A file belongs to one library: no root inside, around or equal to
+  // another's (the rule of `library add`).
+  if (Status s = CheckRootOverlap(lib.root, *libs); !s.ok())
+    return SendStatus(res, s.Prepend("library '" + lib.name + "' not added"));
   auto id = api.db->AddLibrary(lib);
   if (!id.ok()) return SendStatus(res, id.status());
   lib.id = *id;

@@ -221,6 +221,10 @@ Result<std::vector<StoredFile>> StorageDatabase::Files(int64_t library_id) {
         s.has_namespace = f->has_namespace != 0;
         s.last_written_mode = f->inferred_mode ? f->inferred_mode : "";
         s.missing = f->missing != 0;
+        if (NOMTAG_HAS_FIELD(f, nomtag_file_info, inode)) {
+          s.dev = f->dev;
+          s.ino = f->inode;
+        }
         static_cast<std::vector<StoredFile>*>(ctx)->push_back(std::move(s));
         return NOMTAG_OK;
       }};
@@ -233,15 +237,19 @@ Status StorageDatabase::RecordFile(int64_t library_id, const StoredFile& file,
                                    const std::string& inferred_mode) {
   std::lock_guard<std::mutex> lock(mu_);
   ErrorBuffer eb;
-  nomtag_file_info info{sizeof info,
-                        file.id,
-                        file.path.c_str(),
-                        file.size,
-                        file.mtime_ns,
-                        file.format.c_str(),
-                        file.has_namespace ? 1 : 0,
-                        inferred_mode.empty() ? nullptr : inferred_mode.c_str(),
-                        0};
+  nomtag_file_info info{
+      sizeof info,
+      file.id,
+      file.path.c_str(),
+      file.size,
+      file.mtime_ns,
+      file.format.c_str(),
+      file.has_namespace ? 1 : 0,
+      inferred_mode.empty() ? nullptr : inferred_mode.c_str(),
+      0,
+      file.dev,
+      file.ino,
+      file.namespace_digest.empty() ? nullptr : file.namespace_digest.c_str()};
   return FromPlugin(t_->file_record(db_, library_id, &info, &eb.err), eb,
                     "recording " + file.path);
 }
@@ -251,6 +259,16 @@ Status StorageDatabase::MarkMissing(const std::vector<int64_t>& ids) {
   ErrorBuffer eb;
   return FromPlugin(t_->file_mark_missing(db_, ids.data(), ids.size(), &eb.err),
                     eb, "marking files missing");
+}
+
+Status StorageDatabase::MoveFile(int64_t file_id, const std::string& new_path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!NOMTAG_HAS_FIELD(t_, nomtag_storage, file_move))
+    return Status::Unsupported(
+        "the storage plugin predates ABI 1.2: it cannot move a file's row");
+  ErrorBuffer eb;
+  return FromPlugin(t_->file_move(db_, file_id, new_path.c_str(), &eb.err), eb,
+                    "moving a row to " + new_path);
 }
 
 Status StorageDatabase::ReplaceTags(int64_t library_id, const std::string& path,
@@ -379,14 +397,34 @@ Result<TagSet> StorageDatabase::FileTags(int64_t file_id) {
 Result<bool> StorageDatabase::SetWritten(const ClaimedFile& file,
                                          WriteMode mode,
                                          const std::string& calibration_hash,
-                                         bool has_namespace) {
+                                         bool has_namespace,
+                                         const FileStamp& after,
+                                         const std::string& namespace_digest) {
   std::lock_guard<std::mutex> lock(mu_);
   ErrorBuffer eb;
   int32_t recorded = 0;
-  nomtag_status st =
-      t_->set_written(db_, file.id, file.claim_token, WriteModeName(mode),
-                      calibration_hash.c_str(), file.tags_rev,
-                      has_namespace ? 1 : 0, NowMs(), &recorded, &eb.err);
+  nomtag_status st;
+  if (NOMTAG_HAS_FIELD(t_, nomtag_storage, set_written_v2)) {
+    nomtag_written_info info{
+        sizeof info,
+        file.id,
+        file.claim_token,
+        WriteModeName(mode),
+        calibration_hash.c_str(),
+        file.tags_rev,
+        has_namespace ? 1 : 0,
+        NowMs(),
+        after.known ? after.size : 0,
+        after.known ? after.mtime_ns : 0,
+        after.known ? after.dev : 0,
+        after.known ? after.ino : 0,
+        namespace_digest.empty() ? nullptr : namespace_digest.c_str()};
+    st = t_->set_written_v2(db_, &info, &recorded, &eb.err);
+  } else {
+    st = t_->set_written(db_, file.id, file.claim_token, WriteModeName(mode),
+                         calibration_hash.c_str(), file.tags_rev,
+                         has_namespace ? 1 : 0, NowMs(), &recorded, &eb.err);
+  }
   if (st != NOMTAG_OK) return FromPlugin(st, eb, "recording " + file.path);
   return recorded != 0;
 }

@@ -32,6 +32,10 @@ struct StoredFile {
   bool has_namespace = false;
   std::string last_written_mode;  // "" when never written / no keys
   bool missing = false;
+  uint64_t dev = 0, ino = 0;  // 0: unknown (recorded before ABI 1.2)
+  // Set when recording: the digest of the namespace read (TagSetDigest),
+  // "" when it was not read.
+  std::string namespace_digest;
 };
 
 struct LibraryStatus {
@@ -72,6 +76,10 @@ class StorageDatabase : public TagStore {
   Status RecordFile(int64_t library_id, const StoredFile& file,
                     const std::string& inferred_mode);
   Status MarkMissing(const std::vector<int64_t>& ids);
+  // Gives the row of a file gone from its old path the path new_path,
+  // keeping its tags and state (a move or rename within the library).
+  // Unsupported when the plugin predates ABI 1.2.
+  Status MoveFile(int64_t file_id, const std::string& new_path);
   Status ReplaceTags(int64_t library_id, const std::string& path,
                      const TagSet& tags);
   Status SetCalibration(const std::string& hash, const std::string& definition);
@@ -95,7 +103,8 @@ class StorageDatabase : public TagStore {
   Result<TagSet> FileTags(int64_t file_id) override;
   Result<bool> SetWritten(const ClaimedFile& file, WriteMode mode,
                           const std::string& calibration_hash,
-                          bool has_namespace) override;
+                          bool has_namespace, const FileStamp& after,
+                          const std::string& namespace_digest) override;
   Status ReleaseClaim(const ClaimedFile& file,
                       const std::string& error) override;
   Result<int64_t> CountPending(int64_t library_id) override;

@@ -187,6 +187,8 @@ Status CommitInPlace(TargetFile& target, const OverlayStream& overlay,
   // size, mtime and ctime must be as durable as the bytes.
   if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus(path, "fsync");
   if (!s.ok()) return undo(s);
+  if (struct stat st; ::fstat(fd, &st) == 0)
+    stats->after = IdentityFromStat(st);
   CrashPoint("before-journal-remove");
   // No folder fsync: if a crash undoes this unlink, recovery finds the
   // file holding the new version and only drops the journal (journal.h).
@@ -251,6 +253,9 @@ Status CommitByCopy(TargetFile& target, const OverlayStream& overlay,
   if (Status s = InjectedFailure("temp-fsync", path); !s.ok()) return fail(s);
   if (::fsync(fd) != 0) return fail(ErrnoStatus(tmp, "fsync temporary file"));
   CrashPoint("after-temp-written");
+  // Size and mtime are final here; the rename below changes neither.
+  if (struct stat st; ::fstat(fd, &st) == 0)
+    stats->after = IdentityFromStat(st);
 
   if (Status s = InjectedFailure("identity", path); !s.ok()) return fail(s);
   if (Status s = target.CheckUnchanged(); !s.ok()) return fail(s);

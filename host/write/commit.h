@@ -45,6 +45,10 @@ struct CommitStats {
   uint64_t bytes_written = 0;  // to the file or the copy, journal included
   // What went wrong after the new version was durable.
   std::vector<std::string> warnings;
+  // The new version as the commit left it, read from the descriptor it
+  // wrote through (so a program writing the file a moment later is never
+  // taken for nomtag's write). dev and inode 0: not known.
+  FileIdentity after;
 };
 
 // REQUIRES: overlay.PreservesOffsets(); overlay was built over

@@ -96,7 +96,10 @@ Result<WriteResult> SafeWriteTarget(const FormatPlugin& format,
   auto built =
       BuildVerified(format, original, edited, desired, options.padding, path);
   if (!built.ok()) return built.status();
-  if (built->unchanged) return result;
+  if (built->unchanged) {
+    result.after = target.identity();
+    return result;
+  }
   result.payload_proven_by_mapping = built->payload_proven_by_mapping;
   if (Status s = CheckWritable(target); !s.ok()) return s;
   CrashPoint("before-commit");
@@ -122,6 +125,7 @@ Result<WriteResult> SafeWriteTarget(const FormatPlugin& format,
   result.action =
       in_place ? WriteResult::Action::kInPlace : WriteResult::Action::kCopied;
   result.bytes_written = stats.bytes_written;
+  result.after = stats.after;
   result.warnings = std::move(stats.warnings);
   return result;
 }

@@ -3,7 +3,9 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "io/overlay_stream.h"
 #include "io/target_file.h"
+#include "write/recovery.h"
 #include "write/safe_write.h"
 
 namespace nomtag {
@@ -23,6 +25,27 @@ Result<const FormatPlugin*> FormatForPath(const PluginRegistry& registry,
       "' files (loaded: " + (known.empty() ? "none" : known) + ")");
 }
 
+Result<const FormatPlugin*> FormatForContent(const PluginRegistry& registry,
+                                             const std::string& path,
+                                             ByteSource& source) {
+  auto hint = FormatForPath(registry, path);
+  OverlayStream stream(&source, /*read_only=*/true);
+  std::string errors;
+  auto probe = [&](const FormatPlugin& f) {
+    auto r = f.Probe(*stream.stream());
+    if (!r.ok()) errors += "; " + r.status().message();
+    return r.ok() && *r;
+  };
+  if (hint.ok() && probe(**hint)) return *hint;
+  for (const auto& f : registry.formats())
+    if ((!hint.ok() || &f != *hint) && probe(f)) return &f;
+  return Status::Unsupported(
+      path + ": the content is not a format any loaded plugin reads" +
+      (hint.ok() ? " (not " + (*hint)->container() + " as its name says)"
+                 : "") +
+      errors);
+}
+
 namespace {
 
 // The core hands over library.root joined with the file's path in the
@@ -38,23 +61,36 @@ Result<std::string> RelativeToRoot(const Library& library,
   return path.substr(prefix.size());
 }
 
+// The plugin for the file at path, by its content.
+Result<const FormatPlugin*> FormatForFile(const PluginRegistry& registry,
+                                          const std::string& path) {
+  auto target = TargetFile::Open(path, TargetFile::Purpose::kRead);
+  if (!target.ok()) return target.status();
+  return FormatForContent(registry, path, (*target)->source());
+}
+
 }  // namespace
 
 Status SafeWriteProjector::Project(const Library& library,
                                    const std::string& path,
                                    const TagSet& desired, CommitGate& gate,
-                                   bool* written) {
-  *written = false;
-  auto format = FormatForPath(registry_, path);
-  if (!format.ok()) return format.status();
+                                   Projection* out) {
+  *out = Projection{};
+  if (auto named = FormatForPath(registry_, path); !named.ok())
+    return named.status();
   auto rel = RelativeToRoot(library, path);
   if (!rel.ok()) return rel.status();
   // One handle for the whole write: opened beneath the root with no
-  // symbolic link on the way, locked; a journal a killed writer left is
-  // resolved through it first (SafeWriteTarget).
+  // symbolic link on the way, locked.
   auto target =
       TargetFile::OpenBeneath(library.root, *rel, TargetFile::Purpose::kWrite);
   if (!target.ok()) return target.status();
+  // What an interrupted write left is resolved before the content is
+  // probed: a half-patched file may not probe as its format.
+  RecoveryReport recovery;
+  if (Status s = RecoverJournalOf(**target, &recovery); !s.ok()) return s;
+  auto format = FormatForContent(registry_, path, (*target)->source());
+  if (!format.ok()) return format.status();
   WriteOptions options;
   options.keep_mtime = library.keep_mtime;
   options.copy_only = library.copy_only;
@@ -65,12 +101,15 @@ Status SafeWriteProjector::Project(const Library& library,
   if (!result.ok()) return result.status();
   for (const auto& w : result->warnings)
     std::fprintf(stderr, "nomtag: warning: %s\n", w.c_str());
-  *written = result->action != WriteResult::Action::kUnchanged;
+  out->written = result->action != WriteResult::Action::kUnchanged;
+  const FileIdentity& after = result->after;
+  if (after.dev != 0 || after.ino != 0)
+    out->after = {true, after.size, after.mtime_ns, after.dev, after.ino};
   return Status::OK();
 }
 
 Result<TagSet> SafeWriteProjector::Read(const std::string& path) {
-  auto format = FormatForPath(registry_, path);
+  auto format = FormatForFile(registry_, path);
   if (!format.ok()) return format.status();
   auto tags = ReadFileTags(**format, path);
   if (!tags.ok()) return tags.status();

@@ -1,5 +1,5 @@
 // SafeWriteProjector: the core's FileProjector on real files — finds the
-// format plugin by extension, resolves what an interrupted write left, and
+// format plugin by content (the extension a hint), resolves what an interrupted write left, and
 // writes through the safe write with the library's options.
 #ifndef NOMTAG_WRITE_SAFE_WRITE_PROJECTOR_H_
 #define NOMTAG_WRITE_SAFE_WRITE_PROJECTOR_H_
@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/file_projector.h"
+#include "io/byte_source.h"
 #include "plugins/plugin_registry.h"
 
 namespace nomtag {
@@ -16,6 +17,14 @@ namespace nomtag {
 Result<const FormatPlugin*> FormatForPath(const PluginRegistry& registry,
                                           const std::string& path);
 
+// The format plugin for what the file open as source holds: the one its
+// extension names when that plugin's probe agrees, else the first other
+// plugin whose probe does (an Opus stream in a `.ogg` file, a FLAC file
+// named `.ogg`); Unsupported naming the file when none does.
+Result<const FormatPlugin*> FormatForContent(const PluginRegistry& registry,
+                                             const std::string& path,
+                                             ByteSource& source);
+
 class SafeWriteProjector : public FileProjector {
  public:
   // REQUIRES: registry outlives the projector.
@@ -24,7 +33,7 @@ class SafeWriteProjector : public FileProjector {
 
   Status Project(const Library& library, const std::string& path,
                  const TagSet& desired, CommitGate& gate,
-                 bool* written) override;
+                 Projection* out) override;
   Result<TagSet> Read(const std::string& path) override;
 
  private:

@@ -83,4 +83,21 @@ bool ParseTempName(const std::string& name, std::string* prefix) {
   return true;
 }
 
+bool IsSidecarName(const std::string& name) {
+  std::string target;
+  if (ParseJournalName(name, &target)) return true;
+  if (!ParseTempName(name, &target)) return false;
+  // "<pid>-<n>" after the marker, digits only.
+  size_t at = name.rfind(kTempMarker) + sizeof kTempMarker - 1;
+  size_t dash = name.find('-', at);
+  auto digits = [&](size_t from, size_t to) {
+    if (from >= to) return false;
+    for (size_t i = from; i < to; ++i)
+      if (name[i] < '0' || name[i] > '9') return false;
+    return true;
+  };
+  return dash != std::string::npos && digits(at, dash) &&
+         digits(dash + 1, name.size());
+}
+
 }  // namespace nomtag

@@ -34,6 +34,11 @@ bool ParseJournalName(const std::string& name, std::string* target);
 // for its file.
 bool ParseTempName(const std::string& name, std::string* prefix);
 
+// True when name is exactly one of the names above (a journal, or a
+// temporary file ending in "-<pid>-<n>"): what a scan leaves out. Any
+// other name, "Song.nomtag-remix.mp3" too, is a file like any other.
+bool IsSidecarName(const std::string& name);
+
 }  // namespace nomtag
 
 #endif  // NOMTAG_WRITE_SIDECAR_NAMES_H_

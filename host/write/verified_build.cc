@@ -21,10 +21,42 @@ std::string FirstDifference(const ForeignSnapshot& before,
   return "";
 }
 
-std::string Keys(const TagSet& tags) {
-  std::string out;
-  for (const auto& [k, v] : tags) out += (out.empty() ? "" : ", ") + k;
-  return out.empty() ? "(none)" : out;
+// Values for a message: quoted, with control bytes (a NUL above all)
+// visible.
+std::string Shown(const TagValues* values) {
+  if (!values) return "(absent)";
+  std::string out = "[";
+  for (size_t i = 0; i < values->size(); ++i) {
+    out += i ? ", \"" : "\"";
+    for (unsigned char c : (*values)[i]) {
+      if (c < 0x20 || c == '"' || c == '\\') {
+        static const char kHex[] = "0123456789abcdef";
+        out += c == '"' ? "\\\"" : c == '\\' ? "\\\\" : "";
+        if (c < 0x20) out += std::string("\\x") + kHex[c >> 4] + kHex[c & 15];
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    out += "\"";
+  }
+  return out + "]";
+}
+
+// The first key whose values differ, with both, for the message.
+std::string FirstKeyDifference(const TagSet& desired, const TagSet& got) {
+  auto find = [](const TagSet& set, const std::string& key) {
+    auto it = set.find(key);
+    return it == set.end() ? nullptr : &it->second;
+  };
+  for (const auto* set : {&desired, &got})
+    for (const auto& [key, values] : *set) {
+      const TagValues* want = find(desired, key);
+      const TagValues* have = find(got, key);
+      if (!want || !have || *want != *have)
+        return "key '" + key + "' was to be " + Shown(want) +
+               " but reads back as " + Shown(have);
+    }
+  return "a key reads back in the older encoding";
 }
 
 Status Refuse(const std::string& label, const std::string& why) {
@@ -64,8 +96,8 @@ Result<BuildOutcome> BuildVerified(const FormatPlugin& format,
     return Refuse(label, "the new file cannot be read back (" +
                              written.status().message() + ")");
   if (written->tags != desired || written->has_legacy_keys)
-    return Refuse(label, "the namespace reads back as [" + Keys(written->tags) +
-                             "], not as desired [" + Keys(desired) + "]");
+    return Refuse(label, "the namespace does not read back as written: " +
+                             FirstKeyDifference(desired, written->tags));
   auto foreign_after = format.ReadForeign(*edited.stream());
   if (!foreign_after.ok())
     return Refuse(label, "foreign tags cannot be read back (" +

@@ -17,7 +17,14 @@ namespace nomtag::sqlite {
 // are in sync, however many there are.
 #define NOMTAG_NEEDS_PART(cond) \
   "f.library_id = :lib AND f.missing = 0 AND " cond
-#define NOMTAG_PART_NULL NOMTAG_NEEDS_PART("f.written_key IS NULL")
+// A file with a namespace nomtag did not write and no tags in the
+// database yet (never analysed or imported) is held in full and minimal
+// mode: writing would only strip what another tool put there, and a file
+// renamed outside nomtag's sight is exactly such a file. `none` clears it.
+#define NOMTAG_PART_NULL                                       \
+  NOMTAG_NEEDS_PART(                                           \
+      "f.written_key IS NULL AND (f.has_nomarr_namespace = 0 " \
+      "OR f.tags_rev > 0 OR :dk = 'none|')")
 #define NOMTAG_PART_BELOW NOMTAG_NEEDS_PART("f.written_key < :dk")
 #define NOMTAG_PART_ABOVE NOMTAG_NEEDS_PART("f.written_key > :dk")
 #define NOMTAG_PART_DIRTY                           \

@@ -85,6 +85,22 @@ int StoredVersion(soci::session& sql) {
   return ind == soci::i_null ? 0 : version;
 }
 
+// Version 4: a file's device and inode (a move or rename within the
+// library is recognised by them) and the digest of the namespace nomtag
+// last wrote (a file rewritten by someone else since is due again).
+const char* const kVersion4[] = {
+    "ALTER TABLE files ADD COLUMN dev BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE files ADD COLUMN inode BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE files ADD COLUMN written_digest TEXT",
+};
+
+void MigrateTo4(soci::session& sql) {
+  soci::transaction tx(sql);
+  for (const char* stmt : kVersion4) sql << stmt;
+  sql << "INSERT INTO schema_version (version) VALUES (4)";
+  tx.commit();
+}
+
 }  // namespace
 
 Ownership Inspect(soci::session& sql, int* version, std::string* about) {
@@ -154,7 +170,9 @@ void Migrate(soci::session& sql) {
     sql << "INSERT INTO schema_version (version) VALUES (3)";
     tx.commit();
   }
-  // Later versions: `if (version < 4) { ... }`, each in its transaction.
+  if (version < 4) MigrateTo4(sql);
+  // Later versions: `if (version < 5) MigrateTo5(sql);`, each in its
+  // transaction.
 }
 
 }  // namespace nomtag::sqlite

@@ -464,56 +464,108 @@ nomtag_status LibraryUpdate(nomtag_storage_db* db,
 
 nomtag_status FileList(nomtag_storage_db* db, int64_t library_id,
                        const nomtag_file_sink* sink, nomtag_error* err) {
-  return Guard(db, err, [&] {
-    long long lib = library_id;
-    soci::rowset<soci::row> rows =
-        (db->sql.prepare
-             << "SELECT id, path, size, mtime_ns, format, "
-                "has_nomarr_namespace, "
-                "last_written_mode, missing FROM files WHERE library_id = :lib "
-                "ORDER BY path",
-         soci::use(lib));
-    for (const auto& r : rows) {
-      std::string path = Str(r, 1);
-      std::string format = Str(r, 4);
-      std::string mode = Str(r, 6);
-      nomtag_file_info info{sizeof info,
-                            Int(r, 0),
-                            path.c_str(),
-                            static_cast<uint64_t>(Int(r, 2)),
-                            Int(r, 3),
-                            format.c_str(),
-                            static_cast<int32_t>(Int(r, 5)),
-                            mode.empty() ? nullptr : mode.c_str(),
-                            static_cast<int32_t>(Int(r, 7))};
-      nomtag_status st = sink->file(sink->ctx, &info);
-      if (st != NOMTAG_OK) throw Error(st, "file sink refused");
-    }
-  });
+  return Guard(
+      db, err, [&] {
+        long long lib = library_id;
+        soci::rowset<soci::row> rows =
+            (db->sql.prepare
+                 << "SELECT id, path, size, mtime_ns, format, "
+                    "has_nomarr_namespace, "
+                    "last_written_mode, missing, dev, inode FROM files WHERE "
+                    "library_id = :lib ORDER BY path",
+             soci::use(lib));
+        for (const auto& r : rows) {
+          std::string path = Str(r, 1);
+          std::string format = Str(r, 4);
+          std::string mode = Str(r, 6);
+          nomtag_file_info info{sizeof info,
+                                Int(r, 0),
+                                path.c_str(),
+                                static_cast<uint64_t>(Int(r, 2)),
+                                Int(r, 3),
+                                format.c_str(),
+                                static_cast<int32_t>(Int(r, 5)),
+                                mode.empty() ? nullptr : mode.c_str(),
+                                static_cast<int32_t>(Int(r, 7)),
+                                static_cast<uint64_t>(Int(r, 8)),
+                                static_cast<uint64_t>(Int(r, 9)),
+                                nullptr};
+          nomtag_status st = sink->file(sink->ctx, &info);
+          if (st != NOMTAG_OK) throw Error(st, "file sink refused");
+        }
+      });
 }
 
 nomtag_status FileRecord(nomtag_storage_db* db, int64_t library_id,
                          const nomtag_file_info* info, nomtag_error* err) {
   return Guard(db, err, [&] {
     long long lib = library_id, size = static_cast<long long>(info->size),
-              mtime = info->mtime_ns;
+              mtime = info->mtime_ns, dev = 0, inode = 0;
     std::string path = Text(info->path), format = Text(info->format);
     int has_ns = info->has_namespace ? 1 : 0;
     std::string inferred = Text(info->inferred_mode);
     soci::indicator inferred_ind = inferred.empty() ? soci::i_null : soci::i_ok;
-    // The inferred mode only describes files nomtag never wrote.
+    std::string digest;
+    if (NOMTAG_HAS_FIELD(info, nomtag_file_info, namespace_digest)) {
+      dev = static_cast<long long>(info->dev);
+      inode = static_cast<long long>(info->inode);
+      digest = Text(info->namespace_digest);
+    }
+    soci::indicator digest_ind = digest.empty() ? soci::i_null : soci::i_ok;
+    // The inferred mode only describes files nomtag never wrote — or
+    // whose namespace is no longer what nomtag wrote (someone rewrote the
+    // file since): what the scan reads is the truth, so such a file
+    // counts as never written and is due again.
+#define NOMTAG_REWRITTEN                                       \
+  "(:dg IS NOT NULL AND files.written_digest IS NOT NULL AND " \
+  "files.written_digest <> :dg)"
     db->sql << "INSERT INTO files (library_id, path, size, mtime_ns, format, "
-               "has_nomarr_namespace, last_written_mode, missing) VALUES "
-               "(:lib, :path, :size, :mtime, :format, :ns, :mode, 0) "
+               "has_nomarr_namespace, last_written_mode, missing, dev, inode) "
+               "VALUES (:lib, :path, :size, :mtime, :format, :ns, :mode, 0, "
+               ":dev, :inode) "
                "ON CONFLICT (library_id, path) DO UPDATE SET "
                "size = excluded.size, mtime_ns = excluded.mtime_ns, "
                "format = excluded.format, "
                "has_nomarr_namespace = excluded.has_nomarr_namespace, "
+               "dev = excluded.dev, inode = excluded.inode, "
                "missing = 0, last_written_mode = CASE WHEN "
-               "files.written_key IS NULL THEN excluded.last_written_mode "
-               "ELSE files.last_written_mode END",
-        soci::use(lib), soci::use(path), soci::use(size), soci::use(mtime),
-        soci::use(format), soci::use(has_ns), soci::use(inferred, inferred_ind);
+               "files.written_key IS NULL OR " NOMTAG_REWRITTEN
+               " THEN excluded.last_written_mode "
+               "ELSE files.last_written_mode END, "
+               "written_key = CASE WHEN " NOMTAG_REWRITTEN
+               " THEN NULL ELSE files.written_key END, "
+               "written_digest = CASE WHEN " NOMTAG_REWRITTEN
+               " THEN NULL ELSE files.written_digest END",
+        soci::use(lib, "lib"), soci::use(path, "path"), soci::use(size, "size"),
+        soci::use(mtime, "mtime"), soci::use(format, "format"),
+        soci::use(has_ns, "ns"), soci::use(inferred, inferred_ind, "mode"),
+        soci::use(dev, "dev"), soci::use(inode, "inode"),
+        soci::use(digest, digest_ind, "dg");
+#undef NOMTAG_REWRITTEN
+  });
+}
+
+// A file moved or renamed within its library keeps its row, and so its
+// tags and projection state.
+nomtag_status FileMove(nomtag_storage_db* db, int64_t file_id,
+                       const char* new_path, nomtag_error* err) {
+  return Guard(db, err, [&] {
+    long long id = file_id;
+    std::string path = Text(new_path);
+    int taken = 0;
+    db->sql << "SELECT COUNT(*) FROM files WHERE path = :p AND library_id = "
+               "(SELECT library_id FROM files WHERE id = :id)",
+        soci::use(path, "p"), soci::use(id, "id"), soci::into(taken);
+    if (taken)
+      throw Error(NOMTAG_ERR_INVALID_ARGUMENT,
+                  "cannot move a row to " + path + ": it already has one");
+    soci::statement st =
+        (db->sql.prepare << "UPDATE files SET path = :p WHERE id = :id",
+         soci::use(path, "p"), soci::use(id, "id"));
+    st.execute(true);
+    if (st.get_affected_rows() != 1)
+      throw Error(NOMTAG_ERR_NOT_FOUND,
+                  "no file with id " + std::to_string(file_id));
   });
 }
 
@@ -720,11 +772,64 @@ nomtag_status PendingList(nomtag_storage_db* db, int64_t library_id,
                             nullptr,
                             static_cast<int32_t>(Int(r, 2)),
                             mode.empty() ? nullptr : mode.c_str(),
-                            0};
+                            0,
+                            0,
+                            0,
+                            nullptr};
       nomtag_status st = sink->file(sink->ctx, &info);
       if (st != NOMTAG_OK) throw Error(st, "file sink refused");
     }
   });
+}
+
+// Records a write, fenced by the claim token. With what the write left on
+// disk (info->size or mtime_ns set), the next scan takes the file for
+// unchanged instead of re-reading nomtag's own write.
+void RecordWritten(nomtag_storage_db* db, const nomtag_written_info* info,
+                   int32_t* out_recorded) {
+  std::string mode = Text(info->mode), hash = Text(info->calibration_hash);
+  CheckChoice(mode, "write mode", {"none", "minimal", "full"});
+  std::string key = WrittenKey(mode, hash);
+  soci::indicator hi =
+      mode == "none" || hash.empty() ? soci::i_null : soci::i_ok;
+  long long id = info->file_id, tok = info->claim_token, rev = info->tags_rev,
+            now = info->now_ms, size = static_cast<long long>(info->size),
+            mtime = info->mtime_ns, dev = static_cast<long long>(info->dev),
+            inode = static_cast<long long>(info->inode);
+  int known = info->size != 0 || info->mtime_ns != 0 ? 1 : 0;
+  std::string digest = Text(info->namespace_digest);
+  soci::indicator di = digest.empty() ? soci::i_null : soci::i_ok;
+  int ns = info->has_namespace ? 1 : 0;
+  soci::statement st =
+      (db->sql.prepare
+           << "UPDATE files SET last_written_mode = :m, "
+              "last_written_calibration_hash = :h, last_written_at = :now, "
+              "written_key = :k, written_tags_rev = :rev, "
+              "has_nomarr_namespace = :ns, write_claimed_by = NULL, "
+              "write_claimed_at = NULL, claim_expires_at = NULL, "
+              "last_error = NULL, written_digest = :dg, "
+              "size = CASE WHEN :known THEN :size ELSE size END, "
+              "mtime_ns = CASE WHEN :known THEN :mtime ELSE mtime_ns END, "
+              "dev = CASE WHEN :known THEN :dev ELSE dev END, "
+              "inode = CASE WHEN :known THEN :inode ELSE inode END "
+              "WHERE id = :id AND claim_token = :tok",
+       soci::use(mode, "m"), soci::use(hash, hi, "h"), soci::use(now, "now"),
+       soci::use(key, "k"), soci::use(rev, "rev"), soci::use(ns, "ns"),
+       soci::use(digest, di, "dg"), soci::use(known, "known"),
+       soci::use(size, "size"), soci::use(mtime, "mtime"),
+       soci::use(dev, "dev"), soci::use(inode, "inode"), soci::use(id, "id"),
+       soci::use(tok, "tok"));
+  st.execute(true);
+  *out_recorded = st.get_affected_rows() == 1 ? 1 : 0;
+  if (*out_recorded) return;
+  // Another worker took the file over while this one wrote it: which
+  // write landed last is unknown. Mark the file as needing a write again,
+  // and fence off the new owner's token too, so that whoever records last
+  // cannot call a stale file in sync.
+  db->sql << "UPDATE files SET written_tags_rev = -1, claim_token = "
+             "claim_token + 1, write_claimed_by = NULL, write_claimed_at = "
+             "NULL, claim_expires_at = NULL WHERE id = :id",
+      soci::use(id);
 }
 
 nomtag_status SetWritten(nomtag_storage_db* db, int64_t file_id, int64_t token,
@@ -732,37 +837,17 @@ nomtag_status SetWritten(nomtag_storage_db* db, int64_t file_id, int64_t token,
                          int64_t tags_rev, int32_t has_ns, int64_t now_ms,
                          int32_t* out_recorded, nomtag_error* err) {
   return Guard(db, err, [&] {
-    std::string mode = Text(mode_c), hash = Text(hash_c);
-    CheckChoice(mode, "write mode", {"none", "minimal", "full"});
-    std::string key = WrittenKey(mode, hash);
-    soci::indicator hi =
-        mode == "none" || hash.empty() ? soci::i_null : soci::i_ok;
-    long long id = file_id, tok = token, rev = tags_rev, now = now_ms;
-    int ns = has_ns ? 1 : 0;
-    soci::statement st =
-        (db->sql.prepare
-             << "UPDATE files SET last_written_mode = :m, "
-                "last_written_calibration_hash = :h, last_written_at = :now, "
-                "written_key = :k, written_tags_rev = :rev, "
-                "has_nomarr_namespace = :ns, write_claimed_by = NULL, "
-                "write_claimed_at = NULL, claim_expires_at = NULL, "
-                "last_error = NULL "
-                "WHERE id = :id AND claim_token = :tok",
-         soci::use(mode, "m"), soci::use(hash, hi, "h"), soci::use(now, "now"),
-         soci::use(key, "k"), soci::use(rev, "rev"), soci::use(ns, "ns"),
-         soci::use(id, "id"), soci::use(tok, "tok"));
-    st.execute(true);
-    *out_recorded = st.get_affected_rows() == 1 ? 1 : 0;
-    if (*out_recorded) return;
-    // Another worker took the file over while this one wrote it: which
-    // write landed last is unknown. Mark the file as needing a write
-    // again, and fence off the new owner's token too, so that whoever
-    // records last cannot call a stale file in sync.
-    db->sql << "UPDATE files SET written_tags_rev = -1, claim_token = "
-               "claim_token + 1, write_claimed_by = NULL, write_claimed_at = "
-               "NULL, claim_expires_at = NULL WHERE id = :id",
-        soci::use(id);
+    nomtag_written_info info{sizeof info, file_id, token,  mode_c, hash_c,
+                             tags_rev,    has_ns,  now_ms, 0,      0,
+                             0,           0,       nullptr};
+    RecordWritten(db, &info, out_recorded);
   });
+}
+
+nomtag_status SetWrittenV2(nomtag_storage_db* db,
+                           const nomtag_written_info* info,
+                           int32_t* out_recorded, nomtag_error* err) {
+  return Guard(db, err, [&] { RecordWritten(db, info, out_recorded); });
 }
 
 nomtag_status ReleaseClaim(nomtag_storage_db* db, int64_t file_id,
@@ -929,6 +1014,8 @@ const nomtag_storage kStorage = {
     ClaimCheck,
     ClaimsRenew,
     ClaimHolders,
+    FileMove,
+    SetWrittenV2,
 };
 
 const void* GetInterface(const char* id) {
@@ -939,6 +1026,13 @@ const void* GetInterface(const char* id) {
 }  // namespace
 }  // namespace nomtag::sqlite
 
-NOMTAG_PLUGIN(NOMTAG_KIND_STORAGE, "org.nomtag.storage.sqlite",
-              "SQLite storage (SOCI)", "0.1.0", nomtag::sqlite::Init, nullptr,
-              nomtag::sqlite::GetInterface)
+namespace {
+// `database:` is a path: relative to plugins.yaml's folder (the host
+// resolves it), whatever folder nomtag runs in.
+const nomtag_setting kSettings[] = {{"database", NOMTAG_SETTING_PATH}};
+}  // namespace
+
+NOMTAG_PLUGIN_WITH_SETTINGS(NOMTAG_KIND_STORAGE, "org.nomtag.storage.sqlite",
+                            "SQLite storage (SOCI)", "0.1.0",
+                            nomtag::sqlite::Init, nullptr,
+                            nomtag::sqlite::GetInterface, kSettings, 1)

@@ -135,7 +135,8 @@ class FakeStore : public TagStore {
   }
   Result<TagSet> FileTags(int64_t id) override { return rows[id].tags; }
   Result<bool> SetWritten(const ClaimedFile& f, WriteMode m,
-                          const std::string& cal, bool) override {
+                          const std::string& cal, bool, const FileStamp&,
+                          const std::string&) override {
     std::lock_guard<std::mutex> lock(mu);
     Row& r = rows[f.id];
     if (r.token != f.claim_token || refuse_record.count(f.id)) return false;
@@ -173,7 +174,8 @@ class FakeProjector : public FileProjector {
   std::mutex mu;
 
   Status Project(const Library&, const std::string& path, const TagSet& desired,
-                 CommitGate& gate, bool* written) override {
+                 CommitGate& gate, Projection* out) override {
+    bool* written = &out->written;
     std::lock_guard<std::mutex> lock(mu);
     ++projects[path];
     if (failing.count(path)) return Status::IoError(path + ": disk on fire");

@@ -26,7 +26,7 @@ const std::vector<nomtag::FormatPlugin>& Formats() {
     nomtag::PluginConfig config;
     for (const char* name : {"format-mp3", "format-flac", "format-ogg-vorbis",
                              "format-opus", "format-mp4"})
-      config.plugins.push_back({name, "", "", 0});
+      config.plugins.push_back({name, "", "", 0, {}, "", ""});
     r->LoadAll(config, {NOMTAG_FUZZ_PLUGIN_DIR});
     if (r->formats().size() != 5) std::abort();  // a broken build, not a find
     return r;

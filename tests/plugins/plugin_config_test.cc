@@ -106,5 +106,21 @@ TEST(PluginConfigTest, MissingFileIsNotFound) {
             std::string::npos);
 }
 
+TEST(PluginConfigTest, DuplicateKeysAreErrorsWithTheirLine) {
+  Status s = ParseError("plugins:\n  - name: a\n    name: b\n");
+  EXPECT_NE(s.message().find("plugins.yaml:3: `name` given twice"),
+            std::string::npos)
+      << s.message();
+  s = ParseError(
+      "plugins:\n  - name: a\n    settings:\n      x: 1\n      x: 2\n");
+  EXPECT_NE(s.message().find("plugins.yaml:5: setting `x` given twice"),
+            std::string::npos)
+      << s.message();
+  s = ParseError("plugins: []\nplugins: []\n");
+  EXPECT_NE(s.message().find("plugins.yaml:2: `plugins` given twice"),
+            std::string::npos)
+      << s.message();
+}
+
 }  // namespace
 }  // namespace nomtag

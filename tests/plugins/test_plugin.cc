@@ -86,7 +86,10 @@ nomtag_status ReadPayload(const nomtag_stream*, const nomtag_payload_sink*,
   return Unsupported(e);
 }
 
-const char* const kExtensions[] = {"nomtest", nullptr};
+#ifndef TEST_EXTENSION
+#define TEST_EXTENSION "nomtest"
+#endif
+const char* const kExtensions[] = {TEST_EXTENSION, nullptr};
 const nomtag_format kFormat = {
     sizeof(nomtag_format), "nomtest", kExtensions, Probe, ReadNs,
     ReadForeign,           WriteNs,   ReadPayload};

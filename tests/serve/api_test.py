@@ -191,13 +191,28 @@ class ServeApiTest(unittest.TestCase):
         status, body, _ = self.req("POST", "/api/web/libraries",
                                    {"name": "music", "root": self.music})
         self.assert_json_error(status, body, 409)
-        # A root reached through a link is stored resolved.
+        # A file belongs to one library (`library add`'s rule): a link to
+        # music, a folder inside it or around it is music's root again.
         link = os.path.join(self.dir, "link-to-music")
         os.symlink(self.music, link)
+        for root in (link, os.path.join(self.music, "album"), self.dir):
+            status, body, _ = self.req("POST", "/api/web/libraries",
+                                       {"name": "again", "root": root})
+            self.assert_json_error(status, body, 400)
+            self.assertIn("library 'music'", body["detail"])
+        # Nor a number for a name (it would shadow an id).
+        other = os.path.join(self.dir, "other")
+        os.makedirs(other)
+        status, body, _ = self.req("POST", "/api/web/libraries",
+                                   {"name": "42", "root": other})
+        self.assert_json_error(status, body, 400)
+        # A root reached through a link is stored resolved.
+        link = os.path.join(self.dir, "link-to-other")
+        os.symlink(other, link)
         status, lib2, _ = self.req("POST", "/api/web/libraries",
                                    {"name": "linked", "root": link})
         self.assertEqual(status, 201, lib2)
-        self.assertEqual(lib2["root"], os.path.realpath(self.music))
+        self.assertEqual(lib2["root"], os.path.realpath(other))
 
     def test_bad_bodies_are_4xx_json_and_change_nothing(self):
         a_file = os.path.join(self.music, self.files[0])

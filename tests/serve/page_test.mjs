@@ -85,7 +85,7 @@ try {
   await page.getByLabel("Write mode").selectOption("none");
   await page.getByText("No nom tags in the files").waitFor();
   await page.getByRole("button", { name: "Add", exact: true }).click();
-  await page.getByRole("alert").getByText("does not exist").waitFor();  // the server's error, shown
+  await page.getByRole("alert").getByText("not a folder").waitFor();  // the server's error, shown
   await page.screenshot({ path: join(shotDir, "1-add-error.png") });
   await page.getByLabel("Folder (absolute path on the server)").fill(music);
   await page.getByRole("button", { name: "Add", exact: true }).click();

@@ -23,7 +23,7 @@ const PluginRegistry& Registry() {
   static PluginRegistry* reg = [] {
     auto* r = new PluginRegistry;
     PluginConfig config;
-    config.plugins.push_back({"storage-sqlite", "", "", 0});
+    config.plugins.push_back({"storage-sqlite", "", "", 0, {}, "", ""});
     r->LoadAll(config, {NOMTAG_TEST_PLUGIN_DIR});
     return r;
   }();
@@ -88,7 +88,7 @@ class StorageTest : public ::testing::Test {
       EXPECT_TRUE(batch.ok());
       if (!batch.ok() || batch->empty()) return n;
       for (const auto& f : *batch) {
-        auto r = db_->SetWritten(f, mode, *cal, true);
+        auto r = db_->SetWritten(f, mode, *cal, true, {}, "");
         EXPECT_TRUE(r.ok() && *r);
         ++n;
       }
@@ -144,8 +144,9 @@ TEST_F(StorageTest, LibraryOptionsAreKept) {
   EXPECT_EQ(db_->FindLibrary("music")->padding, 0u) << "nothing stored";
 }
 
-// A database made by the first release (schema 1, no padding column) is
-// migrated on open and keeps everything it had.
+// A database made by the first release (schema 1: no padding, no file
+// identity or written digest) is migrated on open and keeps everything it
+// had.
 TEST_F(StorageTest, FirstReleaseDatabaseIsMigrated) {
   int64_t lib = AddLibrary("music", WriteMode::kMinimal);
   AddFiles(lib, 3);
@@ -157,6 +158,9 @@ TEST_F(StorageTest, FirstReleaseDatabaseIsMigrated) {
                          "DROP INDEX files_by_claimer;"
                          "ALTER TABLE files DROP COLUMN claim_expires_at;"
                          "PRAGMA application_id = 0;"
+                         "ALTER TABLE files DROP COLUMN dev;"
+                         "ALTER TABLE files DROP COLUMN inode;"
+                         "ALTER TABLE files DROP COLUMN written_digest;"
                          "DELETE FROM schema_version WHERE version > 1",
                          nullptr, nullptr, nullptr),
             SQLITE_OK)
@@ -371,11 +375,13 @@ TEST_F(StorageTest, ExpiredLeaseCannotOverwriteTheNewOwnersRecord) {
   EXPECT_FALSE(*db_->CheckClaim((*slow)[0], 60000))
       << "the gate before a's commit says no";
   EXPECT_TRUE(*other->CheckClaim((*fast)[0], 60000));
-  auto fast_done = other->SetWritten((*fast)[0], WriteMode::kFull, "", true);
+  auto fast_done =
+      other->SetWritten((*fast)[0], WriteMode::kFull, "", true, {}, "");
   ASSERT_TRUE(fast_done.ok());
   EXPECT_TRUE(*fast_done);
   EXPECT_EQ(Pending(lib), 0);
-  auto slow_done = db_->SetWritten((*slow)[0], WriteMode::kNone, "", false);
+  auto slow_done =
+      db_->SetWritten((*slow)[0], WriteMode::kNone, "", false, {}, "");
   ASSERT_TRUE(slow_done.ok());
   EXPECT_FALSE(*slow_done) << "the stale worker must not record";
   EXPECT_EQ(Pending(lib), 1)
@@ -396,8 +402,10 @@ TEST_F(StorageTest, ASupersededRecordFencesOffTheCurrentOwner) {
   std::this_thread::sleep_for(std::chrono::milliseconds(5));
   auto fast = other->ClaimBatch(lib, b, 1, 60000);
   ASSERT_EQ(fast->size(), 1u);
-  EXPECT_FALSE(*db_->SetWritten((*slow)[0], WriteMode::kFull, "", true));
-  EXPECT_FALSE(*other->SetWritten((*fast)[0], WriteMode::kFull, "", true))
+  EXPECT_FALSE(
+      *db_->SetWritten((*slow)[0], WriteMode::kFull, "", true, {}, ""));
+  EXPECT_FALSE(
+      *other->SetWritten((*fast)[0], WriteMode::kFull, "", true, {}, ""))
       << "which write landed last is unknown: nobody may call it in sync";
   EXPECT_EQ(Pending(lib), 1);
 }

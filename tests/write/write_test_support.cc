@@ -11,7 +11,7 @@ const PluginRegistry& Registry() {
     PluginConfig config;
     for (const char* name : {"format-mp3", "format-flac", "format-ogg-vorbis",
                              "format-opus", "format-mp4"})
-      config.plugins.push_back({name, "", "", 0});
+      config.plugins.push_back({name, "", "", 0, {}, "", ""});
     r->LoadAll(config, {NOMTAG_TEST_PLUGIN_DIR});
     return r;
   }();

@@ -69,6 +69,19 @@ typedef struct nomtag_host {
               size_t len);
 } nomtag_host;
 
+/* A setting a plugin takes under its `settings:` in plugins.yaml (since
+ * ABI 1.2). */
+typedef enum nomtag_setting_kind {
+  NOMTAG_SETTING_VALUE = 0, /* passed as written */
+  NOMTAG_SETTING_PATH = 1   /* a relative path is resolved against the
+                               folder of plugins.yaml before init */
+} nomtag_setting_kind;
+
+typedef struct nomtag_setting {
+  const char *name; /* the key, NUL-terminated */
+  nomtag_setting_kind kind;
+} nomtag_setting;
+
 typedef struct nomtag_plugin_entry {
   uint32_t struct_size; /* sizeof(nomtag_plugin_entry) */
   uint32_t abi_major;   /* NOMTAG_ABI_MAJOR the plugin was built with */
@@ -98,6 +111,13 @@ typedef struct nomtag_plugin_entry {
    * NOMTAG_FORMAT_INTERFACE_ID, or NULL when not supported. The table is
    * static and valid until deinit. [thread-safe] */
   const void *(*get_interface)(const char *interface_id);
+
+  /* Since ABI 1.2. The settings the plugin takes (static). With a list,
+   * the host refuses any other key, naming its line in plugins.yaml, and
+   * resolves NOMTAG_SETTING_PATH values before init; NULL (as from an
+   * older plugin) leaves the settings unchecked. */
+  const nomtag_setting *settings;
+  size_t settings_count;
 } nomtag_plugin_entry;
 
 /* The one exported symbol. */

@@ -63,7 +63,38 @@ typedef struct nomtag_file_info {
    * for files nomtag wrote. */
   const char *inferred_mode;
   int32_t missing; /* gone from disk at the last scan */
+  /* Since ABI 1.3; read them only when NOMTAG_HAS_FIELD says they are
+   * there. The file's device and inode as the scan saw them (0: unknown),
+   * so that a file moved or renamed within the library is recognised. */
+  uint64_t dev;
+  uint64_t inode;
+  /* Since ABI 1.3. Set by the scanner when it read the namespace: the
+   * host's digest of it, an opaque string to the plugin (NULL = not
+   * read). When nomtag wrote the file and what it wrote had another
+   * digest, the file was changed by someone else since: it needs
+   * reconciliation again. Not reported by file_list. */
+  const char *namespace_digest;
 } nomtag_file_info;
+
+/* What a successful write left, for set_written_v2 (since ABI 1.3). */
+typedef struct nomtag_written_info {
+  uint32_t struct_size;
+  int64_t file_id;
+  int64_t claim_token;
+  const char *mode;             /* "none" | "minimal" | "full" */
+  const char *calibration_hash; /* "" or NULL for none */
+  int64_t tags_rev;             /* the tags revision written */
+  int32_t has_namespace;
+  int64_t now_ms;
+  /* The file as the write left it (size 0 and mtime 0: unknown), stored
+   * as the file's size and mtime so the next scan does not take nomtag's
+   * own write for a change; and the digest of the namespace written. */
+  uint64_t size;
+  int64_t mtime_ns;
+  uint64_t dev;
+  uint64_t inode;
+  const char *namespace_digest; /* NULL: unknown */
+} nomtag_written_info;
 
 /* A file claimed for reconciliation. */
 typedef struct nomtag_claimed_file {
@@ -289,6 +320,21 @@ typedef struct nomtag_storage {
   nomtag_status (*claim_holders)(nomtag_storage_db *db, int64_t library_id,
                                  const nomtag_claim_holder_sink *sink,
                                  nomtag_error *err);
+
+  /* --- since ABI 1.3: read NOMTAG_HAS_FIELD before calling these ------ */
+
+  /* Gives the row file_id (a file gone from its old path) the path
+   * new_path, keeping its tags and projection state: a file moved or
+   * renamed within its library keeps its identity.
+   * NOMTAG_ERR_INVALID_ARGUMENT when another row of the library already
+   * has new_path. */
+  nomtag_status (*file_move)(nomtag_storage_db *db, int64_t file_id,
+                             const char *new_path, nomtag_error *err);
+  /* set_written, also storing what the write left on disk (see
+   * nomtag_written_info). Fenced by the claim token like set_written. */
+  nomtag_status (*set_written_v2)(nomtag_storage_db *db,
+                                  const nomtag_written_info *info,
+                                  int32_t *out_recorded, nomtag_error *err);
 } nomtag_storage;
 
 #ifdef __cplusplus

@@ -12,11 +12,13 @@
 #include <stddef.h>
 
 #define NOMTAG_ABI_MAJOR 1
-#define NOMTAG_ABI_MINOR 2
+#define NOMTAG_ABI_MINOR 3
 /* 1.1: nomtag_library_info.padding
  * 1.2: nomtag_storage open_v2, worker_start, claim_check, claims_renew,
  *      claim_holders (claims fenced at commit time, workers proved alive
- *      by a lock) */
+ *      by a lock)
+ * 1.3: nomtag_file_info identity and namespace digest; storage file_move
+ *      and set_written_v2 */
 
 /* True when the struct `s` points at, of type `type`, is large enough to
  * carry `field`: a struct appended to in a later minor arrives from older

@@ -43,35 +43,45 @@ inline bool interface_is(const char* id, const char* want) {
 
 }  // namespace nomtag::sdk
 
+// A plugin that declares no settings (any are passed through unchecked).
 #define NOMTAG_PLUGIN(KIND, ID, NAME, VERSION, INIT, DEINIT, GET_INTERFACE) \
-  namespace {                                                               \
-  nomtag_status nomtag_entry_init_(const nomtag_host* h, const char* s,     \
-                                   size_t n, nomtag_error* e) {             \
-    ::nomtag::sdk::host_slot() = h;                                         \
-    nomtag_status (*fn)(const nomtag_host*, const char*, size_t,            \
-                        nomtag_error*) = INIT;                              \
-    nomtag_status st = fn ? fn(h, s, n, e) : NOMTAG_OK;                     \
-    if (st != NOMTAG_OK) ::nomtag::sdk::host_slot() = nullptr;              \
-    return st;                                                              \
-  }                                                                         \
-  void nomtag_entry_deinit_() {                                             \
-    void (*fn)() = DEINIT;                                                  \
-    if (fn) fn();                                                           \
-    ::nomtag::sdk::host_slot() = nullptr;                                   \
-  }                                                                         \
-  const nomtag_plugin_entry nomtag_entry_ = {sizeof(nomtag_plugin_entry),   \
-                                             NOMTAG_ABI_MAJOR,              \
-                                             NOMTAG_ABI_MINOR,              \
-                                             KIND,                          \
-                                             ID,                            \
-                                             NAME,                          \
-                                             VERSION,                       \
-                                             nomtag_entry_init_,            \
-                                             nomtag_entry_deinit_,          \
-                                             GET_INTERFACE};                \
-  }                                                                         \
-  extern "C" NOMTAG_EXPORT const nomtag_plugin_entry* nomtag_entry(void) {  \
-    return &nomtag_entry_;                                                  \
+  NOMTAG_PLUGIN_WITH_SETTINGS(KIND, ID, NAME, VERSION, INIT, DEINIT,        \
+                              GET_INTERFACE, nullptr, 0)
+
+// SETTINGS: a static array of nomtag_setting (or nullptr), COUNT its
+// length; the host refuses any other key in plugins.yaml.
+#define NOMTAG_PLUGIN_WITH_SETTINGS(KIND, ID, NAME, VERSION, INIT, DEINIT, \
+                                    GET_INTERFACE, SETTINGS, COUNT)        \
+  namespace {                                                              \
+  nomtag_status nomtag_entry_init_(const nomtag_host* h, const char* s,    \
+                                   size_t n, nomtag_error* e) {            \
+    ::nomtag::sdk::host_slot() = h;                                        \
+    nomtag_status (*fn)(const nomtag_host*, const char*, size_t,           \
+                        nomtag_error*) = INIT;                             \
+    nomtag_status st = fn ? fn(h, s, n, e) : NOMTAG_OK;                    \
+    if (st != NOMTAG_OK) ::nomtag::sdk::host_slot() = nullptr;             \
+    return st;                                                             \
+  }                                                                        \
+  void nomtag_entry_deinit_() {                                            \
+    void (*fn)() = DEINIT;                                                 \
+    if (fn) fn();                                                          \
+    ::nomtag::sdk::host_slot() = nullptr;                                  \
+  }                                                                        \
+  const nomtag_plugin_entry nomtag_entry_ = {sizeof(nomtag_plugin_entry),  \
+                                             NOMTAG_ABI_MAJOR,             \
+                                             NOMTAG_ABI_MINOR,             \
+                                             KIND,                         \
+                                             ID,                           \
+                                             NAME,                         \
+                                             VERSION,                      \
+                                             nomtag_entry_init_,           \
+                                             nomtag_entry_deinit_,         \
+                                             GET_INTERFACE,                \
+                                             SETTINGS,                     \
+                                             COUNT};                       \
+  }                                                                        \
+  extern "C" NOMTAG_EXPORT const nomtag_plugin_entry* nomtag_entry(void) { \
+    return &nomtag_entry_;                                                 \
   }
 
 #endif
