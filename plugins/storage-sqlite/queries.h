@@ -55,7 +55,12 @@ inline constexpr char kPickForClaim[] =
   ") + (SELECT COUNT(*) FROM files f WHERE " NOMTAG_PART_ABOVE extra   \
   ") + (SELECT COUNT(*) FROM files f WHERE " NOMTAG_PART_DIRTY extra ")"
 
+// The full count; what libraries.pending_count (kept by triggers, see
+// schema.cc) must always equal. Tests check the two against each other.
 inline constexpr char kCountNeeding[] = NOMTAG_COUNT_NEEDING("");
+// The count the API polls: one row.
+inline constexpr char kReadPendingCount[] =
+    "SELECT pending_count FROM libraries WHERE id = :lib";
 inline constexpr char kCountInProgress[] =
     NOMTAG_COUNT_NEEDING(" AND f.claim_expires_at >= :now");
 inline constexpr char kCountFailed[] =
