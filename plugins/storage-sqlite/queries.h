@@ -17,7 +17,8 @@ namespace nomtag::sqlite {
 // are in sync, however many there are.
 #define NOMTAG_NEEDS_PART(cond) \
   "f.library_id = :lib AND f.missing = 0 AND " cond
-// A file with a namespace nomtag did not write and no tags in the
+// (The pending count's triggers in schema.cc repeat this test: change
+// both.) A file with a namespace nomtag did not write and no tags in the
 // database yet (never analysed or imported) is held in full and minimal
 // mode: writing would only strip what another tool put there, and a file
 // renamed outside nomtag's sight is exactly such a file. `none` clears it.

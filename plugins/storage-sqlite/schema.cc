@@ -114,14 +114,20 @@ void MigrateTo4(soci::session& sql) {
 // must agree with WrittenKey/DesiredKey in storage_plugin.cc ("none|", or
 // "<mode>|<calibration hash or ''>"). A file needs reconciliation when it
 // is not missing and its written_key differs from it (NULL: never
-// written) or its tags changed since the write (kCountNeeding's test).
+// written, unless it holds a namespace nomtag did not write and has no
+// tags yet in a mode other than none) or its tags changed since the write:
+// kCountNeeding's test (queries.h), which must change with this one.
 #define NOMTAG_DESIRED_KEY(mode)                       \
   "(CASE " mode " WHEN 'none' THEN 'none|' ELSE " mode \
   " || '|' || "                                        \
   "COALESCE((SELECT hash FROM calibration WHERE id = 1), '') END)"
-#define NOMTAG_NEEDS(row, dk)                                           \
-  "(" row ".missing = 0 AND (" row ".written_key IS NOT " dk " OR " row \
-  ".tags_rev <> " row ".written_tags_rev))"
+// Null-safe throughout (IS, IS NOT): the result is 0 or 1, never NULL.
+#define NOMTAG_NEEDS(row, dk)                                              \
+  "(" row ".missing = 0 AND ((" row ".written_key IS NULL AND (" row       \
+  ".has_nomarr_namespace = 0 OR " row ".tags_rev > 0 OR " dk               \
+  " = 'none|')) OR (" row ".written_key IS NOT NULL AND " row              \
+  ".written_key IS NOT " dk ") OR (" row ".written_key IS " dk " AND " row \
+  ".tags_rev <> " row ".written_tags_rev)))"
 // Sets desired_key and recounts pending_count for the libraries `where`
 // selects (SET sees a row's old values: the key is computed twice).
 #define NOMTAG_RECOUNT(where) \
@@ -154,7 +160,8 @@ const char* const kPendingCounts[] = {
     "UPDATE libraries SET pending_count = pending_count - " NOMTAG_NEEDS(
         "OLD", "desired_key") " WHERE id = OLD.library_id; END",
     "CREATE TRIGGER files_pending_on_update AFTER UPDATE OF library_id, "
-    "missing, written_key, tags_rev, written_tags_rev ON files BEGIN "
+    "missing, written_key, tags_rev, written_tags_rev, has_nomarr_namespace "
+    "ON files BEGIN "
     "UPDATE libraries SET pending_count = pending_count"
     " - (OLD.library_id = id AND " NOMTAG_NEEDS("OLD", "desired_key") ")"
     " + (NEW.library_id = id AND " NOMTAG_NEEDS("NEW", "desired_key") ")"

@@ -396,6 +396,17 @@ TEST_F(PendingCountTest, KeptThroughEveryKindOfChange) {
   back.format = "flac";
   ASSERT_TRUE(db_->RecordFile(a, back, "").ok());
   ExpectAgree(a, FullCount(a), "one seen again");
+  // A file holding a namespace nomtag did not write and no tags: held in
+  // full mode (not pending) until it has tags, pending in mode none.
+  StoredFile theirs;
+  theirs.path = "theirs.flac";
+  theirs.format = "flac";
+  theirs.has_namespace = true;
+  const int64_t before_theirs = FullCount(a);
+  ASSERT_TRUE(db_->RecordFile(a, theirs, "").ok());
+  ExpectAgree(a, before_theirs, "a foreign namespace, no tags: held");
+  ASSERT_TRUE(db_->ReplaceTags(a, "theirs.flac", {{"bpm", {"7"}}}).ok());
+  ExpectAgree(a, before_theirs + 1, "the held file got tags");
   // Mode and calibration: every file's wanted key moves at once.
   auto lib = db_->FindLibrary("a");
   lib->mode = WriteMode::kNone;
@@ -403,8 +414,8 @@ TEST_F(PendingCountTest, KeptThroughEveryKindOfChange) {
   ASSERT_TRUE(affected.ok());
   EXPECT_EQ(*affected, FullCount(a));
   ExpectAgree(a, FullCount(a), "mode none");
-  EXPECT_EQ(FullCount(a), 11) << "every present file";
-  EXPECT_EQ(WriteAll(a, WriteMode::kNone), 11);
+  EXPECT_EQ(FullCount(a), 12) << "every present file";
+  EXPECT_EQ(WriteAll(a, WriteMode::kNone), 12);
   ExpectAgree(a, 0, "written in mode none");
   ASSERT_TRUE(db_->SetCalibration("cal-1", "{}").ok());
   ExpectAgree(a, 0, "a calibration: mode none writes no tiers");
@@ -415,7 +426,7 @@ TEST_F(PendingCountTest, KeptThroughEveryKindOfChange) {
   ExpectAgree(b, 5, "calibration cleared");
   lib->mode = WriteMode::kFull;
   db_->UpdateLibrary(*lib);
-  ExpectAgree(a, 11, "mode full again, no calibration");
+  ExpectAgree(a, 12, "mode full again, no calibration");
 }
 
 TEST_F(PendingCountTest, TheAPIsCountIsOneRowOfLibraries) {
