@@ -3,7 +3,8 @@
 #   - sdk/ knows nothing of the host;
 #   - host/core/ sees plugins only through the SDK: no TagLib, SOCI, SQL,
 #     HTTP or Boost.DLL header;
-#   - bundled plugins know only the SDK (never host/ headers).
+#   - bundled plugins know only the SDK (never host/ headers);
+#   - host/report/ (what the CLI and the server both print) knows neither.
 set -euo pipefail
 root=$1
 fail=0
@@ -15,12 +16,14 @@ check() {  # check DESCRIPTION DIR REGEX
     echo "FAIL: $1"; echo "$hits"; fail=1
   fi
 }
-check "sdk/ includes host headers" sdk '#include *"(core|plugins|formats|io|write|cli|store|scan)/'
+check "sdk/ includes host headers" sdk '#include *"(core|plugins|formats|io|write|cli|store|scan|report|server)/'
 check "host/core includes a third-party adapter header" host/core \
   '#include *<(taglib/|soci/|boost/dll|sqlite3|httplib|libpq|yaml-cpp)'
 check "host/core includes adapter code" host/core \
-  '#include *"(plugins|formats|io|write|cli|store|scan)/'
+  '#include *"(plugins|formats|io|write|cli|store|scan|report|server)/'
 check "a bundled plugin includes host headers" plugins \
-  '#include *"(core|plugins|formats|io|write|cli|store|scan)/'
+  '#include *"(core|plugins|formats|io|write|cli|store|scan|report|server)/'
+check "host/report includes the CLI or the server" host/report \
+  '#include *"(cli|server)/'
 [ $fail -eq 0 ] && echo "architecture: sdk, core and plugin boundaries hold"
 exit $fail

@@ -1,7 +1,5 @@
 #include "cli/calibration_doc.h"
 
-#include <openssl/sha.h>
-
 #include <memory>
 
 namespace nomtag::cli {
@@ -45,20 +43,6 @@ Result<Calibration> CalibrationFromJson(const nlohmann::json& doc) {
                   : 0;
     out.labels[{e["model"].get<std::string>(), e["label"].get<std::string>()}] =
         c;
-  }
-  return out;
-}
-
-std::string CanonicalHash(const nlohmann::json& doc, std::string* canonical) {
-  *canonical = doc.dump();  // nlohmann sorts object keys
-  unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(canonical->data()),
-         canonical->size(), md);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (int i = 0; i < 8; ++i) {  // 16 hex digits are plenty to tell apart
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
   }
   return out;
 }

@@ -5,9 +5,10 @@
 //    "labels": [{"model": "descriptors-energy/1", "label": "energetic",
 //                "p5": 0.12, "p95": 0.91, "n": 480}, ...]}
 //
-// The canonical form is that JSON with sorted keys, labels in (model,
-// label) order and no whitespace; its hash is the first 16 hex digits of
-// its SHA-256. Identical data gives an identical hash; any change, another.
+// Labels are kept in (model, label) order; the canonical form and the hash
+// are importing/calibration_document's, shared with `calibration import`
+// and the server. Identical data gives an identical hash; any change,
+// another.
 #ifndef NOMTAG_CLI_CALIBRATION_DOC_H_
 #define NOMTAG_CLI_CALIBRATION_DOC_H_
 
@@ -26,9 +27,6 @@ nlohmann::json CalibrationToJson(const Calibration& calibration);
 // calibration, not an error. A document of our format with a bad entry is
 // InvalidArgument.
 Result<Calibration> CalibrationFromJson(const nlohmann::json& doc);
-
-// The canonical text and its hash.
-std::string CanonicalHash(const nlohmann::json& doc, std::string* canonical);
 
 // The tags each file's analysis yields under the active calibration and
 // the session's tier rule, for ReconcileOptions::analysis_tags.

@@ -9,6 +9,7 @@
 
 #include "cli/calibration_doc.h"
 #include "cli/context.h"
+#include "importing/calibration_document.h"
 
 namespace nomtag::cli {
 namespace {
@@ -50,12 +51,12 @@ int Run(const GlobalOptions& opts, const CalibrateArgs& args) {
     if (parsed.ok()) before = std::move(*parsed);
   }
 
-  nlohmann::json doc = CalibrationToJson(now);
-  std::string canonical;
-  std::string hash = CanonicalHash(doc, &canonical);
+  auto doc = ParseCalibrationDocument(CalibrationToJson(now).dump());
+  if (!doc.ok()) return Fail(doc.status());
+  const std::string& hash = doc->hash;
   bool changed = hash != *old_hash;
   if (changed)
-    if (Status s = session.db->SetCalibration(hash, canonical); !s.ok())
+    if (Status s = session.db->SetCalibration(hash, doc->canonical); !s.ok())
       return Fail(s);
 
   nlohmann::json heads = nlohmann::json::array();

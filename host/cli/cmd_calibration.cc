@@ -11,7 +11,8 @@
 
 #include "cli/calibration_doc.h"
 #include "cli/context.h"
-#include "cli/json_output.h"
+#include "importing/calibration_document.h"
+#include "report/json_text.h"
 
 namespace nomtag::cli {
 namespace {
@@ -41,21 +42,16 @@ int Show(const GlobalOptions& opts, const CalibrationArgs& args) {
 int Import(const GlobalOptions& opts, const CalibrationArgs& args) {
   std::ifstream in(args.file);
   if (!in) return Fail(Status::NotFound(args.file + ": cannot read"));
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    return Fail(
-        Status::InvalidArgument(args.file + ": not valid JSON: " + e.what()));
-  }
-  if (!doc.is_object() || doc.empty())
-    return Fail(Status::InvalidArgument(
-        args.file + ": a calibration is a non-empty JSON object"));
-  if (auto checked = CalibrationFromJson(doc); !checked.ok())
+  std::stringstream text;
+  text << in.rdbuf();
+  auto doc = ParseCalibrationDocument(text.str());
+  if (!doc.ok()) return Fail(doc.status().Prepend(args.file));
+  const std::string& hash = doc->hash;
+  const std::string& canonical = doc->canonical;
+  if (auto checked = CalibrationFromJson(nlohmann::json::parse(canonical));
+      !checked.ok())
     return Fail(
         Status::InvalidArgument(args.file + ": " + checked.status().message()));
-  std::string canonical;
-  std::string hash = CanonicalHash(doc, &canonical);
   Session session;
   if (Status s = OpenSession(opts, &session); !s.ok()) return Fail(s);
   if (Status s = session.db->SetCalibration(hash, canonical); !s.ok())

@@ -5,8 +5,8 @@
 #include <map>
 
 #include "cli/context.h"
-#include "cli/json_output.h"
 #include "importing/tag_import.h"
+#include "report/json_text.h"
 
 namespace nomtag::cli {
 namespace {

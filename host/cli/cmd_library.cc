@@ -5,7 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
-#include "cli/json_output.h"
+#include "report/json_text.h"
+#include "report/library_json.h"
 #include "scan/library_roots.h"
 
 namespace nomtag::cli {
@@ -17,17 +18,6 @@ struct LibraryArgs {
   std::string keep_mtime, write_strategy, hardlinks, padding;
   bool json = false;
 };
-
-nlohmann::json ToJson(const Library& lib) {
-  return {{"id", lib.id},
-          {"name", lib.name},
-          {"root", lib.root},
-          {"file_write_mode", WriteModeName(lib.mode)},
-          {"keep_mtime", lib.keep_mtime},
-          {"write_strategy", lib.copy_only ? "copy" : "auto"},
-          {"hardlinks", lib.break_hardlinks ? "break" : "keep"},
-          {"padding", lib.padding}};
-}
 
 Status ApplyOptions(const LibraryArgs& args, Library* lib) {
   if (!args.keep_mtime.empty()) {
@@ -76,7 +66,7 @@ int Add(const GlobalOptions& opts, const LibraryArgs& args) {
   if (!id.ok()) return Fail(id.status());
   lib.id = *id;
   if (args.json)
-    PrintJson(ToJson(lib));
+    PrintJson(LibraryJson(lib));
   else
     std::printf("library %lld '%s' at %s, write mode %s\n",
                 static_cast<long long>(lib.id), lib.name.c_str(),
@@ -93,7 +83,7 @@ int List(const GlobalOptions& opts, const LibraryArgs& args) {
   if (!libs.ok()) return Fail(libs.status());
   if (args.json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& lib : *libs) out.push_back(ToJson(lib));
+    for (const auto& lib : *libs) out.push_back(LibraryJson(lib));
     PrintJson(out);
     return 0;
   }
@@ -123,7 +113,7 @@ int Update(const GlobalOptions& opts, const LibraryArgs& args, bool set_mode) {
   auto affected = session.db->UpdateLibrary(*lib);
   if (!affected.ok()) return Fail(affected.status());
   if (args.json) {
-    nlohmann::json out = ToJson(*lib);
+    nlohmann::json out = LibraryJson(*lib);
     out["requires_reconciliation"] = *affected > 0;
     out["affected_file_count"] = *affected;
     PrintJson(out);

@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
-#include "cli/json_output.h"
+#include "report/json_text.h"
 
 namespace nomtag::cli {
 namespace {

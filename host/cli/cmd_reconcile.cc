@@ -6,8 +6,8 @@
 
 #include "cli/calibration_doc.h"
 #include "cli/context.h"
-#include "cli/json_output.h"
 #include "core/reconciler.h"
+#include "report/json_text.h"
 #include "write/recovery.h"
 #include "write/safe_write_projector.h"
 

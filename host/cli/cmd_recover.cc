@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
-#include "cli/json_output.h"
+#include "report/json_text.h"
 #include "write/recovery.h"
 
 namespace nomtag::cli {

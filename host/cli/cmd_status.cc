@@ -4,8 +4,8 @@
 
 #include "analysis/analyzer.h"
 #include "cli/context.h"
-#include "cli/json_output.h"
-#include "write/safe_write.h"
+#include "report/json_text.h"
+#include "report/library_json.h"
 
 namespace nomtag::cli {
 namespace {
@@ -15,10 +15,6 @@ struct StatusArgs {
   int64_t lease_ms = 10 * 60 * 1000;
   bool json = false;
 };
-
-bool HeldByHardLinks(const std::string& error) {
-  return error.find(kHardLinkRefusal) != std::string::npos;
-}
 
 int Run(const GlobalOptions& opts, const StatusArgs& args) {
   Session session;
@@ -61,11 +57,7 @@ int Run(const GlobalOptions& opts, const StatusArgs& args) {
                        {"failed", st->failed},
                        {"held_by_hard_links", hardlinked},
                        {"analysis", analysis},
-                       {"failures", nlohmann::json::array()}};
-    for (const auto& [path, error] : st->failures)
-      out["failures"].push_back({{"path", path},
-                                 {"error", error},
-                                 {"hard_links", HeldByHardLinks(error)}});
+                       {"failures", FailuresJson(st->failures)}};
     PrintJson(out);
     return 0;
   }

@@ -5,10 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
-#include "cli/json_output.h"
 #include "core/write_mode.h"
 #include "formats/foreign_text.h"
 #include "io/file_source.h"
+#include "report/json_text.h"
 #include "write/recovery.h"
 #include "write/safe_write.h"
 #include "write/safe_write_projector.h"

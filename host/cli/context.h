@@ -86,6 +86,7 @@ void AddAnalyzeCommand(CLI::App& app, const GlobalOptions& opts,
                        int* exit_code);
 void AddCalibrateCommand(CLI::App& app, const GlobalOptions& opts,
                          int* exit_code);
+void AddServeCommand(CLI::App& app, const GlobalOptions& opts, int* exit_code);
 
 }  // namespace nomtag::cli
 

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   AddRecoverCommand(app, opts, &exit_code);
   AddAnalyzeCommand(app, opts, &exit_code);
   AddCalibrateCommand(app, opts, &exit_code);
+  AddServeCommand(app, opts, &exit_code);
   AddGenerateDocsCommand(app, version, &exit_code);  // last: it reads them
 
   try {

@@ -125,7 +125,14 @@ void Work(TagStore& store, FileProjector& projector, const Library& library,
       return;
     }
     if (batch->empty()) return;
-    for (const ClaimedFile& file : *batch) {
+    for (size_t i = 0; i < batch->size(); ++i) {
+      const ClaimedFile& file = (*batch)[i];
+      if (options.should_stop && options.should_stop()) {
+        // Stopped: the rest of the batch goes back untouched, no error.
+        for (size_t j = i; j < batch->size(); ++j)
+          store.ReleaseClaim((*batch)[j], "").ok();
+        return;
+      }
       std::string error;
       bool written = false;
       bool recorded = true;

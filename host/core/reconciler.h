@@ -49,6 +49,10 @@ struct ReconcileOptions {
   // The tags a file's analysis results yield (core/analysis.h), merged over
   // its database tags; empty function: none. Called from worker threads.
   std::function<Result<TagSet>(int64_t file_id)> analysis_tags;
+  // Polled before each file, from worker threads. When it answers true the
+  // run stops: claims not yet worked on are given back (the files stay
+  // pending) and the report counts only what was done.
+  std::function<bool()> should_stop;
 };
 
 // What a dry run would change in one file.

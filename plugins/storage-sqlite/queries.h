@@ -17,7 +17,8 @@ namespace nomtag::sqlite {
 // are in sync, however many there are.
 #define NOMTAG_NEEDS_PART(cond) \
   "f.library_id = :lib AND f.missing = 0 AND " cond
-// A file with a namespace nomtag did not write and no tags in the
+// (The pending count's triggers in schema.cc repeat this test: change
+// both.) A file with a namespace nomtag did not write and no tags in the
 // database yet (never analysed or imported) is held in full and minimal
 // mode: writing would only strip what another tool put there, and a file
 // renamed outside nomtag's sight is exactly such a file. `none` clears it.
@@ -55,7 +56,12 @@ inline constexpr char kPickForClaim[] =
   ") + (SELECT COUNT(*) FROM files f WHERE " NOMTAG_PART_ABOVE extra   \
   ") + (SELECT COUNT(*) FROM files f WHERE " NOMTAG_PART_DIRTY extra ")"
 
+// The full count; what libraries.pending_count (kept by triggers, see
+// schema.cc) must always equal. Tests check the two against each other.
 inline constexpr char kCountNeeding[] = NOMTAG_COUNT_NEEDING("");
+// The count the API polls: one row.
+inline constexpr char kReadPendingCount[] =
+    "SELECT pending_count FROM libraries WHERE id = :lib";
 inline constexpr char kCountInProgress[] =
     NOMTAG_COUNT_NEEDING(" AND f.claim_expires_at >= :now");
 inline constexpr char kCountFailed[] =

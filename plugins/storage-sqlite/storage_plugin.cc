@@ -364,11 +364,14 @@ std::string DesiredKey(soci::session& sql, int64_t library_id) {
   return WrittenKey(mode, CalibrationHash(sql));
 }
 
-long long CountNeeding(soci::session& sql, int64_t library_id,
-                       const std::string& dk) {
+// How many of the library's files need reconciliation: the count the
+// schema's triggers keep (one row, whatever the library's size).
+long long PendingCount(soci::session& sql, int64_t library_id) {
   long long n = 0, id = library_id;
-  sql << kCountNeeding, soci::use(id, "lib"), soci::use(dk, "dk"),
-      soci::into(n);
+  sql << kReadPendingCount, soci::use(id, "lib"), soci::into(n);
+  if (!sql.got_data())
+    throw Error(NOMTAG_ERR_NOT_FOUND,
+                "no library with id " + std::to_string(library_id));
   return n;
 }
 
@@ -449,7 +452,7 @@ nomtag_status LibraryUpdate(nomtag_storage_db* db,
     if (st.get_affected_rows() == 0)
       throw Error(NOMTAG_ERR_NOT_FOUND,
                   "no library with id " + std::to_string(id));
-    *out_affected = CountNeeding(db->sql, id, DesiredKey(db->sql, id));
+    *out_affected = PendingCount(db->sql, id);
   });
 }
 
@@ -871,7 +874,7 @@ nomtag_status LibraryStatus(nomtag_storage_db* db, int64_t library_id,
     db->sql << "SELECT COUNT(*) FROM files WHERE library_id = :lib AND "
                "missing = 1",
         soci::use(lib), soci::into(missing);
-    pending = CountNeeding(db->sql, library_id, dk);
+    pending = PendingCount(db->sql, library_id);
     db->sql << kCountInProgress, soci::use(lib, "lib"), soci::use(dk, "dk"),
         soci::use(now, "now"), soci::into(busy);
     db->sql << kCountFailed, soci::use(lib, "lib"), soci::use(dk, "dk"),
@@ -882,9 +885,7 @@ nomtag_status LibraryStatus(nomtag_storage_db* db, int64_t library_id,
 
 nomtag_status CountPending(nomtag_storage_db* db, int64_t library_id,
                            int64_t* out, nomtag_error* err) {
-  return Guard(db, err, [&] {
-    *out = CountNeeding(db->sql, library_id, DesiredKey(db->sql, library_id));
-  });
+  return Guard(db, err, [&] { *out = PendingCount(db->sql, library_id); });
 }
 
 nomtag_status FailureList(nomtag_storage_db* db, int64_t library_id,

@@ -340,5 +340,20 @@ TEST_F(ReconcilerTest, BadOptionsAreRefused) {
   }
 }
 
+TEST_F(ReconcilerTest, AStopRequestEndsTheRunAndGivesTheClaimsBack) {
+  AddFiles(10);
+  ReconcileOptions o;
+  o.batch = 4;
+  int asked = 0;
+  o.should_stop = [&] { return ++asked > 3; };  // three files, then stop
+  ReconcileReport r = Run(o);
+  EXPECT_EQ(r.processed, 3);
+  EXPECT_EQ(r.remaining, 7) << "the rest stays pending";
+  EXPECT_EQ(projector_.projects.size(), 3u);
+  for (const auto& [id, row] : store_.rows)
+    EXPECT_FALSE(row.claimed) << row.path << " still claimed after the stop";
+  EXPECT_EQ(Run().processed, 7) << "a later run finishes the work";
+}
+
 }  // namespace
 }  // namespace nomtag

@@ -154,6 +154,16 @@ TEST_F(StorageTest, FirstReleaseDatabaseIsMigrated) {
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ / "nomtag.db").c_str(), &raw), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(raw,
+                         "DROP TRIGGER libraries_key_on_insert;"
+                         "DROP TRIGGER libraries_recount_on_mode;"
+                         "DROP TRIGGER calibration_recount_on_insert;"
+                         "DROP TRIGGER calibration_recount_on_update;"
+                         "DROP TRIGGER calibration_recount_on_delete;"
+                         "DROP TRIGGER files_pending_on_insert;"
+                         "DROP TRIGGER files_pending_on_delete;"
+                         "DROP TRIGGER files_pending_on_update;"
+                         "ALTER TABLE libraries DROP COLUMN desired_key;"
+                         "ALTER TABLE libraries DROP COLUMN pending_count;"
                          "ALTER TABLE libraries DROP COLUMN padding;"
                          "DROP INDEX files_by_claimer;"
                          "ALTER TABLE files DROP COLUMN claim_expires_at;"
@@ -326,6 +336,151 @@ TEST_F(StorageTest, MissingFilesAreKeptWithTheirTagsButNotPending) {
   EXPECT_EQ(again->size(), 3u);
   EXPECT_TRUE((*again)[0].missing);
   EXPECT_EQ(db_->FileTags((*again)[0].id)->size(), 2u) << "tags kept";
+}
+
+// The pending count the API polls is kept per library (schema.cc's
+// triggers); after every kind of change it must equal the full count.
+class PendingCountTest : public StorageTest {
+ protected:
+  // kCountNeeding, run by hand with the key the host computes.
+  int64_t FullCount(int64_t lib) {
+    auto l = db_->FindLibrary(std::to_string(lib));
+    std::string mode = WriteModeName(l->mode);
+    std::string dk =
+        mode == "none" ? "none|" : mode + "|" + *db_->CalibrationHash();
+    sqlite3* raw = nullptr;
+    EXPECT_EQ(sqlite3_open((dir_ / "nomtag.db").c_str(), &raw), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(raw, sqlite::kCountNeeding, -1, &st, nullptr),
+              SQLITE_OK);
+    sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":lib"), lib);
+    sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":dk"), dk.c_str(),
+                      -1, SQLITE_TRANSIENT);
+    EXPECT_EQ(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
+    return n;
+  }
+  void ExpectAgree(int64_t lib, int64_t expected, const char* after) {
+    SCOPED_TRACE(after);
+    EXPECT_EQ(FullCount(lib), expected);
+    EXPECT_EQ(Pending(lib), expected);
+    EXPECT_EQ(db_->StatusOf(lib, 60000)->pending, expected);
+  }
+};
+
+TEST_F(PendingCountTest, KeptThroughEveryKindOfChange) {
+  int64_t a = AddLibrary("a", WriteMode::kFull);
+  int64_t b = AddLibrary("b", WriteMode::kMinimal);
+  ExpectAgree(a, 0, "a new library");
+  AddFiles(a, 12, "a");
+  AddFiles(b, 5, "b");
+  ExpectAgree(a, 12, "files added");
+  ExpectAgree(b, 5, "files added to the other library");
+  // Part of a: written, then one of those given new tags, one re-imported
+  // unchanged, one marked missing, one failing.
+  auto batch = db_->ClaimBatch(a, "w", 8, 60000);
+  ASSERT_EQ(batch->size(), 8u);
+  auto cal = db_->CalibrationHash();
+  for (size_t i = 0; i < 7; ++i)
+    ASSERT_TRUE(
+        *db_->SetWritten((*batch)[i], WriteMode::kFull, *cal, true, {}, ""));
+  ASSERT_TRUE(db_->ReleaseClaim((*batch)[7], "refused").ok());
+  ExpectAgree(a, 5, "seven written, one failed");
+  ASSERT_TRUE(db_->ReplaceTags(a, (*batch)[0].path, {{"bpm", {"1"}}}).ok());
+  ExpectAgree(a, 6, "new tags for a written file");
+  auto files = db_->Files(a);
+  ASSERT_TRUE(db_->MarkMissing({(*files)[1].id, (*files)[11].id}).ok());
+  const int64_t after_missing = FullCount(a);
+  ExpectAgree(a, after_missing, "two marked missing");
+  StoredFile back;
+  back.path = (*files)[11].path;
+  back.format = "flac";
+  ASSERT_TRUE(db_->RecordFile(a, back, "").ok());
+  ExpectAgree(a, FullCount(a), "one seen again");
+  // A file holding a namespace nomtag did not write and no tags: held in
+  // full mode (not pending) until it has tags, pending in mode none.
+  StoredFile theirs;
+  theirs.path = "theirs.flac";
+  theirs.format = "flac";
+  theirs.has_namespace = true;
+  const int64_t before_theirs = FullCount(a);
+  ASSERT_TRUE(db_->RecordFile(a, theirs, "").ok());
+  ExpectAgree(a, before_theirs, "a foreign namespace, no tags: held");
+  ASSERT_TRUE(db_->ReplaceTags(a, "theirs.flac", {{"bpm", {"7"}}}).ok());
+  ExpectAgree(a, before_theirs + 1, "the held file got tags");
+  // Mode and calibration: every file's wanted key moves at once.
+  auto lib = db_->FindLibrary("a");
+  lib->mode = WriteMode::kNone;
+  auto affected = db_->UpdateLibrary(*lib);
+  ASSERT_TRUE(affected.ok());
+  EXPECT_EQ(*affected, FullCount(a));
+  ExpectAgree(a, FullCount(a), "mode none");
+  EXPECT_EQ(FullCount(a), 12) << "every present file";
+  EXPECT_EQ(WriteAll(a, WriteMode::kNone), 12);
+  ExpectAgree(a, 0, "written in mode none");
+  ASSERT_TRUE(db_->SetCalibration("cal-1", "{}").ok());
+  ExpectAgree(a, 0, "a calibration: mode none writes no tiers");
+  ExpectAgree(b, 5, "a calibration, unwritten files");
+  WriteAll(b, WriteMode::kMinimal);
+  ExpectAgree(b, 0, "b written under cal-1");
+  ASSERT_TRUE(db_->SetCalibration("", "").ok());
+  ExpectAgree(b, 5, "calibration cleared");
+  lib->mode = WriteMode::kFull;
+  db_->UpdateLibrary(*lib);
+  ExpectAgree(a, 12, "mode full again, no calibration");
+}
+
+TEST_F(PendingCountTest, TheAPIsCountIsOneRowOfLibraries) {
+  int64_t lib = AddLibrary("music", WriteMode::kFull);
+  AddFiles(lib, 300);
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "nomtag.db").c_str(), &raw), SQLITE_OK);
+  std::string explain =
+      std::string("EXPLAIN QUERY PLAN ") + sqlite::kReadPendingCount;
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(raw, explain.c_str(), -1, &st, nullptr),
+            SQLITE_OK);
+  std::string plan;
+  while (sqlite3_step(st) == SQLITE_ROW)
+    plan +=
+        std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 3))) +
+        "\n";
+  sqlite3_finalize(st);
+  sqlite3_close(raw);
+  EXPECT_EQ(plan, "SEARCH libraries USING INTEGER PRIMARY KEY (rowid=?)\n");
+  EXPECT_EQ(Pending(lib), 300);
+}
+
+TEST_F(PendingCountTest, ADatabaseFromBeforeTheCountsGetsThem) {
+  int64_t lib = AddLibrary("music", WriteMode::kFull);
+  AddFiles(lib, 6);
+  auto batch = db_->ClaimBatch(lib, "w", 2, 60000);
+  for (const auto& f : *batch)
+    ASSERT_TRUE(*db_->SetWritten(f, WriteMode::kFull, "", true, {}, ""));
+  db_.reset();
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "nomtag.db").c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "DROP TRIGGER libraries_key_on_insert;"
+                         "DROP TRIGGER libraries_recount_on_mode;"
+                         "DROP TRIGGER calibration_recount_on_insert;"
+                         "DROP TRIGGER calibration_recount_on_update;"
+                         "DROP TRIGGER calibration_recount_on_delete;"
+                         "DROP TRIGGER files_pending_on_insert;"
+                         "DROP TRIGGER files_pending_on_delete;"
+                         "DROP TRIGGER files_pending_on_update;"
+                         "ALTER TABLE libraries DROP COLUMN desired_key;"
+                         "ALTER TABLE libraries DROP COLUMN pending_count;"
+                         "DELETE FROM schema_version WHERE version > 5",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(raw);
+  sqlite3_close(raw);
+  db_ = Open();
+  ASSERT_NE(db_, nullptr);
+  ExpectAgree(lib, 4, "migrated");
 }
 
 TEST_F(StorageTest, ClaimsAreExclusiveWhileTheLeaseLives) {

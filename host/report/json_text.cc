@@ -1,14 +1,14 @@
-#include "cli/json_output.h"
+#include "report/json_text.h"
 
 #include <cstdio>
 
-namespace nomtag::cli {
+namespace nomtag {
 namespace {
 
 // The length of the valid UTF-8 sequence at s[i], or 0 when the byte there
 // does not start one (overlong forms, surrogates and values past U+10FFFF
 // are not valid).
-size_t ValidSequence(const std::string& s, size_t i) {
+size_t ValidSequence(std::string_view s, size_t i) {
   const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   const unsigned char c = b(i);
   if (c < 0x80) return 1;
@@ -78,38 +78,46 @@ void AppendString(const std::string& s, std::string* out) {
   out->push_back('"');
 }
 
+// indent < 0: compact.
 void Append(const nlohmann::json& j, int indent, std::string* out) {
-  const std::string pad(indent + 2, ' ');
+  const bool compact = indent < 0;
+  const std::string pad(compact ? 0 : indent + 2, ' ');
+  const char* open_sep = compact ? "" : "\n";
+  const char* item_sep = compact ? "," : ",\n";
+  const int inner = compact ? -1 : indent + 2;
+  const std::string close_pad = compact ? "" : "\n" + std::string(indent, ' ');
   if (j.is_object()) {
     if (j.empty()) {
       *out += "{}";
       return;
     }
-    *out += "{\n";
+    *out += "{";
+    *out += open_sep;
     bool first = true;
     for (auto it = j.begin(); it != j.end(); ++it) {
-      if (!first) *out += ",\n";
+      if (!first) *out += item_sep;
       first = false;
       *out += pad;
       AppendString(it.key(), out);
-      *out += ": ";
-      Append(it.value(), indent + 2, out);
+      *out += compact ? ":" : ": ";
+      Append(it.value(), inner, out);
     }
-    *out += "\n" + std::string(indent, ' ') + "}";
+    *out += close_pad + "}";
   } else if (j.is_array()) {
     if (j.empty()) {
       *out += "[]";
       return;
     }
-    *out += "[\n";
+    *out += "[";
+    *out += open_sep;
     bool first = true;
     for (const auto& v : j) {
-      if (!first) *out += ",\n";
+      if (!first) *out += item_sep;
       first = false;
       *out += pad;
-      Append(v, indent + 2, out);
+      Append(v, inner, out);
     }
-    *out += "\n" + std::string(indent, ' ') + "]";
+    *out += close_pad + "]";
   } else if (j.is_string()) {
     AppendString(j.get_ref<const std::string&>(), out);
   } else {
@@ -119,9 +127,9 @@ void Append(const nlohmann::json& j, int indent, std::string* out) {
 
 }  // namespace
 
-std::string JsonText(const nlohmann::json& j) {
+std::string JsonText(const nlohmann::json& j, JsonLayout layout) {
   std::string out;
-  Append(j, 0, &out);
+  Append(j, layout == JsonLayout::kCompact ? -1 : 0, &out);
   return out;
 }
 
@@ -131,4 +139,13 @@ void PrintJson(const nlohmann::json& j) {
   std::fwrite(text.data(), 1, text.size(), stdout);
 }
 
-}  // namespace nomtag::cli
+bool IsUtf8(std::string_view bytes) {
+  for (size_t i = 0; i < bytes.size();) {
+    const size_t n = ValidSequence(bytes, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+}  // namespace nomtag

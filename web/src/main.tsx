@@ -1,0 +1,394 @@
+// The library management page: one card per library (root, counts,
+// write-mode and pending badges, Scan / Reconcile with live progress, the
+// failures), Add / Edit forms with the write-mode dropdown, the
+// "N files need reconciliation. Run now?" prompt, and the calibration.
+import { render } from "preact";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import {
+  adoptTokenFromLocation, api, ApiError, CalibrationAnswer, hasToken, Job, Library, MODES, WriteMode,
+} from "./api";
+
+// A prompt waiting for an answer: "N files need reconciliation. Run now?"
+interface Prompt {
+  libraryId: number;
+  name: string;
+  count: number;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function Dialog(props: { open: boolean; label: string; onClose: () => void; children: preact.ComponentChildren }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = ref.current;
+    if (!d) return;
+    if (props.open && !d.open) d.showModal();
+    if (!props.open && d.open) d.close();
+  }, [props.open]);
+  return (
+    <dialog ref={ref} aria-label={props.label} onClose={props.onClose} onCancel={props.onClose}>
+      {props.open && props.children}
+    </dialog>
+  );
+}
+
+function ModeSelect(props: { id: string; value: WriteMode; onChange: (m: WriteMode) => void }) {
+  const help = MODES.find((m) => m.value === props.value)?.help;
+  return (
+    <div class="field">
+      <label for={props.id}>Write mode</label>
+      <select id={props.id} value={props.value} aria-describedby={`${props.id}-help`}
+        onChange={(e) => props.onChange((e.target as HTMLSelectElement).value as WriteMode)}>
+        {MODES.map((m) => <option value={m.value}>{m.label}</option>)}
+      </select>
+      <p class="help" id={`${props.id}-help`}>{help}</p>
+    </div>
+  );
+}
+
+function AddForm(props: { onDone: (lib: Library | null) => void; onError: (m: string) => void }) {
+  const [name, setName] = useState("");
+  const [root, setRoot] = useState("");
+  const [mode, setMode] = useState<WriteMode>("full");
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    try {
+      props.onDone(await api.create({ name, root, file_write_mode: mode }));
+    } catch (err) {
+      props.onError(message(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form onSubmit={submit}>
+      <h2>Add a library</h2>
+      <div class="field">
+        <label for="add-name">Name</label>
+        <input id="add-name" required value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+      </div>
+      <div class="field">
+        <label for="add-root">Folder (absolute path on the server)</label>
+        <input id="add-root" required value={root} onInput={(e) => setRoot((e.target as HTMLInputElement).value)} />
+      </div>
+      <ModeSelect id="add-mode" value={mode} onChange={setMode} />
+      <div class="actions">
+        <button type="button" onClick={() => props.onDone(null)}>Cancel</button>
+        <button type="submit" class="primary" disabled={busy}>Add</button>
+      </div>
+    </form>
+  );
+}
+
+function EditForm(props: {
+  lib: Library;
+  onDone: (prompt: Prompt | null) => void;
+  onError: (m: string) => void;
+}) {
+  const { lib } = props;
+  const [mode, setMode] = useState<WriteMode>(lib.file_write_mode);
+  const [keepMtime, setKeepMtime] = useState(lib.keep_mtime);
+  const [copyOnly, setCopyOnly] = useState(lib.write_strategy === "copy");
+  const [breakLinks, setBreakLinks] = useState(lib.hardlinks === "break");
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    try {
+      let affected = 0;
+      const optionsChanged = keepMtime !== lib.keep_mtime || copyOnly !== (lib.write_strategy === "copy") ||
+        breakLinks !== (lib.hardlinks === "break");
+      if (optionsChanged) {
+        const r = await api.update(lib.id, {
+          keep_mtime: keepMtime, write_strategy: copyOnly ? "copy" : "auto", hardlinks: breakLinks ? "break" : "keep",
+        });
+        affected = r.affected_file_count;
+      }
+      if (mode !== lib.file_write_mode) {
+        const r = await api.setWriteMode(lib.id, mode);
+        affected = r.requires_reconciliation ? r.affected_file_count : 0;
+      }
+      props.onDone(affected > 0 ? { libraryId: lib.id, name: lib.name, count: affected } : null);
+    } catch (err) {
+      props.onError(message(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form onSubmit={submit}>
+      <h2>Edit “{lib.name}”</h2>
+      <ModeSelect id="edit-mode" value={mode} onChange={setMode} />
+      <div class="check">
+        <input type="checkbox" id="edit-mtime" checked={keepMtime} onChange={(e) => setKeepMtime((e.target as HTMLInputElement).checked)} />
+        <label for="edit-mtime">Keep each file's modification time</label>
+      </div>
+      <div class="check">
+        <input type="checkbox" id="edit-copy" checked={copyOnly} onChange={(e) => setCopyOnly((e.target as HTMLInputElement).checked)} />
+        <label for="edit-copy">Always write a copy and rename it (never patch in place)</label>
+      </div>
+      <div class="check">
+        <input type="checkbox" id="edit-links" checked={breakLinks} onChange={(e) => setBreakLinks((e.target as HTMLInputElement).checked)} />
+        <label for="edit-links">Allow a write to detach a hard-linked name</label>
+      </div>
+      <div class="actions">
+        <button type="button" onClick={() => props.onDone(null)}>Cancel</button>
+        <button type="submit" class="primary" disabled={busy}>Save</button>
+      </div>
+    </form>
+  );
+}
+
+function Progress(props: { job: Job; onCancel: () => void }) {
+  const { job } = props;
+  const label = `${job.kind === "scan" ? "Scanning" : "Reconciling"}: ${job.done}${job.total ? ` of ${job.total}` : ""}`;
+  return (
+    <div class="progress" role="status" aria-live="polite">
+      <span>{label}{job.failed ? `, ${job.failed} failed` : ""}{job.cancel_requested ? " (stopping)" : ""}</span>
+      {job.total > 0 ? <progress max={job.total} value={job.done} aria-label={label} /> : <progress aria-label={label} />}
+      {job.cancellable && !job.cancel_requested && <button type="button" onClick={props.onCancel}>Stop</button>}
+    </div>
+  );
+}
+
+function LibraryCard(props: {
+  lib: Library;
+  onEdit: () => void;
+  onChanged: () => void;
+  onError: (m: string) => void;
+}) {
+  const { lib } = props;
+  const [job, setJob] = useState<Job | null>(lib.running_jobs[0] ?? null);
+  const [failures, setFailures] = useState<Library["failures"]>(undefined);
+  const [lastJob, setLastJob] = useState<Job | null>(null);
+
+  // A job started elsewhere (the prompt, another tab, a 409) shows up in
+  // the library's running_jobs: follow it.
+  useEffect(() => {
+    const running = lib.running_jobs[0];
+    if (running && (!job || job.id !== running.id)) setJob(running);
+  }, [lib]);
+
+  useEffect(() => {
+    if (!job || job.state !== "running") return;
+    const timer = window.setTimeout(async () => {
+      try {
+        const next = await api.job(job.id);
+        if (next.state === "running") {
+          setJob(next);
+        } else {
+          setJob(null);
+          setLastJob(next);
+          if (next.state === "failed") props.onError(`${next.kind} failed: ${next.error}`);
+          props.onChanged();
+        }
+      } catch (err) {
+        props.onError(message(err));
+      }
+    }, 500);
+    return () => window.clearTimeout(timer);
+  }, [job]);
+
+  const start = async (kind: "scan" | "reconcile") => {
+    try {
+      const r = kind === "scan" ? await api.scan(lib.id) : await api.reconcile(lib.id);
+      setJob(r.job);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 409) {
+        setJob((err.data as { job: Job }).job);  // follow the running one
+      } else {
+        props.onError(message(err));
+      }
+    }
+  };
+  const showFailures = async (open: boolean) => {
+    if (!open) return;
+    try {
+      setFailures((await api.library(lib.id)).failures ?? []);
+    } catch (err) {
+      props.onError(message(err));
+    }
+  };
+  const c = lib.counts;
+  return (
+    <article class="card" aria-labelledby={`lib-${lib.id}-name`} data-library={lib.name}>
+      <header>
+        <h2 id={`lib-${lib.id}-name`}>{lib.name}</h2>
+        <span class={`badge mode-${lib.file_write_mode}`} title="write mode">{lib.file_write_mode}</span>
+        <span class={`badge ${c.pending ? "pending" : "clean"}`} data-testid="pending-badge"
+          aria-label={`${c.pending} files pending`}>{c.pending} pending</span>
+      </header>
+      <p class="root"><code>{lib.root}</code></p>
+      <p class="counts">
+        {c.files} files · {c.missing} missing · {c.in_progress} being written · {c.failed} failed
+      </p>
+      {job && <Progress job={job} onCancel={() => api.cancel(job.id).then(setJob, (e) => props.onError(message(e)))} />}
+      {lastJob && !job && (
+        <p class="last-job" role="status">
+          Last {lastJob.kind}: {lastJob.state}
+          {lastJob.kind === "reconcile" && lastJob.result
+            ? ` — ${String(lastJob.result.processed)} processed, ${String(lastJob.result.failed)} failed, ${String(lastJob.result.remaining)} remaining`
+            : ""}
+          {lastJob.kind === "scan" && lastJob.result ? ` — ${String(lastJob.result.seen)} files seen` : ""}
+        </p>
+      )}
+      <div class="actions">
+        <button type="button" onClick={() => start("scan")} disabled={job?.kind === "scan"}>Scan</button>
+        <button type="button" class="primary" onClick={() => start("reconcile")} disabled={job?.kind === "reconcile"}>
+          Reconcile{c.pending ? ` (${c.pending})` : ""}
+        </button>
+        <button type="button" onClick={props.onEdit}>Edit</button>
+      </div>
+      {c.failed > 0 && (
+        <details onToggle={(e) => showFailures((e.target as HTMLDetailsElement).open)}>
+          <summary>{c.failed} file{c.failed === 1 ? "" : "s"} not written — why</summary>
+          {failures === undefined ? <p>Loading…</p> : (
+            <ul class="failures">
+              {failures.map((f) => (
+                <li>
+                  <code>{f.path}</code>: {f.error}
+                  {f.hard_links && <em> (hard-linked: allow it in Edit, “detach a hard-linked name”)</em>}
+                </li>
+              ))}
+            </ul>
+          )}
+        </details>
+      )}
+    </article>
+  );
+}
+
+function Calibration(props: { onPrompts: (p: Prompt[]) => void; onError: (m: string) => void }) {
+  const [state, setState] = useState<CalibrationAnswer | null>(null);
+  const [text, setText] = useState("");
+  const load = useCallback(() => api.calibration().then(setState, (e) => props.onError(message(e))), []);
+  useEffect(() => { load(); }, [load]);
+  const after = (answer: CalibrationAnswer) => {
+    setState(answer);
+    props.onPrompts(answer.libraries.filter((l) => l.requires_reconciliation)
+      .map((l) => ({ libraryId: l.library_id, name: l.name, count: l.affected_file_count })));
+  };
+  const apply = async (e: Event) => {
+    e.preventDefault();
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      props.onError("the calibration is not valid JSON");
+      return;
+    }
+    try {
+      after(await api.applyCalibration(doc));
+    } catch (err) {
+      props.onError(message(err));
+    }
+  };
+  return (
+    <section aria-labelledby="cal-title" class="calibration">
+      <h2 id="cal-title">Calibration</h2>
+      <p>{state === null ? "Loading…" : state.active
+        ? <>Active calibration <code>{state.hash}</code>: mood tiers are written where the mode allows.</>
+        : "No active calibration: mood tiers are not written in any mode."}</p>
+      {/* UNFINISHED: per-head p5/p95, convergence and histograms, and Generate, come with the analysis work. */}
+      <form onSubmit={apply}>
+        <div class="field">
+          <label for="cal-doc">Calibration document (JSON)</label>
+          <textarea id="cal-doc" rows={4} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
+        </div>
+        <div class="actions">
+          <button type="submit">Apply</button>
+          {state?.active && <button type="button" onClick={() => api.clearCalibration().then(after, (e) => props.onError(message(e)))}>Clear</button>}
+        </div>
+      </form>
+    </section>
+  );
+}
+
+function App() {
+  const [libs, setLibs] = useState<Library[] | null>(null);
+  const [errors, setErrors] = useState<string[]>([]);
+  const [adding, setAdding] = useState(false);
+  const [editing, setEditing] = useState<Library | null>(null);
+  const [prompts, setPrompts] = useState<Prompt[]>([]);
+
+  const onError = useCallback((m: string) => setErrors((e) => [...e.slice(-4), m]), []);
+  const reload = useCallback(async () => {
+    try {
+      setLibs((await api.libraries()).libraries);
+    } catch (err) {
+      onError(message(err));
+    }
+  }, []);
+  useEffect(() => { reload(); }, [reload]);
+
+  const prompt = prompts[0];
+  const answer = async (run: boolean) => {
+    setPrompts((p) => p.slice(1));
+    if (!run || !prompt) return;
+    try {
+      await api.reconcile(prompt.libraryId);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 409)) onError(message(err));
+    }
+    await reload();
+  };
+
+  return (
+    <main>
+      <header class="top">
+        <h1>nomtag libraries</h1>
+        <button type="button" class="primary" onClick={() => setAdding(true)}>Add library</button>
+      </header>
+      {errors.length > 0 && (
+        <div class="errors" role="alert">
+          <ul>{errors.map((e) => <li>{e}</li>)}</ul>
+          <button type="button" onClick={() => setErrors([])}>Dismiss</button>
+        </div>
+      )}
+      {libs === null ? <p>Loading…</p> : libs.length === 0 ? <p>No libraries yet: add one.</p> : (
+        <div class="cards">
+          {libs.map((l) => (
+            <LibraryCard key={l.id} lib={l} onEdit={() => setEditing(l)} onChanged={reload} onError={onError} />
+          ))}
+        </div>
+      )}
+      <Calibration onPrompts={setPrompts} onError={onError} />
+      <Dialog open={adding} label="Add a library" onClose={() => setAdding(false)}>
+        <AddForm onError={onError} onDone={(lib) => { setAdding(false); if (lib) reload(); }} />
+      </Dialog>
+      <Dialog open={editing !== null} label="Edit library" onClose={() => setEditing(null)}>
+        {editing && <EditForm lib={editing} onError={onError}
+          onDone={(p) => { setEditing(null); if (p) setPrompts([p]); reload(); }} />}
+      </Dialog>
+      <Dialog open={!!prompt} label="Reconciliation needed" onClose={() => answer(false)}>
+        {prompt && (
+          <div role="document">
+            <h2>{prompt.name}</h2>
+            <p id="prompt-text">{prompt.count} file{prompt.count === 1 ? "" : "s"} need reconciliation. Run now?</p>
+            <div class="actions">
+              <button type="button" onClick={() => answer(false)}>Later</button>
+              <button type="button" class="primary" autofocus onClick={() => answer(true)}>Run now</button>
+            </div>
+          </div>
+        )}
+      </Dialog>
+    </main>
+  );
+}
+
+adoptTokenFromLocation();
+const root = document.getElementById("app")!;
+if (!hasToken()) {
+  root.innerHTML = "";
+  render(
+    <main><h1>nomtag</h1><p role="alert">Open the login link that <code>nomtag serve</code> printed to use this page.</p></main>,
+    root,
+  );
+} else {
+  root.innerHTML = "";
+  render(<App />, root);
+}
