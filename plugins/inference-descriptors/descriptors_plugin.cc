@@ -3,6 +3,7 @@
 // how). It streams: the host hands it blocks of native-rate float audio
 // and it keeps only running sums, so a 2-hour file costs what a 2-minute
 // one does in memory.
+#include <aubio/aubio.h>
 #include <nomtag/inference.h>
 
 #include <memory>
@@ -27,6 +28,11 @@ struct Run {
 nomtag_status Init(const nomtag_host*, const char*, size_t, nomtag_error*) {
   return NOMTAG_OK;
 }
+
+// aubio's FFT (FFTW) keeps its plans cached for the process; once the
+// host unloads the plugin nothing could reach them, so they are freed
+// here, after the last session closed.
+void Deinit() { aubio_cleanup(); }
 
 nomtag_status Open(const char*, size_t, void** out, nomtag_error* err) {
   return guard(err, [&] { *out = new Session(); });
@@ -144,4 +150,4 @@ const void* GetInterface(const char* id) {
 
 NOMTAG_PLUGIN(NOMTAG_KIND_INFERENCE, "org.nomtag.inference.descriptors",
               "Descriptors (tempo, loudness, brightness; no model)", "1.0.0",
-              Init, nullptr, GetInterface)
+              Init, Deinit, GetInterface)
