@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "soci_rows.h"
 #include "storage_db.h"
 #include "worker_lock.h"
 
@@ -13,29 +14,6 @@ namespace {
 
 using sdk::Error;
 using sdk::guard;
-
-// The small SOCI helpers below mirror storage_plugin.cc's; they are kept
-// here rather than shared so the two files change independently.
-
-std::string Text(const char* s) { return s ? s : ""; }
-
-long long Int(const soci::row& r, std::size_t i) {
-  if (r.get_indicator(i) == soci::i_null) return 0;
-  switch (r.get_properties(i).get_data_type()) {
-    case soci::dt_integer:
-      return r.get<int>(i);
-    case soci::dt_long_long:
-      return r.get<long long>(i);
-    case soci::dt_unsigned_long_long:
-      return static_cast<long long>(r.get<unsigned long long>(i));
-    case soci::dt_double:
-      return static_cast<long long>(r.get<double>(i));
-    default:
-      throw Error(NOMTAG_ERR_CORRUPT, "column " +
-                                          r.get_properties(i).get_name() +
-                                          " holds text where a number belongs");
-  }
-}
 
 double Real(const soci::row& r, std::size_t i, double if_null) {
   if (r.get_indicator(i) == soci::i_null) return if_null;
@@ -50,29 +28,6 @@ double Real(const soci::row& r, std::size_t i, double if_null) {
       throw Error(NOMTAG_ERR_CORRUPT, "column " +
                                           r.get_properties(i).get_name() +
                                           " holds text where a number belongs");
-  }
-}
-
-std::string Str(const soci::row& r, std::size_t i) {
-  if (r.get_indicator(i) == soci::i_null) return "";
-  if (r.get_properties(i).get_data_type() != soci::dt_string)
-    throw Error(NOMTAG_ERR_CORRUPT, "column " + r.get_properties(i).get_name() +
-                                        " holds a number where text belongs");
-  return r.get<std::string>(i);
-}
-
-template <class Body>
-void InTransaction(nomtag_storage_db* db, Body&& body) {
-  db->sql << "BEGIN IMMEDIATE";
-  try {
-    body();
-    db->sql << "COMMIT";
-  } catch (...) {
-    try {
-      db->sql << "ROLLBACK";
-    } catch (...) {
-    }
-    throw;
   }
 }
 

@@ -21,6 +21,7 @@
 #include "lock_holder.h"
 #include "queries.h"
 #include "schema.h"
+#include "soci_rows.h"
 #include "storage_db.h"
 #include "worker_lock.h"
 
@@ -261,50 +262,6 @@ void Rollback(nomtag_storage_db* db) {
     db->sql << "ROLLBACK";
   } catch (...) {  // nothing to roll back
   }
-}
-
-// Runs body in BEGIN IMMEDIATE ... COMMIT, rolling back on any exception.
-template <class Body>
-void InTransaction(nomtag_storage_db* db, Body&& body) {
-  db->sql << "BEGIN IMMEDIATE";
-  try {
-    body();
-    db->sql << "COMMIT";
-  } catch (...) {
-    Rollback(db);
-    throw;
-  }
-}
-
-std::string Text(const char* s) { return s ? s : ""; }
-
-// A whole-number column, whatever width SQLite's declared type maps to.
-long long Int(const soci::row& r, std::size_t i) {
-  if (r.get_indicator(i) == soci::i_null) return 0;
-  switch (r.get_properties(i).get_data_type()) {
-    case soci::dt_integer:
-      return r.get<int>(i);
-    case soci::dt_long_long:
-      return r.get<long long>(i);
-    case soci::dt_unsigned_long_long:
-      return static_cast<long long>(r.get<unsigned long long>(i));
-    case soci::dt_double:
-      return static_cast<long long>(r.get<double>(i));
-    default:
-      throw Error(NOMTAG_ERR_CORRUPT,
-                  "column " + r.get_properties(i).get_name() +
-                      " holds text where a number belongs (a corrupt row?)");
-  }
-}
-
-// A text column; "" for NULL.
-std::string Str(const soci::row& r, std::size_t i) {
-  if (r.get_indicator(i) == soci::i_null) return "";
-  if (r.get_properties(i).get_data_type() != soci::dt_string)
-    throw Error(NOMTAG_ERR_CORRUPT,
-                "column " + r.get_properties(i).get_name() +
-                    " holds a number where text belongs (a corrupt row?)");
-  return r.get<std::string>(i);
 }
 
 void CheckChoice(const std::string& value, const char* what,
