@@ -160,7 +160,10 @@ nomtag_status AnalysisDueList(nomtag_storage_db* db, int64_t library_id,
                                 nullptr,
                                 0,
                                 nullptr,
-                                0};
+                                0,
+                                0,
+                                0,
+                                nullptr};
           nomtag_status st = sink->file(sink->ctx, &info);
           if (st != NOMTAG_OK) throw Error(st, "file sink refused");
         }
