@@ -1,10 +1,10 @@
 // An LD_PRELOAD shim that records, in order, what a process does to the
-// files under one folder: every write, truncate, sync, rename and unlink,
-// each with the path its descriptor points to (read from /proc/self/fd).
-// sync_test.py runs the real nomtag under it and checks that each write is
-// made durable in the right order, so deleting any fsync or fdatasync from
-// the write path makes a test fail, though the page cache hides it from a
-// kill -9.
+// files under one folder: every write, truncate, time change, sync, rename
+// and unlink, each with the path its descriptor points to (read from
+// /proc/self/fd). sync_test.py runs the real nomtag under it and checks that
+// each write is made durable in the right order, so deleting any fsync or
+// fdatasync from the write path makes a test fail, though the page cache hides
+// it from a kill -9.
 //
 //   NOMTAG_SHIM_LOG=FILE       append one line per event:
 //                                <pid> <op> <path>[\t<path2>]
@@ -12,7 +12,8 @@
 //   NOMTAG_SHIM_UNDER=PREFIX   only paths that start with PREFIX
 //   NOMTAG_SHIM_EXIT_AT=OP:SUBSTRING:N
 //                              _exit(87) just before the Nth OP (write,
-//                              truncate, fsync, fdatasync, rename, unlink)
+//                              truncate, times, fsync, fdatasync, rename,
+//                              unlink)
 //                              on a path containing SUBSTRING: a crash at a
 //                              moment the program has no hook for (during
 //                              a rollback, say)
@@ -158,6 +159,28 @@ int ftruncate64(int fd, off_t len) {
   REAL(int, ftruncate64, int, off_t);
   FdEvent("truncate", fd);
   return real_ftruncate64(fd, len);
+}
+
+// A file's times set (futimens, or utimensat on a descriptor or a path):
+// a restored mtime is durable only once a sync follows it.
+int futimens(int fd, const struct timespec times[2]) {
+  REAL(int, futimens, int, const struct timespec*);
+  FdEvent("times", fd);
+  return real_futimens(fd, times);
+}
+
+int utimensat(int dir, const char* path, const struct timespec times[2],
+              int flags) {
+  REAL(int, utimensat, int, const char*, const struct timespec*, int);
+  if (getenv("NOMTAG_SHIM_UNDER") != NULL) {
+    char p[4096];
+    if (path == NULL)
+      FdPath(dir, p, sizeof p);
+    else
+      AtPath(dir, path, p, sizeof p);
+    Event("times", p, NULL);
+  }
+  return real_utimensat(dir, path, times, flags);
 }
 
 int fsync(int fd) {
