@@ -20,11 +20,15 @@
 //   NOMTAG_SHIM_STOP_AT=OP:SUBSTRING:N
 //                              the same, but SIGSTOP: a live process
 //                              caught at that moment
+//   NOMTAG_SHIM_FAIL_AT=times:SUBSTRING:N
+//                              the Nth setting of times fails (EPERM), as
+//                              on a filesystem that cannot store them
 //
 // Built without sanitizers; under ASan the test sets
 // ASAN_OPTIONS=verify_asan_link_order=0 so the runtime accepts the preload.
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -44,7 +48,7 @@
 
 // Counts, per process, the events that matched NOMTAG_SHIM_EXIT_AT and
 // NOMTAG_SHIM_STOP_AT.
-static int exit_count, stop_count;
+static int exit_count, stop_count, fail_count;
 
 // True when spec ("OP:SUBSTRING:N") names op on path for the Nth time.
 static int Matches(const char* spec, const char* op, const char* path,
@@ -83,33 +87,38 @@ static void AtPath(int dirfd, const char* path, char* out, size_t cap) {
 }
 
 // Logs op on path (and path2), and ends the process first if the test asked
-// for a crash at this event.
-static void Event(const char* op, const char* path, const char* path2) {
+// for a crash at this event. Returns 1 when the test asked this event to
+// fail (NOMTAG_SHIM_FAIL_AT; only the callers that can fail look).
+static int Event(const char* op, const char* path, const char* path2) {
   const char* under = getenv("NOMTAG_SHIM_UNDER");
-  if (under == NULL || strncmp(path, under, strlen(under)) != 0) return;
+  if (under == NULL || strncmp(path, under, strlen(under)) != 0) return 0;
+  const int fail =
+      Matches(getenv("NOMTAG_SHIM_FAIL_AT"), op, path, &fail_count);
   if (Matches(getenv("NOMTAG_SHIM_EXIT_AT"), op, path, &exit_count)) _exit(87);
   if (Matches(getenv("NOMTAG_SHIM_STOP_AT"), op, path, &stop_count))
     raise(SIGSTOP);  // the test looks at the files, then sends SIGCONT
   const char* log = getenv("NOMTAG_SHIM_LOG");
-  if (log == NULL) return;
+  if (log == NULL) return fail;
   char line[9000];
-  int n = snprintf(line, sizeof line, "%d %s %s%s%s\n", (int)getpid(), op, path,
-                   path2 ? "\t" : "", path2 ? path2 : "");
-  if (n < 0) return;
+  int n = snprintf(line, sizeof line, "%d %s%s %s%s%s\n", (int)getpid(), op,
+                   fail ? "-failed" : "", path, path2 ? "\t" : "",
+                   path2 ? path2 : "");
+  if (n < 0) return fail;
   if (n >= (int)sizeof line) n = sizeof line - 1;
   // Raw syscalls: the shim's own writes must not come back through it.
   int fd = (int)syscall(SYS_openat, AT_FDCWD, log,
                         O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return;
+  if (fd < 0) return fail;
   syscall(SYS_write, fd, line, (size_t)n);
   syscall(SYS_close, fd);
+  return fail;
 }
 
-static void FdEvent(const char* op, int fd) {
-  if (getenv("NOMTAG_SHIM_UNDER") == NULL) return;
+static int FdEvent(const char* op, int fd) {
+  if (getenv("NOMTAG_SHIM_UNDER") == NULL) return 0;
   char path[4096];
   FdPath(fd, path, sizeof path);
-  Event(op, path, NULL);
+  return Event(op, path, NULL);
 }
 
 ssize_t write(int fd, const void* buf, size_t n) {
@@ -165,7 +174,10 @@ int ftruncate64(int fd, off_t len) {
 // a restored mtime is durable only once a sync follows it.
 int futimens(int fd, const struct timespec times[2]) {
   REAL(int, futimens, int, const struct timespec*);
-  FdEvent("times", fd);
+  if (FdEvent("times", fd)) {
+    errno = EPERM;
+    return -1;
+  }
   return real_futimens(fd, times);
 }
 
@@ -178,7 +190,10 @@ int utimensat(int dir, const char* path, const struct timespec times[2],
       FdPath(dir, p, sizeof p);
     else
       AtPath(dir, path, p, sizeof p);
-    Event("times", p, NULL);
+    if (Event("times", p, NULL)) {
+      errno = EPERM;
+      return -1;
+    }
   }
   return real_utimensat(dir, path, times, flags);
 }

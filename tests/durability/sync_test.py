@@ -9,8 +9,9 @@ test's folder in order. Each test checks the order a power cut needs:
   by copy    the copy synced after its last byte and before the rename;
              the folder synced after the rename;
   rollback   the file synced after the last restored byte and before the
-             journal goes (after a failed write, and in `nomtag recover`),
-             and again after its times are set back;
+             journal goes (after a failed write, and in `nomtag recover`,
+             also when its times cannot be set), and again after its
+             times are set back;
   times      a kept mtime (--keep-mtime) is set before the file's last
              sync, in place and by copy.
 
@@ -239,6 +240,28 @@ class Syncs(ShimCase):
         self.assert_times_synced(ev, flac, ev.index_of("unlink", journal),
                                  "restored mtime synced before the journal "
                                  "goes")
+
+    def test_a_rollback_whose_times_cannot_be_set_still_syncs_the_bytes(self):
+        # The times are best effort (a filesystem may refuse them): the
+        # restored bytes must be durable before the journal goes all the
+        # same, whatever sync follows a successful setting of the times.
+        flac = self.make("flac")
+        before = sha(flac)
+        journal = self.crash_between_ranges(flac)
+        out = self.nomtag("recover", flac, "--json",
+                          env={"NOMTAG_SHIM_FAIL_AT": "times:/a.flac:1"})
+        self.assertIn('"rolled_back": 1', out.stdout)
+        self.assertEqual(sha(flac), before)
+        self.assertFalse(os.path.exists(journal))
+        ev = self.events()
+        self.assertIsNotNone(ev.index_of("times-failed", flac),
+                             f"the shim refused the times\n{ev}")
+        last_f = max(i for i, (o, p, _) in enumerate(ev)
+                     if o in ("write", "truncate") and p == flac)
+        self.assert_synced_in_between(ev, flac, last_f,
+                                      ev.index_of("unlink", journal),
+                                      "restored bytes synced before the "
+                                      "journal goes, times refused")
 
     # --- times kept (--keep-mtime of `tags write`) ------------------------
 
