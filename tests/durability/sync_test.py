@@ -24,6 +24,7 @@ check that holds until then.
 Usage: sync_test.py NOMTAG PLUGINS_YAML SHIM [TEST_NAME...]
 """
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -448,13 +449,25 @@ class LiveProcess(ShimCase):
         db = os.path.join(self.dir, "nomtag.db")
         run = ["--db", db]
         self.nomtag(*run, "library", "add", "music", self.music, shim=False)
-        self.nomtag(*run, "scan", "music", shim=False)
+        scan = json.loads(self.nomtag(*run, "scan", "music", "--json",
+                                      shim=False).stdout)
         self.assertEqual(self.sidecars(), want_sidecars, "after scan")
+        self.assertEqual((scan["rolled_back"], scan["finished_writes_kept"],
+                          scan["temp_files_removed"]), (0, 0, 0), scan)
         out = self.nomtag(*run, "recover", "music", "--json", shim=False)
         self.assertEqual(self.sidecars(), want_sidecars, "after recover")
-        for field in ("rolled_back", "finished_writes_kept",
-                      "temp_files_removed", "torn_journals_discarded"):
-            self.assertIn(f'"{field}": 0', out.stdout)
+        # What recovery says: it saw the sidecar and left it to its
+        # running writer (not merely overlooked it), and did nothing else.
+        report = json.loads(out.stdout)
+        self.assertEqual({k: v for k, v in report.items()
+                          if k not in ("target", "unresolved")},
+                         {"left_to_running_writers": 1,
+                          "rolled_back": 0, "finished_writes_kept": 0,
+                          "not_started_journals_dropped": 0,
+                          "journals_dropped_keeping_files": 0,
+                          "temp_files_removed": 0,
+                          "torn_journals_discarded": 0}, report)
+        self.assertEqual(report["unresolved"], [])
 
     def test_a_live_journal_is_left_alone_by_scan_and_recover(self):
         flac = self.make("flac")
