@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
       "nomtag keeps machine-learned music tags (moods, descriptors, model "
       "scores) in a database and projects them into the `nom` namespace of "
       "your audio files (MP3, MP4/M4A/M4B, FLAC, Ogg Vorbis, Opus). It never "
-      "touches a tag that is not its own."};
+      "touches a tag that is not its own.",
+      "nomtag"};  // named, so usage lines say `nomtag`, not the binary's path
   app.require_subcommand(1);
   GlobalOptions opts;
   AddGlobalOptions(app, opts);
