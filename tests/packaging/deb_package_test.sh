@@ -11,7 +11,7 @@
 #     /etc/nomtag/plugins.yaml and with no configuration at all,
 #   - examples/constant-descriptor built against the installed nomtag-dev
 #     alone and loaded by the installed nomtag,
-#   - `systemd-analyze verify` on the packaged units (skipped, loudly, when
+#   - `systemd-analyze verify` and `security` on the packaged units (skipped, loudly, when
 #     systemd is not installed; CI installs it),
 #   - dpkg -r (the edited configuration stays) and --purge (it goes).
 # Usage: deb_package_test.sh SOURCE_DIR BUILD_DIR
@@ -171,6 +171,14 @@ else
     tee "$work/verify.log"
   # verify exits non-zero only on some errors; any output is a finding.
   [ ! -s "$work/verify.log" ] || fail "systemd-analyze verify reported the above"
+  # The hardening, as systemd scores it: each service's exposure must stay
+  # at 2.0 or below ("OK"; an unconfined service scores 9.2, "UNSAFE").
+  for unit in nomtag.service nomtag-nightly.service; do
+    systemd-analyze security --offline=yes --root="$r" --threshold=20 \
+      "$r/usr/lib/systemd/system/$unit" >"$work/security.log" 2>&1 ||
+      { cat "$work/security.log"; fail "$unit: exposure above 2.0"; }
+    tail -n1 "$work/security.log"
+  done
   echo "units verified"
 fi
 
