@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   GlobalOptions opts;
   AddGlobalOptions(app, opts);
-  const std::string version = "nomtag 0.1.0 (plugin ABI " +
+  const std::string version = "nomtag " NOMTAG_VERSION " (plugin ABI " +
                               std::to_string(NOMTAG_ABI_MAJOR) + "." +
                               std::to_string(NOMTAG_ABI_MINOR) + ")";
   app.set_version_flag("--version", version);

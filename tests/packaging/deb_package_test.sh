@@ -117,6 +117,13 @@ grep -qx /etc/nomtag/plugins.yaml "$work/control/conffiles" || fail "conffiles"
 [ "$(ls "$r"/usr/lib/nomtag/plugins/nomtag-*.so | wc -l)" -eq 7 ] ||
   fail "expected the 7 bundled plugins"
 
+# The command is the version the package says (one version, from project()).
+version=$(dpkg-deb -f "$deb" Version)
+"$r/usr/bin/nomtag" --version | grep -q "^nomtag $version (plugin ABI " ||
+  fail "nomtag --version says '$("$r/usr/bin/nomtag" --version)', the package $version"
+zcat "$r/usr/share/man/man1/nomtag.1.gz" | grep -q "^\.TH NOMTAG 1 .*\"nomtag $version " ||
+  fail "the man page is not of version $version"
+
 # The installed command finds its bundled plugins beside itself.
 export HOME=$work/home XDG_CONFIG_HOME=$work/home/.config
 mkdir -p "$HOME"
