@@ -3,8 +3,9 @@
 docs/*.md, `nomtag --help` and the generated man page — points at nothing
 outside the repository, its links lead somewhere, the user guide shows every
 command in use, the man page lists every environment variable nomtag reads
-and every command with an exit status of its own, and the README stays a
-short front page that links the guides.
+and every command with an exit status of its own, the architecture page
+places every folder of host/ and plugins/, and the README stays a short
+front page that links the guides.
 
 Usage: docs_standalone_test.py NOMTAG_BINARY SOURCE_DIR MAN_PAGE
 """
@@ -150,6 +151,17 @@ def main():
         if re.search(r"Exit status \d", run(*p.split(), "--help")) and \
                 f"nomtag {p}" not in exit_status:
             fail(f"man page EXIT STATUS does not name `nomtag {p}`")
+
+    # 7. The architecture page names every folder of host/ and plugins/
+    # (a brace group such as plugins/format-{mp3,flac} names each).
+    arch = read(os.path.join(SRC, "docs", "architecture.md"))
+    for m in re.finditer(r"([\w/-]+)\{([\w,.-]+)\}", arch):
+        arch += " " + " ".join(m.group(1) + x for x in m.group(2).split(","))
+    for top in ("host", "plugins"):
+        for d in sorted(os.listdir(os.path.join(SRC, top))):
+            if os.path.isdir(os.path.join(SRC, top, d)) and \
+                    not re.search(rf"{top}/{re.escape(d)}\b", arch):
+                fail(f"docs/architecture.md does not place {top}/{d}")
 
     if failures:
         print("\n".join("FAIL: " + f for f in failures))
