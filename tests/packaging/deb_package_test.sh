@@ -100,11 +100,18 @@ dpkg_root -s nomtag | grep -q '^ /etc/nomtag/plugins.yaml [0-9a-f]' ||
 grep -q '^nomtag:[^:]*:[0-9]*:[0-9]*:[^:]*:/var/lib/nomtag:' "$r/etc/passwd" ||
   fail "the postinst made no nomtag user in the root ($(cat "$r/etc/passwd" 2>&1))"
 grep -q '^nomtag:' "$r/etc/group" || fail "no nomtag group in the root"
+# Its home, where the services keep the database, exists from the install
+# on (the user guide runs `library add` as nomtag before the first start).
+uid=$(awk -F: '$1 == "nomtag" {print $3}' "$r/etc/passwd")
+[ -d "$r/var/lib/nomtag" ] || fail "no /var/lib/nomtag after the install"
+[ "$(stat -c %u "$r/var/lib/nomtag")" = "$uid" ] ||
+  fail "/var/lib/nomtag is owned by uid $(stat -c %u "$r/var/lib/nomtag"), not nomtag ($uid)"
 for f in usr/bin/nomtag usr/bin/nomtag-nightly etc/nomtag/plugins.yaml \
     usr/share/man/man1/nomtag.1.gz usr/share/bash-completion/completions/nomtag \
     usr/lib/systemd/system/nomtag.service \
     usr/lib/systemd/system/nomtag-nightly.service \
     usr/lib/systemd/system/nomtag-nightly.timer usr/lib/sysusers.d/nomtag.conf \
+    usr/lib/tmpfiles.d/nomtag.conf \
     usr/share/doc/nomtag/user-guide.md usr/include/nomtag/plugin.h usr/lib/cmake/nomtag-sdk/nomtag-sdkConfig.cmake; do
   [ -e "$r/$f" ] || fail "missing /$f"
 done
