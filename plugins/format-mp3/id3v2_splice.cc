@@ -38,14 +38,15 @@ void Append(std::vector<uint8_t>* out, const uint8_t* p, size_t n) {
 std::vector<uint8_t> SpliceId3v2(const std::vector<uint8_t>& old_tag,
                                  const Id3v2Layout* layout,
                                  const std::vector<std::string>& bodies,
-                                 uint32_t padding, std::string* why) {
+                                 int new_major, uint32_t padding,
+                                 std::string* why) {
   why->clear();
   if (layout == nullptr && bodies.empty()) return {};
   // A tag of only ours, cleared, goes as a whole (as TagLib always did):
   // the file is as it was before nomtag's first write.
   if (layout != nullptr && bodies.empty() && layout->foreign_frames() == 0)
     return {};
-  const int major = layout ? layout->major : 4;
+  const int major = layout ? layout->major : new_major;
   const bool unsync = layout && layout->unsync();
   const bool whole_body_unsync = unsync && major < 4;
 
@@ -157,7 +158,7 @@ std::vector<uint8_t> SpliceId3v2(const std::vector<uint8_t>& old_tag,
   if (layout != nullptr) {
     std::copy_n(old_tag.begin(), 10, tag.begin());
   } else {
-    const uint8_t fresh[6] = {'I', 'D', '3', 4, 0, 0};
+    const uint8_t fresh[6] = {'I', 'D', '3', uint8_t(major), 0, 0};
     std::copy_n(fresh, 6, tag.begin());
   }
   PutSyncSafe(&tag[6], uint32_t(body_size));

@@ -21,15 +21,16 @@ namespace nomtag::plugins {
 constexpr uint32_t kDefaultId3v2Padding = 1024;
 
 // old_tag and layout: the tag on disk and its parse, or empty and null
-// for a file without a tag (it gets a 2.4 tag). bodies: our frames'
-// bodies, in frame space, encoded for the tag's version. Returns the new
-// tag; empty when the file ends up without one (no tag before and none of
+// for a file without a tag (it gets a tag of new_major: 3 or 4). bodies: our
+// frames' bodies, in frame space, encoded for the tag's version. Returns the
+// new tag; empty when the file ends up without one (no tag before and none of
 // ours, or a tag of only ours that is cleared). Sets *why and returns
 // empty when a frame is too large for the version.
 std::vector<uint8_t> SpliceId3v2(const std::vector<uint8_t>& old_tag,
                                  const Id3v2Layout* layout,
                                  const std::vector<std::string>& bodies,
-                                 uint32_t padding, std::string* why);
+                                 int new_major, uint32_t padding,
+                                 std::string* why);
 
 }  // namespace nomtag::plugins
 

@@ -7,6 +7,7 @@
 #include <taglib/mpegfile.h>
 #include <taglib/mpegheader.h>
 #include <taglib/textidentificationframe.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <nomtag/cpp/error.hpp>
@@ -153,8 +154,40 @@ std::string TagLibMisreads(const Id3v2Layout& layout) {
   return "";
 }
 
+// The ID3v2 version a file without a tag gets (setting `id3v2_version`):
+// 2.4 unless the user's players read only 2.3 (older Windows and car
+// stereos). Set once by Init, before any other call; read-only after.
+int new_tag_major = 4;
+
+nomtag_status Init(const nomtag_host*, const char* settings, size_t len,
+                   nomtag_error* err) {
+  if (len == 0) return NOMTAG_OK;
+  std::string value;
+  try {
+    YAML::Node node = YAML::Load(std::string(settings, len));
+    if (!node["id3v2_version"]) return NOMTAG_OK;
+    value = node["id3v2_version"].as<std::string>();
+  } catch (const YAML::Exception& e) {
+    sdk::set_error(err, std::string("bad settings: ") + e.what());
+    return NOMTAG_ERR_SETTINGS;
+  }
+  if (value == "2.3" || value == "3") {
+    new_tag_major = 3;
+  } else if (value == "2.4" || value == "4") {
+    new_tag_major = 4;
+  } else {
+    sdk::set_error(err,
+                   "id3v2_version takes 2.3 or 2.4 (the version of the tag "
+                   "a file without one gets), not '" +
+                       value + "'");
+    return NOMTAG_ERR_SETTINGS;
+  }
+  return NOMTAG_OK;
+}
+
 // Splices our frames into the tag (id3v2_splice.h): every foreign byte
-// stays, in the tag's own version. A file without a tag gets a 2.4 tag.
+// stays, in the tag's own version. A file without a tag gets a tag of
+// new_tag_major.
 void WriteNamespace(const nomtag_stream* stream, const nomtag_tag* tags,
                     size_t tag_count, const nomtag_write_options* opts) {
   std::vector<DesiredTag> desired = DesiredTags(tags, tag_count);
@@ -175,10 +208,10 @@ void WriteNamespace(const nomtag_stream* stream, const nomtag_tag* tags,
     if (!why.empty()) Fail(NOMTAG_ERR_REFUSED, stream, why);
   }
   std::string why;
-  std::vector<uint8_t> tag =
-      SpliceId3v2(old_tag, layout ? &*layout : nullptr,
-                  OurFrameBodies(desired, layout ? layout->major : 4),
-                  PaddingOption(opts), &why);
+  std::vector<uint8_t> tag = SpliceId3v2(
+      old_tag, layout ? &*layout : nullptr,
+      OurFrameBodies(desired, layout ? layout->major : new_tag_major),
+      new_tag_major, PaddingOption(opts), &why);
   if (!why.empty()) Fail(NOMTAG_ERR_REFUSED, stream, why);
   if (tag.size() == old_tag.size())
     WriteChangedRuns(stream, 0, old_tag, tag);
@@ -233,8 +266,10 @@ const void* GetInterface(const char* id) {
              : nullptr;
 }
 
+const nomtag_setting kSettings[] = {{"id3v2_version", NOMTAG_SETTING_VALUE}};
+
 }  // namespace
 
-NOMTAG_PLUGIN(NOMTAG_KIND_FORMAT, "org.nomtag.format.mp3",
-              "MP3 ID3v2 tags (TagLib)", "0.1.0", nullptr, nullptr,
-              GetInterface)
+NOMTAG_PLUGIN_WITH_SETTINGS(NOMTAG_KIND_FORMAT, "org.nomtag.format.mp3",
+                            "MP3 ID3v2 tags (TagLib)", "0.1.0", p::Init,
+                            nullptr, GetInterface, kSettings, 1)

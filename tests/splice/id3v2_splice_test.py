@@ -331,8 +331,58 @@ def check_container(name, step, data):
             FAILURES.append(f"{name}: {step}: our frame not unsynchronised")
 
 
+def check_new_tag_version(work):
+    """A file with no ID3v2 tag gets 2.4, or 2.3 when format-mp3's
+    `id3v2_version` setting says so; a bad value stops nomtag with a
+    message naming the setting."""
+    bare = os.path.join(work, "bare.mp3")
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi",
+                    "-i", "sine=frequency=440:duration=1", "-map_metadata",
+                    "-1", "-id3v2_version", "0", "-write_xing", "0", bare],
+                   check=True)
+    if open(bare, "rb").read(3) == b"ID3":
+        FAILURES.append("new tag version: ffmpeg's file has a tag already")
+        return
+    text = open(CONFIG).read()
+    for version, setting in ((4, None), (3, "2.3"), (4, "2.4"),
+                             (None, "2.5")):
+        config = os.path.join(work, f"plugins-{setting}.yaml")
+        block = (f"\n    settings:\n      id3v2_version: \"{setting}\""
+                 if setting else "")
+        with open(config, "w") as f:
+            f.write(text.replace("- name: format-mp3",
+                                 "- name: format-mp3" + block, 1))
+        path = os.path.join(work, f"new-{setting}.mp3")
+        shutil.copy(bare, path)
+        r = subprocess.run([NOMTAG, "--config", config, "tags", "write",
+                            path] + assignments(WANT),
+                           capture_output=True, text=True)
+        where = f"new tag, id3v2_version {setting}"
+        if version is None:
+            if r.returncode == 0 or "id3v2_version" not in r.stderr:
+                FAILURES.append(f"{where}: not refused by name: "
+                                f"{r.returncode} {r.stderr}")
+            if open(path, "rb").read() != open(bare, "rb").read():
+                FAILURES.append(f"{where}: the file changed")
+            continue
+        if r.returncode != 0:
+            FAILURES.append(f"{where}: refused: {r.stderr.strip()}")
+            continue
+        data = open(path, "rb").read()
+        if data[:4] != b"ID3" + bytes([version]):
+            FAILURES.append(f"{where}: tag version {data[3]}, not {version}")
+        if ID3(path).version[:2] != (2, version):
+            FAILURES.append(f"{where}: mutagen reads {ID3(path).version}")
+        if independent_view.ours(path) != WANT:
+            FAILURES.append(f"{where}: mutagen reads "
+                            f"{independent_view.ours(path)}")
+        check_container(where, "first write", data)
+        print(f"  {where}: ID3v2.{data[3]}")
+
+
 def main():
     work = tempfile.mkdtemp(prefix="nomtag-id3splice-")
+    check_new_tag_version(work)
     files = make_corpus(work)
     counts = {"written": 0, "refused": 0}
     for name, expect in sorted(files.items()):
