@@ -117,6 +117,7 @@ Status Serve(const ServeOptions& options, PluginRegistry& registry,
     api.registry = &registry;
     api.db = &db;
     api.lease_ms = options.lease_ms;
+    api.tiers = options.tiers;
 
     httplib::Server server;
     server.set_payload_max_length(kMaxBody);
@@ -149,6 +150,7 @@ Status Serve(const ServeOptions& options, PluginRegistry& registry,
     AddLibraryRoutes(server, api);
     AddJobRoutes(server, api);
     AddCalibrationRoutes(server, api);
+    AddAnalysisRoutes(server, api);
     AddPageRoutes(server, token, *login_code);
 
     if (port == 0)
