@@ -149,8 +149,10 @@ Status CommitInPlace(TargetFile& target, const OverlayStream& overlay,
 
   // Immediately before the first byte: the descriptor we write through
   // still is the file we read, and still has its name.
+  // Then the claim: last, so no step of ours runs between it and the byte.
   Status s = InjectedFailure("patch-identity", path);
   if (s.ok()) s = target.CheckUnchanged();
+  if (s.ok() && opts.gate) s = opts.gate();
   if (!s.ok()) {
     drop_journal();  // nothing was written
     return s;
@@ -259,6 +261,8 @@ Status CommitByCopy(TargetFile& target, const OverlayStream& overlay,
 
   if (Status s = InjectedFailure("identity", path); !s.ok()) return fail(s);
   if (Status s = target.CheckUnchanged(); !s.ok()) return fail(s);
+  if (opts.gate)
+    if (Status s = opts.gate(); !s.ok()) return fail(s);
   if (Status s = InjectedFailure("rename", path); !s.ok()) return fail(s);
   if (::renameat(dir, tmp_name.c_str(), dir, target.name().c_str()) != 0)
     return fail(ErrnoStatus(path, "rename the new copy over the original"));

@@ -28,6 +28,7 @@
 #define NOMTAG_WRITE_COMMIT_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,12 @@ namespace nomtag {
 
 struct CommitOptions {
   bool keep_mtime = false;  // give the new file the original's mtime
+  // Asked after the handle's identity check, immediately before the first
+  // byte reaches the file (in place: after the journal is durable; by
+  // copy: before the rename), so that nothing a slow journal or a long
+  // copy spends can outlive the claim it answers for. A non-OK status
+  // stops the commit with the file as it was. Unset: always go ahead.
+  std::function<Status()> gate;
 };
 
 struct CommitStats {

@@ -106,7 +106,7 @@ Result<WriteResult> SafeWriteTarget(const FormatPlugin& format,
 
   // 6. Commit.
   if (Status s = edited.ShareUnchangedBytes(); !s.ok()) return s;
-  CommitOptions commit{options.keep_mtime};
+  CommitOptions commit{options.keep_mtime, options.before_commit};
   CommitStats stats;
   bool in_place = !options.copy_only && edited.PreservesOffsets();
   if (!in_place && target.identity().nlink > 1 && !options.break_hardlinks)
@@ -116,9 +116,6 @@ Result<WriteResult> SafeWriteTarget(const FormatPlugin& format,
                            "; writing a copy would detach this name from the "
                            "others (library option hardlinks: "
                            "break allows it)");
-  // Last: nothing may run between this check and the first byte.
-  if (options.before_commit)
-    if (Status gate = options.before_commit(); !gate.ok()) return gate;
   Status s = in_place ? CommitInPlace(target, edited, commit, &stats)
                       : CommitByCopy(target, edited, commit, &stats);
   if (!s.ok()) return s;

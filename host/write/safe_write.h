@@ -81,9 +81,10 @@ struct WriteOptions {
   bool copy_only = false;        // write_strategy: copy (never in place)
   bool break_hardlinks = false;  // hardlinks: break (allow detaching a name)
   uint32_t padding = 0;          // passed to the plugin; 0 = its default
-  // Called right before the first byte of the commit (the claim check of
-  // core/file_projector.h's CommitGate); a non-OK status stops the write
-  // with nothing written. Unset: always go ahead.
+  // Called by the commit right before the first byte reaches the file
+  // (CommitOptions::gate: the claim check of core/file_projector.h's
+  // CommitGate); a non-OK status stops the write with nothing written.
+  // Unset: always go ahead.
   std::function<Status()> before_commit;
 };
 

@@ -170,6 +170,63 @@ class LostLeases(unittest.TestCase):
         status = lib.json("status", "music")
         self.assertEqual(status["pending_count"], 0)
 
+    def lease_lost_before_the_first_byte(self, stop_at, *library_options):
+        # A passes every check of the build, writes its journal (in place)
+        # or its whole copy, and stops right there, before its first byte
+        # reaches the file; its lease runs out and B takes the claim over
+        # (B then meets A's write lock and gives up). When A goes on, the
+        # claim check right before the first byte says no: A's stale value
+        # never reaches the file and nothing is left beside it. A then
+        # claims the file afresh (it is still due) and writes the
+        # database's value. Before the check moved into the commit, A
+        # wrote its stale value (bpm 1) here.
+        lib = Library(self)
+        # mutagen leaves padding in the tag, so the write fits in place.
+        mutagen.File(lib.path("a.mp3")).save(padding=lambda info: 4096)
+        lib.setup(1)
+        if library_options:
+            lib.run("library", "set", "music", *library_options)
+        a = lib.start("reconcile", "music", "--lease-ms", "1000", "--json",
+                      stop_at=stop_at)
+
+        def go_on_until_stopped_or_done():
+            a.send_signal(signal.SIGCONT)
+            while a.poll() is None and state(a.pid) != "T":
+                time.sleep(0.01)
+
+        try:
+            wait_stopped(a)
+            lib.import_bpm(2)
+            time.sleep(1.5)
+            r = lib.run("reconcile", "music", "--json", check=False)
+            self.assertEqual(r.returncode, 2, r.out)
+            self.assertIn("another nomtag process is writing it", r.out)
+            go_on_until_stopped_or_done()
+            self.assertIsNone(bpm(lib.path("a.mp3")),
+                              "A wrote after its claim was taken over")
+            # (Stopped again: the fresh claim's journal or copy is there.)
+            self.assertIsNone(a.poll(), "A did not take the file again")
+            go_on_until_stopped_or_done()  # the fresh claim's write
+            out, err = a.communicate(timeout=120)
+        finally:
+            if a.poll() is None:
+                a.kill()
+                a.communicate()
+        report = json.loads(out)
+        self.assertEqual(report["superseded"], 1, report)
+        self.assertEqual(report["written"], 1, report)
+        self.assertEqual(bpm(lib.path("a.mp3")), ["2"])
+        self.assertEqual(os.listdir(lib.root), [b"a.mp3"])
+        self.assertEqual(lib.json("status", "music")["pending_count"], 0)
+        self.assertEqual(lib.json("reconcile", "music")["processed"], 0)
+
+    def test_a_lease_lost_after_the_journal_stops_an_in_place_write(self):
+        self.lease_lost_before_the_first_byte("after-journal")
+
+    def test_a_lease_lost_during_a_copy_stops_the_rename(self):
+        self.lease_lost_before_the_first_byte("after-temp-written",
+                                              "--write-strategy", "copy")
+
 
 class Liveness(unittest.TestCase):
     """Issue 16.15: a rerun right after a crash finishes the work."""

@@ -19,11 +19,19 @@ Also checked once per log: the in-place commit fsyncs the file (not only
 fdatasync: its size and times must be durable) before removing its
 journal.
 
+The library scenarios do the same for a `nomtag reconcile` of a library
+whose database (SQLite, WAL, synchronous=NORMAL) sits beside its root, so
+the database's own writes and syncs are cut at the same points as the
+file's. There, after each cut, the database is read by SQLite (as the
+next run would) and must be intact, and must never say the file holds
+its new tags while the file is old; a scan and reconcile right after
+must finish the work, with no wait on the dead worker's claims.
+
 What is modelled: data reaches the disk only at an fsync/fdatasync of its
 file, names only at an fsync of their folder, in any order before that.
-Not modelled: the database (this drives `tags write`, which has none),
-reordering across files by a real filesystem's journal beyond that, and
-metadata such as mtime.
+Not modelled: reordering across files by a real filesystem's journal
+beyond that, metadata such as mtime, and SQLite's shared-memory index
+(mmap; SQLite rebuilds it from the WAL after a crash).
 
 Usage: powercut_test.py NOMTAG PLUGINS_YAML SHIM_SO [CUTS [SEED]]
 """
@@ -32,10 +40,13 @@ import json
 import os
 import random
 import shutil
+import sqlite3
 import struct
 import subprocess
 import sys
 import tempfile
+
+import mutagen
 
 NOMTAG, CONFIG, SHIM = sys.argv[1], sys.argv[2], sys.argv[3]
 CUTS = int(sys.argv[4]) if len(sys.argv) > 4 else 60
@@ -54,12 +65,19 @@ def nomtag(*args, env=None, check=True):
 
 
 def snapshot(folder):
+    """Every file under folder: relative name -> (inode, bytes)."""
     out = {}
-    for name in os.listdir(folder):
-        p = os.path.join(folder, name)
-        with open(p, "rb") as f:
-            out[name] = (os.stat(p).st_ino, f.read())
+    for top, _, files in os.walk(folder):
+        for name in files:
+            p = os.path.join(top, name)
+            with open(p, "rb") as f:
+                out[os.path.relpath(p, folder)] = (os.stat(p).st_ino, f.read())
     return out
+
+
+def subfolders(folder):
+    return [os.path.relpath(os.path.join(top, d), folder)
+            for top, dirs, _ in os.walk(folder) for d in dirs]
 
 
 def parse_log(path):
@@ -92,7 +110,7 @@ def parse_log(path):
         elif op in ("FSYNC", "FDATASYNC"):
             ops.append((op, int(rest)))
         elif op == "DIRSYNC":
-            ops.append(("DIRSYNC",))
+            ops.append(("DIRSYNC", rest or "."))
         else:
             raise AssertionError(f"unknown record {line!r}")
     return ops
@@ -102,16 +120,61 @@ def is_data(op):
     return op[0] in ("WRITE", "TRUNC")
 
 
+def folder_of(name):
+    return os.path.dirname(name) or "."
+
+
 def durable(ops, i, k):
-    """Did a sync before the cut k make operation i durable?"""
+    """Did a sync before the cut k make operation i durable? Data: a sync
+    of its file; a name: a sync of its folder (a rename: of both)."""
     op = ops[i]
+    if not is_data(op):
+        names = op[1:3] if op[0] == "RENAME" else op[-1:]
+        pending = {folder_of(n) for n in names}
     for later in ops[i + 1:k]:
         if is_data(op) and later[0] in ("FSYNC", "FDATASYNC") and \
                 later[1] == op[1]:
             return True
         if not is_data(op) and later[0] == "DIRSYNC":
-            return True
+            pending.discard(later[1])
+            if not pending:
+                return True
     return False
+
+
+def replay(ops, k, before, rng):
+    """The names and contents a disk may hold after a cut before ops[k]."""
+    names = {nm: ino for nm, (ino, _) in before.items()}
+    inodes = {ino: bytearray(b) for _, (ino, b) in before.items()}
+    state = (names, inodes)
+    for i in range(k):
+        op = ops[i]
+        if op[0] in ("FSYNC", "FDATASYNC", "DIRSYNC"):
+            continue
+        if durable(ops, i, k):
+            apply(state, op, rng, torn=False)
+        elif rng.random() < 0.5:
+            torn = op[0] == "WRITE" and len(op[3]) > SECTOR and \
+                rng.random() < 0.3
+            apply(state, op, rng, torn)
+    return names, inodes
+
+
+def materialize(dest, names, inodes, folders=()):
+    """Writes the replayed state under dest (new inodes; journals are
+    pointed at their files' new ones)."""
+    for d in folders:
+        os.makedirs(os.path.join(dest, d), exist_ok=True)
+    ino_map = {}
+    for nm, ino in names.items():
+        p = os.path.join(dest, nm)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "wb") as f:
+            f.write(inodes[ino])
+        ino_map[ino] = os.stat(p).st_ino
+    for nm in names:
+        if nm.endswith(".nomtag-journal"):
+            fix_journal_inode(os.path.join(dest, nm), ino_map)
 
 
 def apply(state, op, rng, torn):
@@ -210,30 +273,10 @@ def scenario(work, kind, args, desired, rng, cuts):
     outcomes = {}
     for n in range(cuts):
         k = rng.randint(0, len(ops))
-        names = {nm: ino for nm, (ino, _) in before.items()}
-        inodes = {ino: bytearray(b) for _, (ino, b) in before.items()}
-        state = (names, inodes)
-        for i in range(k):
-            op = ops[i]
-            if op[0] in ("FSYNC", "FDATASYNC", "DIRSYNC"):
-                continue
-            if durable(ops, i, k):
-                apply(state, op, rng, torn=False)
-            elif rng.random() < 0.5:
-                torn = op[0] == "WRITE" and len(op[3]) > SECTOR and \
-                    rng.random() < 0.3
-                apply(state, op, rng, torn)
+        names, inodes = replay(ops, k, before, rng)
         cut = os.path.join(work, f"{kind}-cut-{n}")
         os.makedirs(cut)
-        ino_map = {}
-        for nm, ino in names.items():
-            p = os.path.join(cut, nm)
-            with open(p, "wb") as f:
-                f.write(inodes[ino])
-            ino_map[ino] = os.stat(p).st_ino
-        for nm in names:
-            if nm.endswith(".nomtag-journal"):
-                fix_journal_inode(os.path.join(cut, nm), ino_map)
+        materialize(cut, names, inodes)
 
         r = nomtag("recover", cut, "--json", check=False)
         where = f"{kind}, cut {n} after {k}/{len(ops)} operations"
@@ -267,6 +310,121 @@ def scenario(work, kind, args, desired, rng, cuts):
     return cuts
 
 
+def nom_bpm(path):
+    """nom:bpm as mutagen (not nomtag) reads it, or None."""
+    frame = (mutagen.File(path).tags or {}).get("TXXX:nom:bpm")
+    return [str(v) for v in frame.text] if frame else None
+
+
+def db_says_written(db, where):
+    """Whether the database, read by SQLite after the cut, records the
+    file as holding its current tags; it must be intact either way."""
+    con = sqlite3.connect(db)
+    try:
+        check = con.execute("PRAGMA integrity_check").fetchone()[0]
+        assert check == "ok", f"{where}: the database is damaged: {check}"
+        rev, written = con.execute(
+            "SELECT tags_rev, written_tags_rev FROM files "
+            "WHERE path = 'song.mp3'").fetchone()
+    finally:
+        con.close()
+    return rev == written
+
+
+def scenario_library(work, strategy, rng, cuts):
+    kind = "library-" + strategy
+    home = os.path.join(work, kind)
+    root = os.path.join(home, "music")
+    db = os.path.join(home, "nomtag.db")
+    song = os.path.join(root, "song.mp3")
+    os.makedirs(root)
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                    "sine=frequency=440:duration=1", "-metadata",
+                    "title=Theirs", song], check=True)
+    with open(os.path.join(root, "neighbour.txt"), "w") as f:
+        f.write("not ours\n")
+
+    def lib(*args, env=None, check=True):
+        return nomtag("--db", db, *args, env=env, check=check)
+
+    def import_tags(tags):
+        jl = os.path.join(work, kind + ".jsonl")
+        with open(jl, "w") as f:
+            f.write(json.dumps({"path": "song.mp3", "tags": tags}) + "\n")
+        lib("tags", "import", "music", jl)
+
+    lib("library", "add", "music", root)
+    if strategy == "copy":
+        lib("library", "set", "music", "--write-strategy", "copy")
+    lib("scan", "music")
+    import_tags({"bpm": "1"})
+    lib("reconcile", "music")  # makes room: the next write fits in place
+    import_tags({"bpm": "2", "extra": "v" * 300})
+    before = snapshot(home)
+    folders = subfolders(home)
+    log = os.path.join(work, kind + ".log")
+    env = dict(os.environ, LD_PRELOAD=SHIM, NOMTAG_PC_DIR=home,
+               NOMTAG_PC_LOG=log,
+               ASAN_OPTIONS="verify_asan_link_order=0:" +
+               os.environ.get("ASAN_OPTIONS", ""))
+    report = json.loads(lib("reconcile", "music", "--json", env=env).stdout)
+    assert report["written"] == 1, report
+    after = snapshot(home)
+    ops = parse_log(log)
+    name = "music/song.mp3"
+    old, new = before[name][1], after[name][1]
+    assert old != new
+    db_inodes = {ino for nm, (ino, _) in list(before.items()) +
+                 list(after.items()) if nm.startswith("nomtag.db")}
+    db_inodes |= {op[1] for op in ops
+                  if op[0] == "CREATE" and op[2].startswith("nomtag.db")}
+    assert any(op[0] == "WRITE" and op[1] in db_inodes for op in ops), \
+        "the shim recorded no write of the database"
+    if strategy == "auto":
+        assert any(op[0] == "WRITE" and op[1] == before[name][0]
+                   for op in ops), "the write was meant to be in place"
+
+    outcomes = {}
+    for n in range(cuts):
+        k = rng.randint(0, len(ops))
+        names, inodes = replay(ops, k, before, rng)
+        shutil.rmtree(home)
+        materialize(home, names, inodes, folders)
+        where = f"{kind}, cut {n} after {k}/{len(ops)} operations"
+        written = db_says_written(db, where)
+        r = nomtag("recover", root, "--json", check=False)
+        assert r.returncode == 0, f"{where}: recover failed: {r.stdout} {r.stderr}"
+        rec = json.loads(r.stdout)
+        assert not rec["unresolved"], f"{where}: {rec}"
+        left = sorted(os.listdir(root))
+        assert left == ["neighbour.txt", "song.mp3"], f"{where}: left {left}"
+        with open(song, "rb") as f:
+            got = f.read()
+        is_old, is_new = got == old, got == new
+        assert is_old or is_new, f"{where}: neither old nor new ({rec})"
+        assert is_new or not written, (
+            f"{where}: the database says the file was written, but the file "
+            "holds the old version")
+        with open(os.path.join(root, "neighbour.txt"), "rb") as f:
+            assert f.read() == b"not ours\n", f"{where}: neighbour changed"
+        outcome = ("new" if is_new else "old") + \
+            (", recorded" if written else ", not recorded")
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        if n % 4 == 0:  # a rerun right after the cut finishes the work
+            lib("scan", "music")
+            out = json.loads(lib("reconcile", "music", "--json").stdout)
+            assert out["remaining"] == 0 and not out["held_by_others"], \
+                f"{where}: rerun left work: {out}"
+            assert nom_bpm(song) == ["2"], f"{where}: rerun gave {nom_bpm(song)}"
+            status = json.loads(lib("status", "music", "--json").stdout)
+            assert status["pending_count"] == 0, f"{where}: {status}"
+            assert db_says_written(db, where)
+    shutil.rmtree(home)
+    print(f"{kind}: {len(ops)} recorded operations, {cuts} cut points: "
+          f"{outcomes}")
+    return cuts
+
+
 def main():
     rng = random.Random(SEED)
     work = tempfile.mkdtemp(prefix="nomtag-powercut-")
@@ -276,6 +434,8 @@ def main():
         total += scenario(work, "flac", [], desired, rng, CUTS)
         total += scenario(work, "mp3", [], desired, rng, CUTS)
         total += scenario(work, "mp3-copy", ["--copy"], desired, rng, CUTS)
+        total += scenario_library(work, "auto", rng, CUTS)
+        total += scenario_library(work, "copy", rng, CUTS)
         print(f"{total} cut points tried, every one old or new (seed {SEED})")
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -3,7 +3,9 @@
  * creations, writes, truncations, renames, unlinks, and the syncs that
  * make them durable (fsync, fdatasync, and fsync of a folder). The log
  * ($NOMTAG_PC_LOG) is replayed by powercut_test.py, which cuts it at
- * random points the way SQLite's crash tests do.
+ * random points the way SQLite's crash tests do. Subfolders are watched
+ * too (a library's root and its database side by side); a folder's sync
+ * names the folder, since it makes only that folder's names durable.
  *
  * Each record is one text line, "OP ARGS\n"; WRITE is followed by its
  * bytes. Inodes are the real st_ino; names are relative to the folder.
@@ -182,7 +184,7 @@ static void record_sync(int fd, const char* op) {
   int is_dir = 0;
   unsigned long long ino = fd_ino(fd, &is_dir);
   if (is_dir)
-    record("DIRSYNC\n");
+    record("DIRSYNC %s\n", rel);
   else
     record("%s %llu\n", op, ino);
 }
