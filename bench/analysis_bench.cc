@@ -14,7 +14,7 @@
 
 #include "analysis/analyzer.h"
 #include "audio/audio_decoder.h"
-#include "plugins/plugin_error.h"
+#include "core/plugin_error.h"
 #include "plugins/plugin_registry.h"
 
 namespace {

@@ -57,6 +57,6 @@ scan "first scan (every file read):" "$total"
 baseline "baseline: find + stat walk:" walk
 scan "second scan, unchanged:" 0
 touched=$(find "$dir/corpus" -type f | awk 'NR % 100 == 0' | tee "$dir/touched" | wc -l)
-xargs -d '\n' touch < "$dir/touched"
+xargs -r -d '\n' touch < "$dir/touched"
 baseline "baseline: find + stat walk:" walk
 scan "third scan, 1% touched:" "$touched"

@@ -4,7 +4,9 @@
 #   - host/core/ sees plugins only through the SDK: no TagLib, SOCI, SQL,
 #     HTTP or Boost.DLL header;
 #   - bundled plugins know only the SDK (never host/ headers);
-#   - host/report/ (what the CLI and the server both print) knows neither.
+#   - host/report/ (what the CLI and the server both print) knows neither;
+#   - host/formats/ (typed views of format plugins) is below host/plugins/
+#     (which loads them and hands out those views), never the other way.
 set -euo pipefail
 root=$1
 fail=0
@@ -25,5 +27,7 @@ check "a bundled plugin includes host headers" plugins \
   '#include *"(core|plugins|formats|io|write|cli|store|scan|report|server)/'
 check "host/report includes the CLI or the server" host/report \
   '#include *"(cli|server)/'
+check "host/formats includes plugin loading" host/formats \
+  '#include *"plugins/'
 [ $fail -eq 0 ] && echo "architecture: sdk, core and plugin boundaries hold"
 exit $fail

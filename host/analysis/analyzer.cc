@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "audio/audio_decoder.h"
-#include "plugins/plugin_error.h"
+#include "core/plugin_error.h"
 
 namespace nomtag {
 namespace {

@@ -10,9 +10,10 @@ void AddServeCommand(CLI::App& app, const GlobalOptions& opts, int* exit_code) {
   auto options = std::make_shared<server::ServeOptions>();
   CLI::App* cmd = app.add_subcommand(
       "serve",
-      "Serve the HTTP API (SPEC section 7) and the library page. Prints a "
-      "one-time login link for the page; API clients send `Authorization: "
-      "Bearer` with the token kept in ~/.config/nomtag/serve-token.");
+      "Serve the library page and the HTTP API (routes and errors: the user "
+      "guide, \"The web page and the HTTP API\"). Prints a one-time login "
+      "link for the page; API clients send `Authorization: Bearer` with the "
+      "token kept in ~/.config/nomtag/serve-token.");
   cmd->add_option("--listen", options->listen,
                   "HOST:PORT to listen on (default 127.0.0.1:8356; port 0 "
                   "picks a free one)");

@@ -22,7 +22,8 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& opts) {
       ->group(group);
   app.add_option("--db", opts.database,
                  "database to use (default: the storage plugin's `database:` "
-                 "setting, else ~/.local/share/nomtag/nomtag.db)")
+                 "setting, else $XDG_DATA_HOME/nomtag/nomtag.db, "
+                 "~/.local/share/nomtag/nomtag.db when XDG_DATA_HOME is unset)")
       ->envname("NOMTAG_DB")
       ->group(group);
   app.add_option("--wait", opts.wait_s,

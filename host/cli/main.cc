@@ -14,11 +14,12 @@ int main(int argc, char** argv) {
       "nomtag keeps machine-learned music tags (moods, descriptors, model "
       "scores) in a database and projects them into the `nom` namespace of "
       "your audio files (MP3, MP4/M4A/M4B, FLAC, Ogg Vorbis, Opus). It never "
-      "touches a tag that is not its own."};
+      "touches a tag that is not its own.",
+      "nomtag"};  // named, so usage lines say `nomtag`, not the binary's path
   app.require_subcommand(1);
   GlobalOptions opts;
   AddGlobalOptions(app, opts);
-  const std::string version = "nomtag 0.1.0 (plugin ABI " +
+  const std::string version = "nomtag " NOMTAG_VERSION " (plugin ABI " +
                               std::to_string(NOMTAG_ABI_MAJOR) + "." +
                               std::to_string(NOMTAG_ABI_MINOR) + ")";
   app.set_version_flag("--version", version);

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "plugins/plugin_error.h"
+#include "core/plugin_error.h"
 
 namespace nomtag {
 namespace {

@@ -3,7 +3,7 @@
 #include <chrono>
 #include <cstddef>
 
-#include "plugins/plugin_error.h"
+#include "core/plugin_error.h"
 
 namespace nomtag {
 namespace {

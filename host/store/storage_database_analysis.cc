@@ -2,7 +2,7 @@
 // analysis claims, and the calibration definition (storage ABI 1.2).
 #include <cstddef>
 
-#include "plugins/plugin_error.h"
+#include "core/plugin_error.h"
 #include "store/storage_database.h"
 
 namespace nomtag {

@@ -1,18 +1,22 @@
 #!/usr/bin/env python3
-"""docs/interop.md stays true: the Python examples in it are run, as
-written, against files the real nomtag wrote in every format — the mutagen
-reader, and beets' field definitions through mediafile (beets' tag
-library; skipped, loudly, when it is not installed).
+"""docs/interop.md stays true: its examples are run, as written, against
+files the real nomtag wrote in every format — the mutagen reader, beets'
+field definitions through mediafile (beets' tag library; skipped, loudly,
+when it is not installed), and the Navidrome tag configuration, looked up
+the way Navidrome does in what its TagLib reader gives (navidrome_tag_keys:
+Navidrome itself is not run).
 
-Usage: interop_test.py NOMTAG_BINARY docs/interop.md
+Usage: interop_test.py NOMTAG_BINARY docs/interop.md NAVIDROME_TAG_KEYS
 """
+import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import tomllib
 
-NOMTAG, DOC = sys.argv[1], sys.argv[2]
+NOMTAG, DOC, NAVIDROME_KEYS = sys.argv[1], sys.argv[2], sys.argv[3]
 WANT = {"mood-regular": ["calm", "happy"], "mood-strict": ["calm"],
         "bpm": ["120"], "danceability": ["0.8125"]}
 FORMATS = {"a.mp3": "libmp3lame", "b.m4a": "aac", "c.flac": "flac",
@@ -24,6 +28,41 @@ def examples():
     blocks = re.findall(r"```python\n(# interop-example: (\w+)\n.*?)```", text,
                         re.S)
     return {name: code for code, name in blocks}
+
+
+def navidrome_config():
+    text = open(DOC).read()
+    blocks = re.findall(r"```toml\n# interop-example: navidrome\n(.*?)```",
+                        text, re.S)
+    assert len(blocks) == 1, "no navidrome example in " + DOC
+    return tomllib.loads(blocks[0])["Tags"]
+
+
+def check_navidrome(files):
+    """Each configured tag, looked up by its aliases (lower-cased, values of
+    every alias found, in order) as Navidrome's tag mapping does, holds the
+    nom key's values in every format; and every alias is a name some format
+    really gives (a dead alias means the doc misdescribes the names)."""
+    tags = navidrome_config()
+    out = subprocess.run([NAVIDROME_KEYS] + files, capture_output=True,
+                         text=True, check=True).stdout.splitlines()
+    names = [json.loads(line) for line in out]
+    assert len(names) == len(files), out
+    used = set()
+    for tag, conf in tags.items():
+        aliases = [a.lower() for a in conf["Aliases"]]
+        keys = {re.search(r"nom[:.]([a-z0-9._-]+)$", a).group(1)
+                for a in aliases}
+        assert len(keys) == 1, f"{tag}: aliases of several keys: {aliases}"
+        key = keys.pop()
+        for path, got in zip(files, names):
+            values = [v for a in aliases for v in got.get(a, [])]
+            used |= {a for a in aliases if a in got}
+            assert values == WANT.get(key, []), \
+                f"{path}: Navidrome tag {tag} would read {values}"
+    dead = {a.lower() for c in tags.values() for a in c["Aliases"]} - used
+    assert not dead, f"aliases no file gives: {sorted(dead)}"
+    print(f"navidrome example: {len(tags)} tags read from", len(files), "files")
 
 
 def main():
@@ -48,6 +87,8 @@ def main():
             got = scope["read_nom"](path)
             assert got == WANT, f"{path}: mutagen example read {got}"
         print("mutagen example: reads every key of", len(files), "files")
+
+        check_navidrome(files)
 
         try:
             import mediafile

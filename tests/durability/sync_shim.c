@@ -1,10 +1,10 @@
 // An LD_PRELOAD shim that records, in order, what a process does to the
-// files under one folder: every write, truncate, sync, rename and unlink,
-// each with the path its descriptor points to (read from /proc/self/fd).
-// sync_test.py runs the real nomtag under it and checks that each write is
-// made durable in the right order, so deleting any fsync or fdatasync from
-// the write path makes a test fail, though the page cache hides it from a
-// kill -9.
+// files under one folder: every write, truncate, time change, sync, rename
+// and unlink, each with the path its descriptor points to (read from
+// /proc/self/fd). sync_test.py runs the real nomtag under it and checks that
+// each write is made durable in the right order, so deleting any fsync or
+// fdatasync from the write path makes a test fail, though the page cache hides
+// it from a kill -9.
 //
 //   NOMTAG_SHIM_LOG=FILE       append one line per event:
 //                                <pid> <op> <path>[\t<path2>]
@@ -12,18 +12,23 @@
 //   NOMTAG_SHIM_UNDER=PREFIX   only paths that start with PREFIX
 //   NOMTAG_SHIM_EXIT_AT=OP:SUBSTRING:N
 //                              _exit(87) just before the Nth OP (write,
-//                              truncate, fsync, fdatasync, rename, unlink)
+//                              truncate, times, fsync, fdatasync, rename,
+//                              unlink)
 //                              on a path containing SUBSTRING: a crash at a
 //                              moment the program has no hook for (during
 //                              a rollback, say)
 //   NOMTAG_SHIM_STOP_AT=OP:SUBSTRING:N
 //                              the same, but SIGSTOP: a live process
 //                              caught at that moment
+//   NOMTAG_SHIM_FAIL_AT=times:SUBSTRING:N
+//                              the Nth setting of times fails (EPERM), as
+//                              on a filesystem that cannot store them
 //
 // Built without sanitizers; under ASan the test sets
 // ASAN_OPTIONS=verify_asan_link_order=0 so the runtime accepts the preload.
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -43,7 +48,7 @@
 
 // Counts, per process, the events that matched NOMTAG_SHIM_EXIT_AT and
 // NOMTAG_SHIM_STOP_AT.
-static int exit_count, stop_count;
+static int exit_count, stop_count, fail_count;
 
 // True when spec ("OP:SUBSTRING:N") names op on path for the Nth time.
 static int Matches(const char* spec, const char* op, const char* path,
@@ -82,33 +87,38 @@ static void AtPath(int dirfd, const char* path, char* out, size_t cap) {
 }
 
 // Logs op on path (and path2), and ends the process first if the test asked
-// for a crash at this event.
-static void Event(const char* op, const char* path, const char* path2) {
+// for a crash at this event. Returns 1 when the test asked this event to
+// fail (NOMTAG_SHIM_FAIL_AT; only the callers that can fail look).
+static int Event(const char* op, const char* path, const char* path2) {
   const char* under = getenv("NOMTAG_SHIM_UNDER");
-  if (under == NULL || strncmp(path, under, strlen(under)) != 0) return;
+  if (under == NULL || strncmp(path, under, strlen(under)) != 0) return 0;
+  const int fail =
+      Matches(getenv("NOMTAG_SHIM_FAIL_AT"), op, path, &fail_count);
   if (Matches(getenv("NOMTAG_SHIM_EXIT_AT"), op, path, &exit_count)) _exit(87);
   if (Matches(getenv("NOMTAG_SHIM_STOP_AT"), op, path, &stop_count))
     raise(SIGSTOP);  // the test looks at the files, then sends SIGCONT
   const char* log = getenv("NOMTAG_SHIM_LOG");
-  if (log == NULL) return;
+  if (log == NULL) return fail;
   char line[9000];
-  int n = snprintf(line, sizeof line, "%d %s %s%s%s\n", (int)getpid(), op, path,
-                   path2 ? "\t" : "", path2 ? path2 : "");
-  if (n < 0) return;
+  int n = snprintf(line, sizeof line, "%d %s%s %s%s%s\n", (int)getpid(), op,
+                   fail ? "-failed" : "", path, path2 ? "\t" : "",
+                   path2 ? path2 : "");
+  if (n < 0) return fail;
   if (n >= (int)sizeof line) n = sizeof line - 1;
   // Raw syscalls: the shim's own writes must not come back through it.
   int fd = (int)syscall(SYS_openat, AT_FDCWD, log,
                         O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return;
+  if (fd < 0) return fail;
   syscall(SYS_write, fd, line, (size_t)n);
   syscall(SYS_close, fd);
+  return fail;
 }
 
-static void FdEvent(const char* op, int fd) {
-  if (getenv("NOMTAG_SHIM_UNDER") == NULL) return;
+static int FdEvent(const char* op, int fd) {
+  if (getenv("NOMTAG_SHIM_UNDER") == NULL) return 0;
   char path[4096];
   FdPath(fd, path, sizeof path);
-  Event(op, path, NULL);
+  return Event(op, path, NULL);
 }
 
 ssize_t write(int fd, const void* buf, size_t n) {
@@ -158,6 +168,34 @@ int ftruncate64(int fd, off_t len) {
   REAL(int, ftruncate64, int, off_t);
   FdEvent("truncate", fd);
   return real_ftruncate64(fd, len);
+}
+
+// A file's times set (futimens, or utimensat on a descriptor or a path):
+// a restored mtime is durable only once a sync follows it.
+int futimens(int fd, const struct timespec times[2]) {
+  REAL(int, futimens, int, const struct timespec*);
+  if (FdEvent("times", fd)) {
+    errno = EPERM;
+    return -1;
+  }
+  return real_futimens(fd, times);
+}
+
+int utimensat(int dir, const char* path, const struct timespec times[2],
+              int flags) {
+  REAL(int, utimensat, int, const char*, const struct timespec*, int);
+  if (getenv("NOMTAG_SHIM_UNDER") != NULL) {
+    char p[4096];
+    if (path == NULL)
+      FdPath(dir, p, sizeof p);
+    else
+      AtPath(dir, path, p, sizeof p);
+    if (Event("times", p, NULL)) {
+      errno = EPERM;
+      return -1;
+    }
+  }
+  return real_utimensat(dir, path, times, flags);
 }
 
 int fsync(int fd) {

@@ -9,7 +9,11 @@ test's folder in order. Each test checks the order a power cut needs:
   by copy    the copy synced after its last byte and before the rename;
              the folder synced after the rename;
   rollback   the file synced after the last restored byte and before the
-             journal goes (after a failed write, and in `nomtag recover`).
+             journal goes (after a failed write, and in `nomtag recover`,
+             also when its times cannot be set), and again after its
+             times are set back;
+  times      a kept mtime (--keep-mtime) is set before the file's last
+             sync, in place and by copy.
 
 A kill -9 leaves the page cache, so without this a deleted fsync or
 fdatasync passes every crash test. The shim also crashes the process at a
@@ -20,6 +24,7 @@ check that holds until then.
 Usage: sync_test.py NOMTAG PLUGINS_YAML SHIM [TEST_NAME...]
 """
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -112,6 +117,15 @@ class ShimCase(unittest.TestCase):
               if i > after and (before is None or i < before)]
         self.assertTrue(ok, f"{what}\n--- events:\n{ev}")
 
+    def assert_times_synced(self, ev, path, before, what):
+        """path's times were set, and synced after the last setting and
+        before event index `before` (None: by the end)."""
+        t = ev.index_of("times", path, last=True)
+        self.assertIsNotNone(t, f"{what}: times never set\n--- events:\n{ev}")
+        if before is not None:
+            self.assertLess(t, before, f"{what}: times set too late\n{ev}")
+        self.assert_synced_in_between(ev, path, t, before, what)
+
     def sidecars_written(self, ev, file):
         """Other files of the folder written before file's first byte."""
         first = ev.index_of("write", file)
@@ -174,11 +188,14 @@ class Syncs(ShimCase):
 
     def test_rollback_after_a_failed_write_syncs_the_restored_file(self):
         flac = self.make("flac")
-        before = sha(flac)
+        os.utime(flac, ns=(1_500_000_000_123_456_789,
+                           1_600_000_000_987_654_321))
+        before, mtime = sha(flac), os.stat(flac).st_mtime_ns
         r = self.nomtag("tags", "write", flac, "bpm=120", check=False,
                         env={"NOMTAG_TEST_FAIL_AT": "patch-fsync"})
         self.assertNotEqual(r.returncode, 0)
         self.assertEqual(sha(flac), before, "rolled back")
+        self.assertEqual(os.stat(flac).st_mtime_ns, mtime, "mtime restored")
         ev = self.events()
         first, sidecars = self.sidecars_written(ev, flac)
         [journal] = sidecars
@@ -189,6 +206,9 @@ class Syncs(ShimCase):
                                       ev.index_of("unlink", journal),
                                       "restored file synced before its "
                                       "journal goes")
+        self.assert_times_synced(ev, flac, ev.index_of("unlink", journal),
+                                 "restored mtime synced before the journal "
+                                 "goes")
 
     def crash_between_ranges(self, flac):
         r = self.nomtag("tags", "write", flac, "bpm=120", "x=" + "y" * 300,
@@ -218,14 +238,88 @@ class Syncs(ShimCase):
                                       ev.index_of("unlink", journal),
                                       "restored file synced before the "
                                       "journal goes")
+        self.assert_times_synced(ev, flac, ev.index_of("unlink", journal),
+                                 "restored mtime synced before the journal "
+                                 "goes")
+
+    def test_a_rollback_whose_times_cannot_be_set_still_syncs_the_bytes(self):
+        # The times are best effort (a filesystem may refuse them): the
+        # restored bytes must be durable before the journal goes all the
+        # same, whatever sync follows a successful setting of the times.
+        flac = self.make("flac")
+        before = sha(flac)
+        journal = self.crash_between_ranges(flac)
+        out = self.nomtag("recover", flac, "--json",
+                          env={"NOMTAG_SHIM_FAIL_AT": "times:/a.flac:1"})
+        self.assertIn('"rolled_back": 1', out.stdout)
+        self.assertEqual(sha(flac), before)
+        self.assertFalse(os.path.exists(journal))
+        ev = self.events()
+        self.assertIsNotNone(ev.index_of("times-failed", flac),
+                             f"the shim refused the times\n{ev}")
+        last_f = max(i for i, (o, p, _) in enumerate(ev)
+                     if o in ("write", "truncate") and p == flac)
+        self.assert_synced_in_between(ev, flac, last_f,
+                                      ev.index_of("unlink", journal),
+                                      "restored bytes synced before the "
+                                      "journal goes, times refused")
+
+    # --- times kept (--keep-mtime of `tags write`) ------------------------
+
+    def test_keep_mtime_in_place_sets_the_times_before_the_last_sync(self):
+        flac = self.make("flac")
+        old = 1_400_000_000_123_456_789
+        os.utime(flac, ns=(old, old))
+        ino = os.stat(flac).st_ino
+        self.nomtag("tags", "write", flac, "bpm=120", "--keep-mtime")
+        self.assertEqual(os.stat(flac).st_ino, ino, "written in place")
+        self.assertEqual(os.stat(flac).st_mtime_ns, old, "mtime kept")
+        self.assertEqual(independent_view.ours(flac), {"bpm": ["120"]})
+        ev = self.events()
+        journal = [p for o, p, _ in ev if o == "unlink"]
+        self.assertEqual(len(journal), 1, f"one journal removed\n{ev}")
+        self.assert_times_synced(ev, flac, ev.index_of("unlink", journal[0]),
+                                 "kept mtime synced before the journal goes")
+        # Without the flag the mtime is the write's own.
+        self.nomtag("tags", "write", flac, "bpm=121")
+        self.assertNotEqual(os.stat(flac).st_mtime_ns, old)
+
+    def test_keep_mtime_by_copy_sets_the_times_before_the_copy_is_synced(self):
+        mp3 = self.make("mp3")
+        old = 1_400_000_000_123_456_789
+        os.utime(mp3, ns=(old, old))
+        ino = os.stat(mp3).st_ino
+        self.nomtag("tags", "write", mp3, "bpm=120", "--keep-mtime",
+                    "--copy")
+        self.assertNotEqual(os.stat(mp3).st_ino, ino, "written by copy")
+        self.assertEqual(os.stat(mp3).st_mtime_ns, old, "mtime kept")
+        ev = self.events()
+        [(at, tmp)] = [(i, p) for i, (o, p, to) in enumerate(ev)
+                       if o == "rename" and to == mp3]
+        self.assert_times_synced(ev, tmp, at,
+                                 "the copy's kept mtime synced before the "
+                                 "rename")
+
+    def test_copy_flag_writes_a_copy_where_a_patch_would_fit(self):
+        flac = self.make("flac")  # room for a patch in place
+        ino = os.stat(flac).st_ino
+        self.nomtag("tags", "write", flac, "bpm=120", "--copy")
+        self.assertNotEqual(os.stat(flac).st_ino, ino, "--copy: a copy")
+        self.assertEqual(independent_view.ours(flac), {"bpm": ["120"]})
+        ino = os.stat(flac).st_ino
+        self.nomtag("tags", "write", flac, "bpm=121")
+        self.assertEqual(os.stat(flac).st_ino, ino, "without it: in place")
 
     # --- crashes where nomtag has no hook --------------------------------
+
+    MTIME = 1_600_000_000_987_654_321
 
     def extend_m4a(self, crash_at):
         """An in-place write of an M4A with moov last, which extends the
         file, ended by the shim just before crash_at ("write:N" or
-        "fsync:1" on the file)."""
+        "fsync:1" on the file). The file's mtime is MTIME before it."""
         m4a = self.make("m4a")  # ffmpeg puts moov after mdat
+        os.utime(m4a, ns=(self.MTIME, self.MTIME))
         size = os.path.getsize(m4a)
         op, n = crash_at.split(":")
         r = self.nomtag("tags", "write", m4a, "bpm=120", "x=" + "y" * 600,
@@ -299,7 +393,15 @@ class Syncs(ShimCase):
         out = self.nomtag("recover", m4a, "--json")
         self.assertIn('"rolled_back": 1', out.stdout)
         self.assertEqual(sha(m4a), before)
+        self.assertEqual(os.path.getsize(m4a), size, "cut back")
+        self.assertEqual(os.stat(m4a).st_mtime_ns, self.MTIME,
+                         "the mtime back, after two rollbacks")
+        self.assertEqual(independent_view.ours(m4a), {})
         self.assertFalse(os.path.exists(journal))
+        ev = self.events()
+        self.assert_times_synced(ev, m4a, ev.index_of("unlink", journal),
+                                 "restored mtime synced before the journal "
+                                 "goes")
 
 
 def wait_stopped(proc):
@@ -347,13 +449,25 @@ class LiveProcess(ShimCase):
         db = os.path.join(self.dir, "nomtag.db")
         run = ["--db", db]
         self.nomtag(*run, "library", "add", "music", self.music, shim=False)
-        self.nomtag(*run, "scan", "music", shim=False)
+        scan = json.loads(self.nomtag(*run, "scan", "music", "--json",
+                                      shim=False).stdout)
         self.assertEqual(self.sidecars(), want_sidecars, "after scan")
+        self.assertEqual((scan["rolled_back"], scan["finished_writes_kept"],
+                          scan["temp_files_removed"]), (0, 0, 0), scan)
         out = self.nomtag(*run, "recover", "music", "--json", shim=False)
         self.assertEqual(self.sidecars(), want_sidecars, "after recover")
-        for field in ("rolled_back", "finished_writes_kept",
-                      "temp_files_removed", "torn_journals_discarded"):
-            self.assertIn(f'"{field}": 0', out.stdout)
+        # What recovery says: it saw the sidecar and left it to its
+        # running writer (not merely overlooked it), and did nothing else.
+        report = json.loads(out.stdout)
+        self.assertEqual({k: v for k, v in report.items()
+                          if k not in ("target", "unresolved")},
+                         {"left_to_running_writers": 1,
+                          "rolled_back": 0, "finished_writes_kept": 0,
+                          "not_started_journals_dropped": 0,
+                          "journals_dropped_keeping_files": 0,
+                          "temp_files_removed": 0,
+                          "torn_journals_discarded": 0}, report)
+        self.assertEqual(report["unresolved"], [])
 
     def test_a_live_journal_is_left_alone_by_scan_and_recover(self):
         flac = self.make("flac")
@@ -368,10 +482,9 @@ class LiveProcess(ShimCase):
         self.assertEqual(independent_view.ours(flac), {"bpm": ["7"]})
         self.assertEqual(self.sidecars(), [])
 
-    # KNOWN DEFECT (issue 16, write-safety): a journal is judged torn
-    # before its writer's liveness is checked, so a scan deletes the journal
-    # a live write is filling, and that write then patches the file with no
-    # journal on disk. Remove expectedFailure when the fix is merged.
+    # Found here (issue 16): a journal used to be judged torn before its
+    # writer's liveness was checked, so a scan deleted the journal a live
+    # write was filling. The journal is now locked before its first byte.
     def test_a_journal_being_written_is_left_alone_by_scan_and_recover(self):
         flac = self.make("flac")
         before = sha(flac)
@@ -424,10 +537,9 @@ class LiveProcess(ShimCase):
         self.assertEqual(sha(mp3), theirs)
         self.assertEqual(self.sidecars(), [])
 
-    # KNOWN DEFECT (issue 16, write-safety): the in-place commit checks
-    # the identity by path, then opens the path again to write, so a file
-    # put in its place between the two is patched. Remove expectedFailure
-    # when the single-handle write is merged.
+    # Found here (issue 16): the in-place commit used to check the
+    # identity by path and then open the path again to write, so a file put
+    # in its place between the two was patched. One handle now does both.
     def test_a_file_replaced_under_an_in_place_write_is_not_written(self):
         flac = self.make("flac")
         # After the identity check, writing the journal; the file is
@@ -435,8 +547,11 @@ class LiveProcess(ShimCase):
         p = self.start_stopped(flac, "write:/.a.flac:1", "bpm=7")
         theirs = self.replace_same_size_and_mtime(flac)
         rc, err = self.resume(p)
+        self.assertNotEqual(rc, 0, "refused")
+        self.assertIn("changed on disk", err)
         self.assertEqual(sha(flac), theirs, "the other file is not written")
         self.assertEqual(independent_view.ours(flac), {})
+        self.assertEqual(self.sidecars(), [])
 
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0]] + sys.argv[4:], verbosity=2)

@@ -45,12 +45,30 @@ def same_audio(before, after):
     return isinstance(before, str) and before == after
 
 
+class Unjudged:
+    """Why a file's foreign view could not be read: equal to nothing, not
+    even another Unjudged, so a file the independent reader cannot read
+    never passes as "foreign tags unchanged"."""
+
+    def __init__(self, why):
+        self.why = why
+
+    def __eq__(self, other):
+        return False
+
+    def __ne__(self, other):
+        return True
+
+    def __repr__(self):
+        return f"unreadable by the independent reader ({self.why})"
+
+
 def foreign_view(path):
     """What is not ours, by mutagen and raw blocks and atoms."""
     try:
         return independent_view.foreign(path)
     except Exception as e:  # mutagen cannot read it either
-        return ("unreadable", type(e).__name__)
+        return Unjudged(f"{type(e).__name__}: {e}")
 
 
 def ours_by_mutagen(path):
@@ -95,8 +113,10 @@ def check_step(name, path, step, args, want):
         fail(name, step, f"mutagen reads namespace {got} != desired {want}")
     if not same_audio(before_audio, audio_hash(path)):
         fail(name, step, "audio packets changed or unhashable (ffmpeg)")
-    if foreign_view(path) != before_foreign:
-        fail(name, step, "foreign tags changed (mutagen)")
+    after_foreign = foreign_view(path)
+    if after_foreign != before_foreign:
+        fail(name, step, "foreign tags changed or unreadable (mutagen): "
+             f"{after_foreign!r}"[:300])
     leftovers = [e for e in os.listdir(os.path.dirname(path))
                  if ".nomtag-" in e]
     if leftovers:
@@ -205,8 +225,10 @@ def main():
             if not same_audio(audio[name], audio_hash(path)):
                 fail(name, mode, "audio packets changed or unhashable "
                      f"(ffmpeg): {audio[name]}")
-            if foreign_view(path) != theirs[name]:
-                fail(name, mode, "foreign tags changed (mutagen)")
+            after_foreign = foreign_view(path)
+            if after_foreign != theirs[name]:
+                fail(name, mode, "foreign tags changed or unreadable "
+                     f"(mutagen): {after_foreign!r}"[:300])
         leftovers = [e for e in os.listdir(corpus) if ".nomtag-" in e]
         if leftovers:
             FAILURES.append(f"{mode}: left {leftovers}")

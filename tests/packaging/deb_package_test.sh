@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Builds the .deb packages from this build tree (no rebuild: cpack installs
-# what is built), extracts them into an empty root with dpkg-deb -x, and
-# uses them as a user and a plugin author would:
-#   - the control fields (dependencies computed by dpkg-shlibdeps),
-#   - the files each package holds,
-#   - `nomtag plugins` from the extracted root, with the packaged
+# what is built), installs them with dpkg into an empty root (`dpkg --root`,
+# maintainer scripts run outside a chroot with DPKG_ROOT set, as dpkg's
+# chrootless mode does), and uses them as a user and a plugin author would:
+#   - the control fields: a synopsis of its own per package, dependencies
+#     computed by dpkg-shlibdeps and satisfied by this system,
+#   - the files each package holds, checked by dpkg against its md5sums,
+#   - the postinst: the nomtag system user, made in the root,
+#   - `nomtag plugins` from the installed root, with the packaged
 #     /etc/nomtag/plugins.yaml and with no configuration at all,
-#   - examples/constant-descriptor built against the extracted nomtag-dev
-#     alone and loaded by the extracted nomtag,
-#   - `systemd-analyze verify` on the packaged units (skipped, loudly, when
-#     systemd is not installed; CI installs it).
+#   - examples/constant-descriptor built against the installed nomtag-dev
+#     alone and loaded by the installed nomtag,
+#   - `systemd-analyze verify` and `security` on the packaged units (skipped, loudly, when
+#     systemd is not installed; CI installs it),
+#   - dpkg -r (the edited configuration stays) and --purge (it goes).
 # Usage: deb_package_test.sh SOURCE_DIR BUILD_DIR
 set -euo pipefail
 src=$1 build=$2
@@ -29,20 +33,85 @@ echo "nomtag Depends: $depends"
 for lib in libc6 libstdc++6 libtag1v5 libsoci-sqlite3 libyaml-cpp; do
   [[ $depends == *"$lib"* ]] || fail "Depends lacks $lib"
 done
+# Each one is installable here: every dependency is a package this system
+# has, at a version that satisfies it.
+python3 - "$depends" <<'PY' || fail "a dependency is not satisfied here"
+import re, subprocess, sys
+for dep in sys.argv[1].split(", "):
+    alternatives = [a.strip() for a in dep.split("|")]
+    ok = False
+    for alt in alternatives:
+        m = re.fullmatch(r"([a-z0-9.+-]+)(?: \((>=|<=|>>|<<|=) ([^)]+)\))?", alt)
+        assert m, f"unreadable dependency {alt!r}"
+        name, op, want = m.groups()
+        q = subprocess.run(["dpkg-query", "-W", "-f=${Version}", name],
+                           capture_output=True, text=True)
+        if q.returncode or not q.stdout:
+            continue
+        ok = op is None or subprocess.run(
+            ["dpkg", "--compare-versions", q.stdout,
+             {">=": "ge", "<=": "le", ">>": "gt", "<<": "lt", "=": "eq"}[op],
+             want]).returncode == 0
+        if ok:
+            break
+    if not ok:
+        sys.exit(f"unsatisfied: {dep}")
+PY
 [ "$(dpkg-deb -f "$dev" Architecture)" = all ] || fail "nomtag-dev is not Architecture: all"
 dpkg-deb -f "$deb" Package | grep -qx nomtag
 dpkg-deb -f "$dev" Package | grep -qx nomtag-dev
+# Description: a synopsis line of its own, then an extended description
+# whose lines open with exactly one space (two would make them verbatim).
+check_description() {
+  local desc synopsis=$2
+  desc=$(dpkg-deb -f "$1" Description)
+  [ "$(head -n1 <<<"$desc")" = "$synopsis" ] ||
+    fail "$(basename "$1"): synopsis is '$(head -n1 <<<"$desc")', not '$synopsis'"
+  [ "$(wc -l <<<"$desc")" -ge 3 ] || fail "$(basename "$1"): no extended description"
+  if tail -n +2 <<<"$desc" | grep -qv '^ [^ ]'; then
+    fail "$(basename "$1"): extended description lines: $(tail -n +2 <<<"$desc" | cat -A)"
+  fi
+}
+check_description "$deb" "machine-learned music tags, kept in a database and projected into files"
+check_description "$dev" "SDK for nomtag plugins (C ABI headers, C++ helpers, CMake package)"
 
-# Contents.
-mkdir -p "$work/root"
-dpkg-deb -x "$deb" "$work/root"
-dpkg-deb -x "$dev" "$work/root"
+# Installed by dpkg into an empty root. The maintainer scripts run outside
+# a chroot (the root has no shell) with DPKG_ROOT pointing at it, so they
+# must change the root only, never this machine.
 r=$work/root
+mkdir -p "$r/var/lib/dpkg/info" "$r/var/lib/dpkg/updates" "$r/etc"
+touch "$r/var/lib/dpkg/status"
+dpkg_root() {
+  local force=(--force-depends --force-script-chrootless)
+  [ "$(id -u)" -eq 0 ] || force+=(--force-not-root)
+  dpkg --root="$r" "${force[@]}" "$@"
+}
+passwd_before=$(getent passwd nomtag || true)
+dpkg_root -i "$deb" "$dev" >"$work/dpkg.log" 2>&1 ||
+  { cat "$work/dpkg.log"; fail "dpkg --root -i"; }
+[ "$(getent passwd nomtag || true)" = "$passwd_before" ] ||
+  fail "the postinst changed this machine's users, not the root's"
+for p in nomtag nomtag-dev; do
+  dpkg_root -s "$p" | grep -qx 'Status: install ok installed' || fail "$p not installed"
+done
+dpkg_root --verify nomtag nomtag-dev || fail "installed files differ from the md5sums"
+dpkg_root -s nomtag | grep -q '^ /etc/nomtag/plugins.yaml [0-9a-f]' ||
+  fail "/etc/nomtag/plugins.yaml is not a registered conffile"
+grep -q '^nomtag:[^:]*:[0-9]*:[0-9]*:[^:]*:/var/lib/nomtag:' "$r/etc/passwd" ||
+  fail "the postinst made no nomtag user in the root ($(cat "$r/etc/passwd" 2>&1))"
+grep -q '^nomtag:' "$r/etc/group" || fail "no nomtag group in the root"
+# Its home, where the services keep the database, exists from the install
+# on (the user guide runs `library add` as nomtag before the first start).
+uid=$(awk -F: '$1 == "nomtag" {print $3}' "$r/etc/passwd")
+[ -d "$r/var/lib/nomtag" ] || fail "no /var/lib/nomtag after the install"
+[ "$(stat -c %u "$r/var/lib/nomtag")" = "$uid" ] ||
+  fail "/var/lib/nomtag is owned by uid $(stat -c %u "$r/var/lib/nomtag"), not nomtag ($uid)"
 for f in usr/bin/nomtag usr/bin/nomtag-nightly etc/nomtag/plugins.yaml \
     usr/share/man/man1/nomtag.1.gz usr/share/bash-completion/completions/nomtag \
     usr/lib/systemd/system/nomtag.service \
     usr/lib/systemd/system/nomtag-nightly.service \
     usr/lib/systemd/system/nomtag-nightly.timer usr/lib/sysusers.d/nomtag.conf \
+    usr/lib/tmpfiles.d/nomtag.conf \
     usr/share/doc/nomtag/user-guide.md usr/include/nomtag/plugin.h usr/lib/cmake/nomtag-sdk/nomtag-sdkConfig.cmake; do
   [ -e "$r/$f" ] || fail "missing /$f"
 done
@@ -55,7 +124,14 @@ grep -qx /etc/nomtag/plugins.yaml "$work/control/conffiles" || fail "conffiles"
 [ "$(ls "$r"/usr/lib/nomtag/plugins/nomtag-*.so | wc -l)" -eq 7 ] ||
   fail "expected the 7 bundled plugins"
 
-# The extracted command finds its bundled plugins beside itself.
+# The command is the version the package says (one version, from project()).
+version=$(dpkg-deb -f "$deb" Version)
+"$r/usr/bin/nomtag" --version | grep -q "^nomtag $version (plugin ABI " ||
+  fail "nomtag --version says '$("$r/usr/bin/nomtag" --version)', the package $version"
+zcat "$r/usr/share/man/man1/nomtag.1.gz" | grep -q "^\.TH NOMTAG 1 .*\"nomtag $version " ||
+  fail "the man page is not of version $version"
+
+# The installed command finds its bundled plugins beside itself.
 export HOME=$work/home XDG_CONFIG_HOME=$work/home/.config
 mkdir -p "$HOME"
 out=$("$r/usr/bin/nomtag" --config "$r/etc/nomtag/plugins.yaml" plugins --json)
@@ -80,7 +156,7 @@ cmake -S "$src/examples/constant-descriptor" -B "$work/example" \
 cmake --build "$work/example" >>"$work/example.log" 2>&1 ||
   { cat "$work/example.log"; fail "build the example"; }
 grep -q "$r/usr/lib/cmake/nomtag-sdk" "$work/example/CMakeCache.txt" ||
-  fail "the example did not use the extracted SDK"
+  fail "the example did not use the installed SDK"
 cat >"$work/plugins.yaml" <<YAML
 plugins:
   - name: storage-sqlite
@@ -99,15 +175,35 @@ assert {p["id"] for p in d["loaded"]} >= {"org.example.constant-descriptor"}, d
 if ! command -v systemd-analyze >/dev/null; then
   echo "SKIPPED: systemd-analyze is not installed; the units were NOT verified"
   echo "(install systemd: .ci/install-deps does)"
-  exit 0
+else
+  units=("$r"/usr/lib/systemd/system/nomtag*)
+  # The units they depend on (sysinit.target, ...) come from the system, as
+  # on a machine the package is installed on; ours are not overwritten.
+  cp -rn /usr/lib/systemd/system/. "$r/usr/lib/systemd/system/"
+  # --man=no: the man page is in the root, where man(1) does not look.
+  systemd-analyze verify --man=no --root="$r" "${units[@]}" 2>&1 |
+    tee "$work/verify.log"
+  # verify exits non-zero only on some errors; any output is a finding.
+  [ ! -s "$work/verify.log" ] || fail "systemd-analyze verify reported the above"
+  # The hardening, as systemd scores it: each service's exposure must stay
+  # at 2.0 or below ("OK"; an unconfined service scores 9.2, "UNSAFE").
+  for unit in nomtag.service nomtag-nightly.service; do
+    systemd-analyze security --offline=yes --root="$r" --threshold=20 \
+      "$r/usr/lib/systemd/system/$unit" >"$work/security.log" 2>&1 ||
+      { cat "$work/security.log"; fail "$unit: exposure above 2.0"; }
+    tail -n1 "$work/security.log"
+  done
+  echo "units verified"
 fi
-units=("$r"/usr/lib/systemd/system/nomtag*)
-# The units they depend on (sysinit.target, ...) come from the system, as
-# on a machine the package is installed on; ours are not overwritten.
-cp -rn /usr/lib/systemd/system/. "$r/usr/lib/systemd/system/"
-# --man=no: the man page is in the root, where man(1) does not look.
-systemd-analyze verify --man=no --root="$r" "${units[@]}" 2>&1 |
-  tee "$work/verify.log"
-# verify exits non-zero only on some errors; any output is a finding.
-[ ! -s "$work/verify.log" ] || fail "systemd-analyze verify reported the above"
-echo "packages built, extracted, used; units verified"
+
+# Removed: the files go, the configuration stays; purged: it goes too.
+echo "# mine" >>"$r/etc/nomtag/plugins.yaml"
+dpkg_root -r nomtag >>"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; fail "dpkg -r"; }
+[ ! -e "$r/usr/bin/nomtag" ] || fail "dpkg -r left /usr/bin/nomtag"
+[ ! -e "$r/usr/lib/nomtag/plugins/nomtag-format-mp3.so" ] || fail "dpkg -r left a plugin"
+grep -qx '# mine' "$r/etc/nomtag/plugins.yaml" || fail "dpkg -r lost the edited configuration"
+dpkg_root --purge nomtag >>"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; fail "dpkg --purge"; }
+[ ! -e "$r/etc/nomtag/plugins.yaml" ] || fail "--purge left /etc/nomtag/plugins.yaml"
+[ "$(getent passwd nomtag || true)" = "$passwd_before" ] ||
+  fail "removing the package changed this machine's users"
+echo "packages built, installed into a root, used, removed and purged"

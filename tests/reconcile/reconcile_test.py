@@ -636,6 +636,9 @@ class Crashes(unittest.TestCase):
     # must finish the work.
     MOMENTS = [
         # (format, strategy, moment, what recovery does, file holds)
+        # Before the commit: nothing on disk yet, nothing to recover.
+        ("flac", "auto", "after-open", None, "old"),
+        ("flac", "auto", "before-commit", None, "old"),
         # The journal is durable but no byte was patched yet: the write
         # never started, so the journal is dropped and the file left alone.
         ("flac", "auto", "after-journal", "not_started_journals_dropped",
@@ -656,7 +659,22 @@ class Crashes(unittest.TestCase):
             with self.subTest(ext=ext, moment=moment):
                 self.crash_at(ext, strategy, moment, action, holds)
 
-    def crash_at(self, ext, strategy, moment, action, holds):
+    # The same moments, but the user just runs reconcile again (no
+    # recover): its own sweep must resolve what the crash left, say so,
+    # and finish the write.
+    SUMMARY = {"rolled_back": "1 rolled back",
+               "finished_writes_kept": "1 finished writes kept",
+               "not_started_journals_dropped":
+               "1 journals of writes that never started dropped",
+               "temp_files_removed": "1 temporary files removed"}
+
+    def test_each_moment_then_reconcile_again_without_recover(self):
+        for ext, strategy, moment, action, holds in self.MOMENTS:
+            with self.subTest(ext=ext, moment=moment):
+                self.crash_at(ext, strategy, moment, action, holds,
+                              recover=False)
+
+    def crash_at(self, ext, strategy, moment, action, holds, recover=True):
         lib = Library(self, n_per_ext=1, exts=[ext])
         rel = lib.files[0]
         path, album = lib.path(rel), lib.path("album")
@@ -707,7 +725,14 @@ class Crashes(unittest.TestCase):
             self.assertEqual(left, [])
             self.assertNotEqual(os.stat(path).st_ino, st.st_ino, "moved")
             self.assertEqual(ours(path), new)
+        if moment in ("after-open", "before-commit"):
+            self.assertEqual(left, [])
+            self.assertEqual(sha(path), before, "not yet written")
+            self.assertEqual(os.stat(path).st_mtime_ns, st.st_mtime_ns)
 
+        if not recover:
+            self.rerun_finishes(lib, path, album, action, new, theirs, audio)
+            return
         report = lib.json("recover", "music")
         counts = {k: report[k] for k in ("rolled_back", "finished_writes_kept",
                                          "not_started_journals_dropped",
@@ -731,6 +756,21 @@ class Crashes(unittest.TestCase):
         out = lib.json("reconcile", "music")
         self.assertEqual(out["remaining"], 0)
         self.assertEqual(ours(path), new)
+        self.assertEqual(lib.json("status", "music")["pending_count"], 0)
+
+    def rerun_finishes(self, lib, path, album, action, new, theirs, audio):
+        r = lib.run("reconcile", "music", "--json")
+        out = json.loads(r.stdout)
+        self.assertEqual((out["failed"], out["remaining"]), (0, 0), out)
+        self.assertEqual(sidecars(album), [])
+        self.assertEqual(ours(path), new)
+        if action is None:
+            self.assertNotIn("resolved interrupted writes", r.stderr)
+        else:
+            self.assertIn("resolved interrupted writes: ", r.stderr)
+            self.assertIn(self.SUMMARY[action], r.stderr)
+        self.assertEqual(foreign(path), theirs)
+        self.assertEqual(audio_hash(path), audio)
         self.assertEqual(lib.json("status", "music")["pending_count"], 0)
 
 if __name__ == "__main__":

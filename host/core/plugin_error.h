@@ -1,7 +1,7 @@
 // Errors coming back across the plugin ABI: the caller-owned message
 // buffer a call fills, and its translation into a Status.
-#ifndef NOMTAG_PLUGINS_PLUGIN_ERROR_H_
-#define NOMTAG_PLUGINS_PLUGIN_ERROR_H_
+#ifndef NOMTAG_CORE_PLUGIN_ERROR_H_
+#define NOMTAG_CORE_PLUGIN_ERROR_H_
 
 #include <nomtag/status.h>
 
@@ -24,4 +24,4 @@ Status StatusFromPlugin(nomtag_status code, const std::string& context,
 
 }  // namespace nomtag
 
-#endif  // NOMTAG_PLUGINS_PLUGIN_ERROR_H_
+#endif  // NOMTAG_CORE_PLUGIN_ERROR_H_

@@ -1,4 +1,4 @@
-#include "plugins/plugin_error.h"
+#include "core/plugin_error.h"
 
 namespace nomtag {
 
