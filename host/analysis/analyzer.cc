@@ -323,7 +323,18 @@ void Work(StorageDatabase& db, const InferencePluginRef& plugin,
       break;
     }
     if (batch->empty()) break;
-    for (const ClaimedFile& file : *batch) {
+    bool stopped = false;
+    for (size_t i = 0; i < batch->size(); ++i) {
+      const ClaimedFile& file = (*batch)[i];
+      if (options.should_stop && options.should_stop()) {
+        stopped = true;
+        for (size_t j = i; j < batch->size(); ++j) {
+          Status s = db.ReleaseAnalysis((*batch)[j], key);
+          std::lock_guard<std::mutex> lock(state->mu);
+          if (!s.ok() && state->fatal.ok()) state->fatal = s;
+        }
+        break;
+      }
       AnalysisOutcome outcome;
       bool changed = false;
       if (!StaysInsideRoot(file.path)) {
@@ -368,6 +379,7 @@ void Work(StorageDatabase& db, const InferencePluginRef& plugin,
       ++state->done;
       if (options.on_progress) options.on_progress(state->done, rep.due);
     }
+    if (stopped) break;
   }
   t->close(session);
 }

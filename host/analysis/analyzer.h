@@ -36,6 +36,9 @@ struct AnalyzeOptions {
   // Called from worker threads, one call at a time: files done so far and
   // files due when the run started.
   std::function<void(int64_t done, int64_t due)> on_progress;
+  // Asked before each file (from worker threads): true stops the run; the
+  // files claimed and not analysed go back untouched, still due.
+  std::function<bool()> should_stop;
 };
 
 struct AnalyzeReport {

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "analysis/analyzer.h"
+#include "analysis/analysis_report.h"
 #include "cli/context.h"
 
 namespace nomtag::cli {
@@ -26,11 +26,8 @@ int Run(const GlobalOptions& opts, const AnalyzeArgs& args) {
   if (Status s = OpenSession(opts, &session); !s.ok()) return Fail(s);
   auto lib = session.db->FindLibrary(args.library);
   if (!lib.ok()) return Fail(lib.status());
-  const auto& plugins = session.registry.inferences();
-  if (plugins.empty())
-    return Fail(Status::NotFound(
-        "no inference plugin is loaded; add `- name: inference-descriptors` "
-        "to plugins.yaml"));
+  auto plugins = PluginsToAnalyze(session.registry, args.plugin);
+  if (!plugins.ok()) return Fail(plugins.status());
   AnalyzeOptions options;
   options.workers = args.workers;
   options.force = args.force;
@@ -39,10 +36,8 @@ int Run(const GlobalOptions& opts, const AnalyzeArgs& args) {
   nlohmann::json out{{"library", lib->name},
                      {"dry_run", args.dry_run},
                      {"plugins", nlohmann::json::array()}};
-  bool ran = false;
-  for (const auto& plugin : plugins) {
-    if (!args.plugin.empty() && plugin.id != args.plugin) continue;
-    ran = true;
+  for (const InferencePluginRef* ref : *plugins) {
+    const InferencePluginRef& plugin = *ref;
     Result<AnalyzeReport> report = Status::Internal("not run");
     {
       Progress progress("analysing (" + plugin.id + ")");
@@ -54,19 +49,7 @@ int Run(const GlobalOptions& opts, const AnalyzeArgs& args) {
     if (!report.ok()) return Fail(report.status());
     const AnalyzeReport& r = *report;
     double speed = r.wall_seconds > 0 ? r.audio_seconds / r.wall_seconds : 0;
-    nlohmann::json p{{"plugin", plugin.id},
-                     {"version", plugin.version},
-                     {"due", r.due},
-                     {"analysed", r.analysed},
-                     {"failed", r.failed},
-                     {"left_due", r.left_due},
-                     {"audio_seconds", r.audio_seconds},
-                     {"wall_seconds", r.wall_seconds},
-                     {"audio_seconds_per_second", speed},
-                     {"failures_by_reason", r.failures_by_reason},
-                     {"failures", nlohmann::json::array()}};
-    for (const auto& [path, why] : r.failures)
-      p["failures"].push_back({{"path", path}, {"reason", why}});
+    nlohmann::json p = ToJson(plugin, r);
     if (args.dry_run) p["due_paths"] = r.due_paths;
     out["plugins"].push_back(p);
     if (args.json) continue;
@@ -87,9 +70,6 @@ int Run(const GlobalOptions& opts, const AnalyzeArgs& args) {
     for (const auto& [path, why] : r.failures)
       std::printf("  failed: %s: %s\n", path.c_str(), why.c_str());
   }
-  if (!ran)
-    return Fail(Status::NotFound("no loaded inference plugin has the id '" +
-                                 args.plugin + "'"));
   if (args.json)
     std::printf("%s\n", out.dump(2, ' ', false,
                                  nlohmann::json::error_handler_t::replace)

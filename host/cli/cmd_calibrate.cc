@@ -7,9 +7,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "cli/calibration_doc.h"
+#include "analysis/calibrate.h"
 #include "cli/context.h"
-#include "importing/calibration_document.h"
 
 namespace nomtag::cli {
 namespace {
@@ -28,69 +27,27 @@ int Run(const GlobalOptions& opts, const CalibrateArgs& args) {
     if (!lib.ok()) return Fail(lib.status());
     library_id = lib->id;
   }
-  CalibrationBuilder builder;
-  int64_t scores = 0;
-  Status read = session.db->ForEachHead(library_id, [&](const HeadScore& h) {
-    builder.Add(h.model_id, h.label, h.score);
-    ++scores;
-  });
-  if (!read.ok()) return Fail(read);
-  if (scores == 0)
-    return Fail(Status::NotFound(
-        "no analysed scores to calibrate from; run `nomtag analyze` first"));
-  Calibration now = builder.Build();
-
-  auto old_hash = session.db->CalibrationHash();
-  if (!old_hash.ok()) return Fail(old_hash.status());
-  Calibration before;
-  if (!old_hash->empty()) {
-    auto def = session.db->CalibrationDefinition();
-    if (!def.ok()) return Fail(def.status());
-    auto parsed =
-        CalibrationFromJson(nlohmann::json::parse(*def, nullptr, false));
-    if (parsed.ok()) before = std::move(*parsed);
-  }
-
-  auto doc = ParseCalibrationDocument(CalibrationToJson(now).dump());
-  if (!doc.ok()) return Fail(doc.status());
-  const std::string& hash = doc->hash;
-  bool changed = hash != *old_hash;
-  if (changed)
-    if (Status s = session.db->SetCalibration(hash, doc->canonical); !s.ok())
-      return Fail(s);
-
-  nlohmann::json heads = nlohmann::json::array();
-  int converged_count = 0;
-  for (const auto& [key, c] : now.labels) {
-    auto it = before.labels.find(key);
-    bool converged = it != before.labels.end() && Converged(it->second, c);
-    converged_count += converged;
-    heads.push_back({{"model", key.first},
-                     {"label", key.second},
-                     {"p5", c.p5},
-                     {"p95", c.p95},
-                     {"n", c.count},
-                     {"converged", converged}});
-  }
+  auto report = GenerateCalibration(*session.db, library_id);
+  if (!report.ok()) return Fail(report.status());
+  nlohmann::json out = ToJson(*report);
   if (args.json) {
-    std::printf("%s\n", nlohmann::json{{"hash", hash},
-                                       {"changed", changed},
-                                       {"scores", scores},
-                                       {"labels", heads}}
-                            .dump(2)
-                            .c_str());
+    std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }
+  const nlohmann::json& heads = out["labels"];
+  int converged_count = 0;
+  for (const auto& h : report->heads) converged_count += h.converged;
   for (const auto& h : heads)
     std::printf("  %-28s %-12s p5 %.4f  p95 %.4f  n %lld  %s\n",
                 h["model"].get<std::string>().c_str(),
                 h["label"].get<std::string>().c_str(), h["p5"].get<double>(),
                 h["p95"].get<double>(), h["n"].get<long long>(),
                 h["converged"].get<bool>() ? "converged" : "not converged");
-  std::printf("calibration %s (%s; %d of %zu labels converged)\n", hash.c_str(),
-              changed ? "now active; files that write mood tiers need "
-                        "reconciliation"
-                      : "unchanged",
+  std::printf("calibration %s (%s; %d of %zu labels converged)\n",
+              report->hash.c_str(),
+              report->changed ? "now active; files that write mood tiers need "
+                                "reconciliation"
+                              : "unchanged",
               converged_count, heads.size());
   return 0;
 }

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "cli/calibration_doc.h"
+#include "analysis/calibration_doc.h"
 #include "cli/context.h"
 #include "importing/calibration_document.h"
 #include "report/json_text.h"
@@ -44,14 +44,10 @@ int Import(const GlobalOptions& opts, const CalibrationArgs& args) {
   if (!in) return Fail(Status::NotFound(args.file + ": cannot read"));
   std::stringstream text;
   text << in.rdbuf();
-  auto doc = ParseCalibrationDocument(text.str());
+  auto doc = CheckCalibrationText(text.str());
   if (!doc.ok()) return Fail(doc.status().Prepend(args.file));
   const std::string& hash = doc->hash;
   const std::string& canonical = doc->canonical;
-  if (auto checked = CalibrationFromJson(nlohmann::json::parse(canonical));
-      !checked.ok())
-    return Fail(
-        Status::InvalidArgument(args.file + ": " + checked.status().message()));
   Session session;
   if (Status s = OpenSession(opts, &session); !s.ok()) return Fail(s);
   if (Status s = session.db->SetCalibration(hash, canonical); !s.ok())

@@ -1,5 +1,5 @@
-// nomtag library add|list|set-mode|set: the libraries and how much of the
-// database each projects into its files.
+// nomtag library add|list|set-mode|set|remove: the libraries and how much
+// of the database each projects into its files.
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -134,6 +134,25 @@ int Update(const GlobalOptions& opts, const LibraryArgs& args, bool set_mode) {
   return 0;
 }
 
+// Forgets the library's rows; its files stay as they are on disk (tags
+// written there stay too).
+int Remove(const GlobalOptions& opts, const LibraryArgs& args) {
+  Session session;
+  if (Status s = OpenSession(opts, &session); !s.ok()) return Fail(s);
+  auto lib = session.db->FindLibrary(args.library);
+  if (!lib.ok()) return Fail(lib.status());
+  if (Status s = session.db->RemoveLibrary(lib->id); !s.ok()) return Fail(s);
+  if (args.json) {
+    PrintJson({{"removed", lib->id}, {"name", lib->name}});
+    return 0;
+  }
+  std::printf(
+      "library '%s' removed from the database; no file under %s was "
+      "touched\n",
+      lib->name.c_str(), lib->root.c_str());
+  return 0;
+}
+
 void AddOptionFlags(CLI::App* cmd, LibraryArgs* args) {
   cmd->add_option("--keep-mtime", args->keep_mtime,
                   "on: written files keep their modification time");
@@ -181,6 +200,15 @@ void AddLibraryCommand(CLI::App& app, const GlobalOptions& opts,
   mode->add_flag("--json", args->json, "machine-readable output");
   mode->callback(
       [&opts, args, exit_code] { *exit_code = Update(opts, *args, true); });
+
+  CLI::App* remove = cmd->add_subcommand(
+      "remove",
+      "Forget a library: its rows, tags and analyses leave the database; "
+      "no file is touched. Refused while a run holds its files.");
+  remove->add_option("LIBRARY", args->library, "name or id")->required();
+  remove->add_flag("--json", args->json, "machine-readable output");
+  remove->callback(
+      [&opts, args, exit_code] { *exit_code = Remove(opts, *args); });
 
   CLI::App* set = cmd->add_subcommand("set", "Change a library's options.");
   set->add_option("LIBRARY", args->library, "name or id")->required();

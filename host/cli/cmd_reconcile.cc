@@ -4,7 +4,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
-#include "cli/calibration_doc.h"
+#include "analysis/calibration_doc.h"
 #include "cli/context.h"
 #include "core/reconciler.h"
 #include "report/json_text.h"
@@ -65,7 +65,7 @@ int Run(const GlobalOptions& opts, const ReconcileArgs& args) {
   options.workers = args.workers;
   options.lease_ms = args.lease_ms;
   options.dry_run = args.dry_run;
-  auto analysis_tags = AnalysisTagSource(session);
+  auto analysis_tags = AnalysisTagSource(*session.db, session.tiers);
   if (!analysis_tags.ok()) return Fail(analysis_tags.status());
   options.analysis_tags = *analysis_tags;
   Result<ReconcileReport> report = Status::Internal("not run");

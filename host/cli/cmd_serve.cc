@@ -36,6 +36,7 @@ void AddServeCommand(CLI::App& app, const GlobalOptions& opts, int* exit_code) {
       *exit_code = Fail(s);
       return;
     }
+    options->tiers = session.tiers;
     Status s = server::Serve(*options, session.registry, *session.db);
     *exit_code = s.ok() ? 0 : Fail(s);
   });

@@ -53,6 +53,16 @@ Calibration CalibrationBuilder::Build() const {
   return out;
 }
 
+std::vector<int64_t> CalibrationBuilder::CoarseHistogram(
+    const CalibrationKey& key, int bins) const {
+  auto it = histograms_.find(key);
+  if (it == histograms_.end() || bins < 1) return {};
+  std::vector<int64_t> out(bins, 0);
+  for (const auto& [bin, count] : it->second.bins)
+    out[static_cast<size_t>(int64_t{bin} * bins / kBins)] += count;
+  return out;
+}
+
 bool Converged(const LabelCalibration& before, const LabelCalibration& now) {
   return std::abs(before.p5 - now.p5) < 0.01 &&
          std::abs(before.p95 - now.p95) < 0.01;

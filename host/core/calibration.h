@@ -13,6 +13,7 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace nomtag {
 
@@ -42,6 +43,12 @@ class CalibrationBuilder {
   void Add(const std::string& model, const std::string& label, double score);
 
   Calibration Build() const;
+
+  // How the scores of one label spread over [0,1] in `bins` equal bins
+  // (kBins must be a multiple of bins): what the page draws. Empty when
+  // the label has no scores.
+  std::vector<int64_t> CoarseHistogram(const CalibrationKey& key,
+                                       int bins) const;
 
  private:
   // Per label: bin -> count, and the total.

@@ -2,33 +2,39 @@
 // clearing answers, per library, how many files now need reconciliation,
 // so the page can ask "N files need reconciliation. Run now?".
 //
-// UNFINISHED: POST /api/web/calibration/generate (computing a calibration
-// from analysed scores, as a job) and the per-head p5/p95 and histograms
-// come with the analysis work; until then the route answers 501.
-#include "importing/calibration_document.h"
+// Generating one (a job) and the per-head view with histograms:
+// analysis_routes.cc.
+#include "analysis/calibration_doc.h"
 #include "server/api.h"
 #include "server/http_json.h"
 
 namespace nomtag::server {
-namespace {
 
-void SendCalibration(Api& api, httplib::Response& res) {
-  auto hash = api.db->CalibrationHash();
-  if (!hash.ok()) return SendStatus(res, hash.status());
-  auto libs = api.db->Libraries();
-  if (!libs.ok()) return SendStatus(res, libs.status());
+Result<nlohmann::json> AffectedLibraries(StorageDatabase& db) {
+  auto libs = db.Libraries();
+  if (!libs.ok()) return libs.status();
   nlohmann::json affected = nlohmann::json::array();
   for (const auto& lib : *libs) {
-    auto pending = api.db->CountPending(lib.id);
-    if (!pending.ok()) return SendStatus(res, pending.status());
+    auto pending = db.CountPending(lib.id);
+    if (!pending.ok()) return pending.status();
     affected.push_back({{"library_id", lib.id},
                         {"name", lib.name},
                         {"requires_reconciliation", *pending > 0},
                         {"affected_file_count", *pending}});
   }
+  return affected;
+}
+
+namespace {
+
+void SendCalibration(Api& api, httplib::Response& res) {
+  auto hash = api.db->CalibrationHash();
+  if (!hash.ok()) return SendStatus(res, hash.status());
+  auto affected = AffectedLibraries(*api.db);
+  if (!affected.ok()) return SendStatus(res, affected.status());
   SendJson(
       res, 200,
-      {{"active", !hash->empty()}, {"hash", *hash}, {"libraries", affected}});
+      {{"active", !hash->empty()}, {"hash", *hash}, {"libraries", *affected}});
 }
 
 void Apply(Api& api, const httplib::Request& req, httplib::Response& res) {
@@ -37,7 +43,8 @@ void Apply(Api& api, const httplib::Request& req, httplib::Response& res) {
   auto it = body->find("calibration");
   if (it == body->end() || !it->is_object())
     return SendError(res, 400, "'calibration' must be a JSON object");
-  auto doc = ParseCalibrationDocument(
+  // Checked as `nomtag calibration import` checks a file.
+  auto doc = CheckCalibrationText(
       it->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   if (!doc.ok()) return SendStatus(res, doc.status());
   if (Status s = api.db->SetCalibration(doc->hash, doc->canonical); !s.ok())
@@ -62,12 +69,6 @@ void AddCalibrationRoutes(httplib::Server& server, Api& api) {
                     return SendStatus(res, s);
                   SendCalibration(api, res);
                 });
-  server.Post("/api/web/calibration/generate",
-              [](const httplib::Request&, httplib::Response& res) {
-                SendError(res, 501,
-                          "generating a calibration needs the analysis work, "
-                          "which this build does not have yet");
-              });
 }
 
 }  // namespace nomtag::server

@@ -1,11 +1,8 @@
 // Long work as background jobs: scan, reconcile (SPEC section 7's
 // reconcile-tags and reconcile-status), and the jobs themselves (status,
 // stop). A second start of the same kind on the same library answers 409
-// with the running job.
-//
-// UNFINISHED: analyze and calibration generation plug in here as two more
-// kinds (Start with their own work function) once the analysis work is
-// merged.
+// with the running job. Analyze and calibration jobs: analysis_routes.cc.
+#include "analysis/calibration_doc.h"
 #include "core/reconciler.h"
 #include "scan/scanner.h"
 #include "server/api.h"
@@ -14,15 +11,24 @@
 #include "write/safe_write_projector.h"
 
 namespace nomtag::server {
-namespace {
 
 void SendConflict(httplib::Response& res, const JobSnapshot& running) {
   SendJson(res, 409,
-           {{"detail", "a " + running.kind +
-                           " job is already running for "
-                           "this library"},
+           {{"detail", "a " + running.kind + " job is already running" +
+                           (running.library_id ? " for this library" : "")},
             {"job", ToJson(running)}});
 }
+
+void SendStarted(httplib::Response& res, const JobSnapshot& job,
+                 const nlohmann::json& extra) {
+  nlohmann::json out{{"status", "started"},
+                     {"task_id", std::to_string(job.id)},
+                     {"job", ToJson(job)}};
+  for (const auto& [k, v] : extra.items()) out[k] = v;
+  SendJson(res, 202, out);
+}
+
+namespace {
 
 Status ScanWork(Api& api, const Library& lib, JobContext& job) {
   auto db = api.OpenJobDatabase();
@@ -67,6 +73,12 @@ Status ReconcileWork(Api& api, const Library& lib, uint32_t batch,
   RecoverTree(lib.root, &recovery);
   SafeWriteProjector projector(*api.registry);
   ReconcileOptions options;
+  // The analysis tags (scores, descriptors, mood tiers under the active
+  // calibration) as `nomtag reconcile` merges them: without them a server
+  // run would take them out of the files.
+  auto analysis_tags = AnalysisTagSource(**db, api.tiers);
+  if (!analysis_tags.ok()) return analysis_tags.status();
+  options.analysis_tags = *analysis_tags;
   options.batch = batch;
   options.lease_ms = api.lease_ms;
   options.on_progress = [&](const ReconcileProgress& p) {
@@ -105,13 +117,10 @@ void StartScan(Api& api, const httplib::Request& req, httplib::Response& res) {
     return SendStatus(res, body.status());
   // A stopped scan would mark unseen files missing: scans run to the end.
   auto started = api.jobs.Start(
-      "scan", lib.id, /*cancellable=*/false,
+      kScanJob, lib.id, /*cancellable=*/false,
       [&api, lib](JobContext& job) { return ScanWork(api, lib, job); });
   if (!started.started) return SendConflict(res, started.job);
-  SendJson(res, 202,
-           {{"status", "started"},
-            {"task_id", std::to_string(started.job.id)},
-            {"job", ToJson(started.job)}});
+  SendStarted(res, started.job);
 }
 
 // POST /libraries/{id}/reconcile-tags[?batch_size=N][&wait=true]
@@ -136,19 +145,13 @@ void StartReconcile(Api& api, const httplib::Request& req,
   auto pending = api.db->CountPending(lib.id);
   if (!pending.ok()) return SendStatus(res, pending.status());
   auto started = api.jobs.Start(
-      "reconcile", lib.id, /*cancellable=*/true,
+      kReconcileJob, lib.id, /*cancellable=*/true,
       [&api, lib, batch](JobContext& job) {
         return ReconcileWork(api, lib, static_cast<uint32_t>(batch), job);
       });
   if (!started.started) return SendConflict(res, started.job);
-  if (!wait) {
-    SendJson(res, 202,
-             {{"status", "started"},
-              {"task_id", std::to_string(started.job.id)},
-              {"pending_count", *pending},
-              {"job", ToJson(started.job)}});
-    return;
-  }
+  if (!wait)
+    return SendStarted(res, started.job, {{"pending_count", *pending}});
   auto done = api.jobs.Wait(started.job.id);
   if (!done) return SendError(res, 500, "the job vanished");
   if (done->state == JobState::kFailed)
@@ -168,7 +171,7 @@ void ReconcileStatus(Api& api, const httplib::Request& req,
   if (!LibraryFromPath(api, req, res, &lib)) return;
   auto pending = api.db->CountPending(lib.id);
   if (!pending.ok()) return SendStatus(res, pending.status());
-  auto job = api.jobs.Running("reconcile", lib.id);
+  auto job = api.jobs.Running(kReconcileJob, lib.id);
   SendJson(res, 200,
            {{"pending_count", *pending},
             {"in_progress", job.has_value()},

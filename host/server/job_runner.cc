@@ -174,6 +174,17 @@ std::vector<JobSnapshot> JobRunner::List() const {
   return out;
 }
 
+std::optional<JobSnapshot> JobRunner::WhileIdle(
+    int64_t library_id, const std::function<void()>& fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [id, job] : jobs_)
+    if (job->snap.state == JobState::kRunning &&
+        job->snap.library_id == library_id)
+      return job->snap;
+  fn();
+  return std::nullopt;
+}
+
 bool JobRunner::RequestStop(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = jobs_.find(id);

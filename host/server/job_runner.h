@@ -94,6 +94,11 @@ class JobRunner {
                                      int64_t library_id) const;
   // Running jobs and the last finished ones, newest first.
   std::vector<JobSnapshot> List() const;
+  // Runs fn while no job runs on library_id, with job starts held off
+  // until it returns (fn must not call the runner). Returns the running
+  // job instead, without calling fn, when there is one.
+  std::optional<JobSnapshot> WhileIdle(int64_t library_id,
+                                       const std::function<void()>& fn);
   // Asks a job to stop. False when there is no such job.
   bool RequestStop(int64_t id);
   // Waits until the job has finished and returns its final state.

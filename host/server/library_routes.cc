@@ -1,12 +1,12 @@
 // Libraries: list, one, create, update, the write-mode route of SPEC
 // section 7, per-library counts with the failure list, and one file's
 // `nom` tags as on disk.
-//
-// UNFINISHED: deleting a library needs a `library_delete` slot in the
-// storage SDK table (and the SQLite plugin's implementation); not here yet.
+// Deleting a library forgets its rows only (never a file), refused with 409
+// while a job of this server or a live run elsewhere works on it.
 #include <limits.h>
 #include <stdlib.h>
 
+#include "analysis/analyzer.h"
 #include "report/json_text.h"
 #include "report/library_json.h"
 #include "scan/library_roots.h"
@@ -57,14 +57,37 @@ Result<nlohmann::json> LibraryWithCounts(Api& api, const Library& lib,
   int64_t hardlinked = 0;
   for (const auto& failure : st->failures)
     hardlinked += HeldByHardLinks(failure.second);
-  // UNFINISHED: folder and analysed counts come with the analysis work.
   out["counts"] = {
       {"files", st->files},     {"missing", st->missing},
       {"pending", st->pending}, {"in_progress", st->in_progress},
       {"failed", st->failed},   {"held_by_hard_links", hardlinked}};
+  // Analysis per inference plugin; the counts show the first one's (the
+  // order of plugins.yaml), as a file is analysed per plugin.
+  // UNFINISHED: a folder count (the page shows files only).
+  nlohmann::json analysis = nlohmann::json::array();
+  if (api.db->SupportsAnalysis()) {
+    for (const auto& plugin : api.registry->inferences()) {
+      auto counts =
+          api.db->AnalysisStatusOf(lib.id, KeyOf(plugin), api.lease_ms);
+      if (!counts.ok()) return counts.status();
+      nlohmann::json one{{"plugin", plugin.id},
+                         {"analysed", counts->analysed},
+                         {"due", counts->due},
+                         {"failed", counts->failed},
+                         {"in_progress", counts->in_progress}};
+      if (with_failures) one["failures"] = FailuresJson(counts->failures);
+      if (analysis.empty()) {
+        out["counts"]["analysed"] = counts->analysed;
+        out["counts"]["analysis_due"] = counts->due;
+        out["counts"]["analysis_failed"] = counts->failed;
+      }
+      analysis.push_back(one);
+    }
+  }
+  out["analysis"] = analysis;
   if (with_failures) out["failures"] = FailuresJson(st->failures);
   nlohmann::json jobs = nlohmann::json::array();
-  for (const char* kind : {"scan", "reconcile"})
+  for (const char* kind : kLibraryJobKinds)
     if (auto job = api.jobs.Running(kind, lib.id)) jobs.push_back(ToJson(*job));
   out["running_jobs"] = jobs;
   return out;
@@ -205,6 +228,24 @@ void WriteMode(Api& api, const httplib::Request& req, httplib::Response& res) {
             {"affected_file_count", *affected}});
 }
 
+// DELETE /libraries/{id}: 200 {"removed": id, "name"}.
+void Remove(Api& api, const httplib::Request& req, httplib::Response& res) {
+  Library lib;
+  if (!LibraryFromPath(api, req, res, &lib)) return;
+  if (auto body = ParseObject(req.body, {}); !body.ok())
+    return SendStatus(res, body.status());
+  Status removed;
+  auto running = api.jobs.WhileIdle(
+      lib.id, [&] { removed = api.db->RemoveLibrary(lib.id); });
+  if (running) return SendConflict(res, *running);
+  if (removed.code() == Status::Code::kRefused)  // a live run's claims
+    return SendError(res, 409, removed.message());
+  if (removed.code() == Status::Code::kUnsupported)  // a plugin before 1.5
+    return SendError(res, 501, removed.message());
+  if (!removed.ok()) return SendStatus(res, removed);
+  SendJson(res, 200, {{"removed", lib.id}, {"name", lib.name}});
+}
+
 // GET /libraries/{id}/file-tags?path=REL: the `nom` keys on disk.
 void FileTags(Api& api, const httplib::Request& req, httplib::Response& res) {
   Library lib;
@@ -257,6 +298,8 @@ void AddLibraryRoutes(httplib::Server& server, Api& api) {
   });
   server.Patch(lib, [&api](const httplib::Request& req,
                            httplib::Response& res) { Update(api, req, res); });
+  server.Delete(lib, [&api](const httplib::Request& req,
+                            httplib::Response& res) { Remove(api, req, res); });
   server.Patch(lib + "/write-mode",
                [&api](const httplib::Request& req, httplib::Response& res) {
                  WriteMode(api, req, res);

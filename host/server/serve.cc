@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <thread>
 
@@ -117,6 +118,7 @@ Status Serve(const ServeOptions& options, PluginRegistry& registry,
     api.registry = &registry;
     api.db = &db;
     api.lease_ms = options.lease_ms;
+    api.tiers = options.tiers;
 
     httplib::Server server;
     server.set_payload_max_length(kMaxBody);
@@ -149,6 +151,7 @@ Status Serve(const ServeOptions& options, PluginRegistry& registry,
     AddLibraryRoutes(server, api);
     AddJobRoutes(server, api);
     AddCalibrationRoutes(server, api);
+    AddAnalysisRoutes(server, api);
     AddPageRoutes(server, token, *login_code);
 
     if (port == 0)
@@ -171,13 +174,23 @@ Status Serve(const ServeOptions& options, PluginRegistry& registry,
     std::fflush(stdout);
 
     std::atomic<bool> signalled{false};
-    std::thread stopper([&server, &signalled, stop_signals] {
+    std::atomic<bool> listen_ended{false};
+    std::thread stopper([&server, &signalled, &listen_ended, stop_signals] {
       int sig = 0;
       sigwait(&stop_signals, &sig);
       signalled = true;
-      server.stop();
+      // httplib's stop() does nothing to a server not yet listening: a
+      // signal that came right after the login link (before
+      // listen_after_bind got going) was lost, and serve ran on. Seen
+      // under load as ServeStartTest's SIGTERM killed after 30 s.
+      while (!listen_ended) {
+        server.stop();
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
     });
-    if (!server.listen_after_bind() && !signalled)
+    const bool listened = server.listen_after_bind();
+    listen_ended = true;
+    if (!listened && !signalled)
       result = Status::IoError("the server stopped with an error");
     // Wake the stopper when the server ended on its own. (A signal left
     // pending stays blocked: the process is about to end.)

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "core/tiers.h"
 #include "plugins/plugin_registry.h"
 #include "store/storage_database.h"
 
@@ -25,6 +26,7 @@ struct ServeOptions {
   std::string token_path;                 // empty: DefaultTokenPath()
   bool no_token = false;  // only accepted on loopback (benchmarks, dev)
   int64_t lease_ms = 10 * 60 * 1000;
+  TierRule tiers;  // plugins.yaml `tiers:`, for the mood tiers reconcile writes
 };
 
 // Splits "host:port" ("[::1]:8356" for IPv6). InvalidArgument otherwise.

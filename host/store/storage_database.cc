@@ -205,6 +205,18 @@ Result<int64_t> StorageDatabase::UpdateLibrary(const Library& library) {
   return affected;
 }
 
+Status StorageDatabase::RemoveLibrary(int64_t library_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!NOMTAG_HAS_FIELD(t_, nomtag_storage, library_remove) ||
+      t_->library_remove == nullptr)
+    return Status::Unsupported(
+        "the storage plugin predates ABI 1.5: it cannot remove a library "
+        "(update the plugin)");
+  ErrorBuffer eb;
+  return FromPlugin(t_->library_remove(db_, library_id, &eb.err), eb,
+                    "removing library " + std::to_string(library_id));
+}
+
 Result<std::vector<StoredFile>> StorageDatabase::Files(int64_t library_id) {
   std::lock_guard<std::mutex> lock(mu_);
   ErrorBuffer eb;

@@ -93,6 +93,10 @@ class StorageDatabase : public TagStore {
   Result<Library> FindLibrary(const std::string& name_or_id);
   // Saves mode and options; returns how many files need reconciliation.
   Result<int64_t> UpdateLibrary(const Library& library);
+  // Forgets a library and its files' rows (tags, analyses); never touches
+  // a file. Refused while a live worker claims one of its files.
+  // Unsupported, saying so, when the storage plugin predates ABI 1.5.
+  Status RemoveLibrary(int64_t library_id);
 
   Result<std::vector<StoredFile>> Files(int64_t library_id);
   Status RecordFile(int64_t library_id, const StoredFile& file,

@@ -413,6 +413,44 @@ nomtag_status LibraryUpdate(nomtag_storage_db* db,
   });
 }
 
+// Refused while a live worker claims one of the library's files (for
+// writing or for analysis): that worker would find its rows gone halfway.
+// Claims of dead workers are only leftovers and go with the rows.
+nomtag_status LibraryRemove(nomtag_storage_db* db, int64_t library_id,
+                            nomtag_error* err) {
+  return Guard(db, err, [&] {
+    long long id = library_id;
+    // BEGIN IMMEDIATE: no worker can claim a file between the check and
+    // the delete.
+    InTransaction(db, [&] {
+      int exists = 0;
+      db->sql << "SELECT COUNT(*) FROM libraries WHERE id = :id", soci::use(id),
+          soci::into(exists);
+      if (!exists)
+        throw Error(NOMTAG_ERR_NOT_FOUND,
+                    "no library with id " + std::to_string(library_id));
+      soci::rowset<std::string> holders =
+          (db->sql.prepare
+               << "SELECT DISTINCT write_claimed_by FROM files WHERE library_id"
+                  " = :id AND write_claimed_by IS NOT NULL UNION SELECT "
+                  "DISTINCT a.claimed_by FROM analyses a JOIN files f ON f.id "
+                  "= "
+                  "a.file_id WHERE f.library_id = :id AND a.claimed_by IS NOT "
+                  "NULL",
+           soci::use(id, "id"));
+      for (const std::string& worker : holders)
+        if (IsWorkerAlive(db->location, worker))
+          throw Error(NOMTAG_ERR_REFUSED,
+                      "a running worker (" + worker +
+                          ") holds files of this library; remove it once that "
+                          "run has ended");
+      // Files first, so that their triggers still find the library's row.
+      db->sql << "DELETE FROM files WHERE library_id = :id", soci::use(id);
+      db->sql << "DELETE FROM libraries WHERE id = :id", soci::use(id);
+    });
+  });
+}
+
 // --- files ----------------------------------------------------------------
 
 nomtag_status FileList(nomtag_storage_db* db, int64_t library_id,
@@ -935,8 +973,16 @@ nomtag_status ClaimHolders(nomtag_storage_db* db, int64_t library_id,
   });
 }
 
+// NOMTAG_TEST_STORAGE_ABI_1_4: the table as a plugin built for ABI 1.4
+// sends it (without library_remove), for the tests of an older plugin.
+#ifdef NOMTAG_TEST_STORAGE_ABI_1_4
+constexpr uint32_t kStorageSize = offsetof(nomtag_storage, library_remove);
+#else
+constexpr uint32_t kStorageSize = sizeof(nomtag_storage);
+#endif
+
 const nomtag_storage kStorage = {
-    sizeof(nomtag_storage),
+    kStorageSize,
     Open,
     Close,
     Location,
@@ -975,6 +1021,7 @@ const nomtag_storage kStorage = {
     AnalysisStatus,
     AnalysisFailureList,
     CalibrationDefinition,
+    LibraryRemove,
 };
 
 const void* GetInterface(const char* id) {

@@ -76,6 +76,22 @@ TEST(Calibration, LabelsAreSeparateAndValuesClip) {
   EXPECT_FALSE(c.Apply("m/2", "a", 0.5, &v));
 }
 
+TEST(Calibration, CoarseHistogramCountsEveryScoreInItsBin) {
+  CalibrationBuilder b;
+  for (int i = 0; i < 100; ++i) b.Add("m/1", "a", i / 100.0);  // 0 .. 0.99
+  b.Add("m/1", "a", 1.0);  // the top score lands in the last bin
+  b.Add("m/1", "a", -3);   // clipped to 0
+  std::vector<int64_t> h = b.CoarseHistogram({"m/1", "a"}, 20);
+  ASSERT_EQ(h.size(), 20u);
+  EXPECT_EQ(h[0], 6);   // 0.00 .. 0.04 and the clipped one
+  EXPECT_EQ(h[1], 5);   // 0.05 .. 0.09
+  EXPECT_EQ(h[19], 6);  // 0.95 .. 0.99 and 1.0
+  int64_t sum = 0;
+  for (int64_t n : h) sum += n;
+  EXPECT_EQ(sum, 102);
+  EXPECT_TRUE(b.CoarseHistogram({"m/1", "b"}, 20).empty());
+}
+
 TEST(Calibration, ConvergedMeansBothEndsMovedLessThanOneHundredth) {
   LabelCalibration a{0.10, 0.90, 10}, b{0.105, 0.895, 20}, c{0.12, 0.90, 20};
   EXPECT_TRUE(Converged(a, b));

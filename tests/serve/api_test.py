@@ -6,6 +6,7 @@ the JSON request bodies.
 
 Usage: api_test.py NOMTAG PLUGINS_YAML [TEST_NAME...]
 """
+import hashlib
 import json
 import os
 import random
@@ -167,6 +168,8 @@ class ServeApiTest(unittest.TestCase):
                     ("PATCH", base + "/write-mode?file_write_mode=full", None),
                     ("POST", base + "/scan", None),
                     ("POST", base + "/reconcile-tags", None),
+                    ("POST", base + "/analyze", None),
+                    ("DELETE", base, None),
                     ("GET", base + "/reconcile-status", None),
                     ("GET", base + "/file-tags?path=album/00.mp3", None)]:
                 status, answer, _ = self.req(method, path, body)
@@ -296,6 +299,8 @@ class ServeApiTest(unittest.TestCase):
                   ("PATCH", f"/api/web/libraries/{lib['id']}/write-mode"
                             "?file_write_mode=none"),
                   ("POST", f"/api/web/libraries/{lib['id']}/scan"),
+                  ("POST", f"/api/web/libraries/{lib['id']}/analyze"),
+                  ("DELETE", f"/api/web/libraries/{lib['id']}"),
                   ("POST", f"/api/web/libraries/{lib['id']}/reconcile-tags"),
                   ("GET", f"/api/web/libraries/{lib['id']}/reconcile-status"),
                   ("GET", f"/api/web/libraries/{lib['id']}/file-tags"
@@ -305,6 +310,8 @@ class ServeApiTest(unittest.TestCase):
                   ("GET", "/api/web/calibration"),
                   ("PUT", "/api/web/calibration"),
                   ("DELETE", "/api/web/calibration"),
+                  ("POST", "/api/web/calibration/generate"),
+                  ("GET", "/api/web/calibration/heads"),
                   ("GET", "/api/web/nothing-here")]
         wrong = ["Bearer " + "0" * 64, "Bearer", "Basic " + self.server.token,
                  "Bearer " + self.server.token + "x",
@@ -556,12 +563,298 @@ class ServeApiTest(unittest.TestCase):
                     {"calibration": "x"}]:
             status, body, _ = self.req("PUT", "/api/web/calibration", bad)
             self.assert_json_error(status, body, 400)
-        status, body, _ = self.req("POST", "/api/web/calibration/generate")
-        self.assert_json_error(status, body, 501)  # UNFINISHED: analysis
         status, cal, _ = self.req("DELETE", "/api/web/calibration")
         self.assertFalse(cal["active"])
         self.assertEqual(cal["libraries"][0]["affected_file_count"],
                          len(self.files))
+
+    # analysis and calibration as jobs
+    def add_long_files(self):
+        """Four files long enough to analyse, each its own pitch and level
+        (the five of setUp are too short: failures with a reason)."""
+        os.makedirs(os.path.join(self.music, "long"))
+        rels = []
+        for i, (ext, freq, vol) in enumerate([("flac", 110, 0.2),
+                                              ("mp3", 440, 0.5),
+                                              ("ogg", 1760, 0.9),
+                                              ("m4a", 3520, 0.6)]):
+            rel = f"long/{i:02d}.{ext}"
+            make_audio(os.path.join(self.music, rel), ext, seconds=6,
+                       frequency=freq, volume=vol)
+            rels.append(rel)
+        return rels
+
+    def analyze(self, lib_id):
+        status, body, _ = self.req("POST",
+                                   f"/api/web/libraries/{lib_id}/analyze")
+        self.assertEqual(status, 202, body)
+        job = self.server.wait_job(body["job"]["id"])
+        self.assertEqual(job["state"], "done", job)
+        return job
+
+    def test_analyze_is_a_job_with_the_cli_s_results(self):
+        long = self.add_long_files()
+        lib = self.add_library()
+        self.scan(lib["id"])
+        base = f"/api/web/libraries/{lib['id']}"
+        for bad in [{"force": "yes"}, {"workers": 2}, []]:
+            status, body, _ = self.req("POST", base + "/analyze", bad)
+            self.assert_json_error(status, body, 400)
+        # Hold SQLite's write lock: the job starts, then waits to claim.
+        hold = sqlite3.connect(self.server.db, timeout=30)
+        hold.execute("BEGIN IMMEDIATE")
+        try:
+            status, first, _ = self.req("POST", base + "/analyze")
+            self.assertEqual(status, 202, first)
+            self.assertEqual(first["job"]["kind"], "analyze")
+            status, second, _ = self.req("POST", base + "/analyze")
+            self.assertEqual(status, 409, second)
+            self.assertEqual(second["job"]["id"], first["job"]["id"])
+            status, one, _ = self.req("GET", base)
+            self.assertIn(first["job"]["id"],
+                          [j["id"] for j in one["running_jobs"]])
+            status, stopped, _ = self.req(
+                "POST", f"/api/web/jobs/{first['job']['id']}/cancel")
+            self.assertEqual(status, 202, stopped)
+        finally:
+            hold.rollback()
+            hold.close()
+        job = self.server.wait_job(first["job"]["id"])
+        self.assertEqual(job["state"], "cancelled", job)
+        # Stopped before its first plugin or before its first file: either
+        # way nothing analysed.
+        self.assertEqual(sum(p["analysed"] for p in job["result"]["plugins"]),
+                         0, job)
+        status, one, _ = self.req("GET", base)
+        total = len(self.files) + len(long)
+        self.assertEqual((one["counts"]["analysed"],
+                          one["counts"]["analysis_due"]), (0, total), one)
+        # The whole run: the long files analysed, the short ones failed
+        # with their reason, as `nomtag analyze` stores them.
+        job = self.analyze(lib["id"])
+        self.assertEqual((job["done"], job["total"], job["failed"]),
+                         (total, total, len(self.files)), job)
+        run = job["result"]["plugins"][0]
+        self.assertEqual((run["plugin"], run["analysed"], run["failed"]),
+                         ("org.nomtag.inference.descriptors", len(long),
+                          len(self.files)), run)
+        self.assertEqual(sorted(e["path"] for e in job["last_errors"]),
+                         sorted(self.files))
+        for e in job["last_errors"]:
+            self.assertIn("too short", e["error"])
+        status, one, _ = self.req("GET", base)
+        # As `nomtag status` counts: every file has a current result, the
+        # short ones a failed one.
+        self.assertEqual((one["counts"]["analysed"],
+                          one["counts"]["analysis_failed"],
+                          one["counts"]["analysis_due"]),
+                         (total, len(self.files), 0), one)
+        status_cli = self.server.cli("status", "music", "--json")
+        self.assertIn(f'"analysed": {total}', status_cli.stdout)
+        self.assertEqual(len(one["analysis"][0]["failures"]), len(self.files))
+        # The CLI finds the server's results current (same key, same rows).
+        cli = json.loads(self.server.cli("analyze", "music", "--dry-run",
+                                         "--json").stdout)
+        self.assertEqual(cli["plugins"][0]["due"], 0, cli)
+        # Audio files are only read.
+        for rel in long + self.files:
+            self.assertEqual(nom_tags(os.path.join(self.music, rel)), {})
+
+    def test_calibration_generate_is_a_job_and_heads_show_the_scores(self):
+        long = self.add_long_files()
+        lib = self.add_library()
+        self.scan(lib["id"])
+        # Nothing analysed yet: the job fails and says why.
+        status, started, _ = self.req("POST", "/api/web/calibration/generate")
+        self.assertEqual(status, 202, started)
+        job = self.server.wait_job(started["job"]["id"])
+        self.assertEqual(job["state"], "failed", job)
+        self.assertIn("no analysed scores", job["error"])
+        self.analyze(lib["id"])
+        status, heads, _ = self.req("GET", "/api/web/calibration/heads")
+        self.assertEqual(status, 200, heads)
+        self.assertFalse(heads["active"])
+        self.assertTrue(heads["labels"], heads)
+        for h in heads["labels"]:
+            self.assertFalse(h["converged"], h)
+        for bad, code in [({"library_id": "1"}, 400), ({"library_id": 0}, 400),
+                          ({"scope": 1}, 400), ({"library_id": 999}, 404)]:
+            status, body, _ = self.req("POST", "/api/web/calibration/generate",
+                                       bad)
+            self.assert_json_error(status, body, code)
+        # A second generation while one runs: 409 with the running one.
+        hold = sqlite3.connect(self.server.db, timeout=30)
+        hold.execute("BEGIN IMMEDIATE")
+        try:
+            status, first, _ = self.req("POST",
+                                        "/api/web/calibration/generate", {})
+            self.assertEqual(status, 202, first)
+            status, second, _ = self.req("POST",
+                                         "/api/web/calibration/generate")
+            self.assertEqual(status, 409, second)
+            self.assertEqual(second["job"]["id"], first["job"]["id"])
+        finally:
+            hold.rollback()
+            hold.close()
+        job = self.server.wait_job(first["job"]["id"])
+        self.assertEqual(job["state"], "done", job)
+        result = job["result"]
+        self.assertTrue(result["changed"])
+        shown = json.loads(self.server.cli("calibration", "show",
+                                           "--json").stdout)
+        self.assertEqual(shown["hash"], result["hash"])
+        status, st, _ = self.req(
+            "GET", f"/api/web/libraries/{lib['id']}/reconcile-status")
+        self.assertEqual(result["libraries"],
+                         [{"library_id": lib["id"], "name": "music",
+                           "requires_reconciliation": True,
+                           "affected_file_count": st["pending_count"]}])
+        # The CLI computes the same calibration from the same rows.
+        cli = json.loads(self.server.cli("calibrate", "--json").stdout)
+        self.assertEqual((cli["hash"], cli["changed"]),
+                         (result["hash"], False), cli)
+        self.assertEqual(cli["labels"], [dict(h, converged=True)
+                                         for h in result["labels"]])
+        # The view: per head the active p5/p95, converged against the
+        # scores, and a histogram of every score.
+        status, heads, _ = self.req("GET", "/api/web/calibration/heads")
+        self.assertEqual((heads["active"], heads["hash"], heads["bins"]),
+                         (True, result["hash"], 20))
+        self.assertEqual(heads["scores"], result["scores"])
+        by_key = {(h["model"], h["label"]): h for h in cli["labels"]}
+        self.assertEqual(len(heads["labels"]), len(by_key))
+        for h in heads["labels"]:
+            c = by_key[(h["model"], h["label"])]
+            self.assertEqual((h["p5"], h["p95"], h["n"]),
+                             (c["p5"], c["p95"], c["n"]), h)
+            self.assertTrue(h["converged"], h)
+            self.assertEqual(len(h["histogram"]), 20)
+            self.assertEqual(sum(h["histogram"]), len(long), h)
+            self.assertLessEqual(h["p5"], h["p95"])
+        # A server reconcile writes what analysis yields, as the CLI's
+        # does: the descriptors of each analysed file land in it.
+        status, rec, _ = self.req(
+            "POST", f"/api/web/libraries/{lib['id']}/reconcile-tags?wait=true")
+        self.assertEqual((status, rec["remaining"], rec["failed"]),
+                         (200, 0, 0), rec)
+        for rel in long:
+            keys = nom_tags(os.path.join(self.music, rel))
+            self.assertIn("bpm", keys, rel)
+            self.assertIn("loudness-lufs", keys, rel)
+            self.assertEqual(foreign_title(os.path.join(self.music, rel)),
+                             ["Their title"])
+        cli = json.loads(self.server.cli("reconcile", "music", "--dry-run",
+                                         "--json").stdout)
+        self.assertEqual(cli["pending"], 0, cli)
+
+    # removing a library
+    def digests(self):
+        out = {}
+        for rel in self.files:
+            with open(os.path.join(self.music, rel), "rb") as f:
+                out[rel] = hashlib.sha256(f.read()).hexdigest()
+        return out
+
+    def test_remove_forgets_the_rows_and_never_touches_a_file(self):
+        lib = self.add_library()
+        self.scan(lib["id"])
+        self.import_tags()
+        base = f"/api/web/libraries/{lib['id']}"
+        status, rec, _ = self.req("POST", base + "/reconcile-tags?wait=true")
+        self.assertEqual(rec["processed"], len(self.files), rec)
+        before = self.digests()
+        # Refused while a job works on the library.
+        hold = sqlite3.connect(self.server.db, timeout=30)
+        hold.execute("BEGIN IMMEDIATE")
+        try:
+            status, started, _ = self.req("POST", base + "/scan")
+            self.assertEqual(status, 202, started)
+            status, body, _ = self.req("DELETE", base)
+            self.assertEqual(status, 409, body)
+            self.assertEqual(body["job"]["id"], started["job"]["id"])
+        finally:
+            hold.rollback()
+            hold.close()
+        self.server.wait_job(started["job"]["id"])
+        status, body, _ = self.req("DELETE", base, {"really": True})
+        self.assert_json_error(status, body, 400)
+        status, body, _ = self.req("DELETE", base)
+        self.assertEqual((status, body), (200, {"removed": lib["id"],
+                                                "name": "music"}))
+        status, body, _ = self.req("GET", base)
+        self.assert_json_error(status, body, 404)
+        status, body, _ = self.req("DELETE", base)
+        self.assert_json_error(status, body, 404)
+        status, libs, _ = self.req("GET", "/api/web/libraries")
+        self.assertEqual(libs["libraries"], [])
+        db = sqlite3.connect(self.server.db)
+        try:
+            self.assertEqual(db.execute("SELECT COUNT(*) FROM files")
+                             .fetchone()[0], 0)
+            self.assertEqual(db.execute("SELECT COUNT(*) FROM tags")
+                             .fetchone()[0], 0)
+        finally:
+            db.close()
+        self.assertEqual(self.digests(), before, "no file changed")
+        for i, rel in enumerate(self.files):
+            self.assertEqual(nom_tags(os.path.join(self.music, rel))["bpm"],
+                             [str(100 + i)], "the tags written stay")
+        # The root is free again, and nothing of the old rows comes back.
+        again = self.add_library()
+        self.assertEqual(again["counts"]["files"], 0)
+
+    def test_cli_library_remove_waits_for_a_live_run(self):
+        """A run elsewhere (here the server, stopped holding a claim) keeps
+        the library: `library remove` is refused, removes nothing, and
+        works once that run has ended."""
+        self.server.stop()
+        self.server = Server(NOMTAG, CONFIG, self.dir,
+                             stop_at="before-project")
+        lib = self.add_library()
+        self.scan(lib["id"])
+        self.import_tags()
+        thread, answer = self.start_reconcile_in_background(lib["id"])
+        self.server.wait_stopped()
+        cli = self.server.cli("library", "remove", "music", check=False)
+        self.assertNotEqual(cli.returncode, 0)
+        self.assertIn("running worker", cli.stderr)
+        listed = json.loads(self.server.cli("library", "list", "--json")
+                            .stdout)
+        self.assertEqual(len(listed), 1, listed)
+        os.kill(self.server.proc.pid, signal.SIGCONT)
+        thread.join(60)
+        self.server.wait_job(answer["reply"][1]["job"]["id"])
+        before = self.digests()
+        cli = self.server.cli("library", "remove", "music", "--json")
+        self.assertEqual(json.loads(cli.stdout),
+                         {"removed": lib["id"], "name": "music"})
+        self.assertEqual(json.loads(self.server.cli(
+            "library", "list", "--json").stdout), [])
+        self.assertEqual(self.digests(), before)
+
+    def test_an_abi_1_4_storage_plugin_loads_and_remove_says_why_not(self):
+        plugin = os.environ.get("NOMTAG_TEST_STORAGE_ABI14")
+        self.assertTrue(plugin and os.path.exists(plugin),
+                        "NOMTAG_TEST_STORAGE_ABI14 names the 1.4 plugin")
+        self.server.stop()
+        config = os.path.join(self.dir, "plugins-1.4.yaml")
+        with open(config, "w") as f:
+            f.write("plugins:\n" + "".join(
+                f"  - name: {n}\n" for n in ["format-mp3", "format-flac",
+                                             "format-ogg-vorbis",
+                                             "format-opus", "format-mp4"]) +
+                    f"  - path: {plugin}\n")
+        self.server = Server(NOMTAG, config, self.dir)
+        lib = self.add_library()
+        self.scan(lib["id"])
+        status, body, _ = self.req("DELETE", f"/api/web/libraries/{lib['id']}")
+        self.assert_json_error(status, body, 501)
+        self.assertIn("ABI 1.5", body["detail"])
+        cli = self.server.cli("library", "remove", "music", check=False)
+        self.assertNotEqual(cli.returncode, 0)
+        self.assertIn("ABI 1.5", cli.stderr)
+        status, libs, _ = self.req("GET", "/api/web/libraries")
+        self.assertEqual([l["name"] for l in libs["libraries"]], ["music"])
 
     def test_failure_list_says_why_a_file_is_not_written(self):
         lib = self.add_library()

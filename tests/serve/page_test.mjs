@@ -2,14 +2,18 @@
 // playwright-core) against a real `nomtag serve`, database and files:
 // log in through the printed link, create a library, scan it, change its
 // mode, accept "N files need reconciliation. Run now?", watch the pending
-// badge reach zero, then read the files' tags on disk with mutagen.
+// badge reach zero, then read the files' tags on disk with mutagen; add
+// files long enough to analyse, Analyze, Generate the calibration and check
+// its per-head histograms and p5/p95 against the API; remove the library
+// through its confirmation and check no file changed.
 // Screenshots of each view go to SHOT_DIR. The server and the browser are
 // stopped in `finally`, whatever fails.
 //
 // Usage: node page_test.mjs NOMTAG PLUGINS_YAML SHOT_DIR
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -136,6 +140,77 @@ print(json.dumps(out))`;
   files.forEach((f, i) => {
     assert.deepEqual(onDisk[f], { bpm: [String(120 + i)], "genre-rock": ["0.5"] }, f);
   });
+
+  // Analysis: three files long enough for the descriptors (5 s at least),
+  // each its own pitch and level; the five short ones fail with a reason.
+  mkdirSync(join(music, "long"));
+  const long = [["f.flac", 110, 0.2], ["g.mp3", 880, 0.5], ["h.ogg", 3520, 0.9]];
+  for (const [f, freq, vol] of long) {
+    const ext = f.split(".")[1];
+    run("ffmpeg", ["-loglevel", "error", "-y", "-f", "lavfi", "-i", `sine=frequency=${freq}:duration=6`,
+      "-af", `volume=${vol}`, "-c:a", codecs[ext], join(music, "long", f)]);
+  }
+  await card.getByRole("button", { name: "Scan" }).click();
+  await card.getByText(/Last scan: done — 8 files seen/).waitFor({ timeout: 60000 });
+  await card.getByRole("button", { name: "Analyze" }).click();
+  await card.getByText(/Last analyze: done — 3 analysed, 5 failed/).waitFor({ timeout: 120000 });
+  await card.getByTestId("analysed-count").filter({ hasText: "3 analysed" }).waitFor();
+
+  // Generate the calibration: the prompt for the library it affects, then
+  // the heads drawn from the scores the server holds.
+  const cal = page.locator("section.calibration");
+  await cal.getByRole("button", { name: "Generate from the analysed scores" }).click();
+  await prompt.getByText(/\d+ files need reconciliation\. Run now\?/).waitFor({ timeout: 60000 });
+  await prompt.getByRole("button", { name: "Later" }).click();
+  await cal.getByTestId("calibration-hash").waitFor();
+  const token = readFileSync(join(work, "config", "nomtag", "serve-token"), "utf8").trim();
+  const heads = await (await fetch(`${server.base}/api/web/calibration/heads`, {
+    headers: { Authorization: `Bearer ${token}` },
+  })).json();
+  assert.ok(heads.active && heads.labels.length > 0, JSON.stringify(heads));
+  assert.equal(await cal.getByTestId("calibration-hash").textContent(), heads.hash);
+  const figures = cal.locator("figure.head");
+  await figures.first().waitFor();
+  assert.equal(await figures.count(), heads.labels.length);
+  for (const head of heads.labels) {
+    const fig = cal.locator(`figure[data-head="${head.model}/${head.label}"]`);
+    assert.equal(await fig.getByTestId("p5").textContent(), head.p5.toFixed(3));
+    assert.equal(await fig.getByTestId("p95").textContent(), head.p95.toFixed(3));
+    assert.equal(await fig.getByTestId("converged").textContent(), "converged");
+    // The picture: one bar per bin, as tall as its count (the tallest is
+    // the full height less the margin), the p5 and p95 lines where they lie.
+    const bars = fig.locator("svg[role=img] rect.bar");
+    assert.equal(await bars.count(), head.histogram.length);
+    const heights = await bars.evaluateAll((rs) => rs.map((r) => Number(r.getAttribute("height"))));
+    const top = Math.max(...head.histogram);
+    heights.forEach((h, i) => assert.ok(Math.abs(h - (head.histogram[i] / top) * 56) < 1e-6, `${head.label} bin ${i}`));
+    assert.equal(head.histogram.reduce((a, b) => a + b, 0), 3);
+    // Where the p5 line is drawn on screen: at p5 of the picture's width.
+    const box = await fig.locator("svg").boundingBox();
+    const line = await fig.locator("line.p5").boundingBox();
+    assert.ok(Math.abs(line.x + line.width / 2 - (box.x + head.p5 * box.width)) < 2,
+      `${head.label}: p5 line at ${line.x} in ${JSON.stringify(box)}`);
+    assert.equal(await fig.locator("svg").getAttribute("aria-label"),
+      `${head.model} ${head.label}: ${head.n} scores, p5 ${head.p5.toFixed(3)}, p95 ${head.p95.toFixed(3)}`);
+  }
+  await cal.screenshot({ path: join(shotDir, "6-calibration.png") });
+
+  // Remove the library: a confirmation first ("Keep it" keeps it), then
+  // the card goes and every file stays byte for byte.
+  const allFiles = [...files.map((f) => join(music, f)), ...long.map(([f]) => join(music, "long", f))];
+  const digest = () => allFiles.map((f) => createHash("sha256").update(readFileSync(f)).digest("hex"));
+  const before = digest();
+  await card.getByRole("button", { name: "Remove" }).click();
+  const confirm = page.getByRole("dialog", { name: "Remove library" });
+  await confirm.getByText(/No file under .* is touched or deleted/).waitFor();
+  await page.screenshot({ path: join(shotDir, "7-remove-confirm.png") });
+  await confirm.getByRole("button", { name: "Keep it" }).click();
+  await page.reload();
+  await card.waitFor();
+  await card.getByRole("button", { name: "Remove" }).click();
+  await confirm.getByRole("button", { name: "Remove", exact: true }).click();
+  await page.getByText("No libraries yet").waitFor();
+  assert.deepEqual(digest(), before, "removing a library changes no file");
   console.log("1 passed, 0 failed");
 } catch (e) {
   console.error(e);

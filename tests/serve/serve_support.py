@@ -19,9 +19,12 @@ CODECS = {"mp3": ["-c:a", "libmp3lame"], "flac": ["-c:a", "flac"],
           "opus": ["-c:a", "libopus"]}
 
 
-def make_audio(path, ext):
+def make_audio(path, ext, seconds=1, frequency=440, volume=1.0):
+    """A sine tone with tags of its own. Analysis needs 5 s at least: the
+    1-second default is a file the analysis refuses as too short."""
     subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-                    "sine=frequency=440:duration=1"] + CODECS[ext] +
+                    f"sine=frequency={frequency}:duration={seconds}",
+                    "-af", f"volume={volume}"] + CODECS[ext] +
                    ["-metadata", "title=Their title", "-metadata",
                     "artist=Their artist", path], check=True)
 

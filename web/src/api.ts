@@ -16,6 +16,11 @@ export interface Counts {
   in_progress: number;
   failed: number;
   held_by_hard_links: number;
+  // The first inference plugin's (absent without one), as `nomtag status`
+  // counts: analysed = files with a current result, failed ones included.
+  analysed?: number;
+  analysis_due?: number;
+  analysis_failed?: number;
 }
 
 export interface Failure {
@@ -67,6 +72,24 @@ export interface CalibrationAnswer {
     requires_reconciliation: boolean;
     affected_file_count: number;
   }[];
+}
+
+export interface HeadCalibration {
+  model: string;
+  label: string;
+  p5: number;
+  p95: number;
+  n: number;
+  converged: boolean;
+  histogram: number[];  // counts of raw scores in equal bins over [0, 1]
+}
+
+export interface CalibrationHeads {
+  active: boolean;
+  hash: string;
+  scores: number;
+  bins: number;
+  labels: HeadCalibration[];
 }
 
 export class ApiError extends Error {
@@ -131,7 +154,9 @@ export const api = {
     call<Library & WriteModeAnswer>("PATCH", lib(id), body),
   setWriteMode: (id: number, mode: WriteMode) =>
     call<WriteModeAnswer>("PATCH", `${lib(id)}/write-mode`, { file_write_mode: mode }),
+  remove: (id: number) => call<{ removed: number; name: string }>("DELETE", lib(id)),
   scan: (id: number) => call<{ job: Job }>("POST", `${lib(id)}/scan`),
+  analyze: (id: number) => call<{ job: Job }>("POST", `${lib(id)}/analyze`),
   reconcile: (id: number) =>
     call<{ job: Job; pending_count: number }>("POST", `${lib(id)}/reconcile-tags`),
   job: (id: number) => call<Job>("GET", `/api/web/jobs/${id}`),
@@ -139,5 +164,7 @@ export const api = {
   calibration: () => call<CalibrationAnswer>("GET", "/api/web/calibration"),
   applyCalibration: (calibration: unknown) =>
     call<CalibrationAnswer>("PUT", "/api/web/calibration", { calibration }),
+  calibrationHeads: () => call<CalibrationHeads>("GET", "/api/web/calibration/heads"),
+  generateCalibration: () => call<{ job: Job }>("POST", "/api/web/calibration/generate"),
   clearCalibration: () => call<CalibrationAnswer>("DELETE", "/api/web/calibration"),
 };

@@ -1,11 +1,14 @@
 // The library management page: one card per library (root, counts,
-// write-mode and pending badges, Scan / Reconcile with live progress, the
-// failures), Add / Edit forms with the write-mode dropdown, the
-// "N files need reconciliation. Run now?" prompt, and the calibration.
+// write-mode and pending badges, Scan / Analyze / Reconcile with live
+// progress, the failures, Remove with a confirmation), Add / Edit forms
+// with the write-mode dropdown, the "N files need reconciliation. Run
+// now?" prompt, and the calibration (per head p5/p95, convergence and a
+// histogram of the scores; Generate and Apply).
 import { render } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import {
-  adoptTokenFromLocation, api, ApiError, CalibrationAnswer, hasToken, Job, Library, MODES, WriteMode,
+  adoptTokenFromLocation, api, ApiError, CalibrationAnswer, CalibrationHeads, hasToken, HeadCalibration, Job, Library,
+  MODES, WriteMode,
 } from "./api";
 
 // A prompt waiting for an answer: "N files need reconciliation. Run now?"
@@ -145,7 +148,8 @@ function EditForm(props: {
 
 function Progress(props: { job: Job; onCancel: () => void }) {
   const { job } = props;
-  const label = `${job.kind === "scan" ? "Scanning" : "Reconciling"}: ${job.done}${job.total ? ` of ${job.total}` : ""}`;
+  const verb: Record<string, string> = { scan: "Scanning", analyze: "Analysing", reconcile: "Reconciling" };
+  const label = `${verb[job.kind] ?? job.kind}: ${job.done}${job.total ? ` of ${job.total}` : ""}`;
   return (
     <div class="progress" role="status" aria-live="polite">
       <span>{label}{job.failed ? `, ${job.failed} failed` : ""}{job.cancel_requested ? " (stopping)" : ""}</span>
@@ -158,6 +162,7 @@ function Progress(props: { job: Job; onCancel: () => void }) {
 function LibraryCard(props: {
   lib: Library;
   onEdit: () => void;
+  onRemove: () => void;
   onChanged: () => void;
   onError: (m: string) => void;
 }) {
@@ -193,9 +198,10 @@ function LibraryCard(props: {
     return () => window.clearTimeout(timer);
   }, [job]);
 
-  const start = async (kind: "scan" | "reconcile") => {
+  const start = async (kind: "scan" | "analyze" | "reconcile") => {
     try {
-      const r = kind === "scan" ? await api.scan(lib.id) : await api.reconcile(lib.id);
+      const r = kind === "scan" ? await api.scan(lib.id)
+        : kind === "analyze" ? await api.analyze(lib.id) : await api.reconcile(lib.id);
       setJob(r.job);
     } catch (err) {
       if (err instanceof ApiError && err.status === 409) {
@@ -225,6 +231,9 @@ function LibraryCard(props: {
       <p class="root"><code>{lib.root}</code></p>
       <p class="counts">
         {c.files} files · {c.missing} missing · {c.in_progress} being written · {c.failed} failed
+        {c.analysed !== undefined &&
+          <> · <span data-testid="analysed-count">{c.analysed - (c.analysis_failed ?? 0)} analysed</span>
+            {c.analysis_failed ? `, ${c.analysis_failed} could not be` : ""}</>}
       </p>
       {job && <Progress job={job} onCancel={() => api.cancel(job.id).then(setJob, (e) => props.onError(message(e)))} />}
       {lastJob && !job && (
@@ -234,14 +243,17 @@ function LibraryCard(props: {
             ? ` — ${String(lastJob.result.processed)} processed, ${String(lastJob.result.failed)} failed, ${String(lastJob.result.remaining)} remaining`
             : ""}
           {lastJob.kind === "scan" && lastJob.result ? ` — ${String(lastJob.result.seen)} files seen` : ""}
+          {lastJob.kind === "analyze" ? ` — ${lastJob.done - lastJob.failed} analysed, ${lastJob.failed} failed` : ""}
         </p>
       )}
       <div class="actions">
         <button type="button" onClick={() => start("scan")} disabled={job?.kind === "scan"}>Scan</button>
+        <button type="button" onClick={() => start("analyze")} disabled={job?.kind === "analyze"}>Analyze</button>
         <button type="button" class="primary" onClick={() => start("reconcile")} disabled={job?.kind === "reconcile"}>
           Reconcile{c.pending ? ` (${c.pending})` : ""}
         </button>
         <button type="button" onClick={props.onEdit}>Edit</button>
+        <button type="button" onClick={props.onRemove}>Remove</button>
       </div>
       {c.failed > 0 && (
         <details onToggle={(e) => showFailures((e.target as HTMLDetailsElement).open)}>
@@ -262,15 +274,83 @@ function LibraryCard(props: {
   );
 }
 
-function Calibration(props: { onPrompts: (p: Prompt[]) => void; onError: (m: string) => void }) {
+// One head's histogram as a picture: a bar per bin over [0, 1] (stretched
+// to the width, so x is the score), the p5 and p95 of the calibration as
+// lines.
+function Histogram(props: { head: HeadCalibration }) {
+  const { head } = props;
+  const w = 200, h = 60;
+  const bins = head.histogram.length;
+  const top = Math.max(1, ...head.histogram);
+  const summary = `${head.model} ${head.label}: ${head.n} scores, p5 ${head.p5.toFixed(3)}, p95 ${head.p95.toFixed(3)}`;
+  return (
+    <svg class="histogram" viewBox={`0 0 ${w} ${h}`} preserveAspectRatio="none" role="img" aria-label={summary} data-testid="histogram">
+      {head.histogram.map((n, i) => {
+        const bh = (n / top) * (h - 4);
+        return <rect class="bar" x={(i * w) / bins + 0.5} y={h - bh} width={w / bins - 1} height={bh}><title>{n}</title></rect>;
+      })}
+      <line class="p5" x1={head.p5 * w} x2={head.p5 * w} y1={0} y2={h} vector-effect="non-scaling-stroke" />
+      <line class="p95" x1={head.p95 * w} x2={head.p95 * w} y1={0} y2={h} vector-effect="non-scaling-stroke" />
+    </svg>
+  );
+}
+
+function Heads(props: { heads: CalibrationHeads }) {
+  const { heads } = props;
+  if (heads.labels.length === 0) return <p>No analysed scores yet: analyse a library, then generate.</p>;
+  return (
+    <div class="heads">
+      {heads.labels.map((head) => (
+        <figure class="head" data-head={`${head.model}/${head.label}`}>
+          <Histogram head={head} />
+          <figcaption>
+            <strong>{head.label}</strong> <span class="model">{head.model}</span><br />
+            p5 <span data-testid="p5">{head.p5.toFixed(3)}</span> · p95 <span data-testid="p95">{head.p95.toFixed(3)}</span>
+            {" "}· n {head.n} · <span data-testid="converged">{head.converged ? "converged" : "not converged"}</span>
+          </figcaption>
+        </figure>
+      ))}
+    </div>
+  );
+}
+
+function Calibration(props: { onPrompts: (p: Prompt[]) => void; onError: (m: string) => void; onChanged: () => void }) {
   const [state, setState] = useState<CalibrationAnswer | null>(null);
+  const [heads, setHeads] = useState<CalibrationHeads | null>(null);
+  const [job, setJob] = useState<Job | null>(null);
   const [text, setText] = useState("");
-  const load = useCallback(() => api.calibration().then(setState, (e) => props.onError(message(e))), []);
+  const load = useCallback(() => {
+    api.calibration().then(setState, (e) => props.onError(message(e)));
+    api.calibrationHeads().then(setHeads, (e) => props.onError(message(e)));
+  }, []);
   useEffect(() => { load(); }, [load]);
-  const after = (answer: CalibrationAnswer) => {
-    setState(answer);
+  const after = (answer: Pick<CalibrationAnswer, "libraries">) => {
+    load();
+    props.onChanged();
     props.onPrompts(answer.libraries.filter((l) => l.requires_reconciliation)
       .map((l) => ({ libraryId: l.library_id, name: l.name, count: l.affected_file_count })));
+  };
+  useEffect(() => {
+    if (!job || job.state !== "running") return;
+    const timer = window.setTimeout(async () => {
+      try {
+        const next = await api.job(job.id);
+        setJob(next);
+        if (next.state === "failed") props.onError(`generating the calibration failed: ${next.error}`);
+        if (next.state === "done" && next.result) after(next.result as Pick<CalibrationAnswer, "libraries">);
+      } catch (err) {
+        props.onError(message(err));
+      }
+    }, 300);
+    return () => window.clearTimeout(timer);
+  }, [job]);
+  const generate = async () => {
+    try {
+      setJob((await api.generateCalibration()).job);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 409) setJob((err.data as { job: Job }).job);
+      else props.onError(message(err));
+    }
   };
   const apply = async (e: Event) => {
     e.preventDefault();
@@ -291,9 +371,15 @@ function Calibration(props: { onPrompts: (p: Prompt[]) => void; onError: (m: str
     <section aria-labelledby="cal-title" class="calibration">
       <h2 id="cal-title">Calibration</h2>
       <p>{state === null ? "Loading…" : state.active
-        ? <>Active calibration <code>{state.hash}</code>: mood tiers are written where the mode allows.</>
+        ? <>Active calibration <code data-testid="calibration-hash">{state.hash}</code>: mood tiers are written where the mode allows.</>
         : "No active calibration: mood tiers are not written in any mode."}</p>
-      {/* UNFINISHED: per-head p5/p95, convergence and histograms, and Generate, come with the analysis work. */}
+      {heads && <Heads heads={heads} />}
+      <div class="actions">
+        <button type="button" class="primary" onClick={generate} disabled={job?.state === "running"}>
+          Generate from the analysed scores
+        </button>
+        {job && <span role="status">{job.state === "running" ? "Generating…" : `Generation ${job.state}`}</span>}
+      </div>
       <form onSubmit={apply}>
         <div class="field">
           <label for="cal-doc">Calibration document (JSON)</label>
@@ -313,6 +399,7 @@ function App() {
   const [errors, setErrors] = useState<string[]>([]);
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState<Library | null>(null);
+  const [removing, setRemoving] = useState<Library | null>(null);
   const [prompts, setPrompts] = useState<Prompt[]>([]);
 
   const onError = useCallback((m: string) => setErrors((e) => [...e.slice(-4), m]), []);
@@ -352,17 +439,42 @@ function App() {
       {libs === null ? <p>Loading…</p> : libs.length === 0 ? <p>No libraries yet: add one.</p> : (
         <div class="cards">
           {libs.map((l) => (
-            <LibraryCard key={l.id} lib={l} onEdit={() => setEditing(l)} onChanged={reload} onError={onError} />
+            <LibraryCard key={l.id} lib={l} onEdit={() => setEditing(l)} onRemove={() => setRemoving(l)}
+              onChanged={reload} onError={onError} />
           ))}
         </div>
       )}
-      <Calibration onPrompts={setPrompts} onError={onError} />
+      <Calibration onPrompts={setPrompts} onError={onError} onChanged={reload} />
       <Dialog open={adding} label="Add a library" onClose={() => setAdding(false)}>
         <AddForm onError={onError} onDone={(lib) => { setAdding(false); if (lib) reload(); }} />
       </Dialog>
       <Dialog open={editing !== null} label="Edit library" onClose={() => setEditing(null)}>
         {editing && <EditForm lib={editing} onError={onError}
           onDone={(p) => { setEditing(null); if (p) setPrompts([p]); reload(); }} />}
+      </Dialog>
+      <Dialog open={removing !== null} label="Remove library" onClose={() => setRemoving(null)}>
+        {removing && (
+          <div role="document">
+            <h2>Remove “{removing.name}”?</h2>
+            <p id="remove-text">
+              Its {removing.counts.files} files, their tags and analyses leave the database. No file under{" "}
+              <code>{removing.root}</code> is touched or deleted.
+            </p>
+            <div class="actions">
+              <button type="button" autofocus onClick={() => setRemoving(null)}>Keep it</button>
+              <button type="button" class="danger" onClick={async () => {
+                const lib = removing;
+                setRemoving(null);
+                try {
+                  await api.remove(lib.id);
+                } catch (err) {
+                  onError(message(err));
+                }
+                await reload();
+              }}>Remove</button>
+            </div>
+          </div>
+        )}
       </Dialog>
       <Dialog open={!!prompt} label="Reconciliation needed" onClose={() => answer(false)}>
         {prompt && (

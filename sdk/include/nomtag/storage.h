@@ -467,6 +467,17 @@ typedef struct nomtag_storage {
   nomtag_status (*calibration_definition)(nomtag_storage_db *db,
                                           const nomtag_text_sink *sink,
                                           nomtag_error *err);
+
+  /* --- since ABI 1.5: read NOMTAG_HAS_FIELD before calling these ------ */
+
+  /* Forgets library_id: its row and every row of its files (tags,
+   * analyses, claims), in one transaction. Never touches a file on disk.
+   * NOMTAG_ERR_NOT_FOUND when there is no such library;
+   * NOMTAG_ERR_REFUSED, removing nothing, while a live worker (one whose
+   * lock is held) has a claim on one of its files. Thread: as every
+   * entry, one call at a time per db. */
+  nomtag_status (*library_remove)(nomtag_storage_db *db, int64_t library_id,
+                                  nomtag_error *err);
 } nomtag_storage;
 
 #ifdef __cplusplus

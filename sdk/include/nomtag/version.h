@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 #define NOMTAG_ABI_MAJOR 1
-#define NOMTAG_ABI_MINOR 4
+#define NOMTAG_ABI_MINOR 5
 /* 1.1: nomtag_library_info.padding
  * 1.2: nomtag_storage open_v2, worker_start, claim_check, claims_renew,
  *      claim_holders (claims fenced at commit time, workers proved alive
@@ -20,7 +20,8 @@
  * 1.3: nomtag_file_info identity and namespace digest; storage file_move
  *      and set_written_v2; nomtag_plugin_entry.settings
  * 1.4: inference: audio wanted, tier sources, streaming audio, the sink's
- *      head_with_spread and embedding; storage: analysis and calibration */
+ *      head_with_spread and embedding; storage: analysis and calibration
+ * 1.5: storage library_remove */
 
 /* True when the struct `s` points at, of type `type`, is large enough to
  * carry `field`: a struct appended to in a later minor arrives from older

@@ -1,8 +1,8 @@
-#include "cli/calibration_doc.h"
+#include "analysis/calibration_doc.h"
 
 #include <memory>
 
-namespace nomtag::cli {
+namespace nomtag {
 
 constexpr char kFormat[] = "nomtag-calibration/1";
 
@@ -47,27 +47,38 @@ Result<Calibration> CalibrationFromJson(const nlohmann::json& doc) {
   return out;
 }
 
+Result<CalibrationDocument> CheckCalibrationText(const std::string& text) {
+  auto doc = ParseCalibrationDocument(text);
+  if (!doc.ok()) return doc.status();
+  auto checked = CalibrationFromJson(nlohmann::json::parse(doc->canonical));
+  if (!checked.ok()) return checked.status();
+  return doc;
+}
+
+Result<Calibration> ActiveCalibration(StorageDatabase& db) {
+  auto def = db.CalibrationDefinition();
+  if (!def.ok()) return def.status();
+  if (def->empty()) return Calibration();
+  return CalibrationFromJson(nlohmann::json::parse(*def, nullptr, false));
+}
+
 Result<std::function<Result<TagSet>(int64_t)>> AnalysisTagSource(
-    Session& session) {
-  auto hash = session.db->CalibrationHash();
+    StorageDatabase& db, const TierRule& rule) {
+  auto hash = db.CalibrationHash();
   if (!hash.ok()) return hash.status();
   std::shared_ptr<Calibration> calibration;
   if (!hash->empty()) {
-    auto def = session.db->CalibrationDefinition();
-    if (!def.ok()) return def.status();
-    nlohmann::json doc = nlohmann::json::parse(*def, nullptr, false);
-    auto parsed = CalibrationFromJson(doc);
-    if (!parsed.ok()) return parsed.status();
-    calibration = std::make_shared<Calibration>(std::move(*parsed));
+    auto active = ActiveCalibration(db);
+    if (!active.ok()) return active.status();
+    calibration = std::make_shared<Calibration>(std::move(*active));
   }
-  StorageDatabase* db = session.db.get();
-  TierRule rule = session.tiers;
+  StorageDatabase* store = &db;
   return std::function<Result<TagSet>(int64_t)>(
-      [db, calibration, rule](int64_t file_id) -> Result<TagSet> {
-        auto analysis = db->AnalysisOf(file_id);
+      [store, calibration, rule](int64_t file_id) -> Result<TagSet> {
+        auto analysis = store->AnalysisOf(file_id);
         if (!analysis.ok()) return analysis.status();
         return AnalysisTags(*analysis, calibration.get(), rule);
       });
 }
 
-}  // namespace nomtag::cli
+}  // namespace nomtag
