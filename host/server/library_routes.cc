@@ -61,9 +61,10 @@ Result<nlohmann::json> LibraryWithCounts(Api& api, const Library& lib,
       {"files", st->files},     {"missing", st->missing},
       {"pending", st->pending}, {"in_progress", st->in_progress},
       {"failed", st->failed},   {"held_by_hard_links", hardlinked}};
+  // Left out, not shown as 0, when the storage plugin predates ABI 1.5.
+  if (st->folders >= 0) out["counts"]["folders"] = st->folders;
   // Analysis per inference plugin; the counts show the first one's (the
   // order of plugins.yaml), as a file is analysed per plugin.
-  // UNFINISHED: a folder count (the page shows files only).
   nlohmann::json analysis = nlohmann::json::array();
   if (api.db->SupportsAnalysis()) {
     for (const auto& plugin : api.registry->inferences()) {

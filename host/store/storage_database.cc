@@ -330,11 +330,12 @@ Result<LibraryStatus> StorageDatabase::StatusOf(int64_t library_id,
                                                 int64_t lease_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   ErrorBuffer eb;
-  nomtag_library_status s{sizeof s, 0, 0, 0, 0, 0};
+  nomtag_library_status s{sizeof s, 0, 0, 0, 0, 0, -1};
   nomtag_status st =
       t_->library_status(db_, library_id, lease_ms, NowMs(), &s, &eb.err);
   if (st != NOMTAG_OK) return FromPlugin(st, eb, "reading status");
-  LibraryStatus out{s.files, s.missing, s.pending, s.in_progress, s.failed, {}};
+  LibraryStatus out{s.files,  s.missing, s.pending, s.in_progress,
+                    s.failed, s.folders, {}};
   nomtag_failure_sink sink{
       sizeof sink, &out.failures,
       [](void* ctx, const char* path, const char* error) -> nomtag_status {

@@ -42,6 +42,7 @@ struct StoredFile {
 
 struct LibraryStatus {
   int64_t files = 0, missing = 0, pending = 0, in_progress = 0, failed = 0;
+  int64_t folders = -1;  // holding present files; -1: the plugin predates 1.5
   std::vector<std::pair<std::string, std::string>> failures;  // path, error
 };
 

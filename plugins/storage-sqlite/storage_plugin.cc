@@ -874,7 +874,20 @@ nomtag_status LibraryStatus(nomtag_storage_db* db, int64_t library_id,
         soci::use(now, "now"), soci::into(busy);
     db->sql << kCountFailed, soci::use(lib, "lib"), soci::use(dk, "dk"),
         soci::into(failed);
-    *out = {sizeof *out, files, missing, pending, busy, failed};
+    out->files = files;
+    out->missing = missing;
+    out->pending = pending;
+    out->in_progress = busy;
+    out->failed = failed;
+    if (NOMTAG_HAS_FIELD(out, nomtag_library_status, folders)) {
+      // A path's folder is what rtrim leaves when told to strip every
+      // character the path has but '/': all up to its last slash.
+      long long folders = 0;
+      db->sql << "SELECT COUNT(DISTINCT rtrim(path, replace(path, '/', "
+                 "''))) FROM files WHERE library_id = :lib AND missing = 0",
+          soci::use(lib), soci::into(folders);
+      out->folders = folders;
+    }
   });
 }
 

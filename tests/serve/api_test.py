@@ -175,6 +175,27 @@ class ServeApiTest(unittest.TestCase):
                 status, answer, _ = self.req(method, path, body)
                 self.assert_json_error(status, answer, 404)
 
+    def test_counts_give_the_folders_that_hold_files(self):
+        # The root, album/ and a/b/ hold files; a/ holds only a folder.
+        lib = self.add_library()
+        self.assertEqual(lib["counts"]["folders"], 0)
+        src = os.path.join(self.music, "album", "00.mp3")
+        os.makedirs(os.path.join(self.music, "a", "b"))
+        shutil.copy(src, os.path.join(self.music, "top.mp3"))
+        shutil.copy(src, os.path.join(self.music, "a", "b", "deep.mp3"))
+        shutil.copy(src, os.path.join(self.music, "a", "b", "deeper.mp3"))
+        self.scan(lib["id"])
+        status, got, _ = self.req("GET", f"/api/web/libraries/{lib['id']}")
+        self.assertEqual(status, 200, got)
+        self.assertEqual((got["counts"]["files"], got["counts"]["folders"]),
+                         (len(self.files) + 3, 3), got["counts"])
+        # A folder whose files are gone (missing) no longer counts.
+        shutil.rmtree(os.path.join(self.music, "a"))
+        self.scan(lib["id"])
+        status, got, _ = self.req("GET", f"/api/web/libraries/{lib['id']}")
+        self.assertEqual((got["counts"]["files"], got["counts"]["folders"]),
+                         (len(self.files) + 1, 2), got["counts"])
+
     def test_library_create_update_and_list(self):
         lib = self.add_library()
         self.assertEqual(lib["root"], os.path.realpath(self.music))

@@ -104,7 +104,7 @@ try {
   writeFileSync(join(work, "tags.jsonl"), tags.join("\n") + "\n");
   run(nomtag, ["--config", config, "--db", db, "tags", "import", "music", join(work, "tags.jsonl")]);
   await page.reload();
-  await card.getByText("5 files ·").waitFor();
+  await card.getByText("5 files in 1 folder ·").waitFor();
   await page.screenshot({ path: join(shotDir, "2-library-card.png"), fullPage: true });
 
   // Change the mode: the prompt, then reconciliation on "Run now".
@@ -152,6 +152,7 @@ print(json.dumps(out))`;
   }
   await card.getByRole("button", { name: "Scan" }).click();
   await card.getByText(/Last scan: done — 8 files seen/).waitFor({ timeout: 60000 });
+  await card.getByText("8 files in 2 folders ·").waitFor();
   await card.getByRole("button", { name: "Analyze" }).click();
   await card.getByText(/Last analyze: done — 3 analysed, 5 failed/).waitFor({ timeout: 120000 });
   await card.getByTestId("analysed-count").filter({ hasText: "3 analysed" }).waitFor();

@@ -16,6 +16,7 @@ export interface Counts {
   in_progress: number;
   failed: number;
   held_by_hard_links: number;
+  folders?: number; // absent when the storage plugin predates ABI 1.5
   // The first inference plugin's (absent without one), as `nomtag status`
   // counts: analysed = files with a current result, failed ones included.
   analysed?: number;

@@ -230,7 +230,7 @@ function LibraryCard(props: {
       </header>
       <p class="root"><code>{lib.root}</code></p>
       <p class="counts">
-        {c.files} files · {c.missing} missing · {c.in_progress} being written · {c.failed} failed
+        {c.files} files{c.folders !== undefined ? ` in ${c.folders} folder${c.folders === 1 ? "" : "s"}` : ""} · {c.missing} missing · {c.in_progress} being written · {c.failed} failed
         {c.analysed !== undefined &&
           <> · <span data-testid="analysed-count">{c.analysed - (c.analysis_failed ?? 0)} analysed</span>
             {c.analysis_failed ? `, ${c.analysis_failed} could not be` : ""}</>}

@@ -105,6 +105,8 @@ typedef struct nomtag_claimed_file {
   int64_t tags_rev;    /* revision of the tags this claim saw */
 } nomtag_claimed_file;
 
+/* struct_size is the host's: a plugin fills only the fields that fit in
+ * it, and leaves struct_size as it found it. */
 typedef struct nomtag_library_status {
   uint32_t struct_size;
   int64_t files; /* present on disk */
@@ -112,6 +114,9 @@ typedef struct nomtag_library_status {
   int64_t pending;     /* need reconciliation */
   int64_t in_progress; /* claimed, lease not expired */
   int64_t failed;      /* pending with an error from the last attempt */
+  /* Since ABI 1.5. Folders (the root included) holding at least one
+   * present file; left as the host set it (-1) by an older plugin. */
+  int64_t folders;
 } nomtag_library_status;
 
 /* Sinks: host-owned, valid for the call; records valid for the callback.
