@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "cli/config_report.h"
+#include "store/storage_choice.h"
 
 namespace nomtag::cli {
 
@@ -31,15 +32,12 @@ Status OpenSession(const GlobalOptions& opts, Session* session,
   for (const auto& r : session->registry.refused())
     std::fprintf(stderr, "nomtag: warning: plugin %s refused: %s\n",
                  r.label.c_str(), r.reason.c_str());
-  if (session->registry.storages().empty())
-    return Status::NotFound(
-        "no storage plugin is loaded; add `- name: storage-sqlite` to "
-        "plugins.yaml");
+  auto choice = ChooseStorage(session->registry.storages(), opts.database);
+  if (!choice.ok()) return choice.status();
   OpenOptions open;
   open.access = access;
   open.wait_ms = static_cast<int64_t>(opts.wait_s * 1000);
-  auto db = StorageDatabase::Open(session->registry.storages().front(),
-                                  opts.database, open);
+  auto db = StorageDatabase::Open(*choice->plugin, choice->database, open);
   if (!db.ok()) return db.status();
   session->db = std::move(*db);
   return Status::OK();

@@ -38,9 +38,10 @@ struct Session {
 };
 
 // Loads the plugins (warning about refused ones on stderr) and opens the
-// database of the first storage plugin (--db, else its configured or
-// default location). Read commands open it read-only; only commands that
-// create things (kCreate) create a missing database.
+// database (--db, else the first storage plugin's configured or default
+// one) with the storage plugin that serves it (store/storage_choice.h). Read
+// commands open it read-only; only commands that create things (kCreate) create
+// a missing database.
 Status OpenSession(const GlobalOptions& opts, Session* session,
                    OpenOptions::Access access = OpenOptions::Access::kWrite);
 

@@ -21,8 +21,10 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& opts) {
                "say which configuration is used; show plugins' info messages")
       ->group(group);
   app.add_option("--db", opts.database,
-                 "database to use (default: the storage plugin's `database:` "
-                 "setting, else $XDG_DATA_HOME/nomtag/nomtag.db, "
+                 "database to use: a file path, or a postgresql:// URL "
+                 "(needs the storage-postgresql plugin); default: the storage "
+                 "plugin's `database:` setting, else "
+                 "$XDG_DATA_HOME/nomtag/nomtag.db, "
                  "~/.local/share/nomtag/nomtag.db when XDG_DATA_HOME is unset)")
       ->envname("NOMTAG_DB")
       ->group(group);

@@ -70,14 +70,17 @@ Status PluginRegistry::LoadOne(const PluginSpec& spec,
     refused_.push_back({spec.label(), path, why.message(), spec.line});
     return why;
   };
-  auto precheck = [this, &spec](const nomtag_plugin_entry& e,
-                                std::string* settings) {
+  std::string resolved;  // the settings as init gets them (paths resolved)
+  auto precheck = [this, &spec, &resolved](const nomtag_plugin_entry& e,
+                                           std::string* settings) {
     for (const auto& p : plugins_)
       if (p->id() == e.id)
         return Status::InvalidArgument("duplicate plugin id '" +
                                        std::string(e.id) +
                                        "', already loaded from " + p->path());
-    return CheckSettings(spec, e, settings);
+    Status s = CheckSettings(spec, e, settings);
+    resolved = *settings;
+    return s;
   };
   auto loaded = PluginLibrary::Load(path, spec.settings_yaml, precheck);
   if (!loaded.ok()) return refuse(loaded.status());
@@ -106,7 +109,7 @@ Status PluginRegistry::LoadOne(const PluginSpec& spec,
   }
   if (e.kind == NOMTAG_KIND_STORAGE)
     storages_.push_back(
-        {e.id, reinterpret_cast<const nomtag_storage*>(table), lib});
+        {e.id, reinterpret_cast<const nomtag_storage*>(table), lib, resolved});
   if (e.kind == NOMTAG_KIND_INFERENCE)
     inferences_.push_back({e.id, e.version ? e.version : "", spec.settings_yaml,
                            reinterpret_cast<const nomtag_inference*>(table),

@@ -32,11 +32,13 @@ struct RefusedPlugin {
   int line = 0;        // its line in the config
 };
 
-// A loaded storage plugin's table, with its library kept alive.
+// A loaded storage plugin's table, with its library kept alive and its
+// settings (what store/storage_choice.h reads `database:` from).
 struct StoragePluginRef {
   std::string id;
   const nomtag_storage* table = nullptr;
   std::shared_ptr<const void> keepalive;
+  std::string settings_yaml;
 };
 
 // A loaded inference plugin's table, with what makes its results current

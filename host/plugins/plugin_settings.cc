@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <filesystem>
 
 namespace nomtag {
@@ -16,6 +17,21 @@ const nomtag_setting* Declared(const nomtag_plugin_entry& entry,
 }
 
 }  // namespace
+
+std::string UrlScheme(const std::string& value) {
+  auto in_scheme = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' ||
+           c == '-' || c == '.';
+  };
+  if (value.empty() || !std::isalpha(static_cast<unsigned char>(value[0])))
+    return "";
+  size_t i = 1;
+  while (i < value.size() && in_scheme(value[i])) ++i;
+  if (value.compare(i, 3, "://") != 0) return "";
+  std::string scheme = value.substr(0, i);
+  for (char& c : scheme) c = static_cast<char>(std::tolower(c));
+  return scheme;
+}
 
 Status CheckSettings(const PluginSpec& spec, const nomtag_plugin_entry& entry,
                      std::string* settings_yaml) {
@@ -48,6 +64,7 @@ Status CheckSettings(const PluginSpec& spec, const nomtag_plugin_entry& entry,
     if (!decl || decl->kind != NOMTAG_SETTING_PATH || !kv.second.IsScalar())
       continue;
     std::filesystem::path p(kv.second.as<std::string>());
+    if (!UrlScheme(p.string()).empty()) continue;
     if (!p.empty() && p.is_relative() && !spec.base_dir.empty())
       kv.second = (std::filesystem::path(spec.base_dir) / p)
                       .lexically_normal()

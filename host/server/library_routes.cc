@@ -19,7 +19,7 @@
 namespace nomtag::server {
 
 Result<std::unique_ptr<StorageDatabase>> Api::OpenJobDatabase() const {
-  return StorageDatabase::Open(registry->storages().front(), db->location());
+  return StorageDatabase::Open(db->plugin(), db->location());
 }
 
 Result<Library> Api::LibraryById(int64_t id) const {

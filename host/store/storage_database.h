@@ -87,6 +87,8 @@ class StorageDatabase : public TagStore {
   ~StorageDatabase() override;
 
   const std::string& location() const { return location_; }
+  // The plugin that opened it (to open another handle on the same one).
+  const StoragePluginRef& plugin() const { return plugin_; }
 
   // Libraries, found by name or by numeric id.
   Result<int64_t> AddLibrary(const Library& library);

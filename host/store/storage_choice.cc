@@ -1,0 +1,99 @@
+#include "store/storage_choice.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include "plugins/plugin_settings.h"
+
+namespace nomtag {
+namespace {
+
+// The storage plugins nomtag ships for URLs: the scheme, the plugin's id
+// and the name to add to plugins.yaml. A path needs none of these.
+struct UrlBackend {
+  const char* scheme;
+  const char* plugin_id;
+  const char* plugin_name;
+};
+constexpr UrlBackend kUrlBackends[] = {
+    {"postgresql", "org.nomtag.storage.postgresql", "storage-postgresql"},
+};
+constexpr const char* kFileBackendName = "storage-sqlite";
+
+const UrlBackend* BackendFor(const std::string& scheme) {
+  for (const auto& b : kUrlBackends)
+    if (scheme == b.scheme) return &b;
+  return nullptr;
+}
+
+bool ServesUrls(const StoragePluginRef& plugin) {
+  for (const auto& b : kUrlBackends)
+    if (plugin.id == b.plugin_id) return true;
+  return false;
+}
+
+// The plugin's `database:` setting, "" when it has none.
+std::string DatabaseSetting(const StoragePluginRef& plugin) {
+  if (plugin.settings_yaml.empty()) return "";
+  try {
+    YAML::Node node = YAML::Load(plugin.settings_yaml);
+    if (node.IsMap() && node["database"] && node["database"].IsScalar())
+      return node["database"].as<std::string>();
+  } catch (const YAML::Exception&) {
+    // Checked when the plugin loaded; nothing more to say here.
+  }
+  return "";
+}
+
+std::string Known() {
+  std::string list = std::string(kFileBackendName) + " (a file path)";
+  for (const auto& b : kUrlBackends)
+    list += std::string(", ") + b.plugin_name + " (" + b.scheme + "://)";
+  return list;
+}
+
+}  // namespace
+
+std::string DatabaseScheme(const std::string& database) {
+  std::string scheme = UrlScheme(database);
+  return scheme == "postgres" ? "postgresql" : scheme;  // libpq's alias
+}
+
+Result<StorageChoice> ChooseStorage(const std::vector<StoragePluginRef>& loaded,
+                                    const std::string& database) {
+  if (loaded.empty())
+    return Status::NotFound("no storage plugin is loaded; add `- name: " +
+                            std::string(kFileBackendName) +
+                            "` to plugins.yaml");
+  std::string name = database;
+  std::string from = "--db";
+  if (name.empty()) {
+    name = DatabaseSetting(loaded.front());
+    from = "the `database:` setting of " + loaded.front().id;
+  }
+  const std::string scheme = DatabaseScheme(name);
+  if (scheme.empty()) {
+    // A path (or nothing: the plugin's default): a plugin for files.
+    if (database.empty() && !ServesUrls(loaded.front()))
+      return StorageChoice{&loaded.front(), name};
+    for (const auto& p : loaded)
+      if (!ServesUrls(p)) return StorageChoice{&p, name};
+    if (name.empty()) return StorageChoice{&loaded.front(), name};
+    return Status::NotFound("the database " + name +
+                            " is a file path, and no storage plugin for "
+                            "files is loaded; add `- name: " +
+                            kFileBackendName + "` to plugins.yaml");
+  }
+  const UrlBackend* backend = BackendFor(scheme);
+  if (backend == nullptr)
+    return Status::InvalidArgument("nomtag has no storage plugin for " +
+                                   scheme + ":// (" + from +
+                                   "); storage plugins: " + Known());
+  for (const auto& p : loaded)
+    if (p.id == backend->plugin_id) return StorageChoice{&p, name};
+  return Status::NotFound("the database " + scheme + "://… (" + from +
+                          ") needs the " + backend->plugin_name +
+                          " plugin, which is not loaded; add `- name: " +
+                          backend->plugin_name + "` to plugins.yaml");
+}
+
+}  // namespace nomtag

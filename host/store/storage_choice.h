@@ -1,0 +1,39 @@
+// Which loaded storage plugin serves a database, chosen from what names it.
+//
+// A database named like a URL (`scheme://…`) is served by the storage
+// plugin of that scheme (`postgresql://…` by storage-postgresql); anything
+// else is a file path, served by a plugin that keeps the database in a file
+// (storage-sqlite). A URL is never taken for a path: an unknown scheme, or
+// one whose plugin is not loaded, is an error that names the plugin to add,
+// so that no folder named `postgresql:` is ever made.
+#ifndef NOMTAG_STORE_STORAGE_CHOICE_H_
+#define NOMTAG_STORE_STORAGE_CHOICE_H_
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "plugins/plugin_registry.h"
+
+namespace nomtag {
+
+// The scheme of a URL-like database name, lower-cased ("postgresql" for
+// "postgresql://…", "postgres://…" alike); "" for a path.
+std::string DatabaseScheme(const std::string& database);
+
+struct StorageChoice {
+  const StoragePluginRef* plugin = nullptr;
+  // What to hand the plugin's open: the name given, else the plugin's own
+  // `database:` setting when that picked it; "" for the plugin's default.
+  std::string database;
+};
+
+// database: --db (or $NOMTAG_DB), "" when not given; then the first
+// storage plugin's `database:` setting decides, and without one the first
+// storage plugin serves its default database.
+Result<StorageChoice> ChooseStorage(const std::vector<StoragePluginRef>& loaded,
+                                    const std::string& database);
+
+}  // namespace nomtag
+
+#endif  // NOMTAG_STORE_STORAGE_CHOICE_H_
