@@ -1,28 +1,28 @@
-// The SQLite storage plugin (SOCI): libraries, files, tags, calibration and
-// claims in one database file, shared safely by several processes (WAL,
-// a busy timeout, BEGIN IMMEDIATE around claims, fenced updates).
+// The SQLite storage plugin: libraries, files, tags, calibration and
+// claims in one database file, shared safely by several processes (WAL, a
+// busy timeout, BEGIN IMMEDIATE around claims, fenced updates). The table
+// itself is shared with storage-postgresql (plugins/storage-sql-common);
+// this file opens the file and says how SQLite differs.
 #include <nomtag/storage.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <nomtag/cpp/error.hpp>
 #include <nomtag/cpp/plugin.hpp>
 #include <string>
-#include <vector>
 
-#include "analysis_store.h"
+#include "backend.h"
+#include "dialects.h"
 #include "lock_holder.h"
-#include "queries.h"
 #include "schema.h"
-#include "soci_rows.h"
 #include "storage_db.h"
+#include "storage_table.h"
 #include "worker_lock.h"
 
 namespace nomtag::sqlite {
@@ -40,18 +40,43 @@ void Log(nomtag_log_level level, const std::string& message) {
     the_host->log(the_host->host_data, level, message.data(), message.size());
 }
 
-// sdk::guard, plus a database another process keeps locked past the wait
-// explained: who holds the lock, and the --wait that gives up sooner.
-template <class Body>
-nomtag_status Guard(nomtag_storage_db* db, nomtag_error* err, Body&& body) {
-  return guard(err, [&] {
-    try {
-      body();
-    } catch (const soci::sqlite3_soci_error& e) {
-      if (e.result() != SQLITE_BUSY && e.result() != SQLITE_LOCKED) throw;
+// How SQLite differs (see dialects.h), and a worker's liveness: an OFD
+// lock on a file beside the database.
+class SqliteBackend : public sqlstore::Backend {
+ public:
+  SqliteBackend() : Backend(sqlstore::kSqliteDialect) {}
+
+  std::string StartWorker(nomtag_storage_db* db) const override {
+    auto lock = std::make_shared<WorkerLock>(WorkerLock::Start(db->location));
+    db->worker = lock;
+    return lock->id();
+  }
+  bool IsWorkerAlive(nomtag_storage_db* db,
+                     const std::string& id) const override {
+    return nomtag::sqlite::IsWorkerAlive(db->location, id);
+  }
+  void Explain(nomtag_storage_db* db,
+               const soci::soci_error& e) const override {
+    const auto* s = dynamic_cast<const soci::sqlite3_soci_error*>(&e);
+    if (s && (s->result() == SQLITE_BUSY || s->result() == SQLITE_LOCKED))
       throw Error(NOMTAG_ERR_IO, BusyMessage(db->location, db->wait_ms));
-    }
-  });
+  }
+  void StoreEmbedding(nomtag_storage_db* db, long long file_id,
+                      const std::string& plugin_id, const std::string& model_id,
+                      const std::string& bytes) const override {
+    soci::blob b(db->sql);
+    b.write_from_start(bytes.data(), bytes.size());
+    std::string plugin = plugin_id, model = model_id;
+    db->sql << "INSERT INTO analysis_embeddings (file_id, plugin_id, "
+               "model_id, vector) VALUES (:id, :pid, :m, :b)",
+        soci::use(file_id, "id"), soci::use(plugin, "pid"),
+        soci::use(model, "m"), soci::use(b, "b");
+  }
+};
+
+const SqliteBackend& TheBackend() {
+  static const SqliteBackend* backend = new SqliteBackend;
+  return *backend;
 }
 
 std::string DefaultDatabase() {
@@ -66,16 +91,7 @@ nomtag_status Init(const nomtag_host* host, const char* settings, size_t len,
                    nomtag_error* err) {
   the_host = host;
   return guard(err, [&] {
-    if (len == 0) return;
-    YAML::Node node;
-    try {
-      node = YAML::Load(std::string(settings, len));
-    } catch (const YAML::Exception& e) {
-      throw Error(NOMTAG_ERR_SETTINGS,
-                  std::string("bad settings: ") + e.what());
-    }
-    if (node["database"])
-      configured_database = node["database"].as<std::string>();
+    configured_database = sqlstore::DatabaseSetting(settings, len);
   });
 }
 
@@ -217,13 +233,32 @@ void OpenDatabase(nomtag_storage_db* db, uint32_t flags) {
   }
 }
 
+// Whether name reads as a URL (`scheme://…`): never a file name here, so
+// that `postgresql://…` handed to the wrong plugin makes no folder.
+bool LooksLikeUrl(const std::string& name) {
+  size_t i = 0;
+  while (i < name.size() &&
+         (std::isalnum(static_cast<unsigned char>(name[i])) || name[i] == '+' ||
+          name[i] == '-' || name[i] == '.'))
+    ++i;
+  return i > 0 && std::isalpha(static_cast<unsigned char>(name[0])) &&
+         name.compare(i, 3, "://") == 0;
+}
+
 nomtag_status OpenV2(const char* database, const nomtag_open_options* options,
                      nomtag_storage_db** out, nomtag_error* err) {
   return guard(err, [&] {
     auto db = std::make_unique<nomtag_storage_db>();
+    db->backend = &TheBackend();
     db->location = database && *database          ? database
                    : !configured_database.empty() ? configured_database
                                                   : DefaultDatabase();
+    if (LooksLikeUrl(db->location))
+      throw Error(NOMTAG_ERR_INVALID_ARGUMENT,
+                  "the SQLite storage plugin keeps a database in a file, and " +
+                      db->location.substr(0, db->location.find("://") + 3) +
+                      "… is a URL; a PostgreSQL URL needs the "
+                      "storage-postgresql plugin");
     uint32_t flags =
         options ? options->flags : static_cast<uint32_t>(NOMTAG_OPEN_CREATE);
     if (options && options->wait_ms >= 0) db->wait_ms = options->wait_ms;
@@ -248,744 +283,6 @@ nomtag_status Open(const char* database, nomtag_storage_db** out,
   return OpenV2(database, nullptr, out, err);
 }
 
-void Close(nomtag_storage_db* db) { delete db; }
-const char* Location(nomtag_storage_db* db) { return db->location.c_str(); }
-
-nomtag_status Begin(nomtag_storage_db* db, nomtag_error* err) {
-  return Guard(db, err, [&] { db->sql << "BEGIN IMMEDIATE"; });
-}
-nomtag_status Commit(nomtag_storage_db* db, nomtag_error* err) {
-  return Guard(db, err, [&] { db->sql << "COMMIT"; });
-}
-void Rollback(nomtag_storage_db* db) {
-  try {
-    db->sql << "ROLLBACK";
-  } catch (...) {  // nothing to roll back
-  }
-}
-
-void CheckChoice(const std::string& value, const char* what,
-                 std::initializer_list<const char*> allowed) {
-  std::string list;
-  for (const char* a : allowed) {
-    if (value == a) return;
-    list += (list.empty() ? "" : ", ") + std::string(a);
-  }
-  throw Error(NOMTAG_ERR_INVALID_ARGUMENT, "unknown " + std::string(what) +
-                                               " '" + value + "' (expected " +
-                                               list + ")");
-}
-
-// The schema's CHECK holds the same bound: 16 MiB is already far more
-// room than any tag needs.
-constexpr uint32_t kMaxPadding = 16u << 20;
-
-// A host before ABI 1.1 sends no padding: it means the default.
-uint32_t Padding(const nomtag_library_info* info) {
-  return NOMTAG_HAS_FIELD(info, nomtag_library_info, padding) ? info->padding
-                                                              : 0;
-}
-
-void CheckLibrary(const nomtag_library_info* info) {
-  CheckChoice(Text(info->file_write_mode), "write mode",
-              {"none", "minimal", "full"});
-  CheckChoice(Text(info->write_strategy), "write strategy", {"auto", "copy"});
-  CheckChoice(Text(info->hardlinks), "hardlinks option", {"keep", "break"});
-  if (Padding(info) > kMaxPadding)
-    throw Error(NOMTAG_ERR_INVALID_ARGUMENT,
-                "padding of " + std::to_string(Padding(info)) +
-                    " bytes is more than the " + std::to_string(kMaxPadding) +
-                    " a library may ask for");
-}
-
-std::string CalibrationHash(soci::session& sql) {
-  std::string hash;
-  soci::indicator ind = soci::i_null;
-  sql << "SELECT hash FROM calibration WHERE id = 1", soci::into(hash, ind);
-  return sql.got_data() && ind == soci::i_ok ? hash : "";
-}
-
-// What written_key must be for a file of the library to be in sync.
-std::string WrittenKey(const std::string& mode, const std::string& hash) {
-  return mode == "none" ? "none|" : mode + "|" + hash;
-}
-
-std::string DesiredKey(soci::session& sql, int64_t library_id) {
-  std::string mode;
-  long long id = library_id;
-  sql << "SELECT file_write_mode FROM libraries WHERE id = :id", soci::use(id),
-      soci::into(mode);
-  if (!sql.got_data())
-    throw Error(NOMTAG_ERR_NOT_FOUND,
-                "no library with id " + std::to_string(library_id));
-  return WrittenKey(mode, CalibrationHash(sql));
-}
-
-// How many of the library's files need reconciliation: the count the
-// schema's triggers keep (one row, whatever the library's size).
-long long PendingCount(soci::session& sql, int64_t library_id) {
-  long long n = 0, id = library_id;
-  sql << kReadPendingCount, soci::use(id, "lib"), soci::into(n);
-  if (!sql.got_data())
-    throw Error(NOMTAG_ERR_NOT_FOUND,
-                "no library with id " + std::to_string(library_id));
-  return n;
-}
-
-// --- libraries --------------------------------------------------------
-
-nomtag_status LibraryAdd(nomtag_storage_db* db, const nomtag_library_info* info,
-                         int64_t* out_id, nomtag_error* err) {
-  return Guard(db, err, [&] {
-    CheckLibrary(info);
-    std::string name = Text(info->name), root = Text(info->root);
-    if (name.empty() || root.empty())
-      throw Error(NOMTAG_ERR_INVALID_ARGUMENT,
-                  "a library needs a name and a root");
-    int exists = 0;
-    db->sql << "SELECT COUNT(*) FROM libraries WHERE name = :n",
-        soci::use(name), soci::into(exists);
-    if (exists)
-      throw Error(NOMTAG_ERR_INVALID_ARGUMENT,
-                  "a library named '" + name + "' already exists");
-    std::string mode = info->file_write_mode, strategy = info->write_strategy,
-                links = info->hardlinks;
-    int keep = info->keep_mtime ? 1 : 0;
-    long long padding = Padding(info);
-    db->sql << "INSERT INTO libraries (name, root, file_write_mode, keep_mtime,"
-               " write_strategy, hardlinks, padding)"
-               " VALUES (:n, :r, :m, :k, :s, :h, :p)",
-        soci::use(name), soci::use(root), soci::use(mode), soci::use(keep),
-        soci::use(strategy), soci::use(links), soci::use(padding);
-    long long id = 0;
-    db->sql.get_last_insert_id("libraries", id);
-    *out_id = id;
-  });
-}
-
-nomtag_status LibraryList(nomtag_storage_db* db,
-                          const nomtag_library_sink* sink, nomtag_error* err) {
-  return Guard(db, err, [&] {
-    soci::rowset<soci::row> rows =
-        (db->sql.prepare
-         << "SELECT id, name, root, file_write_mode, keep_mtime, "
-            "write_strategy, hardlinks, padding FROM libraries ORDER BY "
-            "id");
-    for (const auto& r : rows) {
-      std::string name = Str(r, 1), root = Str(r, 2), mode = Str(r, 3),
-                  strategy = Str(r, 5), links = Str(r, 6);
-      nomtag_library_info info{
-          sizeof info,      Int(r, 0),     name.c_str(),
-          root.c_str(),     mode.c_str(),  static_cast<int32_t>(Int(r, 4)),
-          strategy.c_str(), links.c_str(), static_cast<uint32_t>(Int(r, 7))};
-      nomtag_status st = sink->library(sink->ctx, &info);
-      if (st != NOMTAG_OK) throw Error(st, "library sink refused");
-    }
-  });
-}
-
-nomtag_status LibraryUpdate(nomtag_storage_db* db,
-                            const nomtag_library_info* info,
-                            int64_t* out_affected, nomtag_error* err) {
-  return Guard(db, err, [&] {
-    CheckLibrary(info);
-    std::string mode = info->file_write_mode, strategy = info->write_strategy,
-                links = info->hardlinks;
-    int keep = info->keep_mtime ? 1 : 0;
-    long long id = info->id;
-    // An older host sends no padding: leave what is stored.
-    long long padding = Padding(info);
-    int has_padding =
-        NOMTAG_HAS_FIELD(info, nomtag_library_info, padding) ? 1 : 0;
-    soci::statement st =
-        (db->sql.prepare
-             << "UPDATE libraries SET file_write_mode = :m, keep_mtime = :k, "
-                "write_strategy = :s, hardlinks = :h, padding = CASE WHEN :hp "
-                "THEN :p ELSE padding END WHERE id = :id",
-         soci::use(mode), soci::use(keep), soci::use(strategy),
-         soci::use(links), soci::use(has_padding), soci::use(padding),
-         soci::use(id));
-    st.execute(true);
-    if (st.get_affected_rows() == 0)
-      throw Error(NOMTAG_ERR_NOT_FOUND,
-                  "no library with id " + std::to_string(id));
-    *out_affected = PendingCount(db->sql, id);
-  });
-}
-
-// Refused while a live worker claims one of the library's files (for
-// writing or for analysis): that worker would find its rows gone halfway.
-// Claims of dead workers are only leftovers and go with the rows.
-nomtag_status LibraryRemove(nomtag_storage_db* db, int64_t library_id,
-                            nomtag_error* err) {
-  return Guard(db, err, [&] {
-    long long id = library_id;
-    // BEGIN IMMEDIATE: no worker can claim a file between the check and
-    // the delete.
-    InTransaction(db, [&] {
-      int exists = 0;
-      db->sql << "SELECT COUNT(*) FROM libraries WHERE id = :id", soci::use(id),
-          soci::into(exists);
-      if (!exists)
-        throw Error(NOMTAG_ERR_NOT_FOUND,
-                    "no library with id " + std::to_string(library_id));
-      soci::rowset<std::string> holders =
-          (db->sql.prepare
-               << "SELECT DISTINCT write_claimed_by FROM files WHERE library_id"
-                  " = :id AND write_claimed_by IS NOT NULL UNION SELECT "
-                  "DISTINCT a.claimed_by FROM analyses a JOIN files f ON f.id "
-                  "= "
-                  "a.file_id WHERE f.library_id = :id AND a.claimed_by IS NOT "
-                  "NULL",
-           soci::use(id, "id"));
-      for (const std::string& worker : holders)
-        if (IsWorkerAlive(db->location, worker))
-          throw Error(NOMTAG_ERR_REFUSED,
-                      "a running worker (" + worker +
-                          ") holds files of this library; remove it once that "
-                          "run has ended");
-      // Files first, so that their triggers still find the library's row.
-      db->sql << "DELETE FROM files WHERE library_id = :id", soci::use(id);
-      db->sql << "DELETE FROM libraries WHERE id = :id", soci::use(id);
-    });
-  });
-}
-
-// --- files ----------------------------------------------------------------
-
-nomtag_status FileList(nomtag_storage_db* db, int64_t library_id,
-                       const nomtag_file_sink* sink, nomtag_error* err) {
-  return Guard(
-      db, err, [&] {
-        long long lib = library_id;
-        soci::rowset<soci::row> rows =
-            (db->sql.prepare
-                 << "SELECT id, path, size, mtime_ns, format, "
-                    "has_nomarr_namespace, "
-                    "last_written_mode, missing, dev, inode FROM files WHERE "
-                    "library_id = :lib ORDER BY path",
-             soci::use(lib));
-        for (const auto& r : rows) {
-          std::string path = Str(r, 1);
-          std::string format = Str(r, 4);
-          std::string mode = Str(r, 6);
-          nomtag_file_info info{sizeof info,
-                                Int(r, 0),
-                                path.c_str(),
-                                static_cast<uint64_t>(Int(r, 2)),
-                                Int(r, 3),
-                                format.c_str(),
-                                static_cast<int32_t>(Int(r, 5)),
-                                mode.empty() ? nullptr : mode.c_str(),
-                                static_cast<int32_t>(Int(r, 7)),
-                                static_cast<uint64_t>(Int(r, 8)),
-                                static_cast<uint64_t>(Int(r, 9)),
-                                nullptr};
-          nomtag_status st = sink->file(sink->ctx, &info);
-          if (st != NOMTAG_OK) throw Error(st, "file sink refused");
-        }
-      });
-}
-
-nomtag_status FileRecord(nomtag_storage_db* db, int64_t library_id,
-                         const nomtag_file_info* info, nomtag_error* err) {
-  return Guard(db, err, [&] {
-    long long lib = library_id, size = static_cast<long long>(info->size),
-              mtime = info->mtime_ns, dev = 0, inode = 0;
-    std::string path = Text(info->path), format = Text(info->format);
-    int has_ns = info->has_namespace ? 1 : 0;
-    std::string inferred = Text(info->inferred_mode);
-    soci::indicator inferred_ind = inferred.empty() ? soci::i_null : soci::i_ok;
-    std::string digest;
-    if (NOMTAG_HAS_FIELD(info, nomtag_file_info, namespace_digest)) {
-      dev = static_cast<long long>(info->dev);
-      inode = static_cast<long long>(info->inode);
-      digest = Text(info->namespace_digest);
-    }
-    soci::indicator digest_ind = digest.empty() ? soci::i_null : soci::i_ok;
-    // The inferred mode only describes files nomtag never wrote — or
-    // whose namespace is no longer what nomtag wrote (someone rewrote the
-    // file since): what the scan reads is the truth, so such a file
-    // counts as never written and is due again.
-#define NOMTAG_REWRITTEN                                       \
-  "(:dg IS NOT NULL AND files.written_digest IS NOT NULL AND " \
-  "files.written_digest <> :dg)"
-    db->sql << "INSERT INTO files (library_id, path, size, mtime_ns, format, "
-               "has_nomarr_namespace, last_written_mode, missing, dev, inode) "
-               "VALUES (:lib, :path, :size, :mtime, :format, :ns, :mode, 0, "
-               ":dev, :inode) "
-               "ON CONFLICT (library_id, path) DO UPDATE SET "
-               "size = excluded.size, mtime_ns = excluded.mtime_ns, "
-               "format = excluded.format, "
-               "has_nomarr_namespace = excluded.has_nomarr_namespace, "
-               "dev = excluded.dev, inode = excluded.inode, "
-               "missing = 0, last_written_mode = CASE WHEN "
-               "files.written_key IS NULL OR " NOMTAG_REWRITTEN
-               " THEN excluded.last_written_mode "
-               "ELSE files.last_written_mode END, "
-               "written_key = CASE WHEN " NOMTAG_REWRITTEN
-               " THEN NULL ELSE files.written_key END, "
-               "written_digest = CASE WHEN " NOMTAG_REWRITTEN
-               " THEN NULL ELSE files.written_digest END",
-        soci::use(lib, "lib"), soci::use(path, "path"), soci::use(size, "size"),
-        soci::use(mtime, "mtime"), soci::use(format, "format"),
-        soci::use(has_ns, "ns"), soci::use(inferred, inferred_ind, "mode"),
-        soci::use(dev, "dev"), soci::use(inode, "inode"),
-        soci::use(digest, digest_ind, "dg");
-#undef NOMTAG_REWRITTEN
-  });
-}
-
-// A file moved or renamed within its library keeps its row, and so its
-// tags and projection state.
-nomtag_status FileMove(nomtag_storage_db* db, int64_t file_id,
-                       const char* new_path, nomtag_error* err) {
-  return Guard(db, err, [&] {
-    long long id = file_id;
-    std::string path = Text(new_path);
-    int taken = 0;
-    db->sql << "SELECT COUNT(*) FROM files WHERE path = :p AND library_id = "
-               "(SELECT library_id FROM files WHERE id = :id)",
-        soci::use(path, "p"), soci::use(id, "id"), soci::into(taken);
-    if (taken)
-      throw Error(NOMTAG_ERR_INVALID_ARGUMENT,
-                  "cannot move a row to " + path + ": it already has one");
-    soci::statement st =
-        (db->sql.prepare << "UPDATE files SET path = :p WHERE id = :id",
-         soci::use(path, "p"), soci::use(id, "id"));
-    st.execute(true);
-    if (st.get_affected_rows() != 1)
-      throw Error(NOMTAG_ERR_NOT_FOUND,
-                  "no file with id " + std::to_string(file_id));
-  });
-}
-
-nomtag_status FileMarkMissing(nomtag_storage_db* db, const int64_t* ids,
-                              size_t count, nomtag_error* err) {
-  return Guard(db, err, [&] {
-    long long id = 0;
-    soci::statement st =
-        (db->sql.prepare << "UPDATE files SET missing = 1 WHERE id = :id",
-         soci::use(id));
-    for (size_t i = 0; i < count; ++i) {
-      id = ids[i];
-      st.execute(true);
-    }
-  });
-}
-
-// --- tags -----------------------------------------------------------------
-
-using Tags = std::map<std::string, std::vector<std::string>>;
-
-Tags ReadTags(soci::session& sql, long long file_id) {
-  Tags tags;
-  soci::rowset<soci::row> rows =
-      (sql.prepare << "SELECT tag_key, value FROM tags WHERE file_id = :id "
-                      "ORDER BY tag_key, position",
-       soci::use(file_id));
-  for (const auto& r : rows) tags[Str(r, 0)].push_back(Str(r, 1));
-  return tags;
-}
-
-nomtag_status TagsReplace(nomtag_storage_db* db, int64_t library_id,
-                          const char* path_c, const nomtag_tag* tags,
-                          size_t count, nomtag_error* err) {
-  return Guard(db, err, [&] {
-    Tags want;
-    for (size_t i = 0; i < count; ++i) {
-      auto& values = want[std::string(tags[i].key.data, tags[i].key.len)];
-      for (size_t v = 0; v < tags[i].value_count; ++v)
-        values.emplace_back(tags[i].values[v].data, tags[i].values[v].len);
-    }
-    long long lib = library_id, file_id = 0;
-    std::string path = Text(path_c);
-    db->sql << "INSERT INTO files (library_id, path) VALUES (:lib, :path) "
-               "ON CONFLICT (library_id, path) DO NOTHING",
-        soci::use(lib), soci::use(path);
-    db->sql << "SELECT id FROM files WHERE library_id = :lib AND path = :path",
-        soci::use(lib), soci::use(path), soci::into(file_id);
-    // Unchanged tags keep their revision: re-importing does not mark
-    // files as needing a write.
-    if (ReadTags(db->sql, file_id) == want) return;
-    db->sql << "DELETE FROM tags WHERE file_id = :id", soci::use(file_id);
-    for (const auto& [key, values] : want)
-      for (size_t i = 0; i < values.size(); ++i) {
-        int pos = static_cast<int>(i);
-        db->sql << "INSERT INTO tags (file_id, tag_key, position, value) "
-                   "VALUES (:f, :k, :p, :v)",
-            soci::use(file_id), soci::use(key), soci::use(pos),
-            soci::use(values[i]);
-      }
-    db->sql << "UPDATE files SET tags_rev = tags_rev + 1 WHERE id = :id",
-        soci::use(file_id);
-  });
-}
-
-nomtag_status TagsGet(nomtag_storage_db* db, int64_t file_id,
-                      const nomtag_tag_sink* sink, nomtag_error* err) {
-  return Guard(db, err, [&] {
-    for (const auto& [key, values] : ReadTags(db->sql, file_id))
-      for (const auto& v : values) {
-        nomtag_status st =
-            sink->add(sink->ctx, key.data(), key.size(), v.data(), v.size(),
-                      NOMTAG_ENCODING_CURRENT);
-        if (st != NOMTAG_OK) throw Error(st, "tag sink refused");
-      }
-  });
-}
-
-// --- calibration ------------------------------------------------------------
-
-nomtag_status CalibrationSet(nomtag_storage_db* db, const char* hash,
-                             const char* definition, nomtag_error* err) {
-  return Guard(db, err, [&] {
-    std::string h = Text(hash), d = Text(definition);
-    soci::indicator hi = h.empty() ? soci::i_null : soci::i_ok;
-    InTransaction(db, [&] {
-      db->sql << "DELETE FROM calibration";
-      db->sql << "INSERT INTO calibration (id, hash, definition) VALUES "
-                 "(1, :h, :d)",
-          soci::use(h, hi), soci::use(d);
-    });
-  });
-}
-
-nomtag_status CalibrationGet(nomtag_storage_db* db, char* buf, size_t cap,
-                             nomtag_error* err) {
-  return Guard(db, err, [&] {
-    std::string h = CalibrationHash(db->sql);
-    if (h.size() + 1 > cap)
-      throw Error(NOMTAG_ERR_INVALID_ARGUMENT,
-                  "calibration hash buffer too small");
-    std::copy(h.begin(), h.end(), buf);
-    buf[h.size()] = '\0';
-  });
-}
-
-// --- reconciliation ---------------------------------------------------------
-
-// Takes back, in the open transaction, the claims on the library's files
-// of every other worker whose liveness lock is free: a killed worker's
-// files are taken over at once instead of when its lease runs out.
-void ReleaseDeadWorkersClaims(nomtag_storage_db* db, long long lib,
-                              const std::string& me, long long now) {
-  std::vector<std::string> holders;
-  soci::rowset<soci::row> rows =
-      (db->sql.prepare << "SELECT DISTINCT write_claimed_by FROM files WHERE "
-                          "write_claimed_by IS NOT NULL AND library_id = :lib "
-                          "AND write_claimed_by <> :me AND "
-                          "claim_expires_at >= :now",
-       soci::use(lib, "lib"), soci::use(me, "me"), soci::use(now, "now"));
-  for (const auto& r : rows) holders.push_back(Str(r, 0));
-  for (const auto& worker : holders) {
-    if (IsWorkerAlive(db->location, worker)) continue;
-    std::string w = worker;
-    db->sql << "UPDATE files SET write_claimed_by = NULL, write_claimed_at = "
-               "NULL, claim_expires_at = NULL, claim_token = claim_token + 1 "
-               "WHERE write_claimed_by = :w",
-        soci::use(w);
-  }
-}
-
-nomtag_status ClaimBatch(nomtag_storage_db* db, int64_t library_id,
-                         const char* worker, uint32_t batch, int64_t lease_ms,
-                         int64_t now_ms, const nomtag_claim_sink* sink,
-                         nomtag_error* err) {
-  return Guard(db, err, [&] {
-    if (lease_ms < 1)
-      throw Error(
-          NOMTAG_ERR_INVALID_ARGUMENT,
-          "a lease must last at least 1 ms, not " + std::to_string(lease_ms));
-    struct Claimed {
-      long long id, token, rev;
-      std::string path;
-    };
-    std::vector<Claimed> claimed;
-    std::string who = Text(worker);
-    long long lib = library_id, now = now_ms, expires = now_ms + lease_ms,
-              limit = batch;
-    // BEGIN IMMEDIATE takes the write lock first: two processes cannot
-    // pick the same rows.
-    InTransaction(db, [&] {
-      std::string dk = DesiredKey(db->sql, library_id);
-      ReleaseDeadWorkersClaims(db, lib, who, now);
-      // A rowset, not a vector `into`: SOCI 4.0's SQLite backend returns
-      // no row for a bulk fetch of size 1.
-      std::vector<long long> ids;
-      soci::rowset<soci::row> picked =
-          (db->sql.prepare << kPickForClaim, soci::use(lib, "lib"),
-           soci::use(dk, "dk"), soci::use(now, "now"), soci::use(who, "w"),
-           soci::use(limit, "n"));
-      for (const auto& r : picked) ids.push_back(Int(r, 0));
-      long long id = 0;
-      soci::statement take =
-          (db->sql.prepare << "UPDATE files SET write_claimed_by = :w, "
-                              "write_claimed_at = :now, claim_expires_at = "
-                              ":exp, claim_token = claim_token + 1 "
-                              "WHERE id = :id",
-           soci::use(who, "w"), soci::use(now, "now"),
-           soci::use(expires, "exp"), soci::use(id, "id"));
-      for (long long picked : ids) {
-        id = picked;
-        take.execute(true);
-        Claimed c{picked, 0, 0, {}};
-        db->sql
-            << "SELECT claim_token, tags_rev, path FROM files WHERE id = :id",
-            soci::use(picked), soci::into(c.token), soci::into(c.rev),
-            soci::into(c.path);
-        claimed.push_back(std::move(c));
-      }
-    });
-    for (const auto& c : claimed) {
-      nomtag_claimed_file f{sizeof f, c.id, c.path.c_str(), c.token, c.rev};
-      nomtag_status st = sink->claimed(sink->ctx, &f);
-      if (st != NOMTAG_OK) throw Error(st, "claim sink refused");
-    }
-  });
-}
-
-nomtag_status PendingList(nomtag_storage_db* db, int64_t library_id,
-                          const nomtag_file_sink* sink, nomtag_error* err) {
-  return Guard(db, err, [&] {
-    long long lib = library_id;
-    std::string dk = DesiredKey(db->sql, library_id);
-    soci::rowset<soci::row> rows = (db->sql.prepare << kListPending,
-                                    soci::use(lib, "lib"), soci::use(dk, "dk"));
-    for (const auto& r : rows) {
-      std::string path = Str(r, 1);
-      std::string mode = Str(r, 3);
-      nomtag_file_info info{sizeof info,
-                            Int(r, 0),
-                            path.c_str(),
-                            0,
-                            0,
-                            nullptr,
-                            static_cast<int32_t>(Int(r, 2)),
-                            mode.empty() ? nullptr : mode.c_str(),
-                            0,
-                            0,
-                            0,
-                            nullptr};
-      nomtag_status st = sink->file(sink->ctx, &info);
-      if (st != NOMTAG_OK) throw Error(st, "file sink refused");
-    }
-  });
-}
-
-// Records a write, fenced by the claim token. With what the write left on
-// disk (info->size or mtime_ns set), the next scan takes the file for
-// unchanged instead of re-reading nomtag's own write.
-void RecordWritten(nomtag_storage_db* db, const nomtag_written_info* info,
-                   int32_t* out_recorded) {
-  std::string mode = Text(info->mode), hash = Text(info->calibration_hash);
-  CheckChoice(mode, "write mode", {"none", "minimal", "full"});
-  std::string key = WrittenKey(mode, hash);
-  soci::indicator hi =
-      mode == "none" || hash.empty() ? soci::i_null : soci::i_ok;
-  long long id = info->file_id, tok = info->claim_token, rev = info->tags_rev,
-            now = info->now_ms, size = static_cast<long long>(info->size),
-            mtime = info->mtime_ns, dev = static_cast<long long>(info->dev),
-            inode = static_cast<long long>(info->inode);
-  int known = info->size != 0 || info->mtime_ns != 0 ? 1 : 0;
-  std::string digest = Text(info->namespace_digest);
-  soci::indicator di = digest.empty() ? soci::i_null : soci::i_ok;
-  int ns = info->has_namespace ? 1 : 0;
-  soci::statement st =
-      (db->sql.prepare
-           << "UPDATE files SET last_written_mode = :m, "
-              "last_written_calibration_hash = :h, last_written_at = :now, "
-              "written_key = :k, written_tags_rev = :rev, "
-              "has_nomarr_namespace = :ns, write_claimed_by = NULL, "
-              "write_claimed_at = NULL, claim_expires_at = NULL, "
-              "last_error = NULL, written_digest = :dg, "
-              "size = CASE WHEN :known THEN :size ELSE size END, "
-              "mtime_ns = CASE WHEN :known THEN :mtime ELSE mtime_ns END, "
-              "dev = CASE WHEN :known THEN :dev ELSE dev END, "
-              "inode = CASE WHEN :known THEN :inode ELSE inode END "
-              "WHERE id = :id AND claim_token = :tok",
-       soci::use(mode, "m"), soci::use(hash, hi, "h"), soci::use(now, "now"),
-       soci::use(key, "k"), soci::use(rev, "rev"), soci::use(ns, "ns"),
-       soci::use(digest, di, "dg"), soci::use(known, "known"),
-       soci::use(size, "size"), soci::use(mtime, "mtime"),
-       soci::use(dev, "dev"), soci::use(inode, "inode"), soci::use(id, "id"),
-       soci::use(tok, "tok"));
-  st.execute(true);
-  *out_recorded = st.get_affected_rows() == 1 ? 1 : 0;
-  if (*out_recorded) return;
-  // Another worker took the file over while this one wrote it: which
-  // write landed last is unknown. Mark the file as needing a write again,
-  // and fence off the new owner's token too, so that whoever records last
-  // cannot call a stale file in sync.
-  db->sql << "UPDATE files SET written_tags_rev = -1, claim_token = "
-             "claim_token + 1, write_claimed_by = NULL, write_claimed_at = "
-             "NULL, claim_expires_at = NULL WHERE id = :id",
-      soci::use(id);
-}
-
-nomtag_status SetWritten(nomtag_storage_db* db, int64_t file_id, int64_t token,
-                         const char* mode_c, const char* hash_c,
-                         int64_t tags_rev, int32_t has_ns, int64_t now_ms,
-                         int32_t* out_recorded, nomtag_error* err) {
-  return Guard(db, err, [&] {
-    nomtag_written_info info{sizeof info, file_id, token,  mode_c, hash_c,
-                             tags_rev,    has_ns,  now_ms, 0,      0,
-                             0,           0,       nullptr};
-    RecordWritten(db, &info, out_recorded);
-  });
-}
-
-nomtag_status SetWrittenV2(nomtag_storage_db* db,
-                           const nomtag_written_info* info,
-                           int32_t* out_recorded, nomtag_error* err) {
-  return Guard(db, err, [&] { RecordWritten(db, info, out_recorded); });
-}
-
-nomtag_status ReleaseClaim(nomtag_storage_db* db, int64_t file_id,
-                           int64_t token, const char* error,
-                           nomtag_error* err) {
-  return Guard(db, err, [&] {
-    std::string e = Text(error);
-    soci::indicator ei = error ? soci::i_ok : soci::i_null;
-    long long id = file_id, tok = token;
-    db->sql << "UPDATE files SET write_claimed_by = NULL, write_claimed_at = "
-               "NULL, claim_expires_at = NULL, last_error = :e "
-               "WHERE id = :id AND claim_token = :tok",
-        soci::use(e, ei, "e"), soci::use(id, "id"), soci::use(tok, "tok");
-  });
-}
-
-nomtag_status LibraryStatus(nomtag_storage_db* db, int64_t library_id,
-                            int64_t lease_ms, int64_t now_ms,
-                            nomtag_library_status* out, nomtag_error* err) {
-  return Guard(db, err, [&] {
-    (void)lease_ms;  // since ABI 1.2 each claim carries its expiry
-    long long lib = library_id, now = now_ms;
-    std::string dk = DesiredKey(db->sql, library_id);
-    long long files = 0, missing = 0, pending = 0, busy = 0, failed = 0;
-    db->sql << "SELECT COUNT(*) FROM files WHERE library_id = :lib AND "
-               "missing = 0",
-        soci::use(lib), soci::into(files);
-    db->sql << "SELECT COUNT(*) FROM files WHERE library_id = :lib AND "
-               "missing = 1",
-        soci::use(lib), soci::into(missing);
-    pending = PendingCount(db->sql, library_id);
-    db->sql << kCountInProgress, soci::use(lib, "lib"), soci::use(dk, "dk"),
-        soci::use(now, "now"), soci::into(busy);
-    db->sql << kCountFailed, soci::use(lib, "lib"), soci::use(dk, "dk"),
-        soci::into(failed);
-    out->files = files;
-    out->missing = missing;
-    out->pending = pending;
-    out->in_progress = busy;
-    out->failed = failed;
-    if (NOMTAG_HAS_FIELD(out, nomtag_library_status, folders)) {
-      // A path's folder is what rtrim leaves when told to strip every
-      // character the path has but '/': all up to its last slash.
-      long long folders = 0;
-      db->sql << "SELECT COUNT(DISTINCT rtrim(path, replace(path, '/', "
-                 "''))) FROM files WHERE library_id = :lib AND missing = 0",
-          soci::use(lib), soci::into(folders);
-      out->folders = folders;
-    }
-  });
-}
-
-nomtag_status CountPending(nomtag_storage_db* db, int64_t library_id,
-                           int64_t* out, nomtag_error* err) {
-  return Guard(db, err, [&] { *out = PendingCount(db->sql, library_id); });
-}
-
-nomtag_status FailureList(nomtag_storage_db* db, int64_t library_id,
-                          const nomtag_failure_sink* sink, nomtag_error* err) {
-  return Guard(db, err, [&] {
-    long long lib = library_id;
-    std::string dk = DesiredKey(db->sql, library_id);
-    soci::rowset<soci::row> rows = (db->sql.prepare << kListFailures,
-                                    soci::use(lib, "lib"), soci::use(dk, "dk"));
-    for (const auto& r : rows) {
-      std::string path = Str(r, 1), e = Str(r, 2);
-      nomtag_status st = sink->failure(sink->ctx, path.c_str(), e.c_str());
-      if (st != NOMTAG_OK) throw Error(st, "failure sink refused");
-    }
-  });
-}
-
-// --- workers (since ABI 1.2) ------------------------------------------------
-
-nomtag_status WorkerStart(nomtag_storage_db* db, char* buf, size_t capacity,
-                          nomtag_error* err) {
-  return Guard(db, err, [&] {
-    if (db->read_only)
-      throw Error(NOMTAG_ERR_INVALID_ARGUMENT,
-                  "a worker needs the database opened for writing");
-    if (!db->worker)
-      db->worker =
-          std::make_unique<WorkerLock>(WorkerLock::Start(db->location));
-    const std::string& id = db->worker->id();
-    if (id.size() + 1 > capacity)
-      throw Error(NOMTAG_ERR_INVALID_ARGUMENT, "worker id buffer too small");
-    std::copy(id.begin(), id.end(), buf);
-    buf[id.size()] = '\0';
-  });
-}
-
-nomtag_status ClaimCheck(nomtag_storage_db* db, int64_t file_id, int64_t token,
-                         int64_t lease_ms, int64_t now_ms, int32_t* out_held,
-                         nomtag_error* err) {
-  return Guard(db, err, [&] {
-    // The token is the fence: any take-over changes it. A claim whose
-    // lease ran out but that nobody took is still this worker's, and the
-    // renewal makes it safe again for a whole lease.
-    long long id = file_id, tok = token, exp = now_ms + lease_ms;
-    soci::statement st =
-        (db->sql.prepare << "UPDATE files SET claim_expires_at = :exp "
-                            "WHERE id = :id AND claim_token = :tok AND "
-                            "write_claimed_by IS NOT NULL",
-         soci::use(exp, "exp"), soci::use(id, "id"), soci::use(tok, "tok"));
-    st.execute(true);
-    *out_held = st.get_affected_rows() == 1 ? 1 : 0;
-  });
-}
-
-nomtag_status ClaimsRenew(nomtag_storage_db* db, const char* worker,
-                          int64_t lease_ms, int64_t now_ms,
-                          int64_t* out_renewed, nomtag_error* err) {
-  return Guard(db, err, [&] {
-    std::string w = Text(worker);
-    long long exp = now_ms + lease_ms;
-    soci::statement st =
-        (db->sql.prepare << "UPDATE files SET claim_expires_at = :exp "
-                            "WHERE write_claimed_by = :w",
-         soci::use(exp, "exp"), soci::use(w, "w"));
-    st.execute(true);
-    *out_renewed = st.get_affected_rows();
-  });
-}
-
-nomtag_status ClaimHolders(nomtag_storage_db* db, int64_t library_id,
-                           const nomtag_claim_holder_sink* sink,
-                           nomtag_error* err) {
-  return Guard(db, err, [&] {
-    long long lib = library_id;
-    std::string dk = DesiredKey(db->sql, library_id);
-    // Typed intos: aggregates carry no declared type for a row to read.
-    std::string worker;
-    long long files = 0, expires = 0;
-    soci::statement st =
-        (db->sql.prepare << kListClaimHolders, soci::use(lib, "lib"),
-         soci::use(dk, "dk"), soci::into(worker), soci::into(files),
-         soci::into(expires));
-    st.execute();
-    while (st.fetch()) {
-      nomtag_claim_holder h{sizeof h, worker.c_str(), files, expires,
-                            IsWorkerAlive(db->location, worker) ? 1 : 0};
-      nomtag_status s = sink->holder(sink->ctx, &h);
-      if (s != NOMTAG_OK) throw Error(s, "claim holder sink refused");
-    }
-  });
-}
-
 // NOMTAG_TEST_STORAGE_ABI_1_4: the table as a plugin built for ABI 1.4
 // sends it (without library_remove), for the tests of an older plugin.
 #ifdef NOMTAG_TEST_STORAGE_ABI_1_4
@@ -994,48 +291,8 @@ constexpr uint32_t kStorageSize = offsetof(nomtag_storage, library_remove);
 constexpr uint32_t kStorageSize = sizeof(nomtag_storage);
 #endif
 
-const nomtag_storage kStorage = {
-    kStorageSize,
-    Open,
-    Close,
-    Location,
-    Begin,
-    Commit,
-    Rollback,
-    LibraryAdd,
-    LibraryList,
-    LibraryUpdate,
-    FileList,
-    FileRecord,
-    FileMarkMissing,
-    TagsReplace,
-    TagsGet,
-    CalibrationSet,
-    CalibrationGet,
-    ClaimBatch,
-    PendingList,
-    SetWritten,
-    ReleaseClaim,
-    LibraryStatus,
-    FailureList,
-    CountPending,
-    OpenV2,
-    WorkerStart,
-    ClaimCheck,
-    ClaimsRenew,
-    ClaimHolders,
-    FileMove,
-    SetWrittenV2,
-    AnalysisClaimBatch,
-    AnalysisDueList,
-    AnalysisRecord,
-    AnalysisRelease,
-    AnalysisGet,
-    AnalysisStatus,
-    AnalysisFailureList,
-    CalibrationDefinition,
-    LibraryRemove,
-};
+const nomtag_storage kStorage =
+    sqlstore::StorageTable(Open, OpenV2, kStorageSize);
 
 const void* GetInterface(const char* id) {
   return sdk::interface_is(id, NOMTAG_STORAGE_INTERFACE_ID) ? &kStorage

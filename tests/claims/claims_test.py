@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Claims, worker liveness, opening the database and --json, end to end:
-real audio files made by ffmpeg, a real SQLite database, the real nomtag
+real audio files made by ffmpeg, a real database (SQLite, or PostgreSQL
+with NOMTAG_TEST_BACKEND=postgresql), the real nomtag
 command run as several processes (stopped with SIGSTOP past a lease, killed
 with SIGKILL), and mutagen as the independent reader of the files.
 
@@ -22,6 +23,10 @@ import unittest
 import mutagen
 
 NOMTAG, CONFIG = sys.argv[1], sys.argv[2]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "support"))
+import test_database  # noqa: E402
+from test_database import sqlite_only  # noqa: E402
 SEED = None
 
 
@@ -67,7 +72,7 @@ class Library:
         self.dir = tempfile.mkdtemp(prefix="nomtag-claims-").encode()
         test.addCleanup(shutil.rmtree, self.dir, True)
         self.root = os.path.join(self.dir, root_name)
-        self.db = os.path.join(self.dir, b"nomtag.db")
+        self.db = test_database.new_database(test, self.dir)
         os.makedirs(self.root)
         self.names = [n.encode() if isinstance(n, str) else n for n in names]
         for n in self.names:
@@ -250,8 +255,9 @@ class Liveness(unittest.TestCase):
         status = lib.json("status", "music")
         self.assertEqual(status["pending_count"], 0)
         self.assertEqual(status["in_progress"], 0)
-        self.assertEqual(os.listdir(lib.db + b"-workers"), [],
-                         "no worker file outlives its worker")
+        if test_database.BACKEND == "sqlite":
+            self.assertEqual(os.listdir(lib.db + b"-workers"), [],
+                             "no worker file outlives its worker")
 
     def test_kill_9_at_random_moments_then_an_immediate_rerun(self):
         names = [f"f{i}.mp3" for i in range(8)]
@@ -409,6 +415,7 @@ class Opening(unittest.TestCase):
     """Issues 17.4 and 17.15: opening is read-only until the database is
     known to be nomtag's; locks and read-only files are explained."""
 
+    @sqlite_only("a database file's bytes (PostgreSQL: storage_test)")
     def test_another_programs_database_is_left_byte_identical(self):
         lib = Library(self)
         theirs = os.path.join(lib.dir, b"theirs.db")
@@ -433,6 +440,7 @@ class Opening(unittest.TestCase):
         self.assertEqual(sorted(os.listdir(lib.dir)),
                          [b"music", b"theirs.db"], "nothing made beside it")
 
+    @sqlite_only("a database file's folder")
     def test_a_missing_database_folder_is_an_error_for_readers(self):
         lib = Library(self)
         gone = os.path.join(lib.dir, b"nonexistent", b"x", b"y.db")
@@ -452,6 +460,7 @@ class Opening(unittest.TestCase):
         self.assertIn("created the folder", r.stderr, "said so")
         self.assertTrue(os.path.exists(gone))
 
+    @sqlite_only("SQLite's file lock")
     def test_a_locked_database_names_its_holder_and_wait_gives_up(self):
         lib = Library(self)
         lib.setup(1)
@@ -470,6 +479,7 @@ class Opening(unittest.TestCase):
             holder.close()
         lib.run("scan", "music")
 
+    @sqlite_only("a read-only database file")
     def test_a_read_only_database_serves_reads(self):
         lib = Library(self)
         lib.setup(1)

@@ -14,7 +14,8 @@ import tempfile
 
 NOMTAG = sys.argv[1]
 BUNDLED = {"format-mp3", "format-mp4", "format-flac", "format-ogg-vorbis",
-           "format-opus", "storage-sqlite", "inference-descriptors"}
+           "format-opus", "storage-sqlite", "storage-postgresql",
+           "inference-descriptors"}
 
 
 def run(args, env, cwd, ok=True):
@@ -54,7 +55,7 @@ def main():
             # Quiet without -v.
             p = run(["plugins"], env, work)
             assert p.stderr == "", p.stderr
-            assert "7 plugin(s) loaded" in p.stdout, p.stdout
+            assert "8 plugin(s) loaded" in p.stdout, p.stdout
 
         # 2. Global options after the subcommand, and --json before it.
         db = os.path.join(tmp, "after.db")

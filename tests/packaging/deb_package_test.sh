@@ -139,12 +139,12 @@ echo "$out" | ROOT="$r" python3 -c '
 import json, os, sys
 d = json.load(sys.stdin)
 assert d["refused"] == [], d["refused"]
-assert len(d["loaded"]) == 7, d["loaded"]
+assert len(d["loaded"]) == 8, d["loaded"]
 for p in d["loaded"]:
     assert p["file"].startswith(os.environ["ROOT"] + "/usr/lib/nomtag/plugins/"), p
 '
 if [ ! -e /etc/nomtag/plugins.yaml ]; then
-  "$r/usr/bin/nomtag" plugins | grep -q "7 plugin(s) loaded" ||
+  "$r/usr/bin/nomtag" plugins | grep -q "8 plugin(s) loaded" ||
     fail "no-configuration run"
 fi
 zcat "$r/usr/share/man/man1/nomtag.1.gz" | grep -q '^\.SH COMMANDS' || fail "man page"

@@ -1,8 +1,8 @@
 // Reading SOCI rows and running transactions, for the files that implement
-// the storage table (storage_plugin.cc, analysis_store.cc): one reading of
-// a column, one corrupt-row message, one transaction shape.
-#ifndef NOMTAG_PLUGINS_STORAGE_SQLITE_SOCI_ROWS_H_
-#define NOMTAG_PLUGINS_STORAGE_SQLITE_SOCI_ROWS_H_
+// the storage table (storage_table.cc, analysis_store.cc): one reading of
+// a column, one corrupt-row message, one transaction shape, one guard.
+#ifndef NOMTAG_PLUGINS_STORAGE_SQL_COMMON_SOCI_ROWS_H_
+#define NOMTAG_PLUGINS_STORAGE_SQL_COMMON_SOCI_ROWS_H_
 
 #include <soci/soci.h>
 
@@ -12,11 +12,11 @@
 
 #include "storage_db.h"
 
-namespace nomtag::sqlite {
+namespace nomtag::sqlstore {
 
 inline std::string Text(const char* s) { return s ? s : ""; }
 
-// A whole-number column, whatever width SQLite's declared type maps to.
+// A whole-number column, whatever width the engine's type maps to.
 inline long long Int(const soci::row& r, std::size_t i) {
   if (r.get_indicator(i) == soci::i_null) return 0;
   switch (r.get_properties(i).get_data_type()) {
@@ -47,11 +47,12 @@ inline std::string Str(const soci::row& r, std::size_t i) {
   return r.get<std::string>(i);
 }
 
-// Runs body in BEGIN IMMEDIATE ... COMMIT, rolling back on any exception
-// (a failed rollback is ignored: the first error is the one to report).
+// Runs body in a writing transaction (the dialect's begin_write) ...
+// COMMIT, rolling back on any exception (a failed rollback is ignored: the
+// first error is the one to report).
 template <class Body>
 void InTransaction(nomtag_storage_db* db, Body&& body) {
-  db->sql << "BEGIN IMMEDIATE";
+  db->sql << db->backend->dialect().begin_write;
   try {
     body();
     db->sql << "COMMIT";
@@ -64,6 +65,20 @@ void InTransaction(nomtag_storage_db* db, Body&& body) {
   }
 }
 
-}  // namespace nomtag::sqlite
+// sdk::guard, plus the engine's errors worth explaining (a database
+// another process keeps locked past the wait, a lost connection) in words.
+template <class Body>
+nomtag_status Guard(nomtag_storage_db* db, nomtag_error* err, Body&& body) {
+  return sdk::guard(err, [&] {
+    try {
+      body();
+    } catch (const soci::soci_error& e) {
+      db->backend->Explain(db, e);
+      throw;
+    }
+  });
+}
 
-#endif  // NOMTAG_PLUGINS_STORAGE_SQLITE_SOCI_ROWS_H_
+}  // namespace nomtag::sqlstore
+
+#endif  // NOMTAG_PLUGINS_STORAGE_SQL_COMMON_SOCI_ROWS_H_

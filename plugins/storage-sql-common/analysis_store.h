@@ -1,14 +1,14 @@
 // The analysis half of the storage table (ABI 1.4): results per file and
 // inference plugin, claims for analysis, and the calibration definition.
-// Kept apart from storage_plugin.cc, which holds libraries, files, tags
+// Kept apart from storage_table.cc, which holds libraries, files, tags
 // and reconciliation claims; see nomtag/storage.h for each function's
 // contract.
-#ifndef NOMTAG_PLUGINS_STORAGE_SQLITE_ANALYSIS_STORE_H_
-#define NOMTAG_PLUGINS_STORAGE_SQLITE_ANALYSIS_STORE_H_
+#ifndef NOMTAG_PLUGINS_STORAGE_SQL_COMMON_ANALYSIS_STORE_H_
+#define NOMTAG_PLUGINS_STORAGE_SQL_COMMON_ANALYSIS_STORE_H_
 
 #include <nomtag/storage.h>
 
-namespace nomtag::sqlite {
+namespace nomtag::sqlstore {
 
 nomtag_status AnalysisClaimBatch(nomtag_storage_db* db, int64_t library_id,
                                  const nomtag_analysis_key* key,
@@ -45,6 +45,6 @@ nomtag_status CalibrationDefinition(nomtag_storage_db* db,
                                     const nomtag_text_sink* sink,
                                     nomtag_error* err);
 
-}  // namespace nomtag::sqlite
+}  // namespace nomtag::sqlstore
 
-#endif  // NOMTAG_PLUGINS_STORAGE_SQLITE_ANALYSIS_STORE_H_
+#endif  // NOMTAG_PLUGINS_STORAGE_SQL_COMMON_ANALYSIS_STORE_H_

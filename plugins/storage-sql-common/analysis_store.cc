@@ -7,13 +7,11 @@
 
 #include "soci_rows.h"
 #include "storage_db.h"
-#include "worker_lock.h"
 
-namespace nomtag::sqlite {
+namespace nomtag::sqlstore {
 namespace {
 
 using sdk::Error;
-using sdk::guard;
 
 double Real(const soci::row& r, std::size_t i, double if_null) {
   if (r.get_indicator(i) == soci::i_null) return if_null;
@@ -49,10 +47,11 @@ Key CheckKey(const nomtag_analysis_key* key) {
 #define NOMTAG_DUE_FROM                                         \
   " FROM files f LEFT JOIN analyses a ON a.file_id = f.id AND " \
   "a.plugin_id = :pid WHERE f.library_id = :lib AND f.missing = 0 AND "
-#define NOMTAG_DUE                                                          \
-  "(a.analysed_at IS NULL OR a.plugin_version IS NOT :ver OR "              \
-  "a.settings_digest IS NOT :dig OR a.size IS NOT f.size OR a.mtime_ns IS " \
-  "NOT f.mtime_ns OR a.analysed_at < :force)"
+#define NOMTAG_DUE                                                       \
+  "(a.analysed_at IS NULL OR a.plugin_version IS DISTINCT FROM :ver OR " \
+  "a.settings_digest IS DISTINCT FROM :dig OR a.size IS DISTINCT FROM "  \
+  "f.size OR a.mtime_ns IS DISTINCT FROM f.mtime_ns OR "                 \
+  "a.analysed_at < :force)"
 #define NOMTAG_ANALYSIS_UNCLAIMED \
   " AND (a.claimed_at IS NULL OR a.claimed_at < :cutoff)"
 
@@ -73,7 +72,7 @@ void ReleaseDeadAnalysers(nomtag_storage_db* db, const std::string& plugin,
        soci::use(cutoff, "cutoff"));
   for (const auto& r : rows) holders.push_back(Str(r, 0));
   for (const auto& worker : holders) {
-    if (IsWorkerAlive(db->location, worker)) continue;
+    if (db->backend->IsWorkerAlive(db, worker)) continue;
     db->sql << "UPDATE analyses SET claimed_by = NULL, claimed_at = NULL, "
                "claim_token = claim_token + 1 WHERE claimed_by = :w AND "
                "plugin_id = :pid",
@@ -89,7 +88,7 @@ nomtag_status AnalysisClaimBatch(nomtag_storage_db* db, int64_t library_id,
                                  uint32_t batch, int64_t lease_ms,
                                  int64_t now_ms, const nomtag_claim_sink* sink,
                                  nomtag_error* err) {
-  return guard(err, [&] {
+  return Guard(db, err, [&] {
     Key k = CheckKey(key);
     struct Claimed {
       long long id, token;
@@ -105,8 +104,13 @@ nomtag_status AnalysisClaimBatch(nomtag_storage_db* db, int64_t library_id,
       ReleaseDeadAnalysers(db, k.id, lib, who, cutoff);
       std::vector<std::pair<long long, std::string>> picked;
       soci::rowset<soci::row> rows =
-          (db->sql.prepare << "SELECT f.id, f.path" NOMTAG_DUE_FROM NOMTAG_DUE
-                   NOMTAG_ANALYSIS_UNCLAIMED " ORDER BY f.id LIMIT :n",
+          (db->sql.prepare << std::string(
+                                  "SELECT f.id, f.path" NOMTAG_DUE_FROM
+                                      NOMTAG_DUE NOMTAG_ANALYSIS_UNCLAIMED
+                                  " ORDER BY f.id LIMIT :n") +
+                                  (db->backend->dialect().row_locks
+                                       ? " FOR UPDATE OF f SKIP LOCKED"
+                                       : ""),
            soci::use(k.id, "pid"), soci::use(lib, "lib"),
            soci::use(k.version, "ver"), soci::use(k.digest, "dig"),
            soci::use(force, "force"), soci::use(cutoff, "cutoff"),
@@ -117,7 +121,8 @@ nomtag_status AnalysisClaimBatch(nomtag_storage_db* db, int64_t library_id,
                    "claimed_at, claim_token) VALUES (:id, :pid, :w, :now, 1) "
                    "ON CONFLICT (file_id, plugin_id) DO UPDATE SET "
                    "claimed_by = excluded.claimed_by, claimed_at = "
-                   "excluded.claimed_at, claim_token = claim_token + 1",
+                   "excluded.claimed_at, claim_token = analyses.claim_token + "
+                   "1",
             soci::use(id, "id"), soci::use(k.id, "pid"), soci::use(who, "w"),
             soci::use(now, "now");
         long long token = 0;
@@ -139,8 +144,8 @@ nomtag_status AnalysisDueList(nomtag_storage_db* db, int64_t library_id,
                               const nomtag_analysis_key* key,
                               int64_t force_since_ms,
                               const nomtag_file_sink* sink, nomtag_error* err) {
-  return guard(
-      err, [&] {
+  return Guard(
+      db, err, [&] {
         Key k = CheckKey(key);
         long long lib = library_id, force = force_since_ms;
         soci::rowset<soci::row> rows =
@@ -176,7 +181,7 @@ nomtag_status AnalysisRecord(nomtag_storage_db* db, int64_t file_id,
                              const nomtag_analysis_result* result,
                              int64_t now_ms, int32_t* out_recorded,
                              nomtag_error* err) {
-  return guard(err, [&] {
+  return Guard(db, err, [&] {
     Key k = CheckKey(key);
     if (result == nullptr)
       throw Error(NOMTAG_ERR_INVALID_ARGUMENT, "no analysis result");
@@ -218,9 +223,12 @@ nomtag_status AnalysisRecord(nomtag_storage_db* db, int64_t file_id,
         double score = h.score, spread = h.spread;
         soci::indicator si = spread < 0 ? soci::i_null : soci::i_ok;
         soci::indicator oi = h.opposite ? soci::i_ok : soci::i_null;
-        db->sql << "INSERT OR REPLACE INTO analysis_heads (file_id, "
-                   "plugin_id, model_id, label, score, spread, opposite) "
-                   "VALUES (:id, :pid, :m, :l, :v, :sd, :o)",
+        db->sql << "INSERT INTO analysis_heads (file_id, plugin_id, "
+                   "model_id, label, score, spread, opposite) VALUES (:id, "
+                   ":pid, :m, :l, :v, :sd, :o) ON CONFLICT (file_id, "
+                   "plugin_id, model_id, label) DO UPDATE SET score = "
+                   "excluded.score, spread = excluded.spread, opposite = "
+                   "excluded.opposite",
             soci::use(id, "id"), soci::use(k.id, "pid"), soci::use(model, "m"),
             soci::use(label, "l"), soci::use(score, "v"),
             soci::use(spread, si, "sd"), soci::use(opposite, oi, "o");
@@ -228,8 +236,10 @@ nomtag_status AnalysisRecord(nomtag_storage_db* db, int64_t file_id,
       for (size_t i = 0; i < result->descriptor_count; ++i) {
         std::string name = Text(result->descriptors[i].name);
         double value = result->descriptors[i].value;
-        db->sql << "INSERT OR REPLACE INTO analysis_descriptors (file_id, "
-                   "plugin_id, name, value) VALUES (:id, :pid, :n, :v)",
+        db->sql << "INSERT INTO analysis_descriptors (file_id, plugin_id, "
+                   "name, value) VALUES (:id, :pid, :n, :v) ON CONFLICT "
+                   "(file_id, plugin_id, name) DO UPDATE SET value = "
+                   "excluded.value",
             soci::use(id, "id"), soci::use(k.id, "pid"), soci::use(name, "n"),
             soci::use(value, "v");
       }
@@ -237,13 +247,8 @@ nomtag_status AnalysisRecord(nomtag_storage_db* db, int64_t file_id,
         // Little-endian float32 as stored in memory on every target we build.
         std::string blob(reinterpret_cast<const char*>(result->embedding),
                          result->embedding_count * sizeof(float));
-        std::string model = result->embedding_model;
-        soci::blob b(db->sql);
-        b.write_from_start(blob.data(), blob.size());
-        db->sql << "INSERT INTO analysis_embeddings (file_id, plugin_id, "
-                   "model_id, vector) VALUES (:id, :pid, :m, :b)",
-            soci::use(id, "id"), soci::use(k.id, "pid"), soci::use(model, "m"),
-            soci::use(b, "b");
+        db->backend->StoreEmbedding(db, id, k.id, result->embedding_model,
+                                    blob);
       }
       // The outputs feed the file's desired tags: the next reconcile
       // projects them.
@@ -257,7 +262,7 @@ nomtag_status AnalysisRelease(nomtag_storage_db* db, int64_t file_id,
                               int64_t claim_token,
                               const nomtag_analysis_key* key,
                               nomtag_error* err) {
-  return guard(err, [&] {
+  return Guard(db, err, [&] {
     Key k = CheckKey(key);
     long long id = file_id, tok = claim_token;
     db->sql << "UPDATE analyses SET claimed_by = NULL, claimed_at = NULL "
@@ -270,7 +275,7 @@ nomtag_status AnalysisRelease(nomtag_storage_db* db, int64_t file_id,
 nomtag_status AnalysisGet(nomtag_storage_db* db, int64_t library_id,
                           int64_t file_id, const nomtag_analysis_sink* sink,
                           nomtag_error* err) {
-  return guard(err, [&] {
+  return Guard(db, err, [&] {
     long long lib = library_id, id = file_id;
     // One file; or the present files of one library (or of all).
     const char* where =
@@ -331,7 +336,7 @@ nomtag_status AnalysisStatus(nomtag_storage_db* db, int64_t library_id,
                              const nomtag_analysis_key* key, int64_t lease_ms,
                              int64_t now_ms, nomtag_analysis_status* out,
                              nomtag_error* err) {
-  return guard(err, [&] {
+  return Guard(db, err, [&] {
     Key k = CheckKey(key);
     long long lib = library_id, cutoff = now_ms - lease_ms, force = 0;
     long long present = 0, due = 0, busy = 0, failed = 0;
@@ -361,7 +366,7 @@ nomtag_status AnalysisFailureList(nomtag_storage_db* db, int64_t library_id,
                                   const nomtag_analysis_key* key,
                                   const nomtag_failure_sink* sink,
                                   nomtag_error* err) {
-  return guard(err, [&] {
+  return Guard(db, err, [&] {
     Key k = CheckKey(key);
     long long lib = library_id, force = 0;
     soci::rowset<soci::row> rows =
@@ -382,7 +387,7 @@ nomtag_status AnalysisFailureList(nomtag_storage_db* db, int64_t library_id,
 nomtag_status CalibrationDefinition(nomtag_storage_db* db,
                                     const nomtag_text_sink* sink,
                                     nomtag_error* err) {
-  return guard(err, [&] {
+  return Guard(db, err, [&] {
     std::string def;
     soci::indicator ind = soci::i_null;
     db->sql << "SELECT definition FROM calibration WHERE id = 1 AND hash IS "
@@ -394,4 +399,4 @@ nomtag_status CalibrationDefinition(nomtag_storage_db* db,
   });
 }
 
-}  // namespace nomtag::sqlite
+}  // namespace nomtag::sqlstore

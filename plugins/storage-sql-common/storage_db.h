@@ -1,0 +1,26 @@
+// The per-connection state of a storage plugin built on this folder's
+// code, shared by the files that implement the storage table.
+#ifndef NOMTAG_PLUGINS_STORAGE_SQL_COMMON_STORAGE_DB_H_
+#define NOMTAG_PLUGINS_STORAGE_SQL_COMMON_STORAGE_DB_H_
+
+#include <soci/soci.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "backend.h"
+
+struct nomtag_storage_db {
+  soci::session sql;
+  std::string location;  // for messages, and to open the same one again
+  bool read_only = false;
+  int64_t wait_ms = 30000;
+  const nomtag::sqlstore::Backend* backend = nullptr;
+  // Set by worker_start: this handle's worker id, alive while `worker`
+  // (the backend's lock, whatever it is) is held.
+  std::string worker_id;
+  std::shared_ptr<void> worker;
+};
+
+#endif  // NOMTAG_PLUGINS_STORAGE_SQL_COMMON_STORAGE_DB_H_
