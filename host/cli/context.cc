@@ -13,7 +13,7 @@
 namespace nomtag::cli {
 
 Status LoadPlugins(const GlobalOptions& opts, PluginRegistry* registry,
-                   TierRule* tiers) {
+                   TierRule* tiers, std::map<std::string, std::string>* roots) {
   auto choice = FindPluginConfig(opts.config_path);
   if (!choice.ok()) return choice.status();
   if (opts.verbose) ReportConfigChoice(*choice);
@@ -21,12 +21,14 @@ Status LoadPlugins(const GlobalOptions& opts, PluginRegistry* registry,
   for (const auto& d : DefaultPluginDirs()) dirs.push_back(d);
   registry->LoadAll(choice->config, dirs);
   if (tiers) *tiers = choice->config.tiers;
+  if (roots) *roots = choice->config.roots;
   return Status::OK();
 }
 
 Status OpenSession(const GlobalOptions& opts, Session* session,
                    OpenOptions::Access access) {
-  if (Status s = LoadPlugins(opts, &session->registry, &session->tiers);
+  std::map<std::string, std::string> roots;
+  if (Status s = LoadPlugins(opts, &session->registry, &session->tiers, &roots);
       !s.ok())
     return s;
   for (const auto& r : session->registry.refused())
@@ -39,6 +41,7 @@ Status OpenSession(const GlobalOptions& opts, Session* session,
   open.wait_ms = static_cast<int64_t>(opts.wait_s * 1000);
   auto db = StorageDatabase::Open(*choice->plugin, choice->database, open);
   if (!db.ok()) return db.status();
+  (*db)->SetLocalRoots(std::move(roots));
   session->db = std::move(*db);
   return Status::OK();
 }

@@ -26,9 +26,11 @@ struct GlobalOptions {
 // Loads plugins.yaml (the given one or the default) and every plugin it
 // lists. A config that cannot be read or parsed is an error; a refused
 // plugin is not (callers report registry.refused() as they see fit).
-// *tiers, when given, gets the config's mood tier rule.
+// *tiers, when given, gets the config's mood tier rule; *roots its
+// per-machine library roots.
 Status LoadPlugins(const GlobalOptions& opts, PluginRegistry* registry,
-                   TierRule* tiers = nullptr);
+                   TierRule* tiers = nullptr,
+                   std::map<std::string, std::string>* roots = nullptr);
 
 // The plugins plus an open database: what most commands work with.
 struct Session {

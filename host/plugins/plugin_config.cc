@@ -177,10 +177,24 @@ Result<PluginConfig> ParseDocument(const YAML::Node& root,
     } else if (key == "tiers") {
       if (Status st = ParseTiers(kv.second, source, &config.tiers); !st.ok())
         return st;
+    } else if (key == "roots") {
+      if (!kv.second.IsMap())
+        return Bad(source, kv.second,
+                   "`roots` must map library names to this machine's "
+                   "folders");
+      for (const auto& root : kv.second) {
+        if (!root.first.IsScalar() || !root.second.IsScalar() ||
+            root.second.as<std::string>().empty() ||
+            root.second.as<std::string>()[0] != '/')
+          return Bad(source, root.first,
+                     "a root must be an absolute folder (library: /path)");
+        config.roots[root.first.as<std::string>()] =
+            root.second.as<std::string>();
+      }
     } else {
-      return Bad(
-          source, kv.first,
-          "unknown key `" + key + "` (expected plugin_dirs, plugins, tiers)");
+      return Bad(source, kv.first,
+                 "unknown key `" + key +
+                     "` (expected plugin_dirs, plugins, tiers, roots)");
     }
   }
   return config;

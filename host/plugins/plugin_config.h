@@ -9,12 +9,15 @@
 //   tiers:                               # optional: the mood tier rule
 //     strict: {probability: 0.8, ratio: 1.2, gap: 0.15, max_spread: 0.08}
 //     regular: {probability: 0.75}       # unnamed numbers keep defaults
+//   roots:                               # optional: this machine's mounts
+//     music: /mnt/nas/music              # library name -> its root here
 //
 // Parsing checks the shape and reports the file and line of every error;
 // it never loads anything.
 #ifndef NOMTAG_PLUGINS_PLUGIN_CONFIG_H_
 #define NOMTAG_PLUGINS_PLUGIN_CONFIG_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -41,6 +44,10 @@ struct PluginConfig {
   std::vector<std::string> plugin_dirs;
   std::vector<PluginSpec> plugins;
   TierRule tiers;  // core/tiers.h defaults unless `tiers:` says otherwise
+  // Where each named library's root is mounted on this machine, when
+  // that is not where the database says (several machines, one
+  // database). Absolute paths.
+  std::map<std::string, std::string> roots;
 };
 
 // Parses YAML text. base_dir resolves relative paths; source names the

@@ -19,7 +19,9 @@
 namespace nomtag::server {
 
 Result<std::unique_ptr<StorageDatabase>> Api::OpenJobDatabase() const {
-  return StorageDatabase::Open(db->plugin(), db->location());
+  auto opened = StorageDatabase::Open(db->plugin(), db->location());
+  if (opened.ok()) (*opened)->SetLocalRoots(db->local_roots());
+  return opened;
 }
 
 Result<Library> Api::LibraryById(int64_t id) const {

@@ -177,6 +177,9 @@ Result<std::vector<Library>> StorageDatabase::Libraries() {
       }};
   nomtag_status st = t_->library_list(db_, &sink, &eb.err);
   if (st != NOMTAG_OK) return FromPlugin(st, eb, "listing libraries");
+  for (auto& lib : out)
+    if (auto local = local_roots_.find(lib.name); local != local_roots_.end())
+      lib.root = local->second;
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <nomtag/storage.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -89,6 +90,17 @@ class StorageDatabase : public TagStore {
   const std::string& location() const { return location_; }
   // The plugin that opened it (to open another handle on the same one).
   const StoragePluginRef& plugin() const { return plugin_; }
+
+  // This machine's mount of each named library's root (plugins.yaml
+  // `roots:`): Libraries and FindLibrary report it instead of the stored
+  // root. Paths of files stay relative to the root, so several machines
+  // share one database whatever their mounts.
+  void SetLocalRoots(std::map<std::string, std::string> roots) {
+    local_roots_ = std::move(roots);
+  }
+  const std::map<std::string, std::string>& local_roots() const {
+    return local_roots_;
+  }
 
   // Libraries, found by name or by numeric id.
   Result<int64_t> AddLibrary(const Library& library);
@@ -171,6 +183,7 @@ class StorageDatabase : public TagStore {
   const nomtag_storage* t_;
   nomtag_storage_db* db_;
   std::string location_;
+  std::map<std::string, std::string> local_roots_;
   std::mutex mu_;
 };
 
