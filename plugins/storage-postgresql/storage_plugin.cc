@@ -171,6 +171,10 @@ void OpenDatabase(nomtag_storage_db* db, uint32_t flags) {
     throw Error(NOMTAG_ERR_IO, "cannot connect to the PostgreSQL database " +
                                    Shown(db->location) + ": " + e.what());
   }
+  // The server's notices (a WARNING as it shuts down) are not for the
+  // user: what matters reaches them as an error, explained.
+  PQsetNoticeProcessor(
+      Connection(db->sql), [](void*, const char*) {}, nullptr);
   // A call waits this long for a row another worker keeps locked.
   db->sql << "SET lock_timeout = " +
                  std::to_string(std::min<int64_t>(db->wait_ms, 1 << 30));

@@ -8,6 +8,8 @@
 #   pg_server.sh start STATE   starts one; STATE gets its folder, and
 #                              STATE.url the URL of its database `nomtag`
 #   pg_server.sh stop STATE    stops it (immediately) and removes its folder
+#   pg_server.sh crash STATE   stops it at once as a crash would, keeping
+#                              its data; `resume` starts it on that data
 #
 # Used as the ctest fixture `postgresql` (tests/CMakeLists.txt): every
 # PostgreSQL test requires it, and the stop runs even when tests fail. A
@@ -32,7 +34,32 @@ stop() {
   rm -f "$state" "$state.url"
 }
 
+# Starts the server of the folder in $state on its data.
+run_server() {
+  local dir
+  dir=$(cat "$state")
+  # No fsync: a test server's data need not survive a power cut, and the
+  # suite must stay quick; but every commit reaches the OS before it is
+  # acknowledged (synchronous_commit stays on), so a crashed server loses
+  # nothing, as a real one would not. A few more connections than the
+  # default for the tests that run many workers at once.
+  if ! "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    -o "-k $dir/sock -c listen_addresses='' -c fsync=off \
+        -c full_page_writes=off -c max_connections=200" start >/dev/null; then
+    echo "FAILED: the test PostgreSQL server did not start:" >&2
+    cat "$dir/server.log" >&2
+    exit 1
+  fi
+}
+
 case $action in
+crash)
+  "${as[@]}" "$bin/pg_ctl" -D "$(cat "$state")/data" -m immediate -w stop \
+    >/dev/null
+  ;;
+resume)
+  run_server
+  ;;
 start)
   stop  # a server a killed run left behind
   if [ ! -x "$bin/initdb" ]; then
@@ -51,17 +78,7 @@ start)
     cat "$dir/initdb.log" >&2
     exit 1
   fi
-  # No fsync: a test server's data need not survive a power cut, and the
-  # suite must stay quick. A few more connections than the default for
-  # the tests that run many workers at once.
-  if ! "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-k $dir/sock -c listen_addresses='' -c fsync=off \
-        -c synchronous_commit=off -c full_page_writes=off \
-        -c max_connections=200" start >/dev/null; then
-    echo "FAILED: the test PostgreSQL server did not start:" >&2
-    cat "$dir/server.log" >&2
-    exit 1
-  fi
+  run_server
   "${as[@]}" "$bin/psql" -h "$dir/sock" -U nomtag -d postgres \
     -qc "CREATE DATABASE nomtag" >/dev/null
   echo "postgresql:///nomtag?host=$dir/sock&user=nomtag" >"$state.url"
@@ -72,7 +89,7 @@ stop)
   echo "PostgreSQL test server stopped"
   ;;
 *)
-  echo "usage: $0 start|stop STATE" >&2
+  echo "usage: $0 start|stop|crash|resume STATE" >&2
   exit 2
   ;;
 esac
