@@ -64,17 +64,26 @@ Result<StorageChoice> ChooseStorage(const std::vector<StoragePluginRef>& loaded,
     return Status::NotFound("no storage plugin is loaded; add `- name: " +
                             std::string(kFileBackendName) +
                             "` to plugins.yaml");
+  // Without --db, the first storage plugin with a `database:` setting
+  // decides (a PostgreSQL URL listed after storage-sqlite is not ignored);
+  // without any, the first storage plugin serves its default.
   std::string name = database;
   std::string from = "--db";
+  const StoragePluginRef* configured = &loaded.front();
   if (name.empty()) {
-    name = DatabaseSetting(loaded.front());
-    from = "the `database:` setting of " + loaded.front().id;
+    for (const auto& p : loaded)
+      if (!DatabaseSetting(p).empty()) {
+        configured = &p;
+        name = DatabaseSetting(p);
+        break;
+      }
+    from = "the `database:` setting of " + configured->id;
   }
   const std::string scheme = DatabaseScheme(name);
   if (scheme.empty()) {
     // A path (or nothing: the plugin's default): a plugin for files.
-    if (database.empty() && !ServesUrls(loaded.front()))
-      return StorageChoice{&loaded.front(), name};
+    if (database.empty() && !ServesUrls(*configured))
+      return StorageChoice{configured, name};
     for (const auto& p : loaded)
       if (!ServesUrls(p)) return StorageChoice{&p, name};
     if (name.empty()) return StorageChoice{&loaded.front(), name};

@@ -29,8 +29,8 @@ struct StorageChoice {
 };
 
 // database: --db (or $NOMTAG_DB), "" when not given; then the first
-// storage plugin's `database:` setting decides, and without one the first
-// storage plugin serves its default database.
+// storage plugin with a `database:` setting decides, and without any the
+// first storage plugin serves its default database.
 Result<StorageChoice> ChooseStorage(const std::vector<StoragePluginRef>& loaded,
                                     const std::string& database);
 

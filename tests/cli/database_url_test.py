@@ -78,6 +78,15 @@ def main():
         refused(["library", "add", "music", music], env, work, tmp, add,
                 "database:")
 
+        # A URL set for storage-postgresql is used though storage-sqlite is
+        # listed first (here no server answers: the error says so).
+        with open(config, "w") as f:
+            f.write("plugins:\n  - name: storage-sqlite\n"
+                    "  - name: storage-postgresql\n    settings:\n"
+                    f"      database: postgresql:///x?host={tmp}/none\n")
+        refused(["library", "list"], env, work, tmp,
+                "cannot connect to the PostgreSQL database")
+
         # A path still is a path: the database is made where it says.
         with open(config, "w") as f:
             f.write("plugins:\n  - name: format-mp3\n  - name: storage-sqlite\n")
