@@ -18,7 +18,9 @@ import sys
 import tempfile
 import unittest
 
-import mutagen
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "support"))
+from independent_view import ours  # noqa: E402
 
 NOMTAG, SOURCE = sys.argv[1], sys.argv[2]
 EXAMPLE = os.path.join(SOURCE, "examples", "external-worker", "worker.py")
@@ -276,20 +278,6 @@ tier_sources:
         for n in specs:
             for a, b in [("loud", "quiet"), ("high", "low")]:
                 self.assertFalse({a, b} <= loose[n], n)
-
-
-def ours(path):
-    f = mutagen.File(path)
-    out = {}
-    for k, v in (f.tags or {}).items():
-        key = str(k)
-        if key.startswith("TXXX:nom:"):
-            out[key[9:]] = [str(x) for x in v.text]
-        elif key.startswith("----:com.apple.iTunes:nom."):
-            out[key[26:]] = [bytes(x).decode() for x in v]
-        elif key.lower().startswith("nom:"):
-            out[key[4:].lower()] = list(v)
-    return out
 
 
 if __name__ == "__main__":
