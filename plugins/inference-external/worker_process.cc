@@ -18,8 +18,9 @@ extern char** environ;
 namespace nomtag::external {
 namespace {
 
+// Rounded up: poll() never returns before the deadline.
 int MsUntil(WorkerProcess::Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(
       deadline - WorkerProcess::Clock::now());
   return int(std::clamp<int64_t>(left.count(), 0, 1 << 30));
 }
