@@ -135,6 +135,14 @@ bool Streams(const nomtag_inference* t) {
 
 // The kind of a failure, for the summary: the reason up to its first ':'.
 std::string ReasonKind(const std::string& reason) {
+  // A plugin's refusal is grouped by the plugin's own first words
+  // ("refused by the plugin: worker timeout"), or every worker failure
+  // would land under one heading.
+  static const std::string kByPlugin = "refused by the plugin: ";
+  if (reason.rfind(kByPlugin, 0) == 0) {
+    const size_t end = reason.find(':', kByPlugin.size());
+    return reason.substr(0, end);
+  }
   return reason.substr(0, reason.find(':'));
 }
 

@@ -151,6 +151,12 @@ class MisbehavingWorkerTest(unittest.TestCase):
         self.assertEqual((r["analysed"], r["failed"]), (3, 6), r)
         for name, pattern in bad.items():
             self.assertRegex(reasons.get(name, ""), pattern, reasons)
+        # The summary counts them by the plugin's own kind of failure.
+        by = "refused by the plugin: "
+        self.assertEqual(r["failures_by_reason"],
+                         {by + "worker crashed": 1, by + "worker timeout": 1,
+                          by + "worker protocol error": 3,
+                          by + "worker refused the file": 1}, r)
         # Analysis writes the database only.
         self.assertEqual(before, fingerprint(paths))
         # The good files' answers are in the database.
@@ -175,6 +181,9 @@ class MisbehavingWorkerTest(unittest.TestCase):
         # (analysed counts every file with a result, failed ones included)
         self.assertEqual((st["analysed"], st["failed"], st["due"]),
                          (9, 6, 0), st)
+        text = self.env.run("status", "music").stdout
+        self.assertIn(f"analysis ({PLUGIN}): 9 analysed (6 of them failed), "
+                      "0 due", text)
 
     def test_restarts_are_limited(self):
         self.env.close()
