@@ -128,38 +128,30 @@ nomtag_status ReadPayloadWith(void* self, const nomtag_stream*,
 #define TEST_EXTENSION "nomtest"
 #endif
 const char* const kExtensions[] = {TEST_EXTENSION, nullptr};
+nomtag_format MakeFormat() {
+  nomtag_format f{};
+  f.struct_size = sizeof f;
+  f.container = "nomtest";
+  f.extensions = kExtensions;
+  f.probe = Probe;
+  f.read_namespace = ReadNs;
+  f.read_foreign = ReadForeign;
+  f.write_namespace = WriteNs;
+  f.read_payload = ReadPayload;
 #ifdef TEST_FORMAT_1_5
-// Zero past struct_size, as the table of a plugin built before 1.6 reads.
-const nomtag_format kFormat = {offsetof(nomtag_format, self),
-                               "nomtest",
-                               kExtensions,
-                               Probe,
-                               ReadNs,
-                               ReadForeign,
-                               WriteNs,
-                               ReadPayload,
-                               nullptr,
-                               nullptr,
-                               nullptr,
-                               nullptr,
-                               nullptr,
-                               nullptr};
+  // Ends where 1.5's table did, zero past it, as an older plugin's reads.
+  f.struct_size = offsetof(nomtag_format, self);
 #else
-const nomtag_format kFormat = {sizeof(nomtag_format),
-                               "nomtest",
-                               kExtensions,
-                               Probe,
-                               ReadNs,
-                               ReadForeign,
-                               WriteNs,
-                               ReadPayload,
-                               &self_mark,
-                               ProbeWith,
-                               ReadNsWith,
-                               ReadForeignWith,
-                               WriteNsWith,
-                               ReadPayloadWith};
+  f.self = &self_mark;
+  f.probe_with = ProbeWith;
+  f.read_namespace_with = ReadNsWith;
+  f.read_foreign_with = ReadForeignWith;
+  f.write_namespace_with = WriteNsWith;
+  f.read_payload_with = ReadPayloadWith;
 #endif
+  return f;
+}
+const nomtag_format kFormat = MakeFormat();
 
 [[maybe_unused]] const void* GetInterface(const char* id) {
 #ifdef TEST_NO_INTERFACE
