@@ -2,13 +2,19 @@
 // time, beside FFmpeg decoding the same files alone (the floor), measured
 // in the same run: 1 worker and 2 workers (threads taking files in turn).
 //
-//   analysis_bench DIR    (audio files directly in DIR; see README.md)
+//   analysis_bench DIR [PLUGIN.so...]
+//
+// Audio files directly in DIR (see README.md). With plugin files (a build
+// of the descriptors plugin from before a change, say), each is measured
+// in turn in the same run, so figures compare on the same machine load;
+// without, the plugin of this build.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -55,26 +61,32 @@ double DecodeOnly(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: analysis_bench DIR\n");
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: analysis_bench DIR [PLUGIN.so...]\n");
     return 2;
   }
   std::vector<std::string> files;
   for (const auto& e : std::filesystem::directory_iterator(argv[1]))
     if (e.is_regular_file()) files.push_back(e.path().string());
   std::sort(files.begin(), files.end());
-  nomtag::PluginRegistry registry;
-  nomtag::PluginSpec spec;
-  spec.name = "inference-descriptors";
-  if (auto s = registry.LoadOne(
-          spec, NOMTAG_BENCH_PLUGIN_DIR "/nomtag-inference-descriptors.so");
-      !s.ok()) {
-    std::fprintf(stderr, "%s\n", s.ToString().c_str());
-    return 1;
+  std::vector<std::string> plugin_files(argv + 2, argv + argc);
+  if (plugin_files.empty())
+    plugin_files.push_back(NOMTAG_BENCH_PLUGIN_DIR
+                           "/nomtag-inference-descriptors.so");
+  // One registry each: the builds share their plugin id.
+  std::vector<std::unique_ptr<nomtag::PluginRegistry>> registries;
+  for (const auto& file : plugin_files) {
+    registries.push_back(std::make_unique<nomtag::PluginRegistry>());
+    nomtag::PluginSpec spec;
+    spec.name = "inference-descriptors";
+    if (auto s = registries.back()->LoadOne(spec, file); !s.ok()) {
+      std::fprintf(stderr, "%s\n", s.ToString().c_str());
+      return 1;
+    }
   }
-  const nomtag::InferencePluginRef& plugin = registry.inferences().front();
 
-  auto analyse = [&](const std::string& path) {
+  auto analyse = [&](const nomtag::InferencePluginRef& plugin,
+                     const std::string& path) {
     void* session = nullptr;
     nomtag::PluginErrorBuffer eb;
     if (plugin.table->open("", 0, &session, &eb.err) != NOMTAG_OK) return 0.0;
@@ -94,10 +106,18 @@ int main(int argc, char** argv) {
     std::printf("%-24s %8d %10.1f %10.2f %12.0f\n", "ffmpeg decode alone",
                 workers, audio, wall, audio / wall);
     double decode_wall = wall;
-    wall = Timed(files, workers, analyse, &audio);
-    std::printf("%-24s %8d %10.1f %10.2f %12.0f   (%.2f× the decode time)\n",
-                "descriptors analysis", workers, audio, wall, audio / wall,
-                wall / decode_wall);
+    for (size_t i = 0; i < registries.size(); ++i) {
+      const auto& plugin = registries[i]->inferences().front();
+      wall = Timed(
+          files, workers,
+          [&](const std::string& path) { return analyse(plugin, path); },
+          &audio);
+      std::printf("%-24s %8d %10.1f %10.2f %12.0f   (%.2f× the decode time)\n",
+                  "descriptors analysis", workers, audio, wall, audio / wall,
+                  wall / decode_wall);
+      if (registries.size() > 1)
+        std::printf("    by %s\n", plugin_files[i].c_str());
+    }
   }
   return 0;
 }

@@ -13,6 +13,8 @@
 
 #include "audio/audio_decoder.h"
 #include "core/plugin_error.h"
+#include "io/file_source.h"
+#include "io/overlay_stream.h"
 
 namespace nomtag {
 namespace {
@@ -133,7 +135,46 @@ bool Streams(const nomtag_inference* t) {
 
 // The kind of a failure, for the summary: the reason up to its first ':'.
 std::string ReasonKind(const std::string& reason) {
+  // A plugin's refusal is grouped by the plugin's own first words
+  // ("refused by the plugin: worker timeout"), or every worker failure
+  // would land under one heading.
+  static const std::string kByPlugin = "refused by the plugin: ";
+  if (reason.rfind(kByPlugin, 0) == 0) {
+    const size_t end = reason.find(':', kByPlugin.size());
+    return reason.substr(0, end);
+  }
   return reason.substr(0, reason.find(':'));
+}
+
+// A plugin that takes no decoded audio reads the file itself (through a
+// read-only stream, or by its path, as inference-external's worker does).
+// The file was probed already: what is not audio, too short or has too
+// many channels never reaches it.
+AnalysisOutcome AnalyzePath(const nomtag_inference* t, void* session,
+                            const std::string& path, double duration_s) {
+  AnalysisOutcome out;
+  if (t->analyze_file == nullptr) {
+    out.error = "unsupported plugin: it takes neither decoded audio nor files";
+    return out;
+  }
+  auto source = FileSource::Open(path);
+  if (!source.ok()) {
+    out.error = "unreadable audio: " + source.status().message();
+    return out;
+  }
+  OverlayStream stream(source->get(), /*read_only=*/true);
+  auto tiers = TierSources(t);
+  Collector collector{&out, &tiers};
+  nomtag_inference_sink sink = MakeSink(&collector);
+  PluginErrorBuffer eb;
+  if (t->analyze_file(session, path.c_str(), stream.stream(), &sink, &eb.err) !=
+      NOMTAG_OK) {
+    out = AnalysisOutcome();
+    out.error = std::string("refused by the plugin: ") + eb.text;
+    return out;
+  }
+  out.audio_seconds = duration_s > 0 ? duration_s : 0;
+  return out;
 }
 
 }  // namespace
@@ -179,6 +220,8 @@ AnalysisOutcome AnalyzeOneFile(const InferencePluginRef& plugin, void* session,
                 " (the plugin needs at least " + Seconds(min_duration) + ")";
     return out;
   }
+  if (!Streams(t) && t->analyze_audio == nullptr)
+    return AnalyzePath(t, session, path, src.duration_s);
   auto conv = AudioConverter::Create(src, want_rate, want_channels);
   if (!conv.ok()) {
     out.error = "unsupported audio: " + conv.status().message();
@@ -239,12 +282,6 @@ AnalysisOutcome AnalyzeOneFile(const InferencePluginRef& plugin, void* session,
 
   // A plugin without streaming takes the whole track at once: memory grows
   // with the file's length here.
-  if (t->analyze_audio == nullptr) {
-    // UNFINISHED: plugins that only read files (analyze_file) are not run
-    // yet; they need the read-only stream adapter from host/io.
-    out.error = "unsupported plugin: it takes no decoded audio";
-    return out;
-  }
   std::vector<float> all;
   for (bool flush = false;;) {
     if (!flush) {

@@ -79,10 +79,13 @@ int Run(const GlobalOptions& opts, const StatusArgs& args) {
   for (const auto& [path, error] : st->failures)
     std::printf("  failed: %s: %s\n", path.c_str(), error.c_str());
   for (const auto& a : analysis) {
-    std::printf("  analysis (%s): %lld analysed, %lld due, %lld failed\n",
-                a["plugin"].get<std::string>().c_str(),
-                a["analysed"].get<long long>(), a["due"].get<long long>(),
-                a["failed"].get<long long>());
+    // `failed` counts among `analysed` (a failure is a stored, current
+    // result): say so, or "9 analysed, 6 failed" reads as 15 files.
+    std::printf(
+        "  analysis (%s): %lld analysed (%lld of them failed), "
+        "%lld due\n",
+        a["plugin"].get<std::string>().c_str(), a["analysed"].get<long long>(),
+        a["failed"].get<long long>(), a["due"].get<long long>());
     for (const auto& f : a["failures"])
       std::printf("    not analysed: %s: %s\n",
                   f["path"].get<std::string>().c_str(),

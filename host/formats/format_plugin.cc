@@ -47,6 +47,14 @@ nomtag_status AddBytes(void* ctx, const void* data, size_t len) {
   return NOMTAG_OK;
 }
 
+// A 1.6 table with all five calls that take `self`; a table from an older
+// plugin (shorter struct_size) or one that left them NULL uses the others.
+bool HasSelfCalls(const nomtag_format* t) {
+  return NOMTAG_HAS_FIELD(t, nomtag_format, read_payload_with) &&
+         t->probe_with && t->read_namespace_with && t->read_foreign_with &&
+         t->write_namespace_with && t->read_payload_with;
+}
+
 }  // namespace
 
 FormatPlugin::FormatPlugin(std::string plugin_id, const nomtag_format* table,
@@ -54,6 +62,7 @@ FormatPlugin::FormatPlugin(std::string plugin_id, const nomtag_format* table,
     : plugin_id_(std::move(plugin_id)),
       table_(table),
       keepalive_(std::move(keepalive)) {
+  with_self_ = HasSelfCalls(table_);
   container_ = table_->container ? table_->container : "";
   for (const char* const* e = table_->extensions; e && *e; ++e)
     extensions_.emplace_back(*e);
@@ -68,7 +77,9 @@ bool FormatPlugin::HandlesExtension(const std::string& lower_ext) const {
 Result<bool> FormatPlugin::Probe(const nomtag_stream& stream) const {
   ErrorBuffer eb;
   int32_t matches = 0;
-  nomtag_status st = table_->probe(&stream, &matches, &eb.err);
+  nomtag_status st =
+      with_self_ ? table_->probe_with(table_->self, &stream, &matches, &eb.err)
+                 : table_->probe(&stream, &matches, &eb.err);
   if (st != NOMTAG_OK) return FromPlugin(st, eb, "probe", stream);
   return matches != 0;
 }
@@ -78,7 +89,10 @@ Result<NamespaceRead> FormatPlugin::ReadNamespace(
   ErrorBuffer eb;
   NamespaceRead read;
   nomtag_tag_sink sink{sizeof sink, &read, AddTag};
-  nomtag_status st = table_->read_namespace(&stream, &sink, &eb.err);
+  nomtag_status st =
+      with_self_
+          ? table_->read_namespace_with(table_->self, &stream, &sink, &eb.err)
+          : table_->read_namespace(&stream, &sink, &eb.err);
   if (st != NOMTAG_OK)
     return FromPlugin(st, eb, "reading the nom namespace", stream);
   return read;
@@ -89,7 +103,9 @@ Result<ForeignSnapshot> FormatPlugin::ReadForeign(
   ErrorBuffer eb;
   ForeignSnapshot snap;
   nomtag_snapshot_sink sink{sizeof sink, &snap, AddItem};
-  nomtag_status st = table_->read_foreign(&stream, &sink, &eb.err);
+  nomtag_status st = with_self_ ? table_->read_foreign_with(
+                                      table_->self, &stream, &sink, &eb.err)
+                                : table_->read_foreign(&stream, &sink, &eb.err);
   if (st != NOMTAG_OK)
     return FromPlugin(st, eb, "reading foreign tags", stream);
   return snap;
@@ -111,8 +127,12 @@ Status FormatPlugin::WriteNamespace(const nomtag_stream& stream,
   }
   nomtag_write_options opts{sizeof opts, padding};
   ErrorBuffer eb;
-  nomtag_status st = table_->write_namespace(&stream, tags.data(), tags.size(),
-                                             &opts, &eb.err);
+  nomtag_status st =
+      with_self_
+          ? table_->write_namespace_with(table_->self, &stream, tags.data(),
+                                         tags.size(), &opts, &eb.err)
+          : table_->write_namespace(&stream, tags.data(), tags.size(), &opts,
+                                    &eb.err);
   return FromPlugin(st, eb, "writing the nom namespace", stream);
 }
 
@@ -121,7 +141,9 @@ Result<std::vector<PayloadPart>> FormatPlugin::ReadPayload(
   ErrorBuffer eb;
   std::vector<PayloadPart> parts;
   nomtag_payload_sink sink{sizeof sink, &parts, AddRange, AddBytes};
-  nomtag_status st = table_->read_payload(&stream, &sink, &eb.err);
+  nomtag_status st = with_self_ ? table_->read_payload_with(
+                                      table_->self, &stream, &sink, &eb.err)
+                                : table_->read_payload(&stream, &sink, &eb.err);
   if (st != NOMTAG_OK)
     return FromPlugin(st, eb, "reading the audio payload", stream);
   return parts;

@@ -66,6 +66,8 @@ class FormatPlugin {
  private:
   std::string plugin_id_;
   const nomtag_format* table_;
+  // The table carries the calls that take `self` back (ABI 1.6).
+  bool with_self_ = false;
   std::shared_ptr<const void> keepalive_;
   std::string container_;
   std::vector<std::string> extensions_;

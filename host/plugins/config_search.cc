@@ -30,6 +30,12 @@ Result<ConfigChoice> Load(const std::string& path, const std::string& origin,
   return ConfigChoice{std::move(*config), origin, path, std::move(looked_at)};
 }
 
+// Bundled plugins that have no default: loaded without settings they
+// would only be refused.
+bool NeedsSettings(const std::string& name) {
+  return name == "inference-external";
+}
+
 }  // namespace
 
 PluginConfig BundledPluginConfig(const std::string& dir) {
@@ -47,6 +53,8 @@ PluginConfig BundledPluginConfig(const std::string& dir) {
       names.push_back(file.substr(prefix.size(),
                                   file.size() - prefix.size() - suffix.size()));
   }
+  names.erase(std::remove_if(names.begin(), names.end(), NeedsSettings),
+              names.end());
   std::sort(names.begin(), names.end());
   for (auto& n : names) {
     PluginSpec spec;

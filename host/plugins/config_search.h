@@ -6,7 +6,9 @@
 //   3. $XDG_CONFIG_HOME/nomtag/plugins.yaml (~/.config/nomtag/... when unset)
 //   4. /etc/nomtag/plugins.yaml           (the packaged default)
 //   5. none: every bundled plugin (nomtag-*.so in <exe>/../lib/nomtag/plugins)
-//      with its default settings.
+//      with its default settings, except those that do nothing without
+//      settings (inference-external needs its worker command): they load
+//      when a plugins.yaml names them.
 // So nomtag works with no configuration at all, and a user or an
 // administrator overrides it by writing one file.
 #ifndef NOMTAG_PLUGINS_CONFIG_SEARCH_H_

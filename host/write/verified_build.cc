@@ -6,6 +6,15 @@
 namespace nomtag {
 namespace {
 
+// Structure items are short text worth quoting in a message; tag data
+// may be binary or long.
+bool IsShortText(const std::string& s) {
+  if (s.size() > 240) return false;
+  for (unsigned char c : s)
+    if (c < 0x20 || c > 0x7e) return false;
+  return true;
+}
+
 // The first difference between two foreign snapshots, for the message.
 std::string FirstDifference(const ForeignSnapshot& before,
                             const ForeignSnapshot& after) {
@@ -14,7 +23,11 @@ std::string FirstDifference(const ForeignSnapshot& before,
     if (before[i].id != after[i].id)
       return "'" + before[i].id + "' would become '" + after[i].id + "'";
     if (before[i].data != after[i].data)
-      return "'" + before[i].id + "' would change";
+      return "'" + before[i].id + "' would change" +
+             (IsShortText(before[i].data) && IsShortText(after[i].data)
+                  ? " from \"" + before[i].data + "\" to \"" + after[i].data +
+                        "\""
+                  : "");
   }
   if (before.size() > n) return "'" + before[n].id + "' would be lost";
   if (after.size() > n) return "'" + after[n].id + "' would appear";

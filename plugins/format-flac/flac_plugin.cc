@@ -106,10 +106,8 @@ void WriteNamespace(const nomtag_stream* stream, const nomtag_tag* tags,
                     size_t tag_count, const nomtag_write_options* opts) {
   std::vector<DesiredTag> desired = DesiredTags(tags, tag_count);
   Prepare(stream, true);
-  ForeignItems before = Collect(stream);  // also: TagLib reads it as FLAC
   SpliceFlacComment(stream, ReadFlacLayout(stream), desired,
                     PaddingOption(opts));
-  before.RequireUnchanged(stream, Collect(stream));
 }
 
 void ReadPayload(const nomtag_stream* stream, const nomtag_payload_sink* sink) {
@@ -134,7 +132,7 @@ const p::FormatFunctions kFunctions{
 
 const void* GetInterface(const char* id) {
   return nomtag::sdk::interface_is(id, NOMTAG_FORMAT_INTERFACE_ID)
-             ? p::FormatTable(kFunctions)
+             ? p::FormatTable<kFunctions>()
              : nullptr;
 }
 

@@ -192,7 +192,6 @@ void WriteNamespace(const nomtag_stream* stream, const nomtag_tag* tags,
                     size_t tag_count, const nomtag_write_options* opts) {
   std::vector<DesiredTag> desired = DesiredTags(tags, tag_count);
   Prepare(stream, true);
-  ForeignItems before = Collect(stream);  // also: TagLib reads it as MP3
   sdk::StreamRef s(stream);
   const uint64_t old_length = ReadId3v2Structure(stream).length;
   std::vector<uint8_t> old_tag;
@@ -219,7 +218,6 @@ void WriteNamespace(const nomtag_stream* stream, const nomtag_tag* tags,
     s.remove(0, old_length);
   else
     s.insert(0, tag.data(), tag.size(), old_length);
-  before.RequireUnchanged(stream, Collect(stream));
 }
 
 void ReadPayload(const nomtag_stream* stream, const nomtag_payload_sink* sink) {
@@ -262,7 +260,7 @@ const p::FormatFunctions kFunctions{"mp3",
 
 const void* GetInterface(const char* id) {
   return nomtag::sdk::interface_is(id, NOMTAG_FORMAT_INTERFACE_ID)
-             ? p::FormatTable(kFunctions)
+             ? p::FormatTable<kFunctions>()
              : nullptr;
 }
 

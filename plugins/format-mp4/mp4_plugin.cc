@@ -189,7 +189,6 @@ void WriteNamespace(const nomtag_stream* stream, const nomtag_tag* tags,
                     size_t tag_count, const nomtag_write_options* opts) {
   std::vector<DesiredTag> desired = DesiredTags(tags, tag_count);
   Prepare(stream, true);
-  ForeignItems before = Collect(stream);  // also: TagLib reads it as MP4
   const std::vector<Mp4Atom> atoms = ReadMp4Atoms(stream);
   std::vector<bool> ours(atoms.size(), false);
   for (size_t i = 0; i < atoms.size(); ++i) {
@@ -208,7 +207,6 @@ void WriteNamespace(const nomtag_stream* stream, const nomtag_tag* tags,
         {full.substr(5, colon - 5), full.substr(colon + 1), d.values});
   }
   SpliceMp4(stream, atoms, ours, items, PaddingOption(opts));
-  before.RequireUnchanged(stream, Collect(stream));
 }
 
 void ReadPayload(const nomtag_stream* stream, const nomtag_payload_sink* sink) {
@@ -241,7 +239,7 @@ const p::FormatFunctions kFunctions{"mp4",
 
 const void* GetInterface(const char* id) {
   return nomtag::sdk::interface_is(id, NOMTAG_FORMAT_INTERFACE_ID)
-             ? p::FormatTable(kFunctions)
+             ? p::FormatTable<kFunctions>()
              : nullptr;
 }
 

@@ -30,7 +30,7 @@ const p::OggFlavor kVorbis{"ogg-vorbis",
 
 const void* GetInterface(const char* id) {
   return nomtag::sdk::interface_is(id, NOMTAG_FORMAT_INTERFACE_ID)
-             ? p::FormatTable(p::OggFormat(kVorbis))
+             ? p::FormatTable<p::kOggFormat<kVorbis>>()
              : nullptr;
 }
 

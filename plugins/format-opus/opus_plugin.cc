@@ -30,7 +30,7 @@ const p::OggFlavor kOpus{"opus",
 
 const void* GetInterface(const char* id) {
   return nomtag::sdk::interface_is(id, NOMTAG_FORMAT_INTERFACE_ID)
-             ? p::FormatTable(p::OggFormat(kOpus))
+             ? p::FormatTable<p::kOggFormat<kOpus>>()
              : nullptr;
 }
 

@@ -65,7 +65,9 @@ class SqliteBackend : public sqlstore::Backend {
                       const std::string& plugin_id, const std::string& model_id,
                       const std::string& bytes) const override {
     soci::blob b(db->sql);
-    b.write_from_start(bytes.data(), bytes.size());
+    // SOCI 4.0's SQLite backend implements write() only (its
+    // write_from_start throws "not implemented"); its offset is 0-based.
+    b.write(0, bytes.data(), bytes.size());
     std::string plugin = plugin_id, model = model_id;
     db->sql << "INSERT INTO analysis_embeddings (file_id, plugin_id, "
                "model_id, vector) VALUES (:id, :pid, :m, :b)",

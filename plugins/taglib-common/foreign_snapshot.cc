@@ -10,12 +10,4 @@ void ForeignItems::SendTo(const nomtag_snapshot_sink* sink) const {
   for (const auto& [id, data] : items_) out.Item(id, data);
 }
 
-void ForeignItems::RequireUnchanged(const nomtag_stream* stream,
-                                    const ForeignItems& after) const {
-  if (*this == after) return;
-  Fail(NOMTAG_ERR_REFUSED, stream,
-       "refusing to write: TagLib's save would touch tags that are not ours (" +
-           DescribeSnapshotChange(items_, after.items_) + ")");
-}
-
 }  // namespace nomtag::plugins

@@ -1,10 +1,8 @@
 // ForeignItems: a foreign snapshot held by the plugin itself.
 //
-// Plugins build their snapshot into this list, then either forward it to
-// the host (read_foreign) or compare it before and after their own save
-// (write_namespace), so a save that would lose or change a foreign item is
-// refused by the plugin with a message naming the item, before the host's
-// own verification even runs.
+// Plugins build their snapshot into this list and forward it to the host
+// (read_foreign). The comparison before and after a write is the host's
+// alone (host/write/verified_build.h): it runs once, on the built bytes.
 #ifndef NOMTAG_PLUGINS_TAGLIB_COMMON_FOREIGN_SNAPSHOT_H_
 #define NOMTAG_PLUGINS_TAGLIB_COMMON_FOREIGN_SNAPSHOT_H_
 
@@ -32,10 +30,6 @@ class ForeignItems {
 
   // Forwards every item to the host's sink, in order.
   void SendTo(const nomtag_snapshot_sink* sink) const;
-
-  // Throws NOMTAG_ERR_REFUSED naming the first difference unless equal.
-  void RequireUnchanged(const nomtag_stream* stream,
-                        const ForeignItems& after) const;
 
  private:
   std::vector<std::pair<std::string, std::string>> items_;

@@ -1,15 +1,20 @@
 // The C side of a format plugin, written once.
 //
 // A plugin writes its format as C++ functions that throw sdk::Error and
-// lists them in a FormatFunctions; FormatTable() gives the nomtag_format
-// table (format.h) whose entries run them under sdk::guard, so an
-// exception becomes a status and a message for the host. The plugin's
-// get_interface hands that table out:
+// lists them in a FormatFunctions with static storage; FormatTable<F>()
+// gives the nomtag_format table (format.h) whose entries run them under
+// sdk::guard, so an exception becomes a status and a message for the host.
+// The plugin's get_interface hands that table out:
 //
+//   const FormatFunctions kFunctions{...};
 //   const void* GetInterface(const char* id) {
 //     return sdk::interface_is(id, NOMTAG_FORMAT_INTERFACE_ID)
-//                ? FormatTable(kFunctions) : nullptr;
+//                ? FormatTable<kFunctions>() : nullptr;
 //   }
+//
+// The table finds its functions without a global: the 1.6 calls through
+// the `self` the host passes back (&F), the older calls through the
+// template argument. So one library may hold several tables.
 #ifndef NOMTAG_PLUGINS_TAGLIB_COMMON_FORMAT_TABLE_H_
 #define NOMTAG_PLUGINS_TAGLIB_COMMON_FORMAT_TABLE_H_
 
@@ -36,10 +41,52 @@ struct FormatFunctions {
                        const nomtag_payload_sink* sink);
 };
 
-// The table for these functions (which must outlive the plugin library).
-// A plugin library holds one format and its own copy of this library, so
-// the table is a single static: every call must pass the same functions.
-const nomtag_format* FormatTable(const FormatFunctions& functions);
+// The table's calls with their context (format.h, since ABI 1.6); self is
+// the FormatFunctions. Defined in format_table.cc.
+namespace format_calls {
+nomtag_status Probe(void* self, const nomtag_stream* s, int32_t* m,
+                    nomtag_error* e);
+nomtag_status ReadNamespace(void* self, const nomtag_stream* s,
+                            const nomtag_tag_sink* k, nomtag_error* e);
+nomtag_status ReadForeign(void* self, const nomtag_stream* s,
+                          const nomtag_snapshot_sink* k, nomtag_error* e);
+nomtag_status WriteNamespace(void* self, const nomtag_stream* s,
+                             const nomtag_tag* t, size_t n,
+                             const nomtag_write_options* o, nomtag_error* e);
+nomtag_status ReadPayload(void* self, const nomtag_stream* s,
+                          const nomtag_payload_sink* k, nomtag_error* e);
+}  // namespace format_calls
+
+// The table for F (valid while the plugin library is loaded).
+template <const FormatFunctions& F>
+const nomtag_format* FormatTable() {
+  namespace c = format_calls;
+  static void* const self = const_cast<FormatFunctions*>(&F);
+  static const nomtag_format table{
+      sizeof(nomtag_format),
+      F.container,
+      F.extensions,
+      [](const nomtag_stream* s, int32_t* m, nomtag_error* e) {
+        return c::Probe(self, s, m, e);
+      },
+      [](const nomtag_stream* s, const nomtag_tag_sink* k, nomtag_error* e) {
+        return c::ReadNamespace(self, s, k, e);
+      },
+      [](const nomtag_stream* s, const nomtag_snapshot_sink* k,
+         nomtag_error* e) { return c::ReadForeign(self, s, k, e); },
+      [](const nomtag_stream* s, const nomtag_tag* t, size_t n,
+         const nomtag_write_options* o,
+         nomtag_error* e) { return c::WriteNamespace(self, s, t, n, o, e); },
+      [](const nomtag_stream* s, const nomtag_payload_sink* k,
+         nomtag_error* e) { return c::ReadPayload(self, s, k, e); },
+      self,
+      c::Probe,
+      c::ReadNamespace,
+      c::ReadForeign,
+      c::WriteNamespace,
+      c::ReadPayload};
+  return &table;
+}
 
 }  // namespace nomtag::plugins
 

@@ -2,7 +2,6 @@
 
 #include <taglib/oggfile.h>
 
-#include <cstdlib>
 #include <nomtag/cpp/error.hpp>
 #include <nomtag/cpp/stream.hpp>
 
@@ -124,7 +123,6 @@ void WriteNamespace(const OggFlavor& f, const nomtag_stream* stream,
   std::vector<DesiredTag> desired = DesiredTags(tags, tag_count);
   Prepare(f, stream, true);
   const std::string old_packet = CommentPacket(f, stream);
-  ForeignItems before = CollectWith(f, stream, old_packet);
   const uint32_t padding = PaddingOption(opts);
   {
     OpenFile open(f, stream);
@@ -153,7 +151,6 @@ void WriteNamespace(const OggFlavor& f, const nomtag_stream* stream,
     open.io.ThrowIfFailed("saving");
     if (!saved) Fail(NOMTAG_ERR_IO, stream, "TagLib could not save the file");
   }
-  before.RequireUnchanged(stream, Collect(f, stream));
 }
 
 void ReadPayload(const OggFlavor& f, const nomtag_stream* stream,
@@ -163,37 +160,29 @@ void ReadPayload(const OggFlavor& f, const nomtag_stream* stream,
   SendOggAudioPayload(stream, f.header_packets, out);
 }
 
-// The flavour of this plugin library, for the functions of its table.
-const OggFlavor* g_flavor = nullptr;
-
-bool SlotMatches(const nomtag_stream* s) { return Matches(*g_flavor, s); }
-void SlotPrepare(const nomtag_stream* s, bool writable) {
-  Prepare(*g_flavor, s, writable);
-}
-void SlotReadNamespace(const nomtag_stream* s, const nomtag_tag_sink* k) {
-  ReadNamespace(*g_flavor, s, k);
-}
-ForeignItems SlotCollect(const nomtag_stream* s) {
-  return Collect(*g_flavor, s);
-}
-void SlotWriteNamespace(const nomtag_stream* s, const nomtag_tag* t, size_t n,
-                        const nomtag_write_options* o) {
-  WriteNamespace(*g_flavor, s, t, n, o);
-}
-void SlotReadPayload(const nomtag_stream* s, const nomtag_payload_sink* k) {
-  ReadPayload(*g_flavor, s, k);
-}
-
 }  // namespace
 
-const FormatFunctions& OggFormat(const OggFlavor& flavor) {
-  if (g_flavor != nullptr && g_flavor != &flavor) std::abort();
-  g_flavor = &flavor;
-  static const FormatFunctions functions{flavor.container,   flavor.extensions,
-                                         SlotMatches,        SlotPrepare,
-                                         SlotReadNamespace,  SlotCollect,
-                                         SlotWriteNamespace, SlotReadPayload};
-  return functions;
+bool OggMatches(const OggFlavor& f, const nomtag_stream* s) {
+  return Matches(f, s);
+}
+void OggPrepare(const OggFlavor& f, const nomtag_stream* s, bool writable) {
+  Prepare(f, s, writable);
+}
+void OggReadNamespace(const OggFlavor& f, const nomtag_stream* s,
+                      const nomtag_tag_sink* k) {
+  ReadNamespace(f, s, k);
+}
+ForeignItems OggCollect(const OggFlavor& f, const nomtag_stream* s) {
+  return Collect(f, s);
+}
+void OggWriteNamespace(const OggFlavor& f, const nomtag_stream* s,
+                       const nomtag_tag* t, size_t n,
+                       const nomtag_write_options* o) {
+  WriteNamespace(f, s, t, n, o);
+}
+void OggReadPayload(const OggFlavor& f, const nomtag_stream* s,
+                    const nomtag_payload_sink* k) {
+  ReadPayload(f, s, k);
 }
 
 }  // namespace nomtag::plugins

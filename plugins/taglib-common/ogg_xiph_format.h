@@ -1,6 +1,6 @@
 // The format of an Ogg container whose tags are a Xiph comment (Ogg
 // Vorbis, Opus): each plugin describes its flavour and hands the table of
-// OggFormat(flavour) out (format_table.h).
+// FormatTable<kOggFormat<flavour>>() out (format_table.h).
 #ifndef NOMTAG_PLUGINS_TAGLIB_COMMON_OGG_XIPH_FORMAT_H_
 #define NOMTAG_PLUGINS_TAGLIB_COMMON_OGG_XIPH_FORMAT_H_
 
@@ -28,10 +28,34 @@ struct OggFlavor {
   TagLib::Ogg::XiphComment* (*comment)(TagLib::File* file);
 };
 
-// The functions of this flavour's format (which must outlive the plugin
-// library). Like FormatTable, it serves the one format a plugin library
-// holds: every call must pass the same flavour.
-const FormatFunctions& OggFormat(const OggFlavor& flavor);
+// The calls of a flavour's format, for kOggFormat.
+bool OggMatches(const OggFlavor& f, const nomtag_stream* s);
+void OggPrepare(const OggFlavor& f, const nomtag_stream* s, bool writable);
+void OggReadNamespace(const OggFlavor& f, const nomtag_stream* s,
+                      const nomtag_tag_sink* k);
+ForeignItems OggCollect(const OggFlavor& f, const nomtag_stream* s);
+void OggWriteNamespace(const OggFlavor& f, const nomtag_stream* s,
+                       const nomtag_tag* t, size_t n,
+                       const nomtag_write_options* o);
+void OggReadPayload(const OggFlavor& f, const nomtag_stream* s,
+                    const nomtag_payload_sink* k);
+
+// The functions of flavour F's format, for FormatTable<kOggFormat<F>>().
+template <const OggFlavor& F>
+inline const FormatFunctions kOggFormat{
+    F.container,
+    F.extensions,
+    [](const nomtag_stream* s) { return OggMatches(F, s); },
+    [](const nomtag_stream* s, bool w) { OggPrepare(F, s, w); },
+    [](const nomtag_stream* s, const nomtag_tag_sink* k) {
+      OggReadNamespace(F, s, k);
+    },
+    [](const nomtag_stream* s) { return OggCollect(F, s); },
+    [](const nomtag_stream* s, const nomtag_tag* t, size_t n,
+       const nomtag_write_options* o) { OggWriteNamespace(F, s, t, n, o); },
+    [](const nomtag_stream* s, const nomtag_payload_sink* k) {
+      OggReadPayload(F, s, k);
+    }};
 
 }  // namespace nomtag::plugins
 

@@ -94,40 +94,4 @@ TagLib::StringList Utf8List(const std::vector<std::string>& values) {
   return list;
 }
 
-namespace {
-
-// Structure items are short text worth quoting in a message; tag data
-// may be binary or long.
-bool IsShortText(const std::string& s) {
-  if (s.size() > 240) return false;
-  for (unsigned char c : s)
-    if (c < 0x20 || c > 0x7e) return false;
-  return true;
-}
-
-}  // namespace
-
-std::string DescribeSnapshotChange(
-    const std::vector<std::pair<std::string, std::string>>& before,
-    const std::vector<std::pair<std::string, std::string>>& after) {
-  size_t i = 0;
-  while (i < before.size() && i < after.size() && before[i] == after[i]) ++i;
-  if (i < before.size() && i < after.size()) {
-    if (before[i].first == after[i].first) {
-      std::string msg = "foreign item " + before[i].first + " would change";
-      if (IsShortText(before[i].second) && IsShortText(after[i].second))
-        msg +=
-            " from \"" + before[i].second + "\" to \"" + after[i].second + "\"";
-      return msg;
-    }
-    return "foreign item " + before[i].first + " would become " +
-           after[i].first;
-  }
-  if (i < before.size())
-    return "foreign item " + before[i].first + " would be lost";
-  if (i < after.size())
-    return "foreign item " + after[i].first + " would appear";
-  return "no change";
-}
-
 }  // namespace nomtag::plugins

@@ -47,11 +47,6 @@ TagLib::String Utf8(std::string_view s);
 std::string ToStd(const TagLib::String& s);
 TagLib::StringList Utf8List(const std::vector<std::string>& values);
 
-// Renders a foreign-snapshot difference for a refusal message.
-std::string DescribeSnapshotChange(
-    const std::vector<std::pair<std::string, std::string>>& before,
-    const std::vector<std::pair<std::string, std::string>>& after);
-
 }  // namespace nomtag::plugins
 
 #endif  // NOMTAG_PLUGINS_TAGLIB_COMMON_PLUGIN_SUPPORT_H_

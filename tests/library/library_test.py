@@ -20,6 +20,10 @@ import unittest
 
 import mutagen
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "support"))
+from independent_view import ours  # noqa: E402
+
 NOMTAG, CONFIG = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 CODECS = {"mp3": ["-c:a", "libmp3lame"], "m4a": ["-c:a", "aac"],
           "flac": ["-c:a", "flac"], "ogg": ["-c:a", "libvorbis"],
@@ -41,21 +45,6 @@ def seed(ext):
         os.chmod(path, 0o644)
         SEEDS[ext] = path
     return SEEDS[ext]
-
-
-def ours(path):
-    """Our keys as mutagen sees them, decoded to logical keys."""
-    f = mutagen.File(path)
-    out = {}
-    for k, v in (f.tags or {}).items():
-        key = str(k)
-        if key.startswith("TXXX:nom:"):
-            out[key[9:]] = [str(x) for x in v.text]
-        elif key.startswith("----:com.apple.iTunes:nom."):
-            out[key[26:]] = [bytes(x).decode() for x in v]
-        elif key.lower().startswith("nom:"):
-            out[key[4:].lower()] = list(v)
-    return out
 
 
 class Lib:

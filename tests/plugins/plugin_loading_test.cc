@@ -196,6 +196,36 @@ TEST_F(PluginLoadingTest, LibraryStaysLoadedWhileAViewOfItLives) {
   EXPECT_EQ(line, "deinit") << "deinit runs once the last view is gone";
 }
 
+// What a format call of the test plugin answers (it reads no container).
+std::string ReadNamespaceMessage(const FormatPlugin& format) {
+  nomtag_stream stream{};  // the test plugin reads nothing
+  stream.struct_size = sizeof stream;
+  stream.name = "mem";
+  auto read = format.ReadNamespace(stream);
+  EXPECT_FALSE(read.ok());
+  return read.ok() ? "" : read.status().message();
+}
+
+// A 1.6 format table is called through the calls that take `self` back,
+// with the table's own self.
+TEST_F(PluginLoadingTest, FormatCallsPassTheTablesSelfBack) {
+  auto reg = LoadYaml("plugins:\n  - path: good.so\n");
+  ASSERT_EQ(reg.formats().size(), 1u);
+  EXPECT_NE(ReadNamespaceMessage(reg.formats()[0]).find("with its self"),
+            std::string::npos);
+}
+
+// A format table built before ABI 1.6 (shorter, no `self`) still loads and
+// is called through its original calls.
+TEST_F(PluginLoadingTest, FormatTableFromBeforeSelfStillWorks) {
+  auto reg = LoadYaml("plugins:\n  - path: format-1-5.so\n");
+  EXPECT_TRUE(reg.refused().empty());
+  ASSERT_EQ(reg.formats().size(), 1u);
+  std::string message = ReadNamespaceMessage(reg.formats()[0]);
+  EXPECT_NE(message.find("reads no container"), std::string::npos) << message;
+  EXPECT_EQ(message.find("self"), std::string::npos) << message;
+}
+
 // The CLI reports loaded and refused plugins, in JSON too.
 TEST_F(PluginLoadingTest, PluginsCommandListsLoadedAndRefused) {
   fs::path yaml = dir_ / "plugins.yaml";

@@ -5,6 +5,8 @@
 //   TEST_NO_ENTRY       exports no entry symbol
 //   TEST_UNRESOLVED     references a symbol no library defines
 //   TEST_NO_INTERFACE   declares kind format but provides no format table
+//   TEST_FORMAT_1_5     its format table ends where ABI 1.5's did (no
+//                       `self` calls), as from a plugin built before 1.6
 //
 // Settings understood by init (YAML, parsed crudely on purpose: a plugin
 // may bring any parser it likes):
@@ -12,6 +14,7 @@
 //   deinit_mark: <file>    deinit appends "deinit\n" to that file
 #include <nomtag/format.h>
 
+#include <cstddef>
 #include <cstdio>
 #include <nomtag/cpp/plugin.hpp>
 #include <string>
@@ -86,13 +89,69 @@ nomtag_status ReadPayload(const nomtag_stream*, const nomtag_payload_sink*,
   return Unsupported(e);
 }
 
+#ifndef TEST_FORMAT_1_5
+// The calls that take `self` (ABI 1.6) say so in their message, and check
+// that the host passed back the self of this table.
+int self_mark = 0;
+nomtag_status SelfUnsupported(void* self, nomtag_error* err) {
+  nomtag::sdk::set_error(err, self == &self_mark
+                                  ? "the test plugin reads no container "
+                                    "(called with its self)"
+                                  : "the test plugin got a wrong self");
+  return NOMTAG_ERR_UNSUPPORTED;
+}
+nomtag_status ProbeWith(void*, const nomtag_stream* s, int32_t* out,
+                        nomtag_error* e) {
+  return Probe(s, out, e);
+}
+nomtag_status ReadNsWith(void* self, const nomtag_stream*,
+                         const nomtag_tag_sink*, nomtag_error* e) {
+  return SelfUnsupported(self, e);
+}
+nomtag_status ReadForeignWith(void* self, const nomtag_stream*,
+                              const nomtag_snapshot_sink*, nomtag_error* e) {
+  return SelfUnsupported(self, e);
+}
+nomtag_status WriteNsWith(void* self, const nomtag_stream*, const nomtag_tag*,
+                          size_t, const nomtag_write_options*,
+                          nomtag_error* e) {
+  return SelfUnsupported(self, e);
+}
+nomtag_status ReadPayloadWith(void* self, const nomtag_stream*,
+                              const nomtag_payload_sink*, nomtag_error* e) {
+  return SelfUnsupported(self, e);
+}
+
+#endif  // TEST_FORMAT_1_5
+
 #ifndef TEST_EXTENSION
 #define TEST_EXTENSION "nomtest"
 #endif
 const char* const kExtensions[] = {TEST_EXTENSION, nullptr};
-const nomtag_format kFormat = {
-    sizeof(nomtag_format), "nomtest", kExtensions, Probe, ReadNs,
-    ReadForeign,           WriteNs,   ReadPayload};
+nomtag_format MakeFormat() {
+  nomtag_format f{};
+  f.struct_size = sizeof f;
+  f.container = "nomtest";
+  f.extensions = kExtensions;
+  f.probe = Probe;
+  f.read_namespace = ReadNs;
+  f.read_foreign = ReadForeign;
+  f.write_namespace = WriteNs;
+  f.read_payload = ReadPayload;
+#ifdef TEST_FORMAT_1_5
+  // Ends where 1.5's table did, zero past it, as an older plugin's reads.
+  f.struct_size = offsetof(nomtag_format, self);
+#else
+  f.self = &self_mark;
+  f.probe_with = ProbeWith;
+  f.read_namespace_with = ReadNsWith;
+  f.read_foreign_with = ReadForeignWith;
+  f.write_namespace_with = WriteNsWith;
+  f.read_payload_with = ReadPayloadWith;
+#endif
+  return f;
+}
+const nomtag_format kFormat = MakeFormat();
 
 [[maybe_unused]] const void* GetInterface(const char* id) {
 #ifdef TEST_NO_INTERFACE

@@ -479,6 +479,8 @@ TEST_F(SafeWriteTest, FileChangedBetweenReadAndCommitIsNotWritten) {
   ASSERT_NE(real_table, nullptr);
   table = *real_table;
   table.write_namespace = TamperingWrite;
+  // A table as from before ABI 1.6, so the host calls write_namespace.
+  table.struct_size = offsetof(nomtag_format, self);
   FormatPlugin tampering("test.tamper", &table, nullptr);
   tamper_path = path;
   auto r = SafeWriteNamespace(tampering, path, Tags({{"a", {"1"}}}), {});

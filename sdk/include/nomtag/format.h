@@ -134,7 +134,10 @@ typedef struct nomtag_format {
    * clear). REQUIRES: stream is writable; keys match the key grammar;
    * values are UTF-8. Returns NOMTAG_ERR_REFUSED, having possibly edited
    * the stream, when it cannot write without losing something foreign;
-   * the host then discards the stream. opts may be NULL. */
+   * the host then discards the stream. opts may be NULL.
+   * The plugin need not verify its own result: the host reads the edited
+   * stream back once through read_namespace, read_foreign and
+   * read_payload and discards it unless all three prove the write. */
   nomtag_status (*write_namespace)(const nomtag_stream *stream,
                                    const nomtag_tag *tags, size_t tag_count,
                                    const nomtag_write_options *opts,
@@ -145,6 +148,35 @@ typedef struct nomtag_format {
   nomtag_status (*read_payload)(const nomtag_stream *stream,
                                 const nomtag_payload_sink *sink,
                                 nomtag_error *err);
+
+  /* ---- Since ABI 1.6: read only when NOMTAG_HAS_FIELD says so. ----
+   * The same five calls with the plugin's context, the way CLAP passes
+   * `plugin` back: the host passes `self` back unchanged as the first
+   * argument of each, so one plugin library can serve several tables and
+   * keep what a table needs in its own context instead of in globals.
+   * `self` is plugin-owned and valid while the table is. A host that
+   * knows these calls uses them whenever the table carries them (non-NULL)
+   * and the five above otherwise; a plugin fills both sets so that older
+   * hosts keep working. Same contracts and threads as above. */
+  void *self;
+  nomtag_status (*probe_with)(void *self, const nomtag_stream *stream,
+                              int32_t *out_matches, nomtag_error *err);
+  nomtag_status (*read_namespace_with)(void *self,
+                                       const nomtag_stream *stream,
+                                       const nomtag_tag_sink *sink,
+                                       nomtag_error *err);
+  nomtag_status (*read_foreign_with)(void *self, const nomtag_stream *stream,
+                                     const nomtag_snapshot_sink *sink,
+                                     nomtag_error *err);
+  nomtag_status (*write_namespace_with)(void *self,
+                                        const nomtag_stream *stream,
+                                        const nomtag_tag *tags,
+                                        size_t tag_count,
+                                        const nomtag_write_options *opts,
+                                        nomtag_error *err);
+  nomtag_status (*read_payload_with)(void *self, const nomtag_stream *stream,
+                                     const nomtag_payload_sink *sink,
+                                     nomtag_error *err);
 } nomtag_format;
 
 #ifdef __cplusplus

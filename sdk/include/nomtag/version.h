@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 #define NOMTAG_ABI_MAJOR 1
-#define NOMTAG_ABI_MINOR 5
+#define NOMTAG_ABI_MINOR 6
 /* 1.1: nomtag_library_info.padding
  * 1.2: nomtag_storage open_v2, worker_start, claim_check, claims_renew,
  *      claim_holders (claims fenced at commit time, workers proved alive
@@ -21,7 +21,8 @@
  *      and set_written_v2; nomtag_plugin_entry.settings
  * 1.4: inference: audio wanted, tier sources, streaming audio, the sink's
  *      head_with_spread and embedding; storage: analysis and calibration
- * 1.5: storage library_remove */
+ * 1.5: storage library_remove, library_status.folders
+ * 1.6: format: `self` and the five calls that take it back */
 
 /* True when the struct `s` points at, of type `type`, is large enough to
  * carry `field`: a struct appended to in a later minor arrives from older

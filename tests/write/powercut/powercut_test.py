@@ -238,26 +238,56 @@ def check_fsync_before_journal_removal(ops, target_ino):
         "a grown size and the new times may not survive a power cut")
 
 
+def make_song(target):
+    """A one-second song tagged by someone else, and a file beside it that
+    no write may touch."""
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                    "sine=frequency=440:duration=1", "-metadata",
+                    "title=Theirs", target], check=True)
+    with open(os.path.join(os.path.dirname(target), "neighbour.txt"),
+              "w") as f:
+        f.write("not ours\n")
+
+
+def shim_env(folder, log):
+    """Runs nomtag under the recording shim, which logs what it does to
+    folder into log. An ASan build wants its runtime first among the
+    libraries; the shim comes first here, so that check is switched off."""
+    return dict(os.environ, LD_PRELOAD=SHIM, NOMTAG_PC_DIR=folder,
+                NOMTAG_PC_LOG=log,
+                ASAN_OPTIONS="verify_asan_link_order=0:" +
+                os.environ.get("ASAN_OPTIONS", ""))
+
+
+def recover_and_check(where, folder, target, old, new, neighbours):
+    """After a cut: `nomtag recover` settles everything, and the target is
+    its old or its new version, never a mix; the neighbours (name -> bytes)
+    are as they were. Returns (recover's report, whether it is new)."""
+    r = nomtag("recover", folder, "--json", check=False)
+    assert r.returncode == 0, f"{where}: recover failed: {r.stdout} {r.stderr}"
+    report = json.loads(r.stdout)
+    assert not report["unresolved"], f"{where}: {report}"
+    with open(target, "rb") as f:
+        got = f.read()
+    is_old, is_new = got == old, got == new
+    assert is_old or is_new, f"{where}: neither old nor new ({report})"
+    for nm, data in neighbours.items():
+        with open(os.path.join(folder, nm), "rb") as f:
+            assert f.read() == data, f"{where}: {nm} changed"
+    return report, is_new
+
+
 def scenario(work, kind, args, desired, rng, cuts):
     folder = os.path.join(work, kind)
     os.makedirs(folder)
     target = os.path.join(folder, "song." + kind.split("-")[0])
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-                    "sine=frequency=440:duration=1", "-metadata",
-                    "title=Theirs", target], check=True)
-    with open(os.path.join(folder, "neighbour.txt"), "w") as f:
-        f.write("not ours\n")
+    make_song(target)
     # A first write makes room, so the measured one fits in place.
     nomtag("tags", "write", target, "mood-strict=happy")
     before = snapshot(folder)
     log = os.path.join(work, kind + ".log")
-    # An ASan build wants its runtime first among the libraries; the
-    # shim comes first here, so that check is switched off.
-    env = dict(os.environ, LD_PRELOAD=SHIM, NOMTAG_PC_DIR=folder,
-               NOMTAG_PC_LOG=log,
-               ASAN_OPTIONS="verify_asan_link_order=0:" +
-               os.environ.get("ASAN_OPTIONS", ""))
-    nomtag("tags", "write", target, *args, *desired, env=env)
+    nomtag("tags", "write", target, *args, *desired,
+           env=shim_env(folder, log))
     after = snapshot(folder)
     ops = parse_log(log)
     name = os.path.basename(target)
@@ -278,25 +308,16 @@ def scenario(work, kind, args, desired, rng, cuts):
         os.makedirs(cut)
         materialize(cut, names, inodes)
 
-        r = nomtag("recover", cut, "--json", check=False)
         where = f"{kind}, cut {n} after {k}/{len(ops)} operations"
-        assert r.returncode == 0, f"{where}: recover failed: {r.stdout} {r.stderr}"
-        report = json.loads(r.stdout)
-        assert not report["unresolved"], f"{where}: {report}"
+        report, is_new = recover_and_check(
+            where, cut, os.path.join(cut, name), old, new,
+            {nm: data for nm, (_, data) in before.items() if nm != name})
         left = sorted(os.listdir(cut))
         assert left == sorted(before), f"{where}: left {left}"
-        with open(os.path.join(cut, name), "rb") as f:
-            got = f.read()
-        is_old, is_new = got == old, got == new
-        assert is_old or is_new, f"{where}: neither old nor new ({report})"
         if report["rolled_back"] or report.get("not_started_journals_dropped"):
-            assert is_old, f"{where}: reported rolled back, but is new"
+            assert not is_new, f"{where}: reported rolled back, but is new"
         if report["finished_writes_kept"]:
             assert is_new, f"{where}: reported finished, but is old"
-        for nm in before:
-            if nm != name:
-                with open(os.path.join(cut, nm), "rb") as f:
-                    assert f.read() == before[nm][1], f"{where}: {nm} changed"
         outcome = "new" if is_new else "old"
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
         if n % 5 == 0:  # a rerun right after the crash finishes the work
@@ -338,11 +359,7 @@ def scenario_library(work, strategy, rng, cuts):
     db = os.path.join(home, "nomtag.db")
     song = os.path.join(root, "song.mp3")
     os.makedirs(root)
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-                    "sine=frequency=440:duration=1", "-metadata",
-                    "title=Theirs", song], check=True)
-    with open(os.path.join(root, "neighbour.txt"), "w") as f:
-        f.write("not ours\n")
+    make_song(song)
 
     def lib(*args, env=None, check=True):
         return nomtag("--db", db, *args, env=env, check=check)
@@ -363,11 +380,8 @@ def scenario_library(work, strategy, rng, cuts):
     before = snapshot(home)
     folders = subfolders(home)
     log = os.path.join(work, kind + ".log")
-    env = dict(os.environ, LD_PRELOAD=SHIM, NOMTAG_PC_DIR=home,
-               NOMTAG_PC_LOG=log,
-               ASAN_OPTIONS="verify_asan_link_order=0:" +
-               os.environ.get("ASAN_OPTIONS", ""))
-    report = json.loads(lib("reconcile", "music", "--json", env=env).stdout)
+    report = json.loads(lib("reconcile", "music", "--json",
+                            env=shim_env(home, log)).stdout)
     assert report["written"] == 1, report
     after = snapshot(home)
     ops = parse_log(log)
@@ -392,21 +406,13 @@ def scenario_library(work, strategy, rng, cuts):
         materialize(home, names, inodes, folders)
         where = f"{kind}, cut {n} after {k}/{len(ops)} operations"
         written = db_says_written(db, where)
-        r = nomtag("recover", root, "--json", check=False)
-        assert r.returncode == 0, f"{where}: recover failed: {r.stdout} {r.stderr}"
-        rec = json.loads(r.stdout)
-        assert not rec["unresolved"], f"{where}: {rec}"
+        _, is_new = recover_and_check(where, root, song, old, new,
+                                      {"neighbour.txt": b"not ours\n"})
         left = sorted(os.listdir(root))
         assert left == ["neighbour.txt", "song.mp3"], f"{where}: left {left}"
-        with open(song, "rb") as f:
-            got = f.read()
-        is_old, is_new = got == old, got == new
-        assert is_old or is_new, f"{where}: neither old nor new ({rec})"
         assert is_new or not written, (
             f"{where}: the database says the file was written, but the file "
             "holds the old version")
-        with open(os.path.join(root, "neighbour.txt"), "rb") as f:
-            assert f.read() == b"not ours\n", f"{where}: neighbour changed"
         outcome = ("new" if is_new else "old") + \
             (", recorded" if written else ", not recorded")
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
