@@ -26,7 +26,8 @@ fs::path ExecutableDir() {
 const char* RequiredInterface(nomtag_plugin_kind kind, size_t* min_size) {
   switch (kind) {
     case NOMTAG_KIND_FORMAT:
-      *min_size = sizeof(nomtag_format);
+      // The 1.0 table; the 1.6 calls taking `self` are used when present.
+      *min_size = offsetof(nomtag_format, self);
       return NOMTAG_FORMAT_INTERFACE_ID;
     case NOMTAG_KIND_INFERENCE:
       // ABI 1.1 tables end at close; the 1.4 tail is read when present.
