@@ -1,8 +1,6 @@
 // Conv as im2col + one OpenBLAS sgemm per chunk of the batch, with the
 // fused epilogue (bias, ReLU, BatchNormalization after the ReLU) applied
 // in the single pass that moves the GEMM's result into NCHW order.
-#include <cblas.h>
-
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -148,8 +146,7 @@ void RunConv(const Node& node, const std::vector<const Tensor*>& in,
     for (int64_t j = 0; j < cn; ++j)
       Im2Col(g, x.f() + (n0 + j) * g.C * g.H * g.W, col->f.data(), ld, j * P);
     float* dst = chunk > 1 ? acc->f.data() : y + n0 * g.M * P;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g.M, ld, K, 1.0f,
-                weights, K, col->f.data(), ld, 0.0f, dst, ld);
+    Sgemm(g.M, ld, K, weights, K, col->f.data(), ld, dst, ld);
     for (int64_t j = 0; j < cn; ++j)
       for (int64_t m = 0; m < g.M; ++m) {
         // In place when chunk == 1 (source and target are then the same).

@@ -331,8 +331,7 @@ void RunMatMul(const Node& node, const std::vector<const Tensor*>& in,
   if (ElementCount(bb) == 1) {
     // b is one matrix: every row of a in a single GEMM.
     int64_t rows = ElementCount(batch) * M;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, N, K, 1.0f,
-                a.f(), K, b.f(), N, 0.0f, y, N);
+    Sgemm(rows, N, K, a.f(), K, b.f(), N, y, N);
     return;
   }
   std::vector<int64_t> sta = Strides(ba), stb = Strides(bb),
@@ -344,9 +343,8 @@ void RunMatMul(const Node& node, const std::vector<const Tensor*>& in,
       if (ba[d] != 1) ia += i * sta[d];
       if (bb[d] != 1) ib += i * stb[d];
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f,
-                a.f() + ia * M * K, K, b.f() + ib * K * N, N, 0.0f,
-                y + k * M * N, N);
+    Sgemm(M, N, K, a.f() + ia * M * K, K, b.f() + ib * K * N, N, y + k * M * N,
+          N);
   }
 }
 
@@ -646,6 +644,19 @@ const std::map<std::string, OpKernel>& Registry() {
 }
 
 }  // namespace
+
+namespace {
+std::vector<GemmShape>* gemm_sink = nullptr;
+}  // namespace
+
+void RecordGemms(std::vector<GemmShape>* sink) { gemm_sink = sink; }
+
+void Sgemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+           const float* B, int64_t ldb, float* C, int64_t ldc) {
+  if (gemm_sink) gemm_sink->push_back({M, N, K});
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, lda,
+              B, ldb, 0.0f, C, ldc);
+}
 
 Tensor KernelContext::NewFloats(Shape shape) const {
   Tensor t;

@@ -52,6 +52,17 @@ void WindowGeometry(const Node& node, const std::vector<int64_t>& input,
                     std::vector<int64_t>* output,
                     std::vector<int64_t>* pad_begin);
 
+// Every GEMM of the kernels: C[M,N] = A[M,K] * B[K,N], row-major, through
+// OpenBLAS. While a sink is set (benchmarks only; not thread-safe), each
+// call's shape is appended to it, so the GEMM floor can be measured on
+// exactly the shapes a model runs.
+struct GemmShape {
+  int64_t M, N, K;
+};
+void Sgemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+           const float* B, int64_t ldb, float* C, int64_t ldc);
+void RecordGemms(std::vector<GemmShape>* sink);
+
 // Conv, in conv.cc.
 std::string CheckConv(const Node& node);
 void RunConv(const Node& node, const std::vector<const Tensor*>& in,

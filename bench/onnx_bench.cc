@@ -1,0 +1,102 @@
+// Issue 21: the MusiCNN backbone on nomtag's ONNX executor, in ms per
+// 187x96 patch at batch 32 with 1 and 2 OpenBLAS threads, beside the GEMM
+// floor measured in the same run: the very sgemm shapes the executor
+// issued for one batch (recorded while it ran), replayed alone on buffers
+// of the same sizes. Also the peak resident memory of the process.
+//
+//   onnx_bench [--models DIR] [--batch 32] [--runs 5]
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "model.h"
+#include "ops.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using nomtag::onnx::GemmShape;
+using nomtag::onnx::Tensor;
+
+double Seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string models = NOMTAG_MODELS_DIR;
+  int batch = 32, runs = 5;
+  for (int k = 1; k + 1 < argc; k += 2) {
+    if (!std::strcmp(argv[k], "--models")) models = argv[k + 1];
+    if (!std::strcmp(argv[k], "--batch")) batch = std::atoi(argv[k + 1]);
+    if (!std::strcmp(argv[k], "--runs")) runs = std::atoi(argv[k + 1]);
+  }
+  std::string path = models + "/musicnn/embeddings/msd-musicnn-1.onnx";
+  std::string error;
+  auto model = nomtag::onnx::Model::Load(path, &error);
+  if (!model) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return 1;
+  }
+  std::mt19937 rng(1);
+  std::normal_distribution<float> normal;
+  std::vector<float> x(static_cast<size_t>(batch) * 187 * 96);
+  for (auto& v : x) v = normal(rng);
+  std::map<std::string, Tensor> in{
+      {"melspectrogram", Tensor::Floats({batch, 187, 96}, x)}},
+      out;
+
+  // The GEMM shapes of one batch.
+  std::vector<GemmShape> gemms;
+  nomtag::onnx::RecordGemms(&gemms);
+  if (!model->Run(in, &out, &error)) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return 1;
+  }
+  nomtag::onnx::RecordGemms(nullptr);
+  double flops = 0;
+  size_t biggest_a = 0, biggest_b = 0, biggest_c = 0;
+  for (const auto& g : gemms) {
+    flops += 2.0 * g.M * g.N * g.K;
+    biggest_a = std::max<size_t>(biggest_a, g.M * g.K);
+    biggest_b = std::max<size_t>(biggest_b, g.K * g.N);
+    biggest_c = std::max<size_t>(biggest_c, g.M * g.N);
+  }
+  std::vector<float> A(biggest_a), B(biggest_b), C(biggest_c);
+  for (auto& v : A) v = normal(rng);
+  for (auto& v : B) v = normal(rng);
+
+  std::printf(
+      "backbone %s, batch %d, %d runs; %zu GEMMs per batch, %.2f "
+      "GFLOP per patch\n",
+      path.c_str(), batch, runs, gemms.size(), flops / batch / 1e9);
+  std::printf("%-8s %14s %14s %12s %14s\n", "threads", "model ms/patch",
+              "GEMM ms/patch", "model/GEMM", "GEMM GFLOP/s");
+  for (int threads : {1, 2}) {
+    nomtag::onnx::SetThreads(threads);
+    model->Run(in, &out, &error);  // warm
+    auto t0 = Clock::now();
+    for (int r = 0; r < runs; ++r) model->Run(in, &out, &error);
+    double model_s = Seconds(t0, Clock::now()) / runs;
+    t0 = Clock::now();
+    for (int r = 0; r < runs; ++r)
+      for (const auto& g : gemms)
+        nomtag::onnx::Sgemm(g.M, g.N, g.K, A.data(), g.K, B.data(), g.N,
+                            C.data(), g.N);
+    double gemm_s = Seconds(t0, Clock::now()) / runs;
+    std::printf("%-8d %14.2f %14.2f %12.2f %14.1f\n", threads,
+                model_s * 1e3 / batch, gemm_s * 1e3 / batch, model_s / gemm_s,
+                flops / gemm_s / 1e9);
+  }
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  std::printf("peak resident memory: %.0f MiB\n", ru.ru_maxrss / 1024.0);
+  return 0;
+}
