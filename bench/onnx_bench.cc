@@ -7,6 +7,7 @@
 //   onnx_bench [--models DIR] [--batch 32] [--runs 5]
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -95,6 +96,16 @@ int main(int argc, char** argv) {
                 model_s * 1e3 / batch, gemm_s * 1e3 / batch, model_s / gemm_s,
                 flops / gemm_s / 1e9);
   }
+  // Where the time goes (2 threads, the last setting), slowest first.
+  model->EnableProfile(true);
+  for (int r = 0; r < runs; ++r) model->Run(in, &out, &error);
+  auto profile = model->Profile();
+  std::sort(profile.begin(), profile.end(),
+            [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::printf("slowest nodes, ms per patch at 2 threads:\n");
+  for (size_t k = 0; k < profile.size() && k < 8; ++k)
+    std::printf("  %7.2f  %s\n", profile[k].second * 1e3 / runs / batch,
+                profile[k].first.c_str());
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   std::printf("peak resident memory: %.0f MiB\n", ru.ru_maxrss / 1024.0);

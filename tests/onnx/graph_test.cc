@@ -96,9 +96,9 @@ TEST(OnnxGraph, MissingOrBrokenFileIsALoadErrorNamingIt) {
 }
 
 // Conv -> BatchNormalization -> Relu -> BatchNormalization -> MaxPool: the
-// first BN folds into the weights, Relu and the second BN into the output
-// pass. Exposing the intermediate values as graph outputs blocks fusion,
-// so the same graph runs node by node: both must agree.
+// first BN folds into the weights, Relu, the second BN and the pool into
+// the output pass. Exposing the intermediate values as graph outputs blocks
+// fusion, so the same graph runs node by node: both must agree.
 TEST(OnnxGraph, FusedConvMatchesTheNodeByNodeGraph) {
   auto build = [](bool expose) {
     Builder b;
@@ -121,7 +121,7 @@ TEST(OnnxGraph, FusedConvMatchesTheNodeByNodeGraph) {
     b.Ints(pool, "strides", {1, 4});
     b.Output("y");
     if (expose)
-      for (auto name : {"c", "n1", "r"}) b.Output(name);
+      for (auto name : {"c", "n1", "r", "n2"}) b.Output(name);
     return b;
   };
   std::string error;
@@ -129,7 +129,7 @@ TEST(OnnxGraph, FusedConvMatchesTheNodeByNodeGraph) {
   ASSERT_NE(fused, nullptr) << error;
   auto plain = build(true).Load(&error);
   ASSERT_NE(plain, nullptr) << error;
-  EXPECT_EQ(fused->fused_count(), 3u);
+  EXPECT_EQ(fused->fused_count(), 4u);
   EXPECT_EQ(plain->fused_count(), 0u);
 
   // Two images, so the batched GEMM path and its scatter are exercised.

@@ -1,4 +1,4 @@
-// Conv as im2col + one OpenBLAS sgemm per chunk of the batch, with the
+// Conv as im2col + OpenBLAS sgemm over cache-sized pieces, with the
 // fused epilogue (bias, ReLU, BatchNormalization after the ReLU) applied
 // in the single pass that moves the GEMM's result into NCHW order.
 #include <algorithm>
@@ -10,10 +10,13 @@
 namespace nomtag::onnx {
 namespace {
 
-// The im2col matrix of a chunk of images is at most this many floats
-// (64 MiB): big enough for GEMMs that keep both cores busy, small enough
-// not to matter next to the activations.
-constexpr int64_t kMaxColumnFloats = 16 << 20;
+// Two ways to cut the work into GEMMs, whichever keeps the im2col matrix
+// small enough to stay in cache while the GEMM reads it back:
+//  - an image whose im2col matrix is larger than kTileFloats is cut into
+//    bands of output rows, one GEMM per band;
+//  - smaller images are batched, up to kTileFloats per GEMM, so small
+//    convolutions still make GEMMs wide enough for every thread.
+constexpr int64_t kTileFloats = 1 << 18;  // 1 MiB
 
 struct Geometry {
   int64_t C, H, W, M, KH, KW, OH, OW, PH, PW, SH, SW, DH, DW;
@@ -21,16 +24,16 @@ struct Geometry {
   int64_t Pixels() const { return OH * OW; }
 };
 
-// Writes image `x` ([C,H,W]) as rows (c,kh,kw) of a [K, ld] matrix whose
-// columns col0 .. col0+OH*OW are output pixels.
-void Im2Col(const Geometry& g, const float* x, float* col, int64_t ld,
-            int64_t col0) {
+// Writes output rows [oh0, oh0+rows) of image `x` ([C,H,W]) as rows
+// (c,kh,kw) of a [K, ld] matrix, starting at column col0.
+void Im2Col(const Geometry& g, const float* x, int64_t oh0, int64_t rows,
+            float* col, int64_t ld, int64_t col0) {
   for (int64_t c = 0; c < g.C; ++c)
     for (int64_t kh = 0; kh < g.KH; ++kh)
       for (int64_t kw = 0; kw < g.KW; ++kw) {
         float* row = col + ((c * g.KH + kh) * g.KW + kw) * ld + col0;
-        for (int64_t oh = 0; oh < g.OH; ++oh) {
-          float* dst = row + oh * g.OW;
+        for (int64_t oh = oh0; oh < oh0 + rows; ++oh) {
+          float* dst = row + (oh - oh0) * g.OW;
           int64_t h = oh * g.SH - g.PH + kh * g.DH;
           if (h < 0 || h >= g.H) {
             std::fill_n(dst, g.OW, 0.0f);
@@ -66,6 +69,32 @@ inline void Epilogue(const ConvFusion& f, const float* bias, int64_t m,
     for (int64_t k = 0; k < n; ++k) y[k] = std::max(acc[k] + b, 0.0f) * s + t;
   } else {
     for (int64_t k = 0; k < n; ++k) y[k] = (acc[k] + b) * s + t;
+  }
+}
+
+// The output pass for channel m of output rows [oh0, oh0+rows) of one
+// image: `acc` holds those rows of the GEMM's result; `plane` is the
+// channel's output plane ([OH,OW], or [PH,PW] when a pool is fused, whose
+// windows then never straddle two calls: see RunConv).
+void OutputPass(const Geometry& g, const ConvFusion& f, const float* bias,
+                int64_t m, const float* acc, int64_t oh0, int64_t rows,
+                float* plane, int64_t PH, int64_t PW, float* scratch) {
+  if (!f.pool) {
+    Epilogue(f, bias, m, acc, plane + oh0 * g.OW, rows * g.OW);
+    return;
+  }
+  Epilogue(f, bias, m, acc, scratch, rows * g.OW);
+  for (int64_t ph = (oh0 + f.pool_sh - 1) / f.pool_sh; ph < PH; ++ph) {
+    int64_t top = ph * f.pool_sh - oh0;
+    if (top + f.pool_kh > rows) break;
+    for (int64_t pw = 0; pw < PW; ++pw) {
+      const float* window = scratch + top * g.OW + pw * f.pool_sw;
+      float best = window[0];
+      for (int64_t kh = 0; kh < f.pool_kh; ++kh)
+        for (int64_t kw = 0; kw < f.pool_kw; ++kw)
+          best = std::max(best, window[kh * g.OW + kw]);
+      plane[ph * PW + pw] = best;
+    }
   }
 }
 
@@ -132,27 +161,51 @@ void RunConv(const Node& node, const std::vector<const Tensor*>& in,
   g.DW = dil[1];
 
   const int64_t N = x.shape[0], K = g.K(), P = g.Pixels();
-  out[0] = ctx.NewFloats({N, g.M, g.OH, g.OW});
+  // The pooled output's plane, when a MaxPool is fused.
+  int64_t PH = g.OH, PW = g.OW;
+  if (f.pool) {
+    PH = (g.OH - f.pool_kh) / f.pool_sh + 1;
+    PW = (g.OW - f.pool_kw) / f.pool_sw + 1;
+    if (g.OH < f.pool_kh || g.OW < f.pool_kw) fail("pool larger than input");
+  }
+  out[0] = ctx.NewFloats({N, g.M, PH, PW});
   float* y = out[0].f();
-  const int64_t chunk =
-      std::clamp<int64_t>(kMaxColumnFloats / std::max<int64_t>(K * P, 1), 1, N);
-  std::shared_ptr<Buffer> col = ctx.pool->Get(DType::kFloat, K * P * chunk);
-  // With more than one image per GEMM the result is [M, chunk*P] and the
-  // epilogue scatters it to NCHW; with one it lands in place.
-  std::shared_ptr<Buffer> acc;
-  if (chunk > 1) acc = ctx.pool->Get(DType::kFloat, g.M * P * chunk);
-  for (int64_t n0 = 0; n0 < N; n0 += chunk) {
-    const int64_t cn = std::min(chunk, N - n0), ld = cn * P;
-    for (int64_t j = 0; j < cn; ++j)
-      Im2Col(g, x.f() + (n0 + j) * g.C * g.H * g.W, col->f.data(), ld, j * P);
-    float* dst = chunk > 1 ? acc->f.data() : y + n0 * g.M * P;
-    Sgemm(g.M, ld, K, weights, K, col->f.data(), ld, dst, ld);
-    for (int64_t j = 0; j < cn; ++j)
-      for (int64_t m = 0; m < g.M; ++m) {
-        // In place when chunk == 1 (source and target are then the same).
-        Epilogue(f, bias, m, dst + m * ld + j * P, y + ((n0 + j) * g.M + m) * P,
-                 P);
-      }
+  const float* images = x.f();
+  const int64_t image_floats = g.C * g.H * g.W;
+  // Bands of output rows within an image, or whole images per GEMM. A
+  // fused pool must not see a window cut by a band: bands are then whole
+  // windows (non-overlapping in height), or the whole image.
+  int64_t band = g.OH, images_per_gemm = 1;
+  if (K * P > kTileFloats) {
+    band = std::max<int64_t>(1, kTileFloats / (K * g.OW));
+    if (f.pool)
+      band = f.pool_kh == f.pool_sh
+                 ? std::max(f.pool_sh, band / f.pool_sh * f.pool_sh)
+                 : g.OH;
+    band = std::min(band, g.OH);
+  } else {
+    images_per_gemm = std::clamp<int64_t>(kTileFloats / (K * P), 1, N);
+  }
+  const int64_t widest = images_per_gemm * band * g.OW;
+  std::shared_ptr<Buffer> col = ctx.pool->Get(DType::kFloat, K * widest);
+  std::shared_ptr<Buffer> acc = ctx.pool->Get(DType::kFloat, g.M * widest);
+  std::shared_ptr<Buffer> scratch =
+      ctx.pool->Get(DType::kFloat, f.pool ? band * g.OW : 0);
+  for (int64_t n0 = 0; n0 < N; n0 += images_per_gemm) {
+    const int64_t cn = std::min(images_per_gemm, N - n0);
+    for (int64_t oh0 = 0; oh0 < g.OH; oh0 += band) {
+      const int64_t rows = std::min(band, g.OH - oh0), span = rows * g.OW;
+      const int64_t ld = cn * span;
+      for (int64_t j = 0; j < cn; ++j)
+        Im2Col(g, images + (n0 + j) * image_floats, oh0, rows, col->f.data(),
+               ld, j * span);
+      Sgemm(g.M, ld, K, weights, K, col->f.data(), ld, acc->f.data(), ld);
+      for (int64_t j = 0; j < cn; ++j)
+        for (int64_t m = 0; m < g.M; ++m)
+          OutputPass(g, f, bias, m, acc->f.data() + m * ld + j * span, oh0,
+                     rows, y + ((n0 + j) * g.M + m) * PH * PW, PH, PW,
+                     scratch->f.data());
+    }
   }
 }
 

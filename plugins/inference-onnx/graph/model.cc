@@ -3,6 +3,7 @@
 #include <cblas.h>
 #include <onnx/onnx_pb.h>
 
+#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -23,6 +24,20 @@ Attribute ReadAttribute(const ::onnx::AttributeProto& a) {
   out.ints.assign(a.ints().begin(), a.ints().end());
   out.floats.assign(a.floats().begin(), a.floats().end());
   return out;
+}
+
+// A 2-D MaxPool the conv's output pass can do: no padding, no dilation,
+// floor mode.
+bool Poolable(const Node& pool) {
+  auto zero = [](const std::vector<int64_t>& v, int64_t z) {
+    for (auto x : v)
+      if (x != z) return false;
+    return true;
+  };
+  std::string pad = pool.String("auto_pad", "NOTSET");
+  return pool.Ints("kernel_shape").size() == 2 && zero(pool.Ints("pads"), 0) &&
+         zero(pool.Ints("dilations"), 1) && pool.Int("ceil_mode", 0) == 0 &&
+         (pad == "NOTSET" || pad == "VALID") && pool.outputs.size() == 1;
 }
 
 }  // namespace
@@ -204,7 +219,7 @@ void Model::Fuse() {
     int out = conv.outputs[0];
     while (readers[out] == 1) {
       Node& next = nodes_[reader_node[out]];
-      if (next.inputs.empty() || next.inputs[0] != out) break;
+      if (next.inputs.empty() || next.inputs[0] != out || f.pool) break;
       std::vector<float> s, t;
       if (next.op == "Relu" && !f.relu && f.post_scale.empty()) {
         f.relu = true;
@@ -220,6 +235,15 @@ void Model::Fuse() {
         // After the ReLU: a scale and shift in the output pass.
         f.post_scale = std::move(s);
         f.post_shift = std::move(t);
+      } else if (next.op == "MaxPool" && !f.pool && Poolable(next)) {
+        // Last: pooled straight out of the GEMM's result.
+        auto k = next.Ints("kernel_shape"), st = next.Ints("strides");
+        st.resize(2, 1);
+        f.pool = true;
+        f.pool_kh = k[0];
+        f.pool_kw = k[1];
+        f.pool_sh = st[0];
+        f.pool_sw = st[1];
       } else {
         break;
       }
@@ -277,7 +301,12 @@ bool Model::Run(const std::map<std::string, Tensor>& inputs,
         in.push_back(t);
       }
       out.assign(node.outputs.size(), Tensor{});
+      auto t0 = std::chrono::steady_clock::now();
       FindOp(node.op)->run(node, in, out, ctx);
+      if (profiling_)
+        profile_[k] +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+                .count();
       for (size_t j = 0; j < out.size(); ++j)
         values[node.outputs[j]] = std::move(out[j]);
       for (int id : release_after_[k]) values[id] = Tensor{};
@@ -296,6 +325,18 @@ bool Model::Run(const std::map<std::string, Tensor>& inputs,
     (*outputs)[outputs_[k]] = std::move(copy);
   }
   return true;
+}
+
+void Model::EnableProfile(bool on) {
+  profiling_ = on;
+  profile_.assign(nodes_.size(), 0.0);
+}
+
+std::vector<std::pair<std::string, double>> Model::Profile() const {
+  std::vector<std::pair<std::string, double>> out;
+  for (size_t k = 0; k < profile_.size(); ++k)
+    out.emplace_back(nodes_[k].Describe(), profile_[k]);
+  return out;
 }
 
 void SetThreads(int threads) { openblas_set_num_threads(threads); }

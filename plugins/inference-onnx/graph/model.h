@@ -7,8 +7,9 @@
 //    node and the operator, so a model that loads also runs;
 //  - a Conv followed by BatchNormalization is folded into the conv's
 //    weights and bias, and a Conv followed by Relu (and then, as in
-//    MusiCNN, BatchNormalization after the Relu) becomes one node whose
-//    ReLU and per-channel scale/shift run in the GEMM's output pass;
+//    MusiCNN, BatchNormalization after the Relu, and a MaxPool) becomes
+//    one node whose ReLU, per-channel scale/shift and pooling run in the
+//    GEMM's output pass;
 //  - every value's last reader is found, so its buffer returns to the pool
 //    as soon as the graph is done with it.
 // Shape operators (Reshape, Squeeze, Unsqueeze, Flatten) copy nothing.
@@ -56,6 +57,11 @@ class Model {
   bool Run(const std::map<std::string, Tensor>& inputs,
            std::map<std::string, Tensor>* outputs, std::string* error);
 
+  // Seconds spent per node (fused nodes as one) over the runs since
+  // profiling was enabled; for benchmarks.
+  void EnableProfile(bool on);
+  std::vector<std::pair<std::string, double>> Profile() const;
+
  private:
   Model() = default;
   void Fuse();
@@ -70,6 +76,8 @@ class Model {
   std::vector<Node> nodes_;
   std::vector<std::vector<int>> release_after_;  // node index -> value ids
   size_t fused_ = 0;
+  bool profiling_ = false;
+  std::vector<double> profile_;
   BufferPool pool_;
 };
 

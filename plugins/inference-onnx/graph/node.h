@@ -23,13 +23,17 @@ struct Attribute {
 // What the loader fused into a Conv: its weights and bias with any
 // following BatchNormalization folded in, then in the GEMM's output pass
 // y = relu(acc + bias) (if relu) and y = y * post_scale[c] + post_shift[c]
-// (if post_scale is not empty: a BatchNormalization after the ReLU).
+// (if post_scale is not empty: a BatchNormalization after the ReLU), and
+// then, if `pool`, a MaxPool without padding over each output plane, so
+// the full-size conv output never exists.
 struct ConvFusion {
   bool weights_folded = false;  // weights/bias below replace inputs 1, 2
   std::vector<float> weights;   // [M, C/group * kernel]
   std::vector<float> bias;      // [M]
   bool relu = false;
   std::vector<float> post_scale, post_shift;
+  bool pool = false;
+  int64_t pool_kh = 1, pool_kw = 1, pool_sh = 1, pool_sw = 1;
 };
 
 struct Node {
