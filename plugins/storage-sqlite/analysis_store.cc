@@ -239,7 +239,9 @@ nomtag_status AnalysisRecord(nomtag_storage_db* db, int64_t file_id,
                          result->embedding_count * sizeof(float));
         std::string model = result->embedding_model;
         soci::blob b(db->sql);
-        b.write_from_start(blob.data(), blob.size());
+        // SOCI 4.0.3's SQLite backend implements write(offset, ...) but
+        // throws on write_from_start.
+        b.write(0, blob.data(), blob.size());
         db->sql << "INSERT INTO analysis_embeddings (file_id, plugin_id, "
                    "model_id, vector) VALUES (:id, :pid, :m, :b)",
             soci::use(id, "id"), soci::use(k.id, "pid"), soci::use(model, "m"),
