@@ -2,20 +2,27 @@
 // 187x96 patch at batch 32 with 1 and 2 OpenBLAS threads, beside the GEMM
 // floor measured in the same run: the very sgemm shapes the executor
 // issued for one batch (recorded while it ran), replayed alone on buffers
-// of the same sizes. Also the peak resident memory of the process.
+// of the same sizes; where the time goes per node; a 4-minute track
+// through the front-end, backbone, nine heads and pooling (decode aside)
+// in seconds of audio per second; and the peak resident memory.
 //
 //   onnx_bench [--models DIR] [--batch 32] [--runs 5]
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "aggregation.h"
+#include "frontend.h"
 #include "model.h"
 #include "ops.h"
 
@@ -106,6 +113,57 @@ int main(int argc, char** argv) {
   for (size_t k = 0; k < profile.size() && k < 8; ++k)
     std::printf("  %7.2f  %s\n", profile[k].second * 1e3 / runs / batch,
                 profile[k].first.c_str());
+  // A 4-minute stereo 44.1 kHz track through the plugin's path after the
+  // decoder: front-end, backbone in batches of 32, the nine heads,
+  // pooling. (Decoding a 3-minute track costs about 0.4 s on one core,
+  // MODELS.md; analysis_bench measures FFmpeg decoding.)
+  {
+    const int rate = 44100, seconds = 240;
+    std::vector<float> audio(2 * rate * seconds);
+    for (size_t k = 0; k < audio.size(); ++k)
+      audio[k] = 0.3f * std::sin(0.0137f * k) + 0.05f * normal(rng);
+    std::vector<std::unique_ptr<nomtag::onnx::Model>> heads;
+    for (const auto& f :
+         std::filesystem::directory_iterator(models + "/musicnn/heads/softmax"))
+      heads.push_back(nomtag::onnx::Model::Load(f.path().string(), &error));
+    for (int threads : {1, 2}) {
+      nomtag::onnx::SetThreads(threads);
+      auto t0 = Clock::now();
+      nomtag::musicnn::FrontEnd fe(rate, 2);
+      for (size_t k = 0; k < audio.size() / 2; k += 4096)
+        fe.Feed(audio.data() + 2 * k,
+                std::min<size_t>(4096, audio.size() / 2 - k));
+      fe.Finish();
+      auto t1 = Clock::now();
+      const int64_t n = fe.patches();
+      std::vector<float> emb;
+      for (int64_t b = 0; b < n; b += batch) {
+        int64_t c = std::min<int64_t>(batch, n - b);
+        std::vector<float> p;
+        for (int64_t k = b; k < b + c; ++k) fe.AppendPatch(k, &p);
+        model->Run({{"melspectrogram", Tensor::Floats({c, 187, 96}, p)}}, &out,
+                   &error);
+        const Tensor& e = out.at("embeddings");
+        emb.insert(emb.end(), e.f(), e.f() + e.size());
+      }
+      auto t2 = Clock::now();
+      Tensor all = Tensor::Floats({n, 200}, emb);
+      for (auto& h : heads) {
+        std::map<std::string, Tensor> ho;
+        h->Run({{h->input_names()[0], all}}, &ho, &error);
+        nomtag::musicnn::TrimmedMean(ho.begin()->second.f(), n, 2);
+      }
+      nomtag::musicnn::TrimmedMean(emb.data(), n, 200);
+      auto t3 = Clock::now();
+      double total = Seconds(t0, t3);
+      std::printf(
+          "4-min track, %d thread(s): %lld patches; front-end %.2f s, "
+          "backbone %.2f s, heads+pooling %.3f s; %.0fx real time "
+          "(decode not included)\n",
+          threads, static_cast<long long>(n), Seconds(t0, t1), Seconds(t1, t2),
+          Seconds(t2, t3), seconds / total);
+    }
+  }
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   std::printf("peak resident memory: %.0f MiB\n", ru.ru_maxrss / 1024.0);
