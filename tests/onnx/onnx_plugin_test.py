@@ -3,7 +3,7 @@
 original system's model files, a real database, the real command, mutagen
 as the independent reader.
 
-Usage: onnx_plugin_test.py NOMTAG MODELS_DIR
+Usage: onnx_plugin_test.py NOMTAG PLUGIN_SO MODELS_DIR
 Skips (saying so loudly) when MODELS_DIR has no musicnn/ folder.
 """
 import os
@@ -15,7 +15,7 @@ import unittest
 
 import mutagen
 
-NOMTAG, MODELS = sys.argv[1], sys.argv[2]
+NOMTAG, PLUGIN, MODELS = sys.argv[1], sys.argv[2], sys.argv[3]
 HAVE_MODELS = os.path.isdir(os.path.join(MODELS, "musicnn"))
 PARTY = "musicnn_mood_party-msd-musicnn-1"
 VOICE = "musicnn_voice_instrumental-msd-musicnn-1"
@@ -47,7 +47,7 @@ class Env:
         with open(self.config, "w") as f:
             f.write("plugins:\n  - name: format-flac\n"
                     "  - name: storage-sqlite\n"
-                    "  - name: inference-onnx\n    settings:\n")
+                    f"  - path: {PLUGIN}\n    settings:\n")
             for line in settings:
                 f.write(f"      {line}\n")
 
@@ -126,7 +126,7 @@ class OnnxPluginTest(unittest.TestCase):
         p = e.run("plugins", check=False)
         self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
         [line] = [l for l in (p.stdout + p.stderr).splitlines()
-                  if "inference-onnx" in l]
+                  if "nomtag-inference-onnx.so" in l]
         return line
 
     def copy_models(self):

@@ -55,28 +55,30 @@ std::shared_ptr<Buffer> BufferPool::Get(DType dtype, int64_t count) {
   });
 }
 
-Tensor Tensor::Floats(Shape shape, std::vector<float> values) {
-  Tensor t;
-  t.dtype = DType::kFloat;
-  t.buffer = std::make_shared<Buffer>();
+namespace {
+
+template <typename T>
+Tensor Own(DType dtype, Shape shape, std::vector<T> values,
+           std::vector<T> Buffer::*field) {
   if (values.empty()) values.resize(ElementCount(shape));
   if (static_cast<int64_t>(values.size()) != ElementCount(shape))
     throw std::invalid_argument("values do not fill shape " + ShapeText(shape));
-  t.buffer->f = std::move(values);
+  Tensor t;
+  t.dtype = dtype;
+  t.buffer = std::make_shared<Buffer>();
+  (*t.buffer).*field = std::move(values);
   t.shape = std::move(shape);
   return t;
 }
 
+}  // namespace
+
+Tensor Tensor::Floats(Shape shape, std::vector<float> values) {
+  return Own(DType::kFloat, std::move(shape), std::move(values), &Buffer::f);
+}
+
 Tensor Tensor::Int64s(Shape shape, std::vector<int64_t> values) {
-  Tensor t;
-  t.dtype = DType::kInt64;
-  t.buffer = std::make_shared<Buffer>();
-  if (values.empty()) values.resize(ElementCount(shape));
-  if (static_cast<int64_t>(values.size()) != ElementCount(shape))
-    throw std::invalid_argument("values do not fill shape " + ShapeText(shape));
-  t.buffer->i = std::move(values);
-  t.shape = std::move(shape);
-  return t;
+  return Own(DType::kInt64, std::move(shape), std::move(values), &Buffer::i);
 }
 
 Tensor Tensor::Reshaped(Shape new_shape) const {

@@ -5,15 +5,39 @@
 #include <cstring>
 
 namespace nomtag::onnx {
+namespace {
+
+// n values of type Stored, from raw_data (little-endian, as ONNX writes it
+// and as every target we build reads it) or the typed repeated field,
+// widened to Out.
+template <typename Stored, typename Repeated, typename Out>
+bool Values(const std::string& raw, const Repeated& typed, int64_t n,
+            std::vector<Out>* out) {
+  out->resize(n);
+  if (!raw.empty()) {
+    if (raw.size() != n * sizeof(Stored)) return false;
+    for (int64_t k = 0; k < n; ++k) {
+      Stored x;
+      std::memcpy(&x, raw.data() + k * sizeof(Stored), sizeof(Stored));
+      (*out)[k] = x;
+    }
+    return true;
+  }
+  if (typed.size() != n) return false;
+  std::copy(typed.begin(), typed.end(), out->begin());
+  return true;
+}
+
+}  // namespace
 
 bool TensorFromProto(const ::onnx::TensorProto& proto, Tensor* out,
                      std::string* error) {
   Shape shape(proto.dims().begin(), proto.dims().end());
   const int64_t n = ElementCount(shape);
   const std::string& raw = proto.raw_data();
-  auto wrong_size = [&](size_t have) {
-    *error = "tensor '" + proto.name() + "' has " + std::to_string(have) +
-             " values for shape " + ShapeText(shape);
+  auto wrong_size = [&] {
+    *error = "tensor '" + proto.name() + "' does not hold the " +
+             std::to_string(n) + " values of shape " + ShapeText(shape);
     return false;
   };
   if (proto.has_data_location() &&
@@ -23,50 +47,20 @@ bool TensorFromProto(const ::onnx::TensorProto& proto, Tensor* out,
   }
   switch (proto.data_type()) {
     case ::onnx::TensorProto::FLOAT: {
-      std::vector<float> v(n);
-      if (!raw.empty()) {
-        if (raw.size() != n * sizeof(float)) return wrong_size(raw.size() / 4);
-        std::memcpy(v.data(), raw.data(), raw.size());  // little-endian
-      } else {
-        if (proto.float_data_size() != n)
-          return wrong_size(proto.float_data_size());
-        std::copy(proto.float_data().begin(), proto.float_data().end(),
-                  v.begin());
-      }
+      std::vector<float> v;
+      if (!Values<float>(raw, proto.float_data(), n, &v)) return wrong_size();
       *out = Tensor::Floats(shape, std::move(v));
       return true;
     }
     case ::onnx::TensorProto::INT64: {
-      std::vector<int64_t> v(n);
-      if (!raw.empty()) {
-        if (raw.size() != n * sizeof(int64_t))
-          return wrong_size(raw.size() / 8);
-        std::memcpy(v.data(), raw.data(), raw.size());
-      } else {
-        if (proto.int64_data_size() != n)
-          return wrong_size(proto.int64_data_size());
-        std::copy(proto.int64_data().begin(), proto.int64_data().end(),
-                  v.begin());
-      }
+      std::vector<int64_t> v;
+      if (!Values<int64_t>(raw, proto.int64_data(), n, &v)) return wrong_size();
       *out = Tensor::Int64s(shape, std::move(v));
       return true;
     }
     case ::onnx::TensorProto::INT32: {
-      std::vector<int64_t> v(n);
-      if (!raw.empty()) {
-        if (raw.size() != n * sizeof(int32_t))
-          return wrong_size(raw.size() / 4);
-        for (int64_t k = 0; k < n; ++k) {
-          int32_t x;
-          std::memcpy(&x, raw.data() + k * 4, 4);
-          v[k] = x;
-        }
-      } else {
-        if (proto.int32_data_size() != n)
-          return wrong_size(proto.int32_data_size());
-        std::copy(proto.int32_data().begin(), proto.int32_data().end(),
-                  v.begin());
-      }
+      std::vector<int64_t> v;
+      if (!Values<int32_t>(raw, proto.int32_data(), n, &v)) return wrong_size();
       *out = Tensor::Int64s(shape, std::move(v));
       return true;
     }
