@@ -11,7 +11,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
+#include "aggregation.h"
 #include "model.h"
 
 namespace {
@@ -144,6 +146,57 @@ TEST(MusicnnReference, EveryHeadLoadsAndGivesTwoProbabilities) {
     ++heads;
   }
   EXPECT_EQ(heads, 9);
+}
+
+// Real audio: three patches of a music-like track through nomtag's
+// front-end, with ONNX Runtime's embeddings and head outputs for them
+// (fixtures/make_real_audio_fixture.sh: onnxruntime-node 1.17.0, once, by
+// hand). MODELS.md: ONNX Runtime and an independent evaluator agree to
+// 1.4e-5 on embeddings and 1.6e-6 on pooled scores; the executor is held
+// to 1e-4 and 1e-5.
+TEST(MusicnnReference, RealAudioAgreesWithOnnxRuntime) {
+  SKIP_WITHOUT_MODELS();
+  std::ifstream json_file(NOMTAG_ONNX_FIXTURES "/real_audio_ort.json");
+  nlohmann::json want = nlohmann::json::parse(json_file);
+  const int n = want["patches"];
+  std::ifstream in(NOMTAG_ONNX_FIXTURES "/real_audio_patches.f32",
+                   std::ios::binary);
+  std::vector<float> patches(n * 187 * 96);
+  in.read(reinterpret_cast<char*>(patches.data()),
+          patches.size() * sizeof(float));
+  ASSERT_TRUE(in);
+  std::string error;
+  auto backbone = Model::Load(kBackbone.string(), &error);
+  ASSERT_NE(backbone, nullptr) << error;
+  std::map<std::string, Tensor> out;
+  ASSERT_TRUE(
+      backbone->Run({{"melspectrogram", Tensor::Floats({n, 187, 96}, patches)}},
+                    &out, &error))
+      << error;
+  const Tensor& e = out.at("embeddings");
+  ASSERT_EQ(e.size(), n * 200);
+  double worst = 0;
+  for (int k = 0; k < n * 200; ++k)
+    worst = std::max(worst,
+                     std::abs(e.f()[k] - want["embeddings"][k].get<double>()));
+  EXPECT_LE(worst, 1e-4);
+  int heads = 0;
+  for (const auto& [stem, pooled] : want["heads"].items()) {
+    auto head = Model::Load(
+        (kMusicnn / "heads/softmax" / (stem + ".onnx")).string(), &error);
+    ASSERT_NE(head, nullptr) << error;
+    std::map<std::string, Tensor> p;
+    ASSERT_TRUE(head->Run({{head->input_names()[0], e}}, &p, &error)) << error;
+    auto got =
+        nomtag::musicnn::TrimmedMean(p.at(head->output_names()[0]).f(), n, 2);
+    for (int c = 0; c < 2; ++c)
+      EXPECT_NEAR(got.value[c], pooled[c].get<double>(), 1e-5)
+          << stem << " [" << c << "]";
+    ++heads;
+  }
+  EXPECT_EQ(heads, 9);
+  std::cerr << "largest embedding difference to ONNX Runtime: " << worst
+            << "\n";
 }
 
 }  // namespace
