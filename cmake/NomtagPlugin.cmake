@@ -1,13 +1,22 @@
-# nomtag_add_plugin(NAME SOURCES src... [LIBS lib...])
+# nomtag_add_plugin(NAME [OPTIONAL] SOURCES src... [LIBS lib...])
 # Builds a bundled plugin as a loadable module named nomtag-NAME.so in the
-# plugin directory of the build tree (and of the install tree).
+# plugin directory of the build tree (and of the install tree). OPTIONAL
+# puts it in the optional-plugins directory instead, which the bundled
+# defaults (no plugins.yaml) do not load: for plugins that cannot work
+# without settings, such as model files the package does not ship.
 function(nomtag_add_plugin name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "OPTIONAL" "" "SOURCES;LIBS" ${ARGN})
+  set(out_dir ${NOMTAG_PLUGIN_OUTPUT_DIR})
+  set(install_dir ${NOMTAG_PLUGIN_INSTALL_DIR})
+  if(ARG_OPTIONAL)
+    set(out_dir ${NOMTAG_OPTIONAL_PLUGIN_OUTPUT_DIR})
+    set(install_dir ${NOMTAG_OPTIONAL_PLUGIN_INSTALL_DIR})
+  endif()
   add_library(nomtag-${name} MODULE ${ARG_SOURCES})
   target_link_libraries(nomtag-${name} PRIVATE nomtag::sdk ${ARG_LIBS})
   set_target_properties(nomtag-${name} PROPERTIES
     PREFIX ""
-    LIBRARY_OUTPUT_DIRECTORY ${NOMTAG_PLUGIN_OUTPUT_DIR})
+    LIBRARY_OUTPUT_DIRECTORY ${out_dir})
   # Undefined symbols are an error at link time, not at dlopen time
   # (except in the fuzzing build: clang's sanitizer runtime is linked into
   # the harness, and plugins find it there when loaded).
@@ -20,5 +29,5 @@ function(nomtag_add_plugin name)
   set(map ${CMAKE_CURRENT_BINARY_DIR}/nomtag-${name}.map)
   file(WRITE ${map} "{ global: nomtag_entry; local: *; };\n")
   target_link_options(nomtag-${name} PRIVATE -Wl,--version-script=${map})
-  install(TARGETS nomtag-${name} LIBRARY DESTINATION ${NOMTAG_PLUGIN_INSTALL_DIR})
+  install(TARGETS nomtag-${name} LIBRARY DESTINATION ${install_dir})
 endfunction()

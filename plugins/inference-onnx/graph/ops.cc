@@ -1,0 +1,680 @@
+// Every kernel but Conv (conv.cc). Kernels are plain loops: apart from the
+// convolutions and MatMul (OpenBLAS) they touch small tensors in MusiCNN.
+#include "ops.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <stdexcept>
+
+namespace nomtag::onnx {
+namespace {
+
+[[noreturn]] void Fail(const Node& node, const std::string& why) {
+  throw std::runtime_error(node.Describe() + ": " + why);
+}
+
+const Tensor& Float(const Node& node, const std::vector<const Tensor*>& in,
+                    size_t k) {
+  if (k >= in.size() || !in[k])
+    Fail(node, "input " + std::to_string(k) + " is missing");
+  if (in[k]->dtype != DType::kFloat)
+    Fail(node, "input " + std::to_string(k) + " is not float32");
+  return *in[k];
+}
+
+int64_t Axis(const Node& node, int64_t axis, size_t rank) {
+  int64_t r = static_cast<int64_t>(rank);
+  if (axis < -r || axis >= r)
+    Fail(node, "axis " + std::to_string(axis) + " out of range for rank " +
+                   std::to_string(rank));
+  return axis < 0 ? axis + r : axis;
+}
+
+std::vector<int64_t> Strides(const Shape& shape) {
+  std::vector<int64_t> s(shape.size(), 1);
+  for (int k = static_cast<int>(shape.size()) - 2; k >= 0; --k)
+    s[k] = s[k + 1] * shape[k + 1];
+  return s;
+}
+
+std::string NoCheck(const Node&) { return {}; }
+
+// --- elementwise -----------------------------------------------------------
+
+template <typename F>
+void Unary(const Node& node, const std::vector<const Tensor*>& in,
+           std::vector<Tensor>& out, const KernelContext& ctx, F f) {
+  const Tensor& x = Float(node, in, 0);
+  out[0] = ctx.NewFloats(x.shape);
+  const float* a = x.f();
+  float* y = out[0].f();
+  for (int64_t k = 0, n = x.size(); k < n; ++k) y[k] = f(a[k]);
+}
+
+void RunRelu(const Node& n, const std::vector<const Tensor*>& in,
+             std::vector<Tensor>& out, const KernelContext& ctx) {
+  Unary(n, in, out, ctx, [](float v) { return v > 0 ? v : 0.0f; });
+}
+
+void RunSigmoid(const Node& n, const std::vector<const Tensor*>& in,
+                std::vector<Tensor>& out, const KernelContext& ctx) {
+  Unary(n, in, out, ctx, [](float v) {
+    if (v >= 0) return 1.0f / (1.0f + std::exp(-v));
+    float e = std::exp(v);
+    return e / (1.0f + e);
+  });
+}
+
+// Multidirectional (numpy) broadcasting.
+template <typename F>
+void Binary(const Node& node, const std::vector<const Tensor*>& in,
+            std::vector<Tensor>& out, const KernelContext& ctx, F f) {
+  const Tensor& a = Float(node, in, 0);
+  const Tensor& b = Float(node, in, 1);
+  size_t rank = std::max(a.shape.size(), b.shape.size());
+  Shape sa(rank - a.shape.size(), 1), sb(rank - b.shape.size(), 1);
+  sa.insert(sa.end(), a.shape.begin(), a.shape.end());
+  sb.insert(sb.end(), b.shape.begin(), b.shape.end());
+  Shape so(rank);
+  for (size_t k = 0; k < rank; ++k) {
+    if (sa[k] != sb[k] && sa[k] != 1 && sb[k] != 1)
+      Fail(node, "cannot broadcast " + ShapeText(a.shape) + " with " +
+                     ShapeText(b.shape));
+    so[k] = sa[k] == 1 ? sb[k] : sa[k];
+  }
+  out[0] = ctx.NewFloats(so);
+  float* y = out[0].f();
+  const float* pa = a.f();
+  const float* pb = b.f();
+  int64_t n = out[0].size();
+  if (sa == sb) {
+    for (int64_t k = 0; k < n; ++k) y[k] = f(pa[k], pb[k]);
+    return;
+  }
+  // Strides of a and b over the output's index space (0 where broadcast).
+  std::vector<int64_t> ta = Strides(sa), tb = Strides(sb);
+  for (size_t k = 0; k < rank; ++k) {
+    if (sa[k] == 1) ta[k] = 0;
+    if (sb[k] == 1) tb[k] = 0;
+  }
+  int64_t inner = rank ? so[rank - 1] : 1;
+  int64_t ia = rank ? ta[rank - 1] : 0, ib = rank ? tb[rank - 1] : 0;
+  std::vector<int64_t> idx(rank, 0);
+  int64_t oa = 0, ob = 0;
+  for (int64_t k = 0; k < n; k += inner) {
+    for (int64_t j = 0; j < inner; ++j)
+      y[k + j] = f(pa[oa + j * ia], pb[ob + j * ib]);
+    // Advance the odometer over all but the last axis.
+    for (int d = static_cast<int>(rank) - 2; d >= 0; --d) {
+      oa += ta[d];
+      ob += tb[d];
+      if (++idx[d] < so[d]) break;
+      oa -= ta[d] * so[d];
+      ob -= tb[d] * so[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+void RunAdd(const Node& n, const std::vector<const Tensor*>& in,
+            std::vector<Tensor>& out, const KernelContext& ctx) {
+  Binary(n, in, out, ctx, [](float a, float b) { return a + b; });
+}
+
+void RunMul(const Node& n, const std::vector<const Tensor*>& in,
+            std::vector<Tensor>& out, const KernelContext& ctx) {
+  Binary(n, in, out, ctx, [](float a, float b) { return a * b; });
+}
+
+void RunSoftmax(const Node& node, const std::vector<const Tensor*>& in,
+                std::vector<Tensor>& out, const KernelContext& ctx) {
+  const Tensor& x = Float(node, in, 0);
+  int64_t axis = Axis(node, node.Int("axis", -1), x.shape.size());
+  int64_t outer = 1, inner = 1, len = x.shape[axis];
+  for (int64_t k = 0; k < axis; ++k) outer *= x.shape[k];
+  for (size_t k = axis + 1; k < x.shape.size(); ++k) inner *= x.shape[k];
+  out[0] = ctx.NewFloats(x.shape);
+  const float* a = x.f();
+  float* y = out[0].f();
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      const float* src = a + o * len * inner + i;
+      float* dst = y + o * len * inner + i;
+      float m = -std::numeric_limits<float>::infinity();
+      for (int64_t k = 0; k < len; ++k) m = std::max(m, src[k * inner]);
+      double sum = 0;
+      for (int64_t k = 0; k < len; ++k) {
+        dst[k * inner] = std::exp(src[k * inner] - m);
+        sum += dst[k * inner];
+      }
+      for (int64_t k = 0; k < len; ++k)
+        dst[k * inner] = static_cast<float>(dst[k * inner] / sum);
+    }
+}
+
+// --- BatchNormalization (inference) ----------------------------------------
+
+std::string CheckBatchNorm(const Node& node) {
+  if (node.Int("training_mode", 0) != 0) return "training_mode is not 0";
+  if (node.outputs.size() != 1) return "more than one output (training)";
+  return {};
+}
+
+void RunBatchNorm(const Node& node, const std::vector<const Tensor*>& in,
+                  std::vector<Tensor>& out, const KernelContext& ctx) {
+  const Tensor& x = Float(node, in, 0);
+  const Tensor& scale = Float(node, in, 1);
+  const Tensor& bias = Float(node, in, 2);
+  const Tensor& mean = Float(node, in, 3);
+  const Tensor& var = Float(node, in, 4);
+  if (x.shape.size() < 2) Fail(node, "input has rank < 2");
+  int64_t channels = x.shape[1];
+  for (const Tensor* p : {&scale, &bias, &mean, &var})
+    if (p->size() != channels) Fail(node, "parameters do not match channels");
+  int64_t spatial = 1;
+  for (size_t k = 2; k < x.shape.size(); ++k) spatial *= x.shape[k];
+  float eps = node.Float("epsilon", 1e-5f);
+  out[0] = ctx.NewFloats(x.shape);
+  const float* a = x.f();
+  float* y = out[0].f();
+  for (int64_t b = 0; b < x.shape[0]; ++b)
+    for (int64_t c = 0; c < channels; ++c) {
+      float s = scale.f()[c] / std::sqrt(var.f()[c] + eps);
+      float t = bias.f()[c] - mean.f()[c] * s;
+      int64_t base = (b * channels + c) * spatial;
+      for (int64_t k = 0; k < spatial; ++k) y[base + k] = a[base + k] * s + t;
+    }
+}
+
+// --- MaxPool ---------------------------------------------------------------
+
+std::string CheckMaxPool(const Node& node) {
+  if (node.outputs.size() != 1) return "the Indices output";
+  size_t dims = node.Ints("kernel_shape").size();
+  if (dims < 1 || dims > 2) return "pooling over other than 1 or 2 axes";
+  std::string pad = node.String("auto_pad", "NOTSET");
+  if (pad != "NOTSET" && pad != "VALID" && pad != "SAME_UPPER" &&
+      pad != "SAME_LOWER")
+    return "auto_pad " + pad;
+  return {};
+}
+
+}  // namespace
+
+// Output size and the padding before the first window, per ONNX's rules
+// for Conv and the pools (shared with conv.cc).
+void WindowGeometry(const Node& node, const std::vector<int64_t>& input,
+                    const std::vector<int64_t>& kernel,
+                    std::vector<int64_t>* output,
+                    std::vector<int64_t>* pad_begin) {
+  size_t dims = kernel.size();
+  std::vector<int64_t> strides = node.Ints("strides");
+  std::vector<int64_t> dilations = node.Ints("dilations");
+  std::vector<int64_t> pads = node.Ints("pads");
+  strides.resize(dims, 1);
+  dilations.resize(dims, 1);
+  pads.resize(2 * dims, 0);
+  std::string auto_pad = node.String("auto_pad", "NOTSET");
+  bool ceil_mode = node.Int("ceil_mode", 0) != 0;
+  output->assign(dims, 0);
+  pad_begin->assign(dims, 0);
+  for (size_t k = 0; k < dims; ++k) {
+    int64_t extent = (kernel[k] - 1) * dilations[k] + 1;
+    if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+      int64_t o = (input[k] + strides[k] - 1) / strides[k];
+      int64_t total =
+          std::max<int64_t>(0, (o - 1) * strides[k] + extent - input[k]);
+      (*output)[k] = o;
+      (*pad_begin)[k] =
+          auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+    } else if (auto_pad == "VALID") {
+      (*output)[k] = (input[k] - extent) / strides[k] + 1;
+    } else {
+      int64_t span = input[k] + pads[k] + pads[k + dims] - extent;
+      int64_t o = ceil_mode ? (span + strides[k] - 1) / strides[k] + 1
+                            : span / strides[k] + 1;
+      // A last window starting inside the end padding is dropped.
+      if (ceil_mode && (o - 1) * strides[k] >= input[k] + pads[k]) --o;
+      (*output)[k] = o;
+      (*pad_begin)[k] = pads[k];
+    }
+    if ((*output)[k] <= 0)
+      throw std::runtime_error(node.Describe() + ": window larger than input");
+  }
+}
+
+namespace {
+
+void RunMaxPool(const Node& node, const std::vector<const Tensor*>& in,
+                std::vector<Tensor>& out, const KernelContext& ctx) {
+  const Tensor& x = Float(node, in, 0);
+  std::vector<int64_t> kernel = node.Ints("kernel_shape");
+  size_t dims = kernel.size();
+  if (x.shape.size() != dims + 2) Fail(node, "input rank does not match");
+  // 1-D pools as 2-D ones of height 1.
+  std::vector<int64_t> in_hw(x.shape.begin() + 2, x.shape.end());
+  std::vector<int64_t> out_hw, pad;
+  WindowGeometry(node, in_hw, kernel, &out_hw, &pad);
+  std::vector<int64_t> strides = node.Ints("strides"),
+                       dil = node.Ints("dilations");
+  strides.resize(dims, 1);
+  dil.resize(dims, 1);
+  if (dims == 1) {
+    in_hw.insert(in_hw.begin(), 1);
+    out_hw.insert(out_hw.begin(), 1);
+    pad.insert(pad.begin(), 0);
+    kernel.insert(kernel.begin(), 1);
+    strides.insert(strides.begin(), 1);
+    dil.insert(dil.begin(), 1);
+  }
+  Shape so = {x.shape[0], x.shape[1]};
+  so.insert(so.end(), out_hw.end() - dims, out_hw.end());
+  out[0] = ctx.NewFloats(so);
+  const int64_t H = in_hw[0], W = in_hw[1], OH = out_hw[0], OW = out_hw[1];
+  const float* a = x.f();
+  float* y = out[0].f();
+  for (int64_t p = 0; p < x.shape[0] * x.shape[1]; ++p) {
+    const float* plane = a + p * H * W;
+    float* dst = y + p * OH * OW;
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        float m = -std::numeric_limits<float>::infinity();
+        for (int64_t kh = 0; kh < kernel[0]; ++kh) {
+          int64_t h = oh * strides[0] - pad[0] + kh * dil[0];
+          if (h < 0 || h >= H) continue;
+          const float* row = plane + h * W;
+          for (int64_t kw = 0; kw < kernel[1]; ++kw) {
+            int64_t w = ow * strides[1] - pad[1] + kw * dil[1];
+            if (w >= 0 && w < W) m = std::max(m, row[w]);
+          }
+        }
+        dst[oh * OW + ow] = m;
+      }
+  }
+}
+
+// --- MatMul ----------------------------------------------------------------
+
+void RunMatMul(const Node& node, const std::vector<const Tensor*>& in,
+               std::vector<Tensor>& out, const KernelContext& ctx) {
+  const Tensor& a = Float(node, in, 0);
+  const Tensor& b = Float(node, in, 1);
+  Shape sa = a.shape, sb = b.shape;
+  bool a_vec = sa.size() == 1, b_vec = sb.size() == 1;
+  if (a_vec) sa.insert(sa.begin(), 1);
+  if (b_vec) sb.push_back(1);
+  if (sa.size() < 2 || sb.size() < 2) Fail(node, "scalar operand");
+  int64_t M = sa[sa.size() - 2], K = sa.back(), N = sb.back();
+  if (sb[sb.size() - 2] != K)
+    Fail(node, "shapes " + ShapeText(a.shape) + " and " + ShapeText(b.shape) +
+                   " do not multiply");
+  Shape ba(sa.begin(), sa.end() - 2), bb(sb.begin(), sb.end() - 2);
+  size_t rank = std::max(ba.size(), bb.size());
+  ba.insert(ba.begin(), rank - ba.size(), 1);
+  bb.insert(bb.begin(), rank - bb.size(), 1);
+  Shape batch(rank);
+  for (size_t k = 0; k < rank; ++k) {
+    if (ba[k] != bb[k] && ba[k] != 1 && bb[k] != 1)
+      Fail(node, "batch dimensions do not broadcast");
+    batch[k] = std::max(ba[k], bb[k]);
+  }
+  Shape so = batch;
+  if (!a_vec) so.push_back(M);
+  if (!b_vec) so.push_back(N);
+  out[0] = ctx.NewFloats(so);
+  float* y = out[0].f();
+  if (ElementCount(bb) == 1) {
+    // b is one matrix: every row of a in a single GEMM.
+    int64_t rows = ElementCount(batch) * M;
+    Sgemm(rows, N, K, a.f(), K, b.f(), N, y, N);
+    return;
+  }
+  std::vector<int64_t> sta = Strides(ba), stb = Strides(bb),
+                       sto = Strides(batch);
+  for (int64_t k = 0, n = ElementCount(batch); k < n; ++k) {
+    int64_t ia = 0, ib = 0;
+    for (size_t d = 0; d < rank; ++d) {
+      int64_t i = (k / sto[d]) % batch[d];
+      if (ba[d] != 1) ia += i * sta[d];
+      if (bb[d] != 1) ib += i * stb[d];
+    }
+    Sgemm(M, N, K, a.f() + ia * M * K, K, b.f() + ib * K * N, N, y + k * M * N,
+          N);
+  }
+}
+
+// --- shape operators: views over the input's buffer -----------------------
+
+void RunReshape(const Node& node, const std::vector<const Tensor*>& in,
+                std::vector<Tensor>& out, const KernelContext&) {
+  const Tensor& x = *in[0];
+  if (!in[1]) Fail(node, "shape input is missing");
+  std::vector<int64_t> want = in[1]->AsInt64s();
+  bool allow_zero = node.Int("allowzero", 0) != 0;
+  int64_t known = 1;
+  int infer = -1;
+  for (size_t k = 0; k < want.size(); ++k) {
+    if (want[k] == 0 && !allow_zero) {
+      if (k >= x.shape.size()) Fail(node, "0 beyond the input's rank");
+      want[k] = x.shape[k];
+    }
+    if (want[k] == -1) {
+      if (infer >= 0) Fail(node, "more than one -1");
+      infer = static_cast<int>(k);
+    } else {
+      known *= want[k];
+    }
+  }
+  if (infer >= 0) {
+    if (known == 0 || x.size() % known) Fail(node, "-1 cannot be inferred");
+    want[infer] = x.size() / known;
+  }
+  if (ElementCount(want) != x.size())
+    Fail(node,
+         "cannot reshape " + ShapeText(x.shape) + " to " + ShapeText(want));
+  out[0] = x.Reshaped(want);
+}
+
+void RunFlatten(const Node& node, const std::vector<const Tensor*>& in,
+                std::vector<Tensor>& out, const KernelContext&) {
+  const Tensor& x = *in[0];
+  int64_t r = static_cast<int64_t>(x.shape.size());
+  int64_t axis = node.Int("axis", 1);
+  if (axis < -r || axis > r) Fail(node, "axis out of range");
+  if (axis < 0) axis += r;
+  int64_t outer = 1;
+  for (int64_t k = 0; k < axis; ++k) outer *= x.shape[k];
+  out[0] = x.Reshaped({outer, outer ? x.size() / outer : 0});
+}
+
+std::vector<int64_t> NormalisedAxes(const Node& node, std::vector<int64_t> ax,
+                                    size_t rank) {
+  for (auto& a : ax) a = Axis(node, a, rank);
+  std::sort(ax.begin(), ax.end());
+  if (std::adjacent_find(ax.begin(), ax.end()) != ax.end())
+    Fail(node, "repeated axis");
+  return ax;
+}
+
+void RunSqueeze(const Node& node, const std::vector<const Tensor*>& in,
+                std::vector<Tensor>& out, const KernelContext&) {
+  const Tensor& x = *in[0];
+  Shape so;
+  // Axes are an input from opset 13, an attribute before.
+  if ((in.size() > 1 && in[1]) || node.has("axes")) {
+    auto axes = NormalisedAxes(
+        node, in.size() > 1 && in[1] ? in[1]->AsInt64s() : node.Ints("axes"),
+        x.shape.size());
+    for (size_t k = 0; k < x.shape.size(); ++k) {
+      bool drop = std::binary_search(axes.begin(), axes.end(), k);
+      if (drop && x.shape[k] != 1) Fail(node, "squeezed axis is not 1");
+      if (!drop) so.push_back(x.shape[k]);
+    }
+  } else {
+    for (int64_t d : x.shape)
+      if (d != 1) so.push_back(d);
+  }
+  out[0] = x.Reshaped(so);
+}
+
+void RunUnsqueeze(const Node& node, const std::vector<const Tensor*>& in,
+                  std::vector<Tensor>& out, const KernelContext&) {
+  const Tensor& x = *in[0];
+  if ((in.size() < 2 || !in[1]) && !node.has("axes"))
+    Fail(node, "axes are missing");
+  std::vector<int64_t> ax =
+      in.size() > 1 && in[1] ? in[1]->AsInt64s() : node.Ints("axes");
+  size_t rank = x.shape.size() + ax.size();
+  auto axes = NormalisedAxes(node, ax, rank);
+  Shape so;
+  size_t next = 0;
+  for (size_t k = 0; k < rank; ++k) {
+    if (std::binary_search(axes.begin(), axes.end(), k))
+      so.push_back(1);
+    else
+      so.push_back(x.shape[next++]);
+  }
+  out[0] = x.Reshaped(so);
+}
+
+// --- data movement -------------------------------------------------------
+
+void RunTranspose(const Node& node, const std::vector<const Tensor*>& in,
+                  std::vector<Tensor>& out, const KernelContext& ctx) {
+  const Tensor& x = Float(node, in, 0);
+  size_t rank = x.shape.size();
+  std::vector<int64_t> perm = node.Ints("perm");
+  if (perm.empty())
+    for (size_t k = 0; k < rank; ++k) perm.push_back(rank - 1 - k);
+  if (perm.size() != rank) Fail(node, "perm does not match the rank");
+  Shape so(rank);
+  std::vector<int64_t> si = Strides(x.shape), step(rank);
+  for (size_t k = 0; k < rank; ++k) {
+    int64_t p = Axis(node, perm[k], rank);
+    so[k] = x.shape[p];
+    step[k] = si[p];  // input stride of output axis k
+  }
+  out[0] = ctx.NewFloats(so);
+  const float* a = x.f();
+  float* y = out[0].f();
+  int64_t n = out[0].size();
+  if (!n) return;
+  int64_t inner = so[rank - 1], istep = step[rank - 1];
+  std::vector<int64_t> idx(rank, 0);
+  int64_t off = 0;
+  for (int64_t k = 0; k < n; k += inner) {
+    for (int64_t j = 0; j < inner; ++j) y[k + j] = a[off + j * istep];
+    for (int d = static_cast<int>(rank) - 2; d >= 0; --d) {
+      off += step[d];
+      if (++idx[d] < so[d]) break;
+      off -= step[d] * so[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+void RunConcat(const Node& node, const std::vector<const Tensor*>& in,
+               std::vector<Tensor>& out, const KernelContext& ctx) {
+  const Tensor& first = Float(node, in, 0);
+  size_t rank = first.shape.size();
+  int64_t axis = Axis(node, node.Int("axis", 0), rank);
+  Shape so = first.shape;
+  so[axis] = 0;
+  for (size_t k = 0; k < in.size(); ++k) {
+    const Tensor& t = Float(node, in, k);
+    if (t.shape.size() != rank) Fail(node, "inputs differ in rank");
+    for (size_t d = 0; d < rank; ++d)
+      if (d != static_cast<size_t>(axis) && t.shape[d] != first.shape[d])
+        Fail(node, "inputs differ outside the axis");
+    so[axis] += t.shape[axis];
+  }
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d) outer *= so[d];
+  for (size_t d = axis + 1; d < rank; ++d) inner *= so[d];
+  out[0] = ctx.NewFloats(so);
+  float* y = out[0].f();
+  int64_t row = so[axis] * inner, at = 0;
+  for (const Tensor* t : in) {
+    int64_t chunk = t->shape[axis] * inner;
+    for (int64_t o = 0; o < outer; ++o)
+      std::copy_n(t->f() + o * chunk, chunk, y + o * row + at);
+    at += chunk;
+  }
+}
+
+std::string CheckPad(const Node& node) {
+  std::string mode = node.String("mode", "constant");
+  return mode == "constant" ? "" : "mode " + mode;
+}
+
+void RunPad(const Node& node, const std::vector<const Tensor*>& in,
+            std::vector<Tensor>& out, const KernelContext& ctx) {
+  const Tensor& x = Float(node, in, 0);
+  size_t rank = x.shape.size();
+  if (in.size() < 2 || !in[1]) Fail(node, "pads input is missing");
+  std::vector<int64_t> pads = in[1]->AsInt64s();
+  if (pads.size() != 2 * rank) Fail(node, "pads do not match the rank");
+  float value = 0;
+  if (in.size() > 2 && in[2] && in[2]->size())
+    value = Float(node, in, 2).f()[0];
+  Shape so(rank);
+  for (size_t k = 0; k < rank; ++k) {
+    so[k] = x.shape[k] + pads[k] + pads[k + rank];
+    if (so[k] < 0) Fail(node, "pads remove more than the input");
+  }
+  out[0] = ctx.NewFloats(so);
+  float* y = out[0].f();
+  const float* a = x.f();
+  std::vector<int64_t> si = Strides(x.shape);
+  int64_t n = out[0].size();
+  std::vector<int64_t> idx(rank, 0);
+  for (int64_t k = 0; k < n; ++k) {
+    int64_t off = 0;
+    bool inside = true;
+    for (size_t d = 0; d < rank && inside; ++d) {
+      int64_t i = idx[d] - pads[d];
+      inside = i >= 0 && i < x.shape[d];
+      off += i * si[d];
+    }
+    y[k] = inside ? a[off] : value;
+    for (int d = static_cast<int>(rank) - 1; d >= 0; --d) {
+      if (++idx[d] < so[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+void RunGather(const Node& node, const std::vector<const Tensor*>& in,
+               std::vector<Tensor>& out, const KernelContext& ctx) {
+  const Tensor& x = Float(node, in, 0);
+  if (in.size() < 2 || !in[1]) Fail(node, "indices input is missing");
+  const Tensor& indices = *in[1];
+  int64_t axis = Axis(node, node.Int("axis", 0), x.shape.size());
+  std::vector<int64_t> idx = indices.AsInt64s();
+  int64_t len = x.shape[axis];
+  for (auto& i : idx) {
+    if (i < -len || i >= len) Fail(node, "index out of range");
+    if (i < 0) i += len;
+  }
+  Shape so(x.shape.begin(), x.shape.begin() + axis);
+  so.insert(so.end(), indices.shape.begin(), indices.shape.end());
+  so.insert(so.end(), x.shape.begin() + axis + 1, x.shape.end());
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d) outer *= x.shape[d];
+  for (size_t d = axis + 1; d < x.shape.size(); ++d) inner *= x.shape[d];
+  out[0] = ctx.NewFloats(so);
+  float* y = out[0].f();
+  const float* a = x.f();
+  int64_t count = static_cast<int64_t>(idx.size());
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t j = 0; j < count; ++j)
+      std::copy_n(a + (o * len + idx[j]) * inner, inner,
+                  y + (o * count + j) * inner);
+}
+
+template <bool kMean>
+void Reduce(const Node& node, const std::vector<const Tensor*>& in,
+            std::vector<Tensor>& out, const KernelContext& ctx) {
+  const Tensor& x = Float(node, in, 0);
+  size_t rank = x.shape.size();
+  std::vector<int64_t> axes = node.Ints("axes");
+  if (axes.empty())
+    for (size_t k = 0; k < rank; ++k) axes.push_back(k);
+  axes = NormalisedAxes(node, axes, rank);
+  bool keep = node.Int("keepdims", 1) != 0;
+  Shape kept = x.shape, so;
+  for (int64_t a : axes) kept[a] = 1;
+  for (size_t k = 0; k < rank; ++k)
+    if (keep || !std::binary_search(axes.begin(), axes.end(), k))
+      so.push_back(kept[k]);
+  std::vector<int64_t> st = Strides(kept);
+  for (int64_t a : axes) st[a] = 0;
+  int64_t m = ElementCount(kept);
+  std::vector<double> acc(
+      m, kMean ? 0.0 : -std::numeric_limits<double>::infinity());
+  const float* a = x.f();
+  std::vector<int64_t> idx(rank, 0);
+  int64_t off = 0;
+  for (int64_t k = 0, n = x.size(); k < n; ++k) {
+    if (kMean)
+      acc[off] += a[k];
+    else
+      acc[off] = std::max<double>(acc[off], a[k]);
+    for (int d = static_cast<int>(rank) - 1; d >= 0; --d) {
+      off += st[d];
+      if (++idx[d] < x.shape[d]) break;
+      off -= st[d] * x.shape[d];
+      idx[d] = 0;
+    }
+  }
+  double count = m ? static_cast<double>(x.size()) / m : 1;
+  out[0] = ctx.NewFloats(so);
+  for (int64_t k = 0; k < m; ++k)
+    out[0].f()[k] = static_cast<float>(kMean ? acc[k] / count : acc[k]);
+}
+
+const std::map<std::string, OpKernel>& Registry() {
+  static const std::map<std::string, OpKernel> ops = {
+      {"Add", {7, 17, NoCheck, RunAdd}},
+      {"BatchNormalization", {9, 17, CheckBatchNorm, RunBatchNorm}},
+      {"Concat", {11, 17, NoCheck, RunConcat}},
+      {"Conv", {11, 17, CheckConv, RunConv}},
+      {"Flatten", {11, 17, NoCheck, RunFlatten}},
+      {"Gather", {11, 17, NoCheck, RunGather}},
+      {"MatMul", {9, 17, NoCheck, RunMatMul}},
+      {"MaxPool", {11, 17, CheckMaxPool, RunMaxPool}},
+      {"Mul", {7, 17, NoCheck, RunMul}},
+      {"Pad", {11, 17, CheckPad, RunPad}},
+      {"ReduceMax", {11, 17, NoCheck, Reduce<false>}},
+      {"ReduceMean", {11, 17, NoCheck, Reduce<true>}},
+      {"Relu", {6, 17, NoCheck, RunRelu}},
+      {"Reshape", {5, 17, NoCheck, RunReshape}},
+      {"Sigmoid", {6, 17, NoCheck, RunSigmoid}},
+      {"Softmax", {13, 17, NoCheck, RunSoftmax}},
+      {"Squeeze", {11, 17, NoCheck, RunSqueeze}},
+      {"Transpose", {1, 17, NoCheck, RunTranspose}},
+      {"Unsqueeze", {11, 17, NoCheck, RunUnsqueeze}},
+  };
+  return ops;
+}
+
+}  // namespace
+
+namespace {
+std::vector<GemmShape>* gemm_sink = nullptr;
+}  // namespace
+
+void RecordGemms(std::vector<GemmShape>* sink) { gemm_sink = sink; }
+
+void Sgemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+           const float* B, int64_t ldb, float* C, int64_t ldc) {
+  if (gemm_sink) gemm_sink->push_back({M, N, K});
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, lda,
+              B, ldb, 0.0f, C, ldc);
+}
+
+Tensor KernelContext::NewFloats(Shape shape) const {
+  Tensor t;
+  t.dtype = DType::kFloat;
+  t.buffer = pool->Get(DType::kFloat, ElementCount(shape));
+  t.shape = std::move(shape);
+  return t;
+}
+
+const OpKernel* FindOp(const std::string& op) {
+  auto it = Registry().find(op);
+  return it == Registry().end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> ImplementedOps() {
+  std::vector<std::string> names;
+  for (const auto& [name, kernel] : Registry()) names.push_back(name);
+  return names;
+}
+
+}  // namespace nomtag::onnx
