@@ -160,8 +160,10 @@ class PostgresBackend : public sqlstore::Backend {
 };
 
 const PostgresBackend& TheBackend() {
-  static const PostgresBackend* backend = new PostgresBackend;
-  return *backend;
+  // A plain static, not a leaked pointer: it goes with the library at
+  // dlclose, after the host has closed every database (plugin.h).
+  static const PostgresBackend backend;
+  return backend;
 }
 
 void OpenDatabase(nomtag_storage_db* db, uint32_t flags) {

@@ -77,8 +77,10 @@ class SqliteBackend : public sqlstore::Backend {
 };
 
 const SqliteBackend& TheBackend() {
-  static const SqliteBackend* backend = new SqliteBackend;
-  return *backend;
+  // A plain static, not a leaked pointer: it goes with the library at
+  // dlclose, after the host has closed every database (plugin.h).
+  static const SqliteBackend backend;
+  return backend;
 }
 
 std::string DefaultDatabase() {
