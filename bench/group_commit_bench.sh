@@ -8,7 +8,9 @@
 #   first write    a library tagged by others gets its first nom tags
 #                  (nomtag: `reconcile`; the peer: the original system's
 #                  safe write, mutagen_write.py --peer);
-#   changed values the same library with new values for every file;
+#   changed values the same library with new values for every file
+#                  (REPS=3 rounds, interleaved, medians printed: the
+#                  machine this runs on is rarely quiet);
 # each by nomtag with group commit (the default), by nomtag with
 # NOMTAG_GROUP_COMMIT=off (a sync per journal, file and folder: the write
 # path before group commit, the baseline), and by the peer. Then the
@@ -56,6 +58,10 @@ durable() {  # COMMAND... -> seconds for the command and a sync after it
   echo "$t1 - $t0" | bc -l
 }
 
+median() {  # NUMBERS... -> their median
+  printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'
+}
+
 nomtag_lib() {  # LIB DB ARGS...
   local lib=$1 db=$2
   shift 2
@@ -88,8 +94,8 @@ assert r["failed"] == 0 and r["remaining"] == 0 and r["written"] == int(sys.argv
 strace_counts() {  # NAME ENV... -> "syncs reads bytes_written" per file
   local name=$1 log="$dir/$1.strace"
   shift
-  tags_jsonl "$dir/$name" 3 > "$dir/$name.r3.jsonl"
-  nomtag_lib "$dir/$name" "$dir/$name.db" tags import bench "$dir/$name.r3.jsonl" >/dev/null
+  tags_jsonl "$dir/$name" 9 > "$dir/$name.r9.jsonl"
+  nomtag_lib "$dir/$name" "$dir/$name.db" tags import bench "$dir/$name.r9.jsonl" >/dev/null
   strace -f -c -U name,calls -o "$log" env "$@" "$nomtag_bin" \
     --config "$here/../plugins.yaml" --plugin-dir "$plugins" \
     --db "$dir/$name.db" reconcile bench --json >/dev/null
@@ -128,15 +134,34 @@ one_size() {  # FILES_PER_FORMAT SECONDS
   printf '  first write     nomtag %6.2f s   per-file syncs %6.2f s   peer %6.2f s   ' "$g" "$o" "$p"
   printf 'vs peer %5.1fx (per-file syncs %4.1fx)\n' "$(echo "$p / $g" | bc -l)" "$(echo "$p / $o" | bc -l)"
 
-  for name in gc off; do
-    tags_jsonl "$dir/$name" 2 > "$dir/$name.r2.jsonl"
-    nomtag_lib "$dir/$name" "$dir/$name.db" tags import bench "$dir/$name.r2.jsonl" >/dev/null
+  # Changed values, REPS times, the three interleaved; medians printed.
+  local gs=() os=() ps=()
+  for rep in $(seq 1 "${REPS:-3}"); do
+    local round=$((rep + 1))
+    for name in gc off; do
+      tags_jsonl "$dir/$name" "$round" > "$dir/$name.r$round.jsonl"
+      nomtag_lib "$dir/$name" "$dir/$name.db" tags import bench "$dir/$name.r$round.jsonl" >/dev/null
+    done
+    gs+=("$(durable reconcile gc)")
+    os+=("$(durable reconcile off NOMTAG_GROUP_COMMIT=off)")
+    ps+=("$(durable /usr/bin/python3 "$here/mutagen_write.py" --peer "$dir" "$(peer_kv "$round")" "${peer_files[@]}")")
   done
-  g=$(durable reconcile gc)
-  o=$(durable reconcile off NOMTAG_GROUP_COMMIT=off)
-  p=$(durable /usr/bin/python3 "$here/mutagen_write.py" --peer "$dir" "$(peer_kv 2)" "${peer_files[@]}")
+  g=$(median "${gs[@]}") o=$(median "${os[@]}") p=$(median "${ps[@]}")
   printf '  changed values  nomtag %6.2f s   per-file syncs %6.2f s   peer %6.2f s   ' "$g" "$o" "$p"
-  printf 'vs peer %5.1fx (per-file syncs %4.1fx)\n' "$(echo "$p / $g" | bc -l)" "$(echo "$p / $o" | bc -l)"
+  printf 'vs peer %5.1fx (per-file syncs %4.1fx)   median of %s\n' "$(echo "$p / $g" | bc -l)" "$(echo "$p / $o" | bc -l)" "${REPS:-3}"
+  echo "    runs: nomtag ${gs[*]}; per-file ${os[*]}; peer ${ps[*]}"
+
+  # What each has the disk write per file, hardware aside: rusage's
+  # filesystem output blocks (512 bytes), counted when a page is dirtied.
+  tags_jsonl "$dir/gc" 10 > "$dir/gc.r10.jsonl"
+  nomtag_lib "$dir/gc" "$dir/gc.db" tags import bench "$dir/gc.r10.jsonl" >/dev/null
+  local nb pb
+  nb=$( { /usr/bin/time -f '%O' "$nomtag_bin" --config "$here/../plugins.yaml" \
+          --plugin-dir "$plugins" --db "$dir/gc.db" reconcile bench >/dev/null; } 2>&1 | tail -1)
+  pb=$( { /usr/bin/time -f '%O' /usr/bin/python3 "$here/mutagen_write.py" --peer "$dir" \
+          "$(peer_kv 10)" "${peer_files[@]}" >/dev/null; } 2>&1 | tail -1)
+  printf '  changed values, written per file (database included): nomtag %.1f KiB, peer %.1f KiB\n' \
+    "$(echo "$nb / 2 / $count" | bc -l)" "$(echo "$pb / 2 / $count" | bc -l)"
 
   echo "  changed values under strace -c:"
   echo "    group commit:   $(strace_counts gc)"
