@@ -564,6 +564,17 @@ class GroupWriteTest : public WriteSafetyTest {
     }
     return SafeWriteBatch(items);
   }
+  // Writes the group with `step` failing for member `failing` alone (the
+  // hook matches its journal's name too: ".b.flac.nomtag-journal").
+  std::vector<Result<WriteResult>> WriteGroupFailing(const char* step,
+                                                     size_t failing) {
+    const std::string name = fs::path(paths_[failing]).filename().string();
+    ::setenv("NOMTAG_TEST_FAIL_AT", (std::string(step) + "@" + name).c_str(),
+             1);
+    auto results = WriteGroup();
+    ::unsetenv("NOMTAG_TEST_FAIL_AT");
+    return results;
+  }
   // Every member but `failed` holds kNext; `failed` is byte for byte what
   // it was; nothing is left beside any of them.
   void ExpectOnlyFailed(const std::vector<Result<WriteResult>>& results,
@@ -597,24 +608,15 @@ TEST_F(GroupWriteTest, EveryMemberIsWrittenInPlace) {
 }
 
 TEST_F(GroupWriteTest, AJournalThatCannotBeMadeDurableStopsOnlyItsFile) {
-  ::setenv("NOMTAG_TEST_FAIL_AT", "journal-fsync@b.flac", 1);
-  auto results = WriteGroup();
-  ::unsetenv("NOMTAG_TEST_FAIL_AT");
-  ExpectOnlyFailed(results, 1);
+  ExpectOnlyFailed(WriteGroupFailing("journal-fsync", 1), 1);
 }
 
 TEST_F(GroupWriteTest, AFailedWriteIsRolledBackAlone) {
-  ::setenv("NOMTAG_TEST_FAIL_AT", "patch-write@/c.flac", 1);
-  auto results = WriteGroup();
-  ::unsetenv("NOMTAG_TEST_FAIL_AT");
-  ExpectOnlyFailed(results, 2);
+  ExpectOnlyFailed(WriteGroupFailing("patch-write", 2), 2);
 }
 
 TEST_F(GroupWriteTest, AFileThatCannotBeMadeDurableIsRolledBackAlone) {
-  ::setenv("NOMTAG_TEST_FAIL_AT", "patch-fsync@/d.flac", 1);
-  auto results = WriteGroup();
-  ::unsetenv("NOMTAG_TEST_FAIL_AT");
-  ExpectOnlyFailed(results, 3);
+  ExpectOnlyFailed(WriteGroupFailing("patch-fsync", 3), 3);
 }
 
 TEST_F(GroupWriteTest, AClaimLostBeforeItsFirstByteSkipsOnlyThatFile) {

@@ -367,6 +367,34 @@ def db_says_written(db, where, path="song.mp3"):
     return rev == written
 
 
+def shimmed_reconcile(work, kind, home, lib, written):
+    """Runs `reconcile` of the library in home under the recording shim;
+    returns (before, after, folders, ops)."""
+    before = snapshot(home)
+    folders = subfolders(home)
+    log = os.path.join(work, kind + ".log")
+    report = json.loads(lib("reconcile", "music", "--json",
+                            env=shim_env(home, log)).stdout)
+    assert report["written"] == written, report
+    return before, snapshot(home), folders, parse_log(log)
+
+
+def cut_home(home, ops, k, before, folders, rng):
+    """home as a disk may hold it after a power cut before ops[k]."""
+    names, inodes = replay(ops, k, before, rng)
+    shutil.rmtree(home)
+    materialize(home, names, inodes, folders)
+
+
+def rerun_finishes(lib, where):
+    """A scan and a reconcile right after a cut leave nothing to do and no
+    claim of the dead worker in the way."""
+    lib("scan", "music")
+    out = json.loads(lib("reconcile", "music", "--json").stdout)
+    assert out["remaining"] == 0 and not out["held_by_others"], \
+        f"{where}: rerun left work: {out}"
+
+
 def scenario_library(work, strategy, rng, cuts):
     kind = "library-" + strategy
     home = os.path.join(work, kind)
@@ -392,14 +420,7 @@ def scenario_library(work, strategy, rng, cuts):
     import_tags({"bpm": "1"})
     lib("reconcile", "music")  # makes room: the next write fits in place
     import_tags({"bpm": "2", "extra": "v" * 300})
-    before = snapshot(home)
-    folders = subfolders(home)
-    log = os.path.join(work, kind + ".log")
-    report = json.loads(lib("reconcile", "music", "--json",
-                            env=shim_env(home, log)).stdout)
-    assert report["written"] == 1, report
-    after = snapshot(home)
-    ops = parse_log(log)
+    before, after, folders, ops = shimmed_reconcile(work, kind, home, lib, 1)
     name = "music/song.mp3"
     old, new = before[name][1], after[name][1]
     assert old != new
@@ -416,9 +437,7 @@ def scenario_library(work, strategy, rng, cuts):
     outcomes = {}
     for n in range(cuts):
         k = rng.randint(0, len(ops))
-        names, inodes = replay(ops, k, before, rng)
-        shutil.rmtree(home)
-        materialize(home, names, inodes, folders)
+        cut_home(home, ops, k, before, folders, rng)
         where = f"{kind}, cut {n} after {k}/{len(ops)} operations"
         written = db_says_written(db, where)
         _, is_new = recover_and_check(where, root, song, old, new,
@@ -432,10 +451,7 @@ def scenario_library(work, strategy, rng, cuts):
             (", recorded" if written else ", not recorded")
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
         if n % 4 == 0:  # a rerun right after the cut finishes the work
-            lib("scan", "music")
-            out = json.loads(lib("reconcile", "music", "--json").stdout)
-            assert out["remaining"] == 0 and not out["held_by_others"], \
-                f"{where}: rerun left work: {out}"
+            rerun_finishes(lib, where)
             assert nom_bpm(song) == ["2"], f"{where}: rerun gave {nom_bpm(song)}"
             status = json.loads(lib("status", "music", "--json").stdout)
             assert status["pending_count"] == 0, f"{where}: {status}"
@@ -476,14 +492,7 @@ def scenario_group(work, rng, cuts):
     import_tags(1)
     lib("reconcile", "music")  # makes room: three fit in place next time
     import_tags(2)
-    before = snapshot(home)
-    folders = subfolders(home)
-    log = os.path.join(work, kind + ".log")
-    report = json.loads(lib("reconcile", "music", "--json",
-                            env=shim_env(home, log)).stdout)
-    assert report["written"] == 4, report
-    after = snapshot(home)
-    ops = parse_log(log)
+    before, after, folders, ops = shimmed_reconcile(work, kind, home, lib, 4)
     rel = {name: "music/" + name for name in songs}
     old = {n: before[rel[n]][1] for n in songs}
     new = {n: after[rel[n]][1] for n in songs}
@@ -496,9 +505,7 @@ def scenario_group(work, rng, cuts):
     outcomes = {}
     for n in range(cuts):
         k = rng.randint(0, len(ops))
-        names, inodes = replay(ops, k, before, rng)
-        shutil.rmtree(home)
-        materialize(home, names, inodes, folders)
+        cut_home(home, ops, k, before, folders, rng)
         where = f"{kind}, cut {n} after {k}/{len(ops)} operations"
         written = {s_: db_says_written(db, where, s_) for s_ in songs}
         r = nomtag("recover", root, "--json", check=False)
@@ -523,10 +530,7 @@ def scenario_group(work, rng, cuts):
         outcome = " ".join(state)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
         if n % 4 == 0:  # a rerun right after the cut finishes the work
-            lib("scan", "music")
-            out = json.loads(lib("reconcile", "music", "--json").stdout)
-            assert out["remaining"] == 0 and not out["held_by_others"], \
-                f"{where}: rerun left work: {out}"
+            rerun_finishes(lib, where)
             for name in songs:
                 p = os.path.join(root, name)
                 assert independent_view.ours(p).get("bpm") == ["2"], \
