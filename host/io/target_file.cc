@@ -75,7 +75,7 @@ TargetFile::~TargetFile() {
   if (dir_fd_ >= 0) ::close(dir_fd_);
 }
 
-Status TargetFile::OpenAndLock(Purpose purpose, int wait_ms) {
+Status TargetFile::OpenAndLock(Purpose purpose, int wait_ms, bool* busy) {
   // A writer that waited for another one may find the name now holds a
   // new file (a copy renamed over it): then it opens that one instead.
   for (int attempt = 0; attempt < 5; ++attempt) {
@@ -105,6 +105,7 @@ Status TargetFile::OpenAndLock(Purpose purpose, int wait_ms) {
     source_ = FileSource::Adopt(fd, path_, IdentityFromStat(st));
     if (purpose == Purpose::kRead) return Status::OK();
     if (!LockWholeFile(fd, writable_, wait_ms)) {
+      if (errno == EAGAIN && busy) *busy = true;
       if (errno == EAGAIN)
         return Status::Conflict(path_ +
                                 ": another nomtag process is writing it; not "
@@ -126,7 +127,8 @@ Status TargetFile::OpenAndLock(Purpose purpose, int wait_ms) {
 }
 
 Result<std::unique_ptr<TargetFile>> TargetFile::OpenBeneath(
-    const std::string& root, const std::string& rel, Purpose purpose) {
+    const std::string& root, const std::string& rel, Purpose purpose,
+    int wait_ms, bool* busy) {
   std::string dir, name;
   SplitRelativePath(rel, &dir, &name);
   std::string path =
@@ -136,7 +138,10 @@ Result<std::unique_ptr<TargetFile>> TargetFile::OpenBeneath(
   auto dir_fd = OpenDirectoryBeneath(root, dir);
   if (!dir_fd.ok()) return dir_fd.status();
   std::unique_ptr<TargetFile> t(new TargetFile(*dir_fd, name, path));
-  if (Status s = t->OpenAndLock(purpose, LockWaitMs()); !s.ok()) return s;
+  if (Status s =
+          t->OpenAndLock(purpose, wait_ms < 0 ? LockWaitMs() : wait_ms, busy);
+      !s.ok())
+    return s;
   return t;
 }
 

@@ -43,10 +43,11 @@ class TargetFile {
 
   // root/rel, opened beneath the root's descriptor with no symbolic link
   // in any component (open_beneath.h); rel is relative to root. For
-  // kWrite, waits up to LockWaitMs() for another writer; Conflict when it
-  // is still writing then.
+  // kWrite, waits up to wait_ms (-1: LockWaitMs()) for another writer;
+  // Conflict when it is still writing then, with *busy set when given.
   static Result<std::unique_ptr<TargetFile>> OpenBeneath(
-      const std::string& root, const std::string& rel, Purpose purpose);
+      const std::string& root, const std::string& rel, Purpose purpose,
+      int wait_ms = -1, bool* busy = nullptr);
 
   // A path a user named (tags write FILE): its folder as named, the file
   // itself not a symbolic link.
@@ -89,7 +90,7 @@ class TargetFile {
   TargetFile(int dir_fd, std::string name, std::string path);
   // Opens name_ in dir_fd_, locks it (waiting up to wait_ms), and makes
   // sure the name still is the locked file.
-  Status OpenAndLock(Purpose purpose, int wait_ms);
+  Status OpenAndLock(Purpose purpose, int wait_ms, bool* busy = nullptr);
 
   int dir_fd_;
   std::string name_;

@@ -89,15 +89,15 @@ WriteOptions OptionsFor(const Library& library, CommitGate& gate) {
 // resolved (before the content is probed: a half-patched file may not
 // probe as its format).
 Status OpenForWrite(const PluginRegistry& registry, const Library& library,
-                    const std::string& path,
+                    const std::string& path, int wait_ms, bool* busy,
                     std::unique_ptr<TargetFile>* target,
                     const FormatPlugin** format) {
   if (auto named = FormatForPath(registry, path); !named.ok())
     return named.status();
   auto rel = RelativeToRoot(library, path);
   if (!rel.ok()) return rel.status();
-  auto opened =
-      TargetFile::OpenBeneath(library.root, *rel, TargetFile::Purpose::kWrite);
+  auto opened = TargetFile::OpenBeneath(
+      library.root, *rel, TargetFile::Purpose::kWrite, wait_ms, busy);
   if (!opened.ok()) return opened.status();
   RecoveryReport recovery;
   if (Status s = RecoverJournalOf(**opened, &recovery); !s.ok()) return s;
@@ -134,24 +134,48 @@ std::vector<Status> SafeWriteProjector::ProjectMany(
     std::vector<Projection>* out) {
   out->assign(items.size(), Projection{});
   std::vector<Status> statuses(items.size());
-  std::vector<std::unique_ptr<TargetFile>> targets(items.size());
-  std::vector<SafeWriteItem> group;
-  std::vector<size_t> index;  // item of each group member
-  for (size_t i = 0; i < items.size(); ++i) {
-    const FormatPlugin* format = nullptr;
-    statuses[i] =
-        OpenForWrite(registry_, library, items[i].path, &targets[i], &format);
-    if (!statuses[i].ok()) continue;
-    group.push_back({format, targets[i].get(), items[i].desired,
-                     OptionsFor(library, *items[i].gate)});
-    index.push_back(i);
-  }
-  auto results = SafeWriteBatch(group);
-  for (size_t k = 0; k < results.size(); ++k) {
-    if (results[k].ok())
-      Report(*results[k], &(*out)[index[k]]);
-    else
-      statuses[index[k]] = results[k].status();
+  // A group holds its files' writer locks until it is durable, so a file
+  // whose lock is taken (another name of a hard-linked file in this very
+  // group, or another writer) waits for a later round instead of waiting
+  // for a lock the group itself holds. A round that can take no lock at
+  // all waits, one file at a time, as a single write would.
+  std::vector<size_t> pending(items.size());
+  for (size_t i = 0; i < items.size(); ++i) pending[i] = i;
+  bool wait = false;
+  while (!pending.empty()) {
+    std::vector<std::unique_ptr<TargetFile>> targets;
+    std::vector<SafeWriteItem> group;
+    std::vector<size_t> index;  // item of each group member
+    std::vector<size_t> later;
+    for (size_t i : pending) {
+      if (wait && !group.empty()) {
+        later.push_back(i);
+        continue;
+      }
+      const FormatPlugin* format = nullptr;
+      std::unique_ptr<TargetFile> target;
+      bool busy = false;
+      statuses[i] = OpenForWrite(registry_, library, items[i].path,
+                                 wait ? -1 : 0, &busy, &target, &format);
+      if (busy && !wait) {
+        later.push_back(i);
+        continue;
+      }
+      if (!statuses[i].ok()) continue;
+      group.push_back({format, target.get(), items[i].desired,
+                       OptionsFor(library, *items[i].gate)});
+      targets.push_back(std::move(target));
+      index.push_back(i);
+    }
+    auto results = SafeWriteBatch(group);
+    for (size_t k = 0; k < results.size(); ++k) {
+      if (results[k].ok())
+        Report(*results[k], &(*out)[index[k]]);
+      else
+        statuses[index[k]] = results[k].status();
+    }
+    wait = group.empty();  // nothing could be locked without waiting
+    pending = std::move(later);
   }
   return statuses;
 }

@@ -111,9 +111,10 @@ class Library:
     def path(self, rel):
         return os.path.join(self.root, rel)
 
-    def run(self, *args, check=True):
+    def run(self, *args, check=True, env=None):
         r = subprocess.run([NOMTAG, "--config", CONFIG, "--db", self.db] +
-                           list(args), capture_output=True, text=True)
+                           list(args), capture_output=True, text=True,
+                           env=dict(os.environ, **(env or {})))
         if check and r.returncode != 0:
             raise AssertionError(f"nomtag {' '.join(args)} failed "
                                  f"({r.returncode}): {r.stderr}{r.stdout}")
@@ -299,6 +300,25 @@ class HardLinks(unittest.TestCase):
         self.assertEqual(ours(mp3), NO_TIERS)
         self.assertEqual(sha(other), before, "the other name kept the old")
         self.assertEqual(lib.json("status", "music")["held_by_hard_links"], 0)
+
+
+    def test_two_names_of_one_file_in_one_group_are_both_brought_in_line(self):
+        # A group holds its files' locks until it is durable: the second
+        # name of a file it already holds must wait for a later round, not
+        # for the lock its own group holds (which would time out).
+        lib = Library(self, n_per_ext=1, exts=["flac"])
+        flac = lib.path("album/flac-0.flac")  # ffmpeg's padding: in place
+        os.link(flac, lib.path("album/same.flac"))
+        lib.files.append("album/same.flac")
+        lib.run("library", "add", "music", lib.root)
+        lib.run("scan", "music")
+        lib.import_tags({rel: TAGS for rel in lib.files})
+        out = json.loads(lib.run("reconcile", "music", "--json",
+                                 env={"NOMTAG_LOCK_WAIT_MS": "3000"}).stdout)
+        self.assertEqual((out["processed"], out["failed"]), (2, 0), out)
+        self.assertEqual(os.stat(flac).st_nlink, 2, "still one file")
+        self.assertEqual(ours(flac), NO_TIERS)
+        self.assertEqual(lib.json("status", "music")["pending_count"], 0)
 
 
 class LibraryOptions(unittest.TestCase):
