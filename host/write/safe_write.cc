@@ -152,48 +152,70 @@ void Prepare(const SafeWriteItem& item, Member& m) {
 
 }  // namespace
 
-std::vector<Result<WriteResult>> SafeWriteBatch(
-    const std::vector<SafeWriteItem>& items) {
-  std::vector<std::unique_ptr<Member>> members;
-  members.reserve(items.size());
-  for (const SafeWriteItem& item : items) {
-    members.push_back(std::make_unique<Member>(*item.target));
-    Prepare(item, *members.back());
-  }
-  // Everything staged durable at once, then every file written, then
-  // every file durable at once (sync_barrier.h).
+namespace {
+
+// Takes the staged members in [begin, end) through the rest of the
+// commit: everything staged made durable at once, then every file
+// written, then every file made durable at once (sync_barrier.h).
+void CommitStaged(std::vector<std::unique_ptr<Member>>& members, size_t begin,
+                  size_t end) {
   auto staged = [&](size_t i) {
     return members[i]->status.ok() && members[i]->commit != nullptr;
   };
   SyncBarrier barrier;
-  for (size_t i = 0; i < members.size(); ++i)
+  for (size_t i = begin; i < end; ++i)
     if (staged(i)) members[i]->commit->NeedBeforeApply(barrier, i);
   std::vector<Status> synced = barrier.Sync(members.size());
-  for (size_t i = 0; i < members.size(); ++i)
+  for (size_t i = begin; i < end; ++i)
     if (staged(i)) {
       members[i]->status = members[i]->commit->Apply(synced[i]);
       if (!members[i]->status.ok()) members[i]->commit.reset();
     }
-  for (size_t i = 0; i < members.size(); ++i)
+  for (size_t i = begin; i < end; ++i)
     if (staged(i)) members[i]->commit->NeedBeforeFinish(barrier, i);
   synced = barrier.Sync(members.size());
+  for (size_t i = begin; i < end; ++i) {
+    Member& m = *members[i];
+    if (!staged(i)) continue;
+    m.status = m.commit->Finish(synced[i]);
+    CommitStats& stats = m.commit->stats();
+    m.result.bytes_written = stats.bytes_written;
+    m.result.after = stats.after;
+    m.result.warnings = std::move(stats.warnings);
+    m.commit.reset();  // removes what a failed member left beside it
+  }
+}
 
+}  // namespace
+
+std::vector<Result<WriteResult>> SafeWriteBatch(
+    const std::vector<SafeWriteItem>& items) {
+  std::vector<std::unique_ptr<Member>> members;
+  members.reserve(items.size());
+  // Staged copies are whole files waiting beside their originals: a group
+  // is committed early once they add up to kMaxGroupCopyBytes, so a batch
+  // of large first writes never needs much more free space than that.
+  size_t begin = 0;
+  uint64_t copy_bytes = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    members.push_back(std::make_unique<Member>(*items[i].target));
+    Member& m = *members.back();
+    Prepare(items[i], m);
+    if (m.commit && m.commit->kind() == PendingCommit::Kind::kCopy)
+      copy_bytes += m.edited.length();
+    if (copy_bytes >= kMaxGroupCopyBytes || i + 1 == items.size()) {
+      CommitStaged(members, begin, i + 1);
+      begin = i + 1;
+      copy_bytes = 0;
+    }
+  }
   std::vector<Result<WriteResult>> out;
   out.reserve(members.size());
-  for (size_t i = 0; i < members.size(); ++i) {
-    Member& m = *members[i];
-    if (staged(i)) {
-      m.status = m.commit->Finish(synced[i]);
-      CommitStats& stats = m.commit->stats();
-      m.result.bytes_written = stats.bytes_written;
-      m.result.after = stats.after;
-      m.result.warnings = std::move(stats.warnings);
-      m.commit.reset();  // removes what a failed member left beside it
-    }
-    if (m.status.ok())
-      out.emplace_back(std::move(m.result));
+  for (auto& m : members) {
+    if (m->status.ok())
+      out.emplace_back(std::move(m->result));
     else
-      out.emplace_back(m.status);
+      out.emplace_back(m->status);
   }
   return out;
 }

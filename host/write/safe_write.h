@@ -136,6 +136,9 @@ std::vector<Result<WriteResult>> SafeWriteBatch(
 
 // The largest group the reconciler hands over at once.
 inline constexpr size_t kMaxGroup = 64;
+// How many bytes of staged copies a group lets wait beside their
+// originals before it commits what it has (the rest forms the next group).
+inline constexpr uint64_t kMaxGroupCopyBytes = 256ull << 20;
 
 // Writes through target. REQUIRES: target was opened for writing
 // (TargetFile::Purpose::kWrite), so it holds the writer's lock.
