@@ -16,6 +16,7 @@
 
 #include "analysis_store.h"
 #include "queries.h"
+#include "row_copy.h"
 #include "soci_rows.h"
 #include "storage_db.h"
 
@@ -818,6 +819,9 @@ nomtag_storage StorageTable(decltype(nomtag_storage::open) open,
       AnalysisFailureList,
       CalibrationDefinition,
       LibraryRemove,
+      RowsExport,
+      RowsImportBegin,
+      RowsImport,
   };
 }
 
