@@ -278,6 +278,8 @@ enum {
   NOMTAG_VALUE_BYTES = 4 /* bytes, len: binary (an embedding) */
 };
 
+/* An element of nomtag_storage_row.values: a fixed layout, never
+ * appended to (a later minor would add a new row struct instead). */
 typedef struct nomtag_storage_value {
   int32_t type; /* NOMTAG_VALUE_* */
   int64_t i;
