@@ -505,23 +505,33 @@ nomtag_status ClaimBatch(nomtag_storage_db* db, int64_t library_id,
            soci::use(lib, "lib"), soci::use(dk, "dk"), soci::use(now, "now"),
            soci::use(who, "w"), soci::use(limit, "n"));
       for (const auto& r : picked) ids.push_back(Int(r, 0));
-      long long id = 0;
-      soci::statement take =
+      if (ids.empty()) return;
+      // One statement for the batch, not two per file: on a server each
+      // statement is a round trip (200 of them made a claim of 100 take
+      // ~30 ms on PostgreSQL). The ids are the database's own integers.
+      std::string list;
+      for (long long picked : ids)
+        list += (list.empty() ? "" : ",") + std::to_string(picked);
+      soci::rowset<soci::row> taken =
           (db->sql.prepare << "UPDATE files SET write_claimed_by = :w, "
                               "write_claimed_at = :now, claim_expires_at = "
-                              ":exp, claim_token = claim_token + 1 "
-                              "WHERE id = :id",
+                              ":exp, claim_token = claim_token + 1 WHERE id "
+                              "IN (" +
+                                  list +
+                                  ") RETURNING id, claim_token, tags_rev, "
+                                  "path",
            soci::use(who, "w"), soci::use(now, "now"),
-           soci::use(expires, "exp"), soci::use(id, "id"));
+           soci::use(expires, "exp"));
+      std::map<long long, Claimed> by_id;
+      for (const auto& r : taken)
+        by_id[Int(r, 0)] = Claimed{Int(r, 0), Int(r, 1), Int(r, 2), Str(r, 3)};
+      // In the order picked (RETURNING promises none).
       for (long long picked : ids) {
-        id = picked;
-        take.execute(true);
-        Claimed c{picked, 0, 0, {}};
-        db->sql
-            << "SELECT claim_token, tags_rev, path FROM files WHERE id = :id",
-            soci::use(picked), soci::into(c.token), soci::into(c.rev),
-            soci::into(c.path);
-        claimed.push_back(std::move(c));
+        auto it = by_id.find(picked);
+        if (it == by_id.end())
+          throw Error(NOMTAG_ERR_CORRUPT,
+                      "a file picked for a claim vanished inside the claim");
+        claimed.push_back(std::move(it->second));
       }
     });
     for (const auto& c : claimed) {
