@@ -70,7 +70,7 @@ for i, p in enumerate(sys.stdin.read().split("\n")):
     t0=$(date +%s.%N)
     for p in $(seq "$procs"); do
       # Exit 3: this process finished while another still held files.
-      ("${nomtag[@]}" reconcile bench --batch 100 --json > "$dir/out.$p" ||
+      ("${nomtag[@]}" reconcile bench --batch 10 --json > "$dir/out.$p" ||
         [ $? -eq 3 ]) &
     done
     wait

@@ -557,8 +557,9 @@ void Contention(const Args& args) {
     ::waitpid(k, &status, 0);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
       Die("a claiming process failed (" +
-          (WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
-                               : "exit " + std::to_string(WEXITSTATUS(status))) +
+          (WIFSIGNALED(status)
+               ? "signal " + std::to_string(WTERMSIG(status))
+               : "exit " + std::to_string(WEXITSTATUS(status))) +
           ")");
   }
   double total_ms = MsSince(t);

@@ -144,6 +144,36 @@ struct Cell {
   soci::indicator ind = soci::i_ok;
 };
 
+enum class Way { kInto, kUse };
+
+// Binds each cell to st, typed by its column's kind, then prepares sql.
+void BindAndPrepare(soci::statement& st, std::vector<Cell>& cells,
+                    const std::vector<Kind>& kinds, Way way,
+                    const std::string& sql) {
+  for (size_t k = 0; k < cells.size(); ++k) {
+    Cell& c = cells[k];
+    const bool in = way == Way::kInto;
+    switch (kinds[k]) {
+      case Kind::kInt:
+        in ? st.exchange(soci::into(c.i, c.ind))
+           : st.exchange(soci::use(c.i, c.ind));
+        break;
+      case Kind::kReal:
+        in ? st.exchange(soci::into(c.r, c.ind))
+           : st.exchange(soci::use(c.r, c.ind));
+        break;
+      case Kind::kText:
+      case Kind::kBytes:
+        in ? st.exchange(soci::into(c.s, c.ind))
+           : st.exchange(soci::use(c.s, c.ind));
+        break;
+    }
+  }
+  st.alloc();
+  st.prepare(sql);
+  st.define_and_bind();
+}
+
 // Workers (live ones: their lock is held) with a claim in the database.
 std::vector<std::string> LiveClaimers(nomtag_storage_db* db) {
   std::vector<std::string> ids, live;
@@ -182,25 +212,10 @@ void ExportTable(nomtag_storage_db* db, const Table& t,
 
   const size_t n = t.columns.size();
   std::vector<Cell> cells(n);
+  std::vector<Kind> kinds;
+  for (const Column& c : t.columns) kinds.push_back(c.kind);
   soci::statement st(db->sql);
-  for (size_t k = 0; k < n; ++k) {
-    Cell& c = cells[k];
-    switch (t.columns[k].kind) {
-      case Kind::kInt:
-        st.exchange(soci::into(c.i, c.ind));
-        break;
-      case Kind::kReal:
-        st.exchange(soci::into(c.r, c.ind));
-        break;
-      case Kind::kText:
-      case Kind::kBytes:
-        st.exchange(soci::into(c.s, c.ind));
-        break;
-    }
-  }
-  st.alloc();
-  st.prepare(select);
-  st.define_and_bind();
+  BindAndPrepare(st, cells, kinds, Way::kInto, select);
   st.execute();
 
   std::vector<const char*> names(n);
@@ -266,25 +281,11 @@ class Inserter {
       params += (k ? ", :c" : ":c") + std::to_string(k);
     }
     cells_.resize(row.column_count);
-    for (size_t k = 0; k < cells_.size(); ++k) {
-      Cell& c = cells_[k];
-      switch (table.columns[columns_[k]].kind) {
-        case Kind::kInt:
-          st_.exchange(soci::use(c.i, c.ind));
-          break;
-        case Kind::kReal:
-          st_.exchange(soci::use(c.r, c.ind));
-          break;
-        case Kind::kText:
-        case Kind::kBytes:
-          st_.exchange(soci::use(c.s, c.ind));
-          break;
-      }
-    }
-    st_.alloc();
-    st_.prepare(std::string("INSERT INTO ") + table.name + " (" + cols +
-                ") VALUES (" + params + ")");
-    st_.define_and_bind();
+    std::vector<Kind> kinds;
+    for (size_t at : columns_) kinds.push_back(table.columns[at].kind);
+    BindAndPrepare(st_, cells_, kinds, Way::kUse,
+                   std::string("INSERT INTO ") + table.name + " (" + cols +
+                       ") VALUES (" + params + ")");
   }
 
   // Whether row has the shape this INSERT was made for.
@@ -374,7 +375,7 @@ nomtag_status RowsExport(nomtag_storage_db* db, const nomtag_row_sink* sink,
     if (!sink || !sink->row)
       throw Error(NOMTAG_ERR_INVALID_ARGUMENT, "rows_export needs a row sink");
     db->sql << db->backend->dialect().begin_snapshot;
-    try {
+    RollBackOnError(db, [&] {
       std::vector<std::string> live = LiveClaimers(db);
       if (!live.empty()) {
         std::string list;
@@ -387,13 +388,7 @@ nomtag_status RowsExport(nomtag_storage_db* db, const nomtag_row_sink* sink,
       }
       for (const Table& t : Tables()) ExportTable(db, t, sink);
       db->sql << "COMMIT";
-    } catch (...) {
-      try {
-        db->sql << "ROLLBACK";
-      } catch (...) {  // nothing to roll back
-      }
-      throw;
-    }
+    });
   });
 }
 
@@ -402,7 +397,8 @@ nomtag_status RowsImportBegin(nomtag_storage_db* db, nomtag_error* err) {
     if (db->read_only)
       throw Error(NOMTAG_ERR_REFUSED, db->location + " was opened read-only");
     db->sql << db->backend->dialect().begin_write;
-    try {
+    // Left open on success: rows_import adds to it, the host ends it.
+    RollBackOnError(db, [&] {
       long long libraries = 0, files = 0, calibrations = 0;
       db->sql << "SELECT COUNT(*) FROM libraries", soci::into(libraries);
       db->sql << "SELECT COUNT(*) FROM files", soci::into(files);
@@ -419,13 +415,7 @@ nomtag_status RowsImportBegin(nomtag_storage_db* db, nomtag_error* err) {
                         "and nothing was changed");
       // A cleared calibration leaves its row: the copy brings its own.
       db->sql << "DELETE FROM calibration";
-    } catch (...) {
-      try {
-        db->sql << "ROLLBACK";
-      } catch (...) {  // nothing to roll back
-      }
-      throw;
-    }
+    });
   });
 }
 

@@ -30,8 +30,9 @@ import time
 import mutagen
 
 NOMTAG, CONFIG = sys.argv[1], sys.argv[2]
-SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
-                      "support", "pg_server.sh")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "support"))
+from own_pg_server import mp3_library, server, start  # noqa: E402
 FILES, BATCH, ROUNDS = 24, 3, 4
 
 
@@ -53,18 +54,9 @@ def main():
     tmp = tempfile.mkdtemp(prefix="nomtag-pgrestart-")
     state = os.path.join(tmp, "server")
     try:
-        subprocess.run([SERVER, "start", state], check=True)
-        with open(state + ".url") as f:
-            url = f.read().strip()
-        root = os.path.join(tmp, "music")
-        os.makedirs(root)
+        state, url = start(tmp)
         names = [f"f{i:02}.mp3" for i in range(FILES)]
-        seedfile = os.path.join(tmp, "seed.mp3")
-        subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i",
-                        "sine=duration=1", "-c:a", "libmp3lame", seedfile],
-                       check=True)
-        for n in names:
-            shutil.copy(seedfile, os.path.join(root, n))
+        root = mp3_library(tmp, names)
 
         def nomtag(*args):
             r = subprocess.run([NOMTAG, "--config", CONFIG, "--db", url] +
@@ -102,9 +94,9 @@ def main():
                  "music", "--batch", str(BATCH), "--json"],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             time.sleep(delay)
-            subprocess.run([SERVER, "crash", state], check=True)
+            server("crash", state)
             time.sleep(rng.uniform(0.0, 0.3))
-            subprocess.run([SERVER, "resume", state], check=True)
+            server("resume", state)
             out, err = worker.communicate(timeout=120)
             what = f"round {rnd} (restart at {delay:.3f} s of ~{span:.3f} s)"
             # Finished, or a clean stop that names the lost connection.
@@ -144,7 +136,7 @@ def main():
                   f", {sum(held.values())} files done before, the rerun "
                   f"wrote {report['written']}", file=sys.stderr)
     finally:
-        subprocess.run([SERVER, "stop", state])
+        server("stop", state)
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"server restarts at {ROUNDS} random moments ({stopped} runs "
           "stopped by one): no file half-written, reruns wrote each file "
