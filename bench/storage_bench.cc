@@ -210,9 +210,22 @@ void MoveToPostgres(const Args& args, const std::string& name, Db& d) {
   d.worker = Check(d.db->StartWorker(), "start worker");
 }
 
+// The pristine copy of part `name`'s SQLite database, kept for the
+// PostgreSQL run so that it need not populate the same rows again.
+std::string SeedPath(const Args& args, const std::string& name) {
+  return (fs::path(args.dir) / (name + ".seed.db")).string();
+}
+
 // A fresh database with one library of n scanned files carrying tags.
 Db Populate(const Args& args, const std::string& name, int64_t n) {
   Db d;
+  if (g_backend == "postgresql" && fs::exists(SeedPath(args, name))) {
+    d.path = SeedPath(args, name);
+    d.db = Check(StorageDatabase::Open(Storage(args, d.path), d.path), "seed");
+    d.lib = Check(d.db->FindLibrary(name), "seed library").id;
+    MoveToPostgres(args, name, d);
+    return d;
+  }
   d.path = (fs::path(args.dir) / (name + ".db")).string();
   for (const char* ext : {"", "-wal", "-shm"}) fs::remove(d.path + ext);
   OpenOptions create;
@@ -250,7 +263,16 @@ Db Populate(const Args& args, const std::string& name, int64_t n) {
   }
   std::printf("  populated %lld files with tags in %.1f s\n",
               static_cast<long long>(n), MsSince(t) / 1000);
-  if (g_backend == "postgresql") MoveToPostgres(args, name, d);
+  if (g_backend == "postgresql") {
+    MoveToPostgres(args, name, d);
+    return d;
+  }
+  // Keep the pristine rows for the PostgreSQL run (closed: one file).
+  d.db.reset();
+  fs::copy_file(d.path, SeedPath(args, name),
+                fs::copy_options::overwrite_existing);
+  d.db = Check(StorageDatabase::Open(Storage(args, d.path), d.path), "reopen");
+  d.worker = Check(d.db->StartWorker(), "start worker");
   return d;
 }
 
