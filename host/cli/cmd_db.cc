@@ -26,6 +26,27 @@ Result<std::unique_ptr<StorageDatabase>> OpenNamed(
   return StorageDatabase::Open(*choice->plugin, choice->database, open);
 }
 
+// Live workers holding write claims on FROM, asked before TO is created so
+// that this refusal leaves no new file behind. (The export checks again,
+// analysis claims included, inside its snapshot.)
+Status NoRunningWorkers(StorageDatabase& from) {
+  auto libraries = from.Libraries();
+  if (!libraries.ok()) return libraries.status();
+  std::string live;
+  for (const Library& lib : *libraries) {
+    auto holders = from.ClaimHolders(lib.id);
+    if (!holders.ok()) return holders.status();
+    for (const ClaimHolder& h : *holders)
+      if (h.alive) live += (live.empty() ? "" : ", ") + h.worker;
+  }
+  if (live.empty()) return Status::OK();
+  return Status::Refused("workers are running on " + from.location() +
+                         " and hold claims (" + live +
+                         "): what they write would be missing from the "
+                         "copy; copy once they have finished or been "
+                         "stopped. Nothing was created.");
+}
+
 int RunCopy(const GlobalOptions& opts, const CopyArgs& args) {
   PluginRegistry registry;
   if (Status s = LoadPlugins(opts, &registry); !s.ok()) return Fail(s);
@@ -34,6 +55,7 @@ int RunCopy(const GlobalOptions& opts, const CopyArgs& args) {
                  r.label.c_str(), r.reason.c_str());
   auto from = OpenNamed(opts, registry, args.from, OpenOptions::Access::kRead);
   if (!from.ok()) return Fail(from.status());
+  if (Status s = NoRunningWorkers(**from); !s.ok()) return Fail(s);
   auto to = OpenNamed(opts, registry, args.to, OpenOptions::Access::kCreate);
   if (!to.ok()) return Fail(to.status());
 

@@ -76,6 +76,14 @@ def pg_counts(url):
     return out
 
 
+def pg_tables(url):
+    p = subprocess.run(["psql", "-At", "-c", "SELECT table_name FROM "
+                        "information_schema.tables WHERE table_schema = "
+                        "current_schema()", url],
+                       capture_output=True, text=True, check=True)
+    return p.stdout.split()
+
+
 def pg_digest(url):
     """A digest of every copied row on the server, to see it unchanged."""
     h = hashlib.sha256()
@@ -297,13 +305,62 @@ class DbCopyTest(unittest.TestCase):
             self.assertNotEqual(p.returncode, 0)
             self.assertIn(b"workers are running", p.stderr)
             self.assertIn(f":{worker.pid}".encode(), p.stderr)
-            self.assertEqual(set(pg_counts(pg).values()), {0})
+            self.assertEqual(pg_tables(pg), [])  # refused before opening
+            # Into a new file: refused before the file is made.
+            fresh = os.path.join(f.dir, b"never.db")
+            p = f.copy(busy, fresh, check=False)
+            self.assertIn(b"workers are running", p.stderr)
+            self.assertFalse(os.path.exists(fresh))
         finally:
             worker.send_signal(signal.SIGCONT)
             worker.communicate(timeout=120)
         self.assertEqual(worker.returncode, 0)
         f.copy(busy, pg)  # the worker is done: the copy goes
         self.assertEqual(pg_counts(pg)["libraries"], 2)
+
+    def test_a_running_analysis_holding_claims_is_named_and_refused(self):
+        """Analysis claims are seen by the plugin's export itself."""
+        f = self.f
+        busy = os.path.join(f.dir, b"analysing.db")
+        self.addCleanup(os.remove, busy)
+        f.copy(f.db, busy)
+        marker = os.path.join(f.dir, b"asked")
+        worker = os.path.join(f.dir, b"stuck_worker.py")
+        with open(worker, "w") as out:
+            out.write("import json, os, sys, time\n"
+                      "print(json.dumps({'ready': True, 'protocol': 1}), "
+                      "flush=True)\n"
+                      "sys.stdin.readline()\n"
+                      f"open({marker.decode()!r}, 'w').close()\n"
+                      "time.sleep(300)\n")
+        config = os.path.join(f.dir, b"stuck.yaml")
+        with open(f.config) as src, open(config, "w") as out:
+            out.write(src.read().replace(WORKER, worker.decode()).replace(
+                "      tier_sources:", "      timeout_s: 300\n"
+                "      tier_sources:"))
+        analysing = subprocess.Popen(
+            [NOMTAG, "--config", config, "--db", busy, "analyze", "music"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+        try:
+            for _ in range(3000):
+                if os.path.exists(marker):
+                    break
+                self.assertIsNone(analysing.poll(), "analyze ended")
+                time.sleep(0.01)
+            self.assertTrue(os.path.exists(marker), "the worker was not asked")
+            pg = new_pg_database(self)
+            p = f.copy(busy, pg, check=False)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn(b"workers are running", p.stderr)
+            self.assertIn(f":{analysing.pid}:".encode(), p.stderr)
+            self.assertEqual(set(pg_counts(pg).values()), {0})
+        finally:
+            os.killpg(analysing.pid, signal.SIGKILL)
+            analysing.wait()
+        # Its claims died with it: they are not copied, the rest is.
+        f.copy(busy, pg)
+        self.assertEqual(pg_counts(pg)["analyses"], len(dump(f.db)["analyses"]))
 
     def test_a_storage_plugin_before_abi_1_7_says_it_cannot_copy(self):
         plugin = os.environ.get("NOMTAG_TEST_STORAGE_ABI14")
