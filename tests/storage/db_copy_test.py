@@ -278,11 +278,16 @@ class DbCopyTest(unittest.TestCase):
         with open(target, "rb") as t:
             self.assertEqual(t.read(), bytes_before)
 
+    def scratch(self, name):
+        """A copy of the fixture's database, made by db copy, to change."""
+        path = os.path.join(self.f.dir, name)
+        self.addCleanup(os.remove, path)
+        self.f.copy(self.f.db, path)
+        return path
+
     def test_a_running_worker_holding_claims_is_named_and_refused(self):
         f = self.f
-        busy = os.path.join(f.dir, b"busy.db")
-        self.addCleanup(os.remove, busy)
-        f.copy(f.db, busy)
+        busy = self.scratch(b"busy.db")
         jl = os.path.join(f.dir, b"bpm.jsonl")
         with open(jl, "w") as out:
             out.write(json.dumps({"path": "b.flac", "tags": {"bpm": "90"}})
@@ -321,9 +326,7 @@ class DbCopyTest(unittest.TestCase):
     def test_a_running_analysis_holding_claims_is_named_and_refused(self):
         """Analysis claims are seen by the plugin's export itself."""
         f = self.f
-        busy = os.path.join(f.dir, b"analysing.db")
-        self.addCleanup(os.remove, busy)
-        f.copy(f.db, busy)
+        busy = self.scratch(b"analysing.db")
         marker = os.path.join(f.dir, b"asked")
         worker = os.path.join(f.dir, b"stuck_worker.py")
         with open(worker, "w") as out:
