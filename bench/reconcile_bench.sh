@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Reconcile throughput on real files: a copy of a make_corpus.sh corpus is
 # scanned, given 12 tags per file by `nomtag tags import`, then reconciled
-# (every file written by the safe write), with 1 and then 2 workers on a
-# fresh copy each; then a second run that must find nothing and write
-# nothing. Each run's --json report is checked against what it claims.
+# (every file written by the safe write) by 1, 2 and 4 `nomtag reconcile`
+# processes at once on a fresh copy each; then a second run that must find
+# nothing and write nothing. Each run's --json reports are checked against
+# what they claim (together the processes wrote every file once).
+# With NOMTAG_BENCH_POSTGRESQL=1 (issue 23) every run is repeated on a
+# PostgreSQL 15 server the script starts for the purpose
+# (tests/support/pg_server.sh), beside SQLite in the same run.
 # Baselines from the same run, on a fresh copy of the same files: the
 # original system's durable write path writing the same 12 tags to every
 # file (mutagen_write.py), and a `find` walk that stats every file beside
@@ -13,11 +17,35 @@
 set -euo pipefail
 build=$(cd "$1" && pwd) dir=${2:-/tmp/nomtag-reconcile-bench} per=${3:-200}
 here=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$dir"
 "$here/make_corpus.sh" "$dir/seed-corpus" "$per" 10 >/dev/null
 
-run() {  # workers
-  local lib="$dir/lib$1" db="$dir/rec$1.db"
-  rm -rf "$lib" "$db" "$db-wal" "$db-shm"
+pg_state=$dir/pg-state
+if [ "${NOMTAG_BENCH_POSTGRESQL:-0}" = 1 ]; then
+  chmod 755 "$dir"
+  "$here/../tests/support/pg_server.sh" start "$pg_state"
+  trap '"$here/../tests/support/pg_server.sh" stop "$pg_state"' EXIT
+fi
+
+# A fresh database for a run: an SQLite file, or a server database.
+fresh_db() {  # backend name
+  if [ "$1" = sqlite ]; then
+    rm -f "$dir/$2.db" "$dir/$2.db-wal" "$dir/$2.db-shm"
+    echo "$dir/$2.db"
+  else
+    local url
+    url=$(cat "$pg_state.url")
+    psql -q -c "DROP DATABASE IF EXISTS $2 WITH (FORCE)" "$url" >/dev/null
+    psql -q -c "CREATE DATABASE $2 ENCODING 'SQL_ASCII' TEMPLATE template0" \
+      "$url" >/dev/null
+    echo "${url/\/nomtag\?//$2?}"
+  fi
+}
+
+run() {  # backend processes
+  local lib="$dir/lib$2" db
+  db=$(fresh_db "$1" "rec_$1_$2")
+  rm -rf "$lib"
   cp -r "$dir/seed-corpus" "$lib"
   local nomtag=("$build/bin/nomtag" --config "$here/../plugins.yaml"
                 --plugin-dir "$build/lib/nomtag/plugins" --db "$db")
@@ -34,23 +62,36 @@ for i, p in enumerate(sys.stdin.read().split("\n")):
                      for g in ("rock", "jazz", "pop", "folk", "ambient", "metal")})
         print(json.dumps({"path": p, "tags": tags}))' > "$dir/tags.jsonl"
   "${nomtag[@]}" tags import bench "$dir/tags.jsonl" >/dev/null
-  local total t0 t1 out
+  local total t0 t1 pass procs p
   total=$(wc -l < "$dir/tags.jsonl")
   for pass in first second; do
+    procs=$2
+    [ "$pass" = second ] && procs=1
     t0=$(date +%s.%N)
-    out=$("${nomtag[@]}" reconcile bench --workers "$1" --batch 100 --json)
+    for p in $(seq "$procs"); do
+      # Exit 3: this process finished while another still held files.
+      ("${nomtag[@]}" reconcile bench --batch 10 --json > "$dir/out.$p" ||
+        [ $? -eq 3 ]) &
+    done
+    wait
     t1=$(date +%s.%N)
-    /usr/bin/python3 - "$pass" "$1" "$total" "$t0" "$t1" "$out" <<'PY'
+    cat "$dir"/out.* | /usr/bin/python3 -c '
 import json, sys
-pass_, workers, total, t0, t1, out = sys.argv[1:]
-r = json.loads(out)
+backend, procs, pass_, total, t0, t1 = sys.argv[1:]
+dec, text, reports = json.JSONDecoder(), sys.stdin.read(), []
+while text.strip():
+    r, end = dec.raw_decode(text.strip())
+    reports.append(r)
+    text = text.strip()[end:]
 secs = float(t1) - float(t0)
+written = sum(r["written"] for r in reports)
 want = int(total) if pass_ == "first" else 0
-assert r["failed"] == 0 and r["remaining"] == 0, r
-assert r["written"] == want, f"{pass_}: wrote {r['written']}, expected {want}"
-print(f"  {workers} worker(s), {pass_} run: {secs:7.2f} s, "
-      f"wrote {r['written']} of {total} files ({r['written']/secs:.0f} files/s)")
-PY
+assert all(r["failed"] == 0 for r in reports), reports
+assert written == want, f"{pass_}: wrote {written}, expected {want}"
+print(f"  {backend:10} {procs} process(es), {pass_} run: {secs:7.2f} s, "
+      f"wrote {written} of {total} files ({written/secs:.0f} files/s)")
+' "$1" "$procs" "$pass" "$total" "$t0" "$t1"
+    rm -f "$dir"/out.*
   done
 }
 
@@ -72,5 +113,8 @@ baselines() {
 
 echo "reconcile of real files, $per per format plus 5 seeds (mp3, m4a, flac, ogg, opus; 10 s each)"
 baselines
-run 1
-run 2
+backends=(sqlite)
+[ "${NOMTAG_BENCH_POSTGRESQL:-0}" = 1 ] && backends+=(postgresql)
+for b in "${backends[@]}"; do
+  for n in 1 2 4; do run "$b" "$n"; done
+done

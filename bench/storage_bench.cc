@@ -18,13 +18,21 @@
 // SELECT of 100 ids a claim cannot beat, and a claim-sized commit (100 rows
 // updated) with synchronous=NORMAL, as the plugin runs, and FULL beside it.
 //
+// With --postgresql URL (issue 23) every part runs again on PostgreSQL, in
+// fresh databases made on that server, and each PostgreSQL figure is printed
+// beside the SQLite figure of the same run as a ratio. Its databases are
+// filled through the bulk path: the same rows are made in SQLite first,
+// then moved with `db copy`'s row export and import (timed and printed).
+//
 // Every figure is checked against the state it claims to measure
 // (CountPending before and after), so a broken query cannot report a
 // fast but wrong number. Usage:
 //   storage_bench --plugin-dir DIR [--dir TMP] [--files N]
 //                 [--claim-rows M] [--contention-rows R] [--procs P]
 //                 [--nomtag BIN --config plugins.yaml]
+//                 [--postgresql URL]
 // A size of 0 skips that part.
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,10 +42,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "core/reconciler.h"
+#include "store/storage_choice.h"
 #include "store/storage_database.h"
 
 namespace nomtag {
@@ -82,6 +92,7 @@ class CountingProjector : public FileProjector {
 
 struct Args {
   std::string plugin_dir, dir = "/tmp/nomtag-storage-bench", nomtag, config;
+  std::string postgresql;  // a server's URL: run every part there too
   int64_t files = 100000, claim_rows = 1000000, contention_rows = 200000;
   int procs = 4;
 };
@@ -108,6 +119,8 @@ Args Parse(int argc, char** argv) {
       a.nomtag = v;
     else if (k == "--config")
       a.config = v;
+    else if (k == "--postgresql")
+      a.postgresql = v;
     else
       Die("unknown option " + k);
   }
@@ -115,16 +128,50 @@ Args Parse(int argc, char** argv) {
   return a;
 }
 
-const StoragePluginRef& Storage(const Args& args) {
+// The backend the parts run on now: "sqlite", then "postgresql".
+std::string g_backend = "sqlite";
+// Medians of the SQLite run by label, for the PostgreSQL run's ratios.
+std::map<std::string, double> g_sqlite_median;
+// The part running now ("1", "2", "3"): labels repeat across parts.
+std::string g_part;
+
+// The storage plugin serving database (a file path or a URL).
+const StoragePluginRef& Storage(const Args& args, const std::string& database) {
   static PluginRegistry* reg = [&] {
     auto* r = new PluginRegistry;
     PluginConfig config;
     config.plugins.push_back({"storage-sqlite", "", "", 0, {}, "", ""});
+    config.plugins.push_back({"storage-postgresql", "", "", 0, {}, "", ""});
     r->LoadAll(config, {args.plugin_dir});
     return r;
   }();
-  if (reg->storages().empty()) Die("storage-sqlite did not load");
-  return reg->storages()[0];
+  auto choice = ChooseStorage(reg->storages(), database);
+  if (!choice.ok()) Die(choice.status().ToString());
+  return *choice->plugin;
+}
+
+// psql-free administration of the bench's server databases: a fresh,
+// empty database `name` (byte-for-byte text, as the user guide advises),
+// and its URL.
+std::string FreshPgDatabase(const Args& args, const std::string& name) {
+  PGconn* c = PQconnectdb(args.postgresql.c_str());
+  if (PQstatus(c) != CONNECTION_OK) Die(PQerrorMessage(c));
+  for (std::string sql : {"DROP DATABASE IF EXISTS " + name + " WITH (FORCE)",
+                          "CREATE DATABASE " + name +
+                              " ENCODING 'SQL_ASCII' TEMPLATE template0"}) {
+    PGresult* r = PQexec(c, sql.c_str());
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+      Die(sql + ": " + PQerrorMessage(c));
+    PQclear(r);
+  }
+  PQfinish(c);
+  // The URL's database part (after the host, before '?') replaced.
+  const std::string& u = args.postgresql;
+  size_t q = u.find('?');
+  std::string head = u.substr(0, q),
+              tail = q == std::string::npos ? "" : u.substr(q);
+  size_t slash = head.find('/', head.find("://") + 3);
+  return head.substr(0, slash) + "/" + name + tail;
 }
 
 struct Db {
@@ -134,14 +181,65 @@ struct Db {
   std::string worker;  // claims of an unregistered id count as a dead one's
 };
 
+// ANALYZE on the server database url (what autovacuum does on its own
+// once enough rows changed).
+void Analyze(const std::string& url) {
+  PGconn* c = PQconnectdb(url.c_str());
+  PGresult* r = PQexec(c, "ANALYZE");
+  if (PQresultStatus(r) != PGRES_COMMAND_OK) Die(PQerrorMessage(c));
+  PQclear(r);
+  PQfinish(c);
+}
+
+// On PostgreSQL, the SQLite database just populated moved into a fresh
+// server database through the row export and import of `db copy`.
+void MoveToPostgres(const Args& args, const std::string& name, Db& d) {
+  std::string url = FreshPgDatabase(args, "bench_" + name);
+  OpenOptions create;
+  create.access = OpenOptions::Access::kCreate;
+  auto pg = Check(StorageDatabase::Open(Storage(args, url), url, create),
+                  "open the server database");
+  auto t = Clock::now();
+  std::vector<std::pair<std::string, int64_t>> counts;
+  Check(d.db->CopyInto(*pg, {}, &counts), "copy to PostgreSQL");
+  int64_t rows = 0;
+  for (const auto& c : counts) rows += c.second;
+  double s = MsSince(t) / 1000;
+  std::printf(
+      "  moved to PostgreSQL by db copy: %lld rows in %.1f s "
+      "(%.0f rows/s)\n",
+      static_cast<long long>(rows), s, rows / s);
+  // Statistics for the planner, as autovacuum gathers them shortly after
+  // a bulk load; the figures below are of a database in use, not of its
+  // first minute.
+  Analyze(url);
+  d.db = std::move(pg);
+  d.path = url;
+  d.worker = Check(d.db->StartWorker(), "start worker");
+}
+
+// The pristine copy of part `name`'s SQLite database, kept for the
+// PostgreSQL run so that it need not populate the same rows again.
+std::string SeedPath(const Args& args, const std::string& name) {
+  return (fs::path(args.dir) / (name + ".seed.db")).string();
+}
+
 // A fresh database with one library of n scanned files carrying tags.
 Db Populate(const Args& args, const std::string& name, int64_t n) {
   Db d;
+  if (g_backend == "postgresql" && fs::exists(SeedPath(args, name))) {
+    d.path = SeedPath(args, name);
+    d.db = Check(StorageDatabase::Open(Storage(args, d.path), d.path), "seed");
+    d.lib = Check(d.db->FindLibrary(name), "seed library").id;
+    MoveToPostgres(args, name, d);
+    return d;
+  }
   d.path = (fs::path(args.dir) / (name + ".db")).string();
   for (const char* ext : {"", "-wal", "-shm"}) fs::remove(d.path + ext);
   OpenOptions create;
   create.access = OpenOptions::Access::kCreate;
-  d.db = Check(StorageDatabase::Open(Storage(args), d.path, create), "open");
+  d.db = Check(StorageDatabase::Open(Storage(args, d.path), d.path, create),
+               "open");
   d.worker = Check(d.db->StartWorker(), "start worker");
   Library lib;
   lib.name = name;
@@ -173,6 +271,16 @@ Db Populate(const Args& args, const std::string& name, int64_t n) {
   }
   std::printf("  populated %lld files with tags in %.1f s\n",
               static_cast<long long>(n), MsSince(t) / 1000);
+  if (g_backend == "postgresql") {
+    MoveToPostgres(args, name, d);
+    return d;
+  }
+  // Keep the pristine rows for the PostgreSQL run (closed: one file).
+  d.db.reset();
+  fs::copy_file(d.path, SeedPath(args, name),
+                fs::copy_options::overwrite_existing);
+  d.db = Check(StorageDatabase::Open(Storage(args, d.path), d.path), "reopen");
+  d.worker = Check(d.db->StartWorker(), "start worker");
   return d;
 }
 
@@ -204,10 +312,19 @@ double Percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
 }
 
+// On PostgreSQL each figure also says how it compares with the SQLite
+// figure of the same label measured earlier in this run.
 void Report(const char* what, const std::vector<double>& lat) {
-  std::printf("  %-46s median %.3f ms  p90 %.3f ms  max %.3f ms  (%zu)\n", what,
-              Percentile(lat, 0.5), Percentile(lat, 0.9), Percentile(lat, 1.0),
-              lat.size());
+  const double median = Percentile(lat, 0.5);
+  std::printf("  %-46s median %.3f ms  p90 %.3f ms  max %.3f ms  (%zu)", what,
+              median, Percentile(lat, 0.9), Percentile(lat, 1.0), lat.size());
+  if (g_backend == "sqlite") {
+    g_sqlite_median[g_part + what] = median;
+  } else if (auto it = g_sqlite_median.find(g_part + what);
+             it != g_sqlite_median.end() && it->second > 0) {
+    std::printf("  = %.2fx SQLite's %.3f ms", median / it->second, it->second);
+  }
+  std::printf("\n");
 }
 
 int64_t Pending(Db& d) { return Check(d.db->CountPending(d.lib), "count"); }
@@ -343,6 +460,7 @@ void ReportInSyncReconcile(Db& d, const std::string& name) {
 }
 
 void InSyncReconcile(const Args& args) {
+  g_part = "1";
   std::printf("\n[1] reconcile of %lld files already in sync\n",
               static_cast<long long>(args.files));
   Db d = Populate(args, "insync", args.files);
@@ -352,7 +470,14 @@ void InSyncReconcile(const Args& args) {
   if (Pending(d) != 0) Die("files still pending after writing all");
 
   ReportInSyncReconcile(d, "insync");
-  ReportNaiveWalk(d, args.files);
+  if (g_backend == "sqlite") ReportNaiveWalk(d, args.files);
+  if (g_backend == "postgresql") {
+    // Every row changed since the last statistics: once autovacuum (or
+    // this) has looked again, the planner knows no file is pending.
+    Analyze(d.path);
+    std::printf("  after ANALYZE:\n");
+    ReportInSyncReconcile(d, "insync");
+  }
 
   if (!args.nomtag.empty()) {
     d.db.reset();  // the command opens the database itself
@@ -366,6 +491,7 @@ void InSyncReconcile(const Args& args) {
 }
 
 void ClaimLatency(const Args& args) {
+  g_part = "2";
   std::printf("\n[2] claim latency, batches of 100, %lld file rows\n",
               static_cast<long long>(args.claim_rows));
   Db d = Populate(args, "claims", args.claim_rows);
@@ -376,7 +502,7 @@ void ClaimLatency(const Args& args) {
   std::printf("  count pending (all %lld): %.1f ms\n",
               static_cast<long long>(before), MsSince(t));
   if (before != rows) Die("not every row is pending after the scan");
-  ReportClaimBaselines(d, rows);
+  if (g_backend == "sqlite") ReportClaimBaselines(d, rows);
   if (Pending(d) != rows) Die("a baseline changed what is pending");
   Report("all rows pending (claim + record, 500 batches):",
          WriteAll(d, WriteMode::kFull, 100, 500));
@@ -420,10 +546,17 @@ void ClaimLatency(const Args& args) {
          WriteAll(d, WriteMode::kNone, 100, 500));
 }
 
+// Where claiming process p writes what it claimed (d.path may be a URL).
+std::string ProcOutput(const Args& args, int p) {
+  return (fs::path(args.dir) / ("contention.proc" + std::to_string(p)))
+      .string();
+}
+
 // Several OS processes claiming from one library at once, as several
 // `nomtag reconcile` runs would: claim latency including waits for the
 // write lock, and a check that no file was claimed twice.
 void Contention(const Args& args) {
+  g_part = "3";
   std::printf("\n[3] %d processes claiming batches of 100 from %lld rows\n",
               args.procs, static_cast<long long>(args.contention_rows));
   Db d = Populate(args, "contention", args.contention_rows);
@@ -434,11 +567,12 @@ void Contention(const Args& args) {
   for (int p = 0; p < args.procs; ++p) {
     pid_t pid = ::fork();
     if (pid == 0) {
-      auto db = Check(StorageDatabase::Open(Storage(args), d.path), "open");
+      auto db =
+          Check(StorageDatabase::Open(Storage(args, d.path), d.path), "open");
       std::string me = Check(db->StartWorker(), "start worker"), cal;
       cal = Check(db->CalibrationHash(), "calibration");
-      FILE* out =
-          std::fopen((d.path + ".proc" + std::to_string(p)).c_str(), "w");
+      FILE* out = std::fopen(ProcOutput(args, p).c_str(), "w");
+      if (!out) Die("cannot write " + ProcOutput(args, p));
       for (;;) {
         auto t0 = Clock::now();
         auto batch = Check(db->ClaimBatch(d.lib, me, 100, 600000), "claim");
@@ -462,14 +596,19 @@ void Contention(const Args& args) {
     int status = 0;
     ::waitpid(k, &status, 0);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-      Die("a claiming process failed");
+      Die("a claiming process failed (" +
+          (WIFSIGNALED(status)
+               ? "signal " + std::to_string(WTERMSIG(status))
+               : "exit " + std::to_string(WEXITSTATUS(status))) +
+          ")");
   }
   double total_ms = MsSince(t);
   std::vector<double> lat;
+  // Ids are the SQLite seed's, kept by the copy.
   std::vector<char> seen(args.contention_rows + 2, 0);
   int64_t claimed = 0;
   for (int p = 0; p < args.procs; ++p) {
-    std::string f = d.path + ".proc" + std::to_string(p);
+    std::string f = ProcOutput(args, p);
     FILE* in = std::fopen(f.c_str(), "r");
     if (!in) Die("no output from process " + std::to_string(p));
     char kind;
@@ -493,7 +632,7 @@ void Contention(const Args& args) {
   Report("claim under contention (lock waits included):", lat);
   std::printf("  all %lld rows claimed once and recorded in %.1f s\n",
               static_cast<long long>(claimed), total_ms / 1000);
-  auto db = Check(StorageDatabase::Open(Storage(args), d.path), "open");
+  auto db = Check(StorageDatabase::Open(Storage(args, d.path), d.path), "open");
   if (Check(db->CountPending(d.lib), "count") != 0) Die("rows left pending");
 }
 
@@ -504,8 +643,14 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // figures as they come
   nomtag::Args args = nomtag::Parse(argc, argv);
   std::filesystem::create_directories(args.dir);
-  if (args.files > 0) nomtag::InSyncReconcile(args);
-  if (args.claim_rows > 0) nomtag::ClaimLatency(args);
-  if (args.contention_rows > 0 && args.procs > 0) nomtag::Contention(args);
+  std::vector<std::string> backends = {"sqlite"};
+  if (!args.postgresql.empty()) backends.push_back("postgresql");
+  for (const auto& b : backends) {
+    nomtag::g_backend = b;
+    std::printf("\n===== %s =====\n", b.c_str());
+    if (args.files > 0) nomtag::InSyncReconcile(args);
+    if (args.claim_rows > 0) nomtag::ClaimLatency(args);
+    if (args.contention_rows > 0 && args.procs > 0) nomtag::Contention(args);
+  }
   return 0;
 }

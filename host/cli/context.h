@@ -90,6 +90,7 @@ void AddAnalyzeCommand(CLI::App& app, const GlobalOptions& opts,
 void AddCalibrateCommand(CLI::App& app, const GlobalOptions& opts,
                          int* exit_code);
 void AddServeCommand(CLI::App& app, const GlobalOptions& opts, int* exit_code);
+void AddDbCommand(CLI::App& app, const GlobalOptions& opts, int* exit_code);
 
 }  // namespace nomtag::cli
 

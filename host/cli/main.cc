@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   AddAnalyzeCommand(app, opts, &exit_code);
   AddCalibrateCommand(app, opts, &exit_code);
   AddServeCommand(app, opts, &exit_code);
+  AddDbCommand(app, opts, &exit_code);
   AddGenerateDocsCommand(app, version, &exit_code);  // last: it reads them
 
   try {

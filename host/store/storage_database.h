@@ -154,6 +154,18 @@ class StorageDatabase : public TagStore {
   // The active calibration's definition ("" for none).
   Result<std::string> CalibrationDefinition();
 
+  // Copies every row of this database (libraries, files with their written
+  // state, tags, calibration, analyses; not claims) into target, which
+  // must be empty, in one transaction on target: all or nothing
+  // (storage_database_copy.cc). Refused while a live worker holds claims
+  // here. progress(table, done, total) is called as rows go; counts gets
+  // the rows copied per table. Unsupported when either plugin predates
+  // ABI 1.7.
+  using CopyProgress =
+      std::function<void(const std::string&, int64_t, int64_t)>;
+  Status CopyInto(StorageDatabase& target, const CopyProgress& progress,
+                  std::vector<std::pair<std::string, int64_t>>* counts);
+
   // TagStore.
   Result<std::string> CalibrationHash() override;
   Result<std::string> StartWorker() override;

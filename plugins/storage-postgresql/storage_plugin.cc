@@ -152,6 +152,13 @@ class PostgresBackend : public sqlstore::Backend {
         soci::use(model, "m"), soci::use(text, "b");
   }
 
+  void AfterIdsGiven(nomtag_storage_db* db) const override {
+    for (const char* table : {"libraries", "files"})
+      db->sql << std::string("SELECT setval(pg_get_serial_sequence('") + table +
+                     "', 'id'), COALESCE((SELECT MAX(id) FROM " + table +
+                     "), 0) + 1, false)";
+  }
+
  private:
   static std::string Trimmed(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();

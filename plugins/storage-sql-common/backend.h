@@ -34,6 +34,14 @@ struct Dialect {
   // it (PostgreSQL) the count is read from the four mismatch index
   // ranges: a counter row would serialise every worker's writes on it.
   bool pending_count_kept;
+  // What opens a read-only transaction that sees one snapshot throughout
+  // (a row export): SQLite's deferred BEGIN reads one snapshot already;
+  // PostgreSQL needs REPEATABLE READ for it.
+  const char* begin_snapshot;
+  // A binary column as hex text, around its name (SQLite: hex(x);
+  // PostgreSQL: encode(x, 'hex')).
+  const char* blob_hex_open;
+  const char* blob_hex_close;
 };
 
 class Backend {
@@ -66,6 +74,9 @@ class Backend {
                               const std::string& plugin_id,
                               const std::string& model_id,
                               const std::string& bytes) const = 0;
+  // Called after rows were inserted with the ids they had elsewhere (an
+  // import): an engine whose ids come from a sequence moves it past them.
+  virtual void AfterIdsGiven(nomtag_storage_db* /*db*/) const {}
 
  private:
   Dialect dialect_;

@@ -11,14 +11,24 @@ namespace nomtag::sqlstore {
 // SQLite: the write lock up front, an integer expression index for
 // changed tags (the schema's), triggers keeping the pending counts.
 inline constexpr Dialect kSqliteDialect = {
-    "BEGIN IMMEDIATE", "(f.tags_rev <> f.written_tags_rev) = 1",
-    /*row_locks=*/false, /*pending_count_kept=*/true};
+    "BEGIN IMMEDIATE",
+    "(f.tags_rev <> f.written_tags_rev) = 1",
+    /*row_locks=*/false,
+    /*pending_count_kept=*/true,
+    /*begin_snapshot=*/"BEGIN",
+    "hex(",
+    ")"};
 
 // PostgreSQL: rows locked as they are picked, a boolean expression index,
 // pending counts read from the index ranges.
 inline constexpr Dialect kPostgresDialect = {
-    "BEGIN", "(f.tags_rev <> f.written_tags_rev)",
-    /*row_locks=*/true, /*pending_count_kept=*/false};
+    "BEGIN",
+    "(f.tags_rev <> f.written_tags_rev)",
+    /*row_locks=*/true,
+    /*pending_count_kept=*/false,
+    /*begin_snapshot=*/"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    "encode(",
+    ", 'hex')"};
 
 }  // namespace nomtag::sqlstore
 

@@ -47,15 +47,13 @@ inline std::string Str(const soci::row& r, std::size_t i) {
   return r.get<std::string>(i);
 }
 
-// Runs body in a writing transaction (the dialect's begin_write) ...
-// COMMIT, rolling back on any exception (a failed rollback is ignored: the
-// first error is the one to report).
+// Runs body inside the transaction already open on db, rolling it back on
+// any exception (a failed rollback is ignored: the first error is the one
+// to report).
 template <class Body>
-void InTransaction(nomtag_storage_db* db, Body&& body) {
-  db->sql << db->backend->dialect().begin_write;
+void RollBackOnError(nomtag_storage_db* db, Body&& body) {
   try {
     body();
-    db->sql << "COMMIT";
   } catch (...) {
     try {
       db->sql << "ROLLBACK";
@@ -63,6 +61,17 @@ void InTransaction(nomtag_storage_db* db, Body&& body) {
     }
     throw;
   }
+}
+
+// Runs body in a writing transaction (the dialect's begin_write) ...
+// COMMIT, rolling back on any exception.
+template <class Body>
+void InTransaction(nomtag_storage_db* db, Body&& body) {
+  db->sql << db->backend->dialect().begin_write;
+  RollBackOnError(db, [&] {
+    body();
+    db->sql << "COMMIT";
+  });
 }
 
 // sdk::guard, plus the engine's errors worth explaining (a database

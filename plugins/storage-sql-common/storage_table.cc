@@ -16,6 +16,7 @@
 
 #include "analysis_store.h"
 #include "queries.h"
+#include "row_copy.h"
 #include "soci_rows.h"
 #include "storage_db.h"
 
@@ -457,9 +458,14 @@ nomtag_status CalibrationGet(nomtag_storage_db* db, char* buf, size_t cap,
 void ReleaseDeadWorkersClaims(nomtag_storage_db* db, long long lib,
                               const std::string& me, long long now) {
   std::vector<std::string> holders;
+  // From the claimer index (only claimed rows), never from a library
+  // index: SQLite's planner took files_by_tags_dirty (library_id) and
+  // walked every file of the library in every claim (335 ms at 1,000,000
+  // files). `+library_id` keeps the library test out of index choice, in
+  // SQLite and PostgreSQL alike.
   soci::rowset<soci::row> rows =
       (db->sql.prepare << "SELECT DISTINCT write_claimed_by FROM files WHERE "
-                          "write_claimed_by IS NOT NULL AND library_id = :lib "
+                          "write_claimed_by IS NOT NULL AND +library_id = :lib "
                           "AND write_claimed_by <> :me AND "
                           "claim_expires_at >= :now",
        soci::use(lib, "lib"), soci::use(me, "me"), soci::use(now, "now"));
@@ -504,23 +510,33 @@ nomtag_status ClaimBatch(nomtag_storage_db* db, int64_t library_id,
            soci::use(lib, "lib"), soci::use(dk, "dk"), soci::use(now, "now"),
            soci::use(who, "w"), soci::use(limit, "n"));
       for (const auto& r : picked) ids.push_back(Int(r, 0));
-      long long id = 0;
-      soci::statement take =
+      if (ids.empty()) return;
+      // One statement for the batch, not two per file: on a server each
+      // statement is a round trip (200 of them made a claim of 100 take
+      // ~30 ms on PostgreSQL). The ids are the database's own integers.
+      std::string list;
+      for (long long picked : ids)
+        list += (list.empty() ? "" : ",") + std::to_string(picked);
+      soci::rowset<soci::row> taken =
           (db->sql.prepare << "UPDATE files SET write_claimed_by = :w, "
                               "write_claimed_at = :now, claim_expires_at = "
-                              ":exp, claim_token = claim_token + 1 "
-                              "WHERE id = :id",
+                              ":exp, claim_token = claim_token + 1 WHERE id "
+                              "IN (" +
+                                  list +
+                                  ") RETURNING id, claim_token, tags_rev, "
+                                  "path",
            soci::use(who, "w"), soci::use(now, "now"),
-           soci::use(expires, "exp"), soci::use(id, "id"));
+           soci::use(expires, "exp"));
+      std::map<long long, Claimed> by_id;
+      for (const auto& r : taken)
+        by_id[Int(r, 0)] = Claimed{Int(r, 0), Int(r, 1), Int(r, 2), Str(r, 3)};
+      // In the order picked (RETURNING promises none).
       for (long long picked : ids) {
-        id = picked;
-        take.execute(true);
-        Claimed c{picked, 0, 0, {}};
-        db->sql
-            << "SELECT claim_token, tags_rev, path FROM files WHERE id = :id",
-            soci::use(picked), soci::into(c.token), soci::into(c.rev),
-            soci::into(c.path);
-        claimed.push_back(std::move(c));
+        auto it = by_id.find(picked);
+        if (it == by_id.end())
+          throw Error(NOMTAG_ERR_CORRUPT,
+                      "a file picked for a claim vanished inside the claim");
+        claimed.push_back(std::move(it->second));
       }
     });
     for (const auto& c : claimed) {
@@ -818,6 +834,9 @@ nomtag_storage StorageTable(decltype(nomtag_storage::open) open,
       AnalysisFailureList,
       CalibrationDefinition,
       LibraryRemove,
+      RowsExport,
+      RowsImportBegin,
+      RowsImport,
   };
 }
 

@@ -24,8 +24,9 @@ import time
 import mutagen
 
 NOMTAG, CONFIG = sys.argv[1], sys.argv[2]
-SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
-                      "support", "pg_server.sh")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "support"))
+from own_pg_server import mp3_library, server, start  # noqa: E402
 
 
 def bpm(path):
@@ -48,18 +49,9 @@ def main():
     tmp = tempfile.mkdtemp(prefix="nomtag-pgconn-")
     state = os.path.join(tmp, "server")
     try:
-        subprocess.run([SERVER, "start", state], check=True)
-        with open(state + ".url") as f:
-            url = f.read().strip()
-        root = os.path.join(tmp, "music")
-        os.makedirs(root)
+        state, url = start(tmp)
         names = [f"f{i}.mp3" for i in range(4)]
-        seed = os.path.join(tmp, "seed.mp3")
-        subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i",
-                        "sine=duration=1", "-c:a", "libmp3lame", seed],
-                       check=True)
-        for n in names:
-            shutil.copy(seed, os.path.join(root, n))
+        root = mp3_library(tmp, names)
 
         def nomtag(*args, check=True):
             r = subprocess.run([NOMTAG, "--config", CONFIG, "--db", url] +
@@ -83,7 +75,7 @@ def main():
                                   stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True)
         wait_stopped(worker)
-        subprocess.run([SERVER, "crash", state], check=True)
+        server("crash", state)
         worker.send_signal(signal.SIGCONT)
         out, err = worker.communicate(timeout=120)
         assert worker.returncode != 0, f"the worker went on: {out}{err}"
@@ -97,7 +89,7 @@ def main():
             assert data == before[n] or bpm(os.path.join(root, n)) == ["5"], n
         assert sorted(os.listdir(root)) == sorted(names), os.listdir(root)
 
-        subprocess.run([SERVER, "resume", state], check=True)
+        server("resume", state)
         started = time.monotonic()
         report = json.loads(nomtag("reconcile", "music", "--json").stdout)
         print("after the restart:", report, file=sys.stderr)
@@ -109,7 +101,7 @@ def main():
         assert status["pending_count"] == 0, status
         assert status["in_progress"] == 0, status
     finally:
-        subprocess.run([SERVER, "stop", state])
+        server("stop", state)
         shutil.rmtree(tmp, ignore_errors=True)
     print("connection loss: a clear stop, nothing half-written, a restarted "
           "server needs no repair")

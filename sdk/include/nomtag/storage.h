@@ -256,6 +256,56 @@ typedef struct nomtag_text_sink {
   nomtag_status (*text)(void *ctx, const char *text, size_t len);
 } nomtag_text_sink;
 
+/* ---- Row export and import (since ABI 1.7) ------------------------------
+ *
+ * What `nomtag db copy` moves from one database to another, whatever
+ * plugin serves each: every row a user cares about, with the state that
+ * says what is done (a file's written key, tags revision and digest, its
+ * last error; an analysis's plugin version and settings digest), so that
+ * nothing becomes due again in the copy. The tables and columns are the
+ * plugin's schema, named as SPEC section 5 names them (libraries, files,
+ * tags, calibration, analyses, analysis_heads, analysis_descriptors,
+ * analysis_embeddings); claims are not rows of it and are never exported.
+ * A plugin that receives a table or column it does not know refuses the
+ * import (NOMTAG_ERR_UNSUPPORTED) rather than drop it. */
+
+enum {
+  NOMTAG_VALUE_NULL = 0,
+  NOMTAG_VALUE_INT = 1,  /* i */
+  NOMTAG_VALUE_REAL = 2, /* r */
+  NOMTAG_VALUE_TEXT = 3, /* bytes, len: as stored (a file path is the
+                            file system's bytes, not always UTF-8) */
+  NOMTAG_VALUE_BYTES = 4 /* bytes, len: binary (an embedding) */
+};
+
+/* An element of nomtag_storage_row.values: a fixed layout, never
+ * appended to (a later minor would add a new row struct instead). */
+typedef struct nomtag_storage_value {
+  int32_t type; /* NOMTAG_VALUE_* */
+  int64_t i;
+  double r;
+  const char *bytes; /* not NUL-terminated; len counts them */
+  size_t len;
+} nomtag_storage_value;
+
+typedef struct nomtag_storage_row {
+  uint32_t struct_size;
+  const char *table;
+  const char *const *columns;         /* column_count names */
+  const nomtag_storage_value *values; /* column_count values */
+  size_t column_count;
+} nomtag_storage_row;
+
+/* Receives exported rows, table by table, parents before children (a
+ * library before its files, a file before its tags and analyses). */
+typedef struct nomtag_row_sink {
+  uint32_t struct_size;
+  void *ctx;
+  /* Before a table's rows: how many follow (for progress). */
+  nomtag_status (*table)(void *ctx, const char *table, int64_t rows);
+  nomtag_status (*row)(void *ctx, const nomtag_storage_row *row);
+} nomtag_row_sink;
+
 typedef struct nomtag_storage {
   uint32_t struct_size; /* sizeof(nomtag_storage) */
 
@@ -483,6 +533,33 @@ typedef struct nomtag_storage {
    * entry, one call at a time per db. */
   nomtag_status (*library_remove)(nomtag_storage_db *db, int64_t library_id,
                                   nomtag_error *err);
+
+  /* --- since ABI 1.7: read NOMTAG_HAS_FIELD before calling these ------ */
+
+  /* Reports every row of the database through sink (see "Row export and
+   * import" above), from one consistent snapshot: a worker writing
+   * meanwhile changes nothing the export sees. Claims are left out.
+   * NOMTAG_ERR_REFUSED, exporting nothing, while a live worker (one whose
+   * lock is held) holds a claim: what it is writing would be missing from
+   * the copy; the message names the workers. The sink's records are
+   * plugin-owned, valid for the callback. Thread: one call at a time per
+   * db, like every entry; the sink may call another db's entries. */
+  nomtag_status (*rows_export)(nomtag_storage_db *db,
+                               const nomtag_row_sink *sink, nomtag_error *err);
+  /* Opens the transaction an import runs in, refusing
+   * (NOMTAG_ERR_REFUSED, nothing changed) unless the database holds no
+   * library, no file and no calibration: an import never merges. The
+   * host ends it with commit, or rollback on any failure, so that the
+   * target holds the whole copy or nothing of it. */
+  nomtag_status (*rows_import_begin)(nomtag_storage_db *db, nomtag_error *err);
+  /* Inserts rows as rows_export reported them (ids kept: a file keeps its
+   * id, and its tags and analyses their file), inside the transaction
+   * rows_import_begin opened. The rows are the host's, valid for the
+   * call. NOMTAG_ERR_UNSUPPORTED for a table or column the plugin does
+   * not know; NOMTAG_ERR_INVALID_ARGUMENT for a value of the wrong type. */
+  nomtag_status (*rows_import)(nomtag_storage_db *db,
+                               const nomtag_storage_row *rows, size_t count,
+                               nomtag_error *err);
 } nomtag_storage;
 
 #ifdef __cplusplus

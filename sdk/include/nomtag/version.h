@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 #define NOMTAG_ABI_MAJOR 1
-#define NOMTAG_ABI_MINOR 6
+#define NOMTAG_ABI_MINOR 7
 /* 1.1: nomtag_library_info.padding
  * 1.2: nomtag_storage open_v2, worker_start, claim_check, claims_renew,
  *      claim_holders (claims fenced at commit time, workers proved alive
@@ -22,7 +22,8 @@
  * 1.4: inference: audio wanted, tier sources, streaming audio, the sink's
  *      head_with_spread and embedding; storage: analysis and calibration
  * 1.5: storage library_remove, library_status.folders
- * 1.6: format: `self` and the five calls that take it back */
+ * 1.6: format: `self` and the five calls that take it back
+ * 1.7: storage row export/import (db copy) */
 
 /* True when the struct `s` points at, of type `type`, is large enough to
  * carry `field`: a struct appended to in a later minor arrives from older
