@@ -3,6 +3,8 @@
 #include <cblas.h>
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -24,6 +26,16 @@ Attribute ReadAttribute(const ::onnx::AttributeProto& a) {
   out.ints.assign(a.ints().begin(), a.ints().end());
   out.floats.assign(a.floats().begin(), a.floats().end());
   return out;
+}
+
+std::atomic<int> threads_per_run{1};
+
+// Every sgemm runs in the thread that calls it: the executor splits the
+// work between its own threads (workers.h). Once per process, before the
+// first Run.
+void SingleThreadedBlas() {
+  static const bool once = (openblas_set_num_threads(1), true);
+  (void)once;
 }
 
 // A 2-D MaxPool the conv's output pass can do: no padding, no dilation,
@@ -286,7 +298,9 @@ bool Model::Run(const std::map<std::string, Tensor>& inputs,
     }
     values[input_ids_[k]] = it->second;
   }
-  KernelContext ctx{&pool_};
+  SingleThreadedBlas();
+  workers_.Resize(Threads());
+  KernelContext ctx{&pool_, &workers_};
   std::vector<const Tensor*> in;
   std::vector<Tensor> out;
   try {
@@ -339,6 +353,8 @@ std::vector<std::pair<std::string, double>> Model::Profile() const {
   return out;
 }
 
-void SetThreads(int threads) { openblas_set_num_threads(threads); }
+void SetThreads(int threads) { threads_per_run = std::max(threads, 1); }
+
+int Threads() { return threads_per_run; }
 
 }  // namespace nomtag::onnx

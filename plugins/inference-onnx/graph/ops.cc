@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <numeric>
 #include <stdexcept>
 
@@ -43,6 +44,15 @@ std::vector<int64_t> Strides(const Shape& shape) {
 }
 
 std::string NoCheck(const Node&) { return {}; }
+
+// How many pieces to cut `units` independent units of work into: one per
+// thread, or one when the whole (`cost`, in multiply-adds or values
+// moved) is too small to pay for waking the others.
+int64_t Pieces(const Workers& workers, int64_t units, int64_t cost) {
+  constexpr int64_t kWorthSplitting = 1 << 16;
+  if (cost < kWorthSplitting) return 1;
+  return std::clamp<int64_t>(units, 1, workers.size());
+}
 
 // --- elementwise -----------------------------------------------------------
 
@@ -330,13 +340,20 @@ void RunMatMul(const Node& node, const std::vector<const Tensor*>& in,
   float* y = out[0].f();
   if (ElementCount(bb) == 1) {
     // b is one matrix: every row of a in a single GEMM.
-    int64_t rows = ElementCount(batch) * M;
-    Sgemm(rows, N, K, a.f(), K, b.f(), N, y, N);
+    // Rows split between the threads, one sgemm each.
+    const int64_t rows = ElementCount(batch) * M;
+    const int64_t pieces = Pieces(*ctx.workers, rows, rows * N * K);
+    const int64_t per = (rows + pieces - 1) / pieces;
+    ctx.workers->For(pieces, [&](int64_t p, int) {
+      const int64_t r0 = p * per, r1 = std::min(rows, r0 + per);
+      if (r0 < r1)
+        Sgemm(r1 - r0, N, K, a.f() + r0 * K, K, b.f(), N, y + r0 * N, N);
+    });
     return;
   }
   std::vector<int64_t> sta = Strides(ba), stb = Strides(bb),
                        sto = Strides(batch);
-  for (int64_t k = 0, n = ElementCount(batch); k < n; ++k) {
+  ctx.workers->For(ElementCount(batch), [&](int64_t k, int) {
     int64_t ia = 0, ib = 0;
     for (size_t d = 0; d < rank; ++d) {
       int64_t i = (k / sto[d]) % batch[d];
@@ -345,7 +362,7 @@ void RunMatMul(const Node& node, const std::vector<const Tensor*>& in,
     }
     Sgemm(M, N, K, a.f() + ia * M * K, K, b.f() + ib * K * N, N, y + k * M * N,
           N);
-  }
+  });
 }
 
 // --- shape operators: views over the input's buffer -----------------------
@@ -464,18 +481,66 @@ void RunTranspose(const Node& node, const std::vector<const Tensor*>& in,
   float* y = out[0].f();
   int64_t n = out[0].size();
   if (!n) return;
-  int64_t inner = so[rank - 1], istep = step[rank - 1];
-  std::vector<int64_t> idx(rank, 0);
-  int64_t off = 0;
-  for (int64_t k = 0; k < n; k += inner) {
-    for (int64_t j = 0; j < inner; ++j) y[k + j] = a[off + j * istep];
-    for (int d = static_cast<int>(rank) - 2; d >= 0; --d) {
-      off += step[d];
-      if (++idx[d] < so[d]) break;
-      off -= step[d] * so[d];
-      idx[d] = 0;
-    }
+  const int64_t inner = so[rank - 1], istep = step[rank - 1];
+  // The output axis the input is contiguous along, if not the last one:
+  // then output and input are walked in square tiles of those two axes,
+  // so that both are read and written a cache line at a time.
+  int q = -1;
+  for (size_t k = 0; k + 1 < rank; ++k)
+    if (step[k] == 1 && so[k] > 1) q = static_cast<int>(k);
+  if (q >= 0 && istep != 1 && inner > 1) {
+    constexpr int64_t kTile = 16;
+    const std::vector<int64_t> ostr = Strides(so);
+    const int64_t tiles = n / (so[q] * inner);  // one per other-axes index
+    const int64_t pieces = Pieces(*ctx.workers, tiles, n);
+    const int64_t per = (tiles + pieces - 1) / pieces;
+    ctx.workers->For(pieces, [&](int64_t p, int) {
+      for (int64_t t = p * per; t < std::min(tiles, (p + 1) * per); ++t) {
+        int64_t from = 0, to = 0, r = t;
+        for (int d = static_cast<int>(rank) - 2; d >= 0; --d) {
+          if (d == q) continue;
+          from += r % so[d] * step[d];
+          to += r % so[d] * ostr[d];
+          r /= so[d];
+        }
+        for (int64_t i0 = 0; i0 < so[q]; i0 += kTile)
+          for (int64_t j0 = 0; j0 < inner; j0 += kTile)
+            for (int64_t i = i0; i < std::min(so[q], i0 + kTile); ++i) {
+              float* dst = y + to + i * ostr[q];
+              const float* src = a + from + i;
+              for (int64_t j = j0; j < std::min(inner, j0 + kTile); ++j)
+                dst[j] = src[j * istep];
+            }
+      }
+    });
+    return;
   }
+  // Output rows (the last axis) split between the threads; each piece
+  // starts its walk of the input at its first row.
+  const int64_t rows = n / inner;
+  const int64_t pieces = Pieces(*ctx.workers, rows, n);
+  const int64_t per = (rows + pieces - 1) / pieces;
+  ctx.workers->For(pieces, [&](int64_t p, int) {
+    const int64_t r0 = p * per, r1 = std::min(rows, r0 + per);
+    std::vector<int64_t> idx(rank, 0);
+    int64_t off = 0;
+    int64_t r = r0;
+    for (int d = static_cast<int>(rank) - 2; d >= 0; --d) {
+      idx[d] = r % so[d];
+      r /= so[d];
+      off += idx[d] * step[d];
+    }
+    for (r = r0; r < r1; ++r) {
+      float* dst = y + r * inner;
+      for (int64_t j = 0; j < inner; ++j) dst[j] = a[off + j * istep];
+      for (int d = static_cast<int>(rank) - 2; d >= 0; --d) {
+        off += step[d];
+        if (++idx[d] < so[d]) break;
+        off -= step[d] * so[d];
+        idx[d] = 0;
+      }
+    }
+  });
 }
 
 void RunConcat(const Node& node, const std::vector<const Tensor*>& in,
@@ -571,10 +636,14 @@ void RunGather(const Node& node, const std::vector<const Tensor*>& in,
   float* y = out[0].f();
   const float* a = x.f();
   int64_t count = static_cast<int64_t>(idx.size());
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t j = 0; j < count; ++j)
-      std::copy_n(a + (o * len + idx[j]) * inner, inner,
-                  y + (o * count + j) * inner);
+  const int64_t pieces = Pieces(*ctx.workers, outer, outer * count * inner);
+  const int64_t per = (outer + pieces - 1) / pieces;
+  ctx.workers->For(pieces, [&](int64_t p, int) {
+    for (int64_t o = p * per; o < std::min(outer, (p + 1) * per); ++o)
+      for (int64_t j = 0; j < count; ++j)
+        std::copy_n(a + (o * len + idx[j]) * inner, inner,
+                    y + (o * count + j) * inner);
+  });
 }
 
 template <bool kMean>
@@ -647,15 +716,20 @@ const std::map<std::string, OpKernel>& Registry() {
 
 namespace {
 std::vector<GemmShape>* gemm_sink = nullptr;
+std::mutex gemm_sink_mu;  // the workers call Sgemm at once
 }  // namespace
 
 void RecordGemms(std::vector<GemmShape>* sink) { gemm_sink = sink; }
 
 void Sgemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
-           const float* B, int64_t ldb, float* C, int64_t ldc) {
-  if (gemm_sink) gemm_sink->push_back({M, N, K});
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, lda,
-              B, ldb, 0.0f, C, ldc);
+           const float* B, int64_t ldb, float* C, int64_t ldc, bool trans_b,
+           bool accumulate) {
+  if (gemm_sink) {
+    std::lock_guard<std::mutex> lock(gemm_sink_mu);
+    gemm_sink->push_back({M, N, K, trans_b});
+  }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+              M, N, K, 1.0f, A, lda, B, ldb, accumulate ? 1.0f : 0.0f, C, ldc);
 }
 
 Tensor KernelContext::NewFloats(Shape shape) const {

@@ -19,11 +19,13 @@
 
 #include "node.h"
 #include "tensor.h"
+#include "workers.h"
 
 namespace nomtag::onnx {
 
 struct KernelContext {
   BufferPool* pool;
+  Workers* workers;  // for pieces of work independent of each other
   Tensor NewFloats(Shape shape) const;
 };
 
@@ -58,9 +60,13 @@ void WindowGeometry(const Node& node, const std::vector<int64_t>& input,
 // exactly the shapes a model runs.
 struct GemmShape {
   int64_t M, N, K;
+  bool trans_b;
 };
+// With `trans_b`, B is stored [N,K] (ldb >= K) and used transposed; with
+// `accumulate`, C += A*B. The sgemm runs in the calling thread.
 void Sgemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
-           const float* B, int64_t ldb, float* C, int64_t ldc);
+           const float* B, int64_t ldb, float* C, int64_t ldc,
+           bool trans_b = false, bool accumulate = false);
 void RecordGemms(std::vector<GemmShape>* sink);
 
 // Conv, in conv.cc.
