@@ -76,7 +76,8 @@ class OnnxPluginTest(unittest.TestCase):
         short = os.path.join(env.lib, "short.flac")
         sine(short, 30)
         # A file the original system tagged: its keys (labels with spaces)
-        # break nomtag's key grammar, and go on nomtag's first write.
+        # break nomtag's key grammar, are read as nomtag's (spaces as '-')
+        # and go on nomtag's first write.
         f = mutagen.File(path)
         f["nom:not happy_" + HAPPY] = "0.5"
         f["TITLE"] = "kept"
