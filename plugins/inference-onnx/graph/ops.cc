@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -45,13 +46,21 @@ std::vector<int64_t> Strides(const Shape& shape) {
 
 std::string NoCheck(const Node&) { return {}; }
 
-// How many pieces to cut `units` independent units of work into: one per
-// thread, or one when the whole (`cost`, in multiply-adds or values
+// Calls fn(begin, end) on consecutive ranges covering [0, units), one per
+// thread, or one range when the whole (`cost`, in multiply-adds or values
 // moved) is too small to pay for waking the others.
-int64_t Pieces(const Workers& workers, int64_t units, int64_t cost) {
+void Split(const KernelContext& ctx, int64_t units, int64_t cost,
+           const std::function<void(int64_t, int64_t)>& fn) {
   constexpr int64_t kWorthSplitting = 1 << 16;
-  if (cost < kWorthSplitting) return 1;
-  return std::clamp<int64_t>(units, 1, workers.size());
+  const int64_t pieces =
+      cost < kWorthSplitting
+          ? 1
+          : std::clamp<int64_t>(units, 1, ctx.workers->size());
+  const int64_t per = (units + pieces - 1) / pieces;
+  ctx.workers->For(pieces, [&](int64_t p, int) {
+    const int64_t begin = p * per, end = std::min(units, begin + per);
+    if (begin < end) fn(begin, end);
+  });
 }
 
 // --- elementwise -----------------------------------------------------------
@@ -63,7 +72,9 @@ void Unary(const Node& node, const std::vector<const Tensor*>& in,
   out[0] = ctx.NewFloats(x.shape);
   const float* a = x.f();
   float* y = out[0].f();
-  for (int64_t k = 0, n = x.size(); k < n; ++k) y[k] = f(a[k]);
+  Split(ctx, x.size(), x.size(), [&](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) y[k] = f(a[k]);
+  });
 }
 
 void RunRelu(const Node& n, const std::vector<const Tensor*>& in,
@@ -103,7 +114,9 @@ void Binary(const Node& node, const std::vector<const Tensor*>& in,
   const float* pb = b.f();
   int64_t n = out[0].size();
   if (sa == sb) {
-    for (int64_t k = 0; k < n; ++k) y[k] = f(pa[k], pb[k]);
+    Split(ctx, n, n, [&](int64_t begin, int64_t end) {
+      for (int64_t k = begin; k < end; ++k) y[k] = f(pa[k], pb[k]);
+    });
     return;
   }
   // Strides of a and b over the output's index space (0 where broadcast).
@@ -114,21 +127,32 @@ void Binary(const Node& node, const std::vector<const Tensor*>& in,
   }
   int64_t inner = rank ? so[rank - 1] : 1;
   int64_t ia = rank ? ta[rank - 1] : 0, ib = rank ? tb[rank - 1] : 0;
-  std::vector<int64_t> idx(rank, 0);
-  int64_t oa = 0, ob = 0;
-  for (int64_t k = 0; k < n; k += inner) {
-    for (int64_t j = 0; j < inner; ++j)
-      y[k + j] = f(pa[oa + j * ia], pb[ob + j * ib]);
-    // Advance the odometer over all but the last axis.
-    for (int d = static_cast<int>(rank) - 2; d >= 0; --d) {
-      oa += ta[d];
-      ob += tb[d];
-      if (++idx[d] < so[d]) break;
-      oa -= ta[d] * so[d];
-      ob -= tb[d] * so[d];
-      idx[d] = 0;
+  if (!n) return;
+  // Rows of the last axis split between the threads; each range starts
+  // its odometer at its first row.
+  Split(ctx, n / inner, n, [&](int64_t begin, int64_t end) {
+    std::vector<int64_t> idx(rank, 0);
+    int64_t oa = 0, ob = 0;
+    for (int64_t d = static_cast<int64_t>(rank) - 2, r = begin; d >= 0; --d) {
+      idx[d] = r % so[d];
+      r /= so[d];
+      oa += idx[d] * ta[d];
+      ob += idx[d] * tb[d];
     }
-  }
+    for (int64_t k = begin * inner; k < end * inner; k += inner) {
+      for (int64_t j = 0; j < inner; ++j)
+        y[k + j] = f(pa[oa + j * ia], pb[ob + j * ib]);
+      // Advance the odometer over all but the last axis.
+      for (int d = static_cast<int>(rank) - 2; d >= 0; --d) {
+        oa += ta[d];
+        ob += tb[d];
+        if (++idx[d] < so[d]) break;
+        oa -= ta[d] * so[d];
+        ob -= tb[d] * so[d];
+        idx[d] = 0;
+      }
+    }
+  });
 }
 
 void RunAdd(const Node& n, const std::vector<const Tensor*>& in,
@@ -192,13 +216,15 @@ void RunBatchNorm(const Node& node, const std::vector<const Tensor*>& in,
   out[0] = ctx.NewFloats(x.shape);
   const float* a = x.f();
   float* y = out[0].f();
-  for (int64_t b = 0; b < x.shape[0]; ++b)
-    for (int64_t c = 0; c < channels; ++c) {
+  Split(ctx, x.shape[0] * channels, x.size(), [&](int64_t begin, int64_t end) {
+    for (int64_t p = begin; p < end; ++p) {
+      const int64_t c = p % channels;
       float s = scale.f()[c] / std::sqrt(var.f()[c] + eps);
       float t = bias.f()[c] - mean.f()[c] * s;
-      int64_t base = (b * channels + c) * spatial;
+      const int64_t base = p * spatial;
       for (int64_t k = 0; k < spatial; ++k) y[base + k] = a[base + k] * s + t;
     }
+  });
 }
 
 // --- MaxPool ---------------------------------------------------------------
@@ -288,24 +314,27 @@ void RunMaxPool(const Node& node, const std::vector<const Tensor*>& in,
   const int64_t H = in_hw[0], W = in_hw[1], OH = out_hw[0], OW = out_hw[1];
   const float* a = x.f();
   float* y = out[0].f();
-  for (int64_t p = 0; p < x.shape[0] * x.shape[1]; ++p) {
-    const float* plane = a + p * H * W;
-    float* dst = y + p * OH * OW;
-    for (int64_t oh = 0; oh < OH; ++oh)
-      for (int64_t ow = 0; ow < OW; ++ow) {
-        float m = -std::numeric_limits<float>::infinity();
-        for (int64_t kh = 0; kh < kernel[0]; ++kh) {
-          int64_t h = oh * strides[0] - pad[0] + kh * dil[0];
-          if (h < 0 || h >= H) continue;
-          const float* row = plane + h * W;
-          for (int64_t kw = 0; kw < kernel[1]; ++kw) {
-            int64_t w = ow * strides[1] - pad[1] + kw * dil[1];
-            if (w >= 0 && w < W) m = std::max(m, row[w]);
+  Split(ctx, x.shape[0] * x.shape[1], x.size(),
+        [&](int64_t begin, int64_t end) {
+          for (int64_t p = begin; p < end; ++p) {
+            const float* plane = a + p * H * W;
+            float* dst = y + p * OH * OW;
+            for (int64_t oh = 0; oh < OH; ++oh)
+              for (int64_t ow = 0; ow < OW; ++ow) {
+                float m = -std::numeric_limits<float>::infinity();
+                for (int64_t kh = 0; kh < kernel[0]; ++kh) {
+                  int64_t h = oh * strides[0] - pad[0] + kh * dil[0];
+                  if (h < 0 || h >= H) continue;
+                  const float* row = plane + h * W;
+                  for (int64_t kw = 0; kw < kernel[1]; ++kw) {
+                    int64_t w = ow * strides[1] - pad[1] + kw * dil[1];
+                    if (w >= 0 && w < W) m = std::max(m, row[w]);
+                  }
+                }
+                dst[oh * OW + ow] = m;
+              }
           }
-        }
-        dst[oh * OW + ow] = m;
-      }
-  }
+        });
 }
 
 // --- MatMul ----------------------------------------------------------------
@@ -342,12 +371,8 @@ void RunMatMul(const Node& node, const std::vector<const Tensor*>& in,
     // b is one matrix: every row of a in a single GEMM.
     // Rows split between the threads, one sgemm each.
     const int64_t rows = ElementCount(batch) * M;
-    const int64_t pieces = Pieces(*ctx.workers, rows, rows * N * K);
-    const int64_t per = (rows + pieces - 1) / pieces;
-    ctx.workers->For(pieces, [&](int64_t p, int) {
-      const int64_t r0 = p * per, r1 = std::min(rows, r0 + per);
-      if (r0 < r1)
-        Sgemm(r1 - r0, N, K, a.f() + r0 * K, K, b.f(), N, y + r0 * N, N);
+    Split(ctx, rows, rows * N * K, [&](int64_t r0, int64_t r1) {
+      Sgemm(r1 - r0, N, K, a.f() + r0 * K, K, b.f(), N, y + r0 * N, N);
     });
     return;
   }
@@ -492,10 +517,8 @@ void RunTranspose(const Node& node, const std::vector<const Tensor*>& in,
     constexpr int64_t kTile = 16;
     const std::vector<int64_t> ostr = Strides(so);
     const int64_t tiles = n / (so[q] * inner);  // one per other-axes index
-    const int64_t pieces = Pieces(*ctx.workers, tiles, n);
-    const int64_t per = (tiles + pieces - 1) / pieces;
-    ctx.workers->For(pieces, [&](int64_t p, int) {
-      for (int64_t t = p * per; t < std::min(tiles, (p + 1) * per); ++t) {
+    Split(ctx, tiles, n, [&](int64_t begin, int64_t end) {
+      for (int64_t t = begin; t < end; ++t) {
         int64_t from = 0, to = 0, r = t;
         for (int d = static_cast<int>(rank) - 2; d >= 0; --d) {
           if (d == q) continue;
@@ -518,10 +541,7 @@ void RunTranspose(const Node& node, const std::vector<const Tensor*>& in,
   // Output rows (the last axis) split between the threads; each piece
   // starts its walk of the input at its first row.
   const int64_t rows = n / inner;
-  const int64_t pieces = Pieces(*ctx.workers, rows, n);
-  const int64_t per = (rows + pieces - 1) / pieces;
-  ctx.workers->For(pieces, [&](int64_t p, int) {
-    const int64_t r0 = p * per, r1 = std::min(rows, r0 + per);
+  Split(ctx, rows, n, [&](int64_t r0, int64_t r1) {
     std::vector<int64_t> idx(rank, 0);
     int64_t off = 0;
     int64_t r = r0;
@@ -636,10 +656,8 @@ void RunGather(const Node& node, const std::vector<const Tensor*>& in,
   float* y = out[0].f();
   const float* a = x.f();
   int64_t count = static_cast<int64_t>(idx.size());
-  const int64_t pieces = Pieces(*ctx.workers, outer, outer * count * inner);
-  const int64_t per = (outer + pieces - 1) / pieces;
-  ctx.workers->For(pieces, [&](int64_t p, int) {
-    for (int64_t o = p * per; o < std::min(outer, (p + 1) * per); ++o)
+  Split(ctx, outer, outer * count * inner, [&](int64_t begin, int64_t end) {
+    for (int64_t o = begin; o < end; ++o)
       for (int64_t j = 0; j < count; ++j)
         std::copy_n(a + (o * len + idx[j]) * inner, inner,
                     y + (o * count + j) * inner);
