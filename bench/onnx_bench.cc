@@ -108,8 +108,10 @@ int main(int argc, char** argv) {
     for (int r = 0; r < runs; ++r) {
       auto t0 = Clock::now();
       for (const auto& g : gemms)
-        nomtag::onnx::Sgemm(g.M, g.N, g.K, A.data(), g.K, B.data(),
-                            g.trans_b ? g.K : g.N, C.data(), g.N, g.trans_b);
+        nomtag::onnx::Sgemm(g.M, g.N, g.K, A.data(),
+                            g.flags.trans_a ? g.M : g.K, B.data(),
+                            g.flags.trans_b ? g.K : g.N, C.data(), g.N,
+                            {g.flags.trans_a, g.flags.trans_b});
       gemm_s.push_back(Seconds(t0, Clock::now()));
     }
     openblas_set_num_threads(1);

@@ -138,8 +138,8 @@ void WholeRowsConv(const Geometry& g, const float* weights, const float* x,
   for (int64_t c = 0; c < g.C; ++c)
     for (int64_t kh = 0; kh < g.KH; ++kh) {
       Sgemm(g.M, g.OH, g.W, weights + (c * g.KH + kh) * g.W, g.K(),
-            padded + (c * rows + kh) * g.W, g.W, acc, g.OH, /*trans_b=*/true,
-            /*accumulate=*/!first);
+            padded + (c * rows + kh) * g.W, g.W, acc, g.OH,
+            {.trans_b = true, .accumulate = !first});
       first = false;
     }
 }

@@ -10,6 +10,8 @@
 //    MusiCNN, BatchNormalization after the Relu, and a MaxPool) becomes
 //    one node whose ReLU, per-channel scale/shift and pooling run in the
 //    GEMM's output pass;
+//  - a MatMul by a constant matrix between two Transposes (with a bias
+//    Add) reads and writes through the transposes' strides (node.h);
 //  - every value's last reader is found, so its buffer returns to the pool
 //    as soon as the graph is done with it.
 // Shape operators (Reshape, Squeeze, Unsqueeze, Flatten) copy nothing.
@@ -67,6 +69,9 @@ class Model {
  private:
   Model() = default;
   void Fuse();
+  void FuseMatMuls(const std::vector<int>& readers,
+                   const std::vector<int>& reader_node,
+                   std::vector<bool>* removed);
   void PlanLifetimes();
 
   std::string origin_;

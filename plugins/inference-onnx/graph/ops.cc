@@ -339,8 +339,152 @@ void RunMaxPool(const Node& node, const std::vector<const Tensor*>& in,
 
 // --- MatMul ----------------------------------------------------------------
 
+// Y = out_perm(a_perm(X) * B + bias) (node.h's MatMulFusion), B [K,N].
+// The GEMMs run over two axes of the product: the n axis and one axis r
+// of A's others, picked so that the strides of X and Y fit a GEMM: A's
+// (r, k) block of X has a unit stride along one of them, and the result
+// block of Y along n (C = A*B) or along r (C^T = B^T * A^T). Every other
+// axis is a loop of GEMMs, split between the threads. When no axis fits
+// (not so in the models seen), each value is summed on its own.
+void RunFusedMatMul(const Node& node, const std::vector<const Tensor*>& in,
+                    std::vector<Tensor>& out, const KernelContext& ctx) {
+  const MatMulFusion& f = node.matmul;
+  const Tensor& x = Float(node, in, 0);
+  const Tensor& b = Float(node, in, 1);
+  const size_t R = x.shape.size();
+  if (R < 2 || (!f.a_perm.empty() && f.a_perm.size() != R) ||
+      (!f.out_perm.empty() && f.out_perm.size() != R))
+    Fail(node, "the fused transposes do not match the input's rank");
+  if (b.shape.size() != 2) Fail(node, "B is not a matrix");
+  const std::vector<int64_t> xs = Strides(x.shape);
+  Shape sa(R);
+  std::vector<int64_t> astr(R);  // stride in X of A's axis i
+  for (size_t i = 0; i < R; ++i) {
+    const int64_t p = f.a_perm.empty() ? i : f.a_perm[i];
+    sa[i] = x.shape[p];
+    astr[i] = xs[p];
+  }
+  const int64_t K = sa[R - 1], N = b.shape[1];
+  if (b.shape[0] != K)
+    Fail(node, "shapes " + ShapeText(sa) + " and " + ShapeText(b.shape) +
+                   " do not multiply");
+  if (!f.bias.empty() && static_cast<int64_t>(f.bias.size()) != N)
+    Fail(node, "the fused bias does not match the output's last axis");
+  Shape so = sa;  // the product's shape; its axis R-1 is n
+  so[R - 1] = N;
+  Shape sy(R);
+  for (size_t i = 0; i < R; ++i)
+    sy[i] = so[f.out_perm.empty() ? i : f.out_perm[i]];
+  const std::vector<int64_t> ys = Strides(sy);
+  std::vector<int64_t> ostr(R);  // stride in Y of the product's axis j
+  for (size_t i = 0; i < R; ++i)
+    ostr[f.out_perm.empty() ? i : f.out_perm[i]] = ys[i];
+  out[0] = ctx.NewFloats(sy);
+  float* y = out[0].f();
+  const float* px = x.f();
+  const float* pb = b.f();
+  const int64_t kstr = astr[R - 1], nstr = ostr[R - 1];
+
+  // The GEMM for one axis r: how to call it, or false.
+  struct Plan {
+    int r = -1;
+    bool transposed_c = false;  // C^T = B^T * A^T
+    GemmFlags flags;
+    int64_t lda = 0, ldb = 0, ldc = 0;
+  } plan;
+  for (int r = 0; r + 1 < static_cast<int>(R) && plan.r < 0; ++r) {
+    const int64_t rows = sa[r], rstr = astr[r];
+    Plan p;
+    p.r = r;
+    if (nstr == 1 && ostr[r] >= N) {  // C[rows,N] = A[rows,K] * B
+      p.ldc = ostr[r];
+      p.ldb = N;
+      if (kstr == 1 && rstr >= K) {
+        p.lda = rstr;
+      } else if (rstr == 1 && kstr >= rows) {
+        p.flags.trans_a = true;
+        p.lda = kstr;
+      } else {
+        continue;
+      }
+    } else if (ostr[r] == 1 && nstr >= rows) {  // C^T[N,rows] = B^T A^T
+      p.transposed_c = true;
+      p.ldc = nstr;
+      p.flags.trans_a = true;  // B, stored [K,N]
+      p.lda = N;
+      if (rstr == 1 && kstr >= rows) {
+        p.ldb = kstr;
+      } else if (kstr == 1 && rstr >= K) {
+        p.flags.trans_b = true;
+        p.ldb = rstr;
+      } else {
+        continue;
+      }
+    } else {
+      continue;
+    }
+    plan = p;
+  }
+
+  // The product's other axes (all but r and n), as X and Y offsets.
+  std::vector<int> others;
+  for (int i = 0; i + 1 < static_cast<int>(R); ++i)
+    if (i != plan.r) others.push_back(i);
+  int64_t outer = 1;
+  for (int i : others) outer *= so[i];
+  auto offsets = [&](int64_t index, int64_t* xo, int64_t* yo) {
+    *xo = *yo = 0;
+    for (auto it = others.rbegin(); it != others.rend(); ++it) {
+      const int64_t i = index % so[*it];
+      index /= so[*it];
+      *xo += i * astr[*it];
+      *yo += i * ostr[*it];
+    }
+  };
+  if (plan.r < 0) {
+    // No axis fits: every value summed on its own.
+    const int64_t rows = sa[0];
+    others.erase(others.begin());
+    outer /= std::max<int64_t>(so[0], 1);
+    for (int64_t o = 0; o < outer; ++o) {
+      int64_t xo, yo;
+      offsets(o, &xo, &yo);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t n = 0; n < N; ++n) {
+          float sum = f.bias.empty() ? 0.0f : f.bias[n];
+          for (int64_t k = 0; k < K; ++k)
+            sum += px[xo + r * astr[0] + k * kstr] * pb[k * N + n];
+          y[yo + r * ostr[0] + n * nstr] = sum;
+        }
+    }
+    return;
+  }
+  const int64_t rows = sa[plan.r];
+  Split(ctx, outer, outer * rows * N * K, [&](int64_t begin, int64_t end) {
+    for (int64_t o = begin; o < end; ++o) {
+      int64_t xo, yo;
+      offsets(o, &xo, &yo);
+      float* c = y + yo;
+      if (!plan.transposed_c) {
+        Sgemm(rows, N, K, px + xo, plan.lda, pb, plan.ldb, c, plan.ldc,
+              plan.flags);
+        if (!f.bias.empty())
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t n = 0; n < N; ++n) c[r * plan.ldc + n] += f.bias[n];
+      } else {
+        Sgemm(N, rows, K, pb, plan.lda, px + xo, plan.ldb, c, plan.ldc,
+              plan.flags);
+        if (!f.bias.empty())
+          for (int64_t n = 0; n < N; ++n)
+            for (int64_t r = 0; r < rows; ++r) c[n * plan.ldc + r] += f.bias[n];
+      }
+    }
+  });
+}
+
 void RunMatMul(const Node& node, const std::vector<const Tensor*>& in,
                std::vector<Tensor>& out, const KernelContext& ctx) {
+  if (node.matmul.fused) return RunFusedMatMul(node, in, out, ctx);
   const Tensor& a = Float(node, in, 0);
   const Tensor& b = Float(node, in, 1);
   Shape sa = a.shape, sb = b.shape;
@@ -740,14 +884,15 @@ std::mutex gemm_sink_mu;  // the workers call Sgemm at once
 void RecordGemms(std::vector<GemmShape>* sink) { gemm_sink = sink; }
 
 void Sgemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
-           const float* B, int64_t ldb, float* C, int64_t ldc, bool trans_b,
-           bool accumulate) {
+           const float* B, int64_t ldb, float* C, int64_t ldc,
+           GemmFlags flags) {
   if (gemm_sink) {
     std::lock_guard<std::mutex> lock(gemm_sink_mu);
-    gemm_sink->push_back({M, N, K, trans_b});
+    gemm_sink->push_back({M, N, K, flags});
   }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-              M, N, K, 1.0f, A, lda, B, ldb, accumulate ? 1.0f : 0.0f, C, ldc);
+  cblas_sgemm(CblasRowMajor, flags.trans_a ? CblasTrans : CblasNoTrans,
+              flags.trans_b ? CblasTrans : CblasNoTrans, M, N, K, 1.0f, A, lda,
+              B, ldb, flags.accumulate ? 1.0f : 0.0f, C, ldc);
 }
 
 Tensor KernelContext::NewFloats(Shape shape) const {
