@@ -1,5 +1,7 @@
 // nomtag: keeps machine-learned music tags in a database and projects them
 // into audio files. This file only wires the commands together.
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <utility>
@@ -10,6 +12,14 @@
 
 int main(int argc, char** argv) {
   using namespace nomtag::cli;
+  // A group write holds three descriptors per file until the group is
+  // durable (write/safe_write.h kMaxGroup), per worker thread: take the
+  // room the system allows rather than the historical 1,024.
+  if (struct rlimit lim;
+      ::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+  }
   CLI::App app{
       "nomtag keeps machine-learned music tags (moods, descriptors, model "
       "scores) in a database and projects them into the `nom` namespace of "

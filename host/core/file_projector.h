@@ -3,7 +3,9 @@
 #ifndef NOMTAG_CORE_FILE_PROJECTOR_H_
 #define NOMTAG_CORE_FILE_PROJECTOR_H_
 
+#include <cstddef>
 #include <string>
+#include <vector>
 
 #include "core/file_stamp.h"
 #include "core/library.h"
@@ -43,6 +45,31 @@ class FileProjector {
   virtual Status Project(const Library& library, const std::string& path,
                          const TagSet& desired, CommitGate& gate,
                          Projection* out) = 0;
+
+  // One file of ProjectMany.
+  struct Item {
+    std::string path;  // as for Project
+    TagSet desired;
+    CommitGate* gate = nullptr;
+  };
+
+  // Projects every item as Project would, one status and one Projection
+  // per item, in order; a projector that can share the cost of making
+  // writes durable across files (group commit) does. A failing item never
+  // stops the others. At most GroupLimit() items. [thread-safe] for
+  // distinct files.
+  virtual std::vector<Status> ProjectMany(const Library& library,
+                                          const std::vector<Item>& items,
+                                          std::vector<Projection>* out) {
+    std::vector<Status> statuses;
+    out->assign(items.size(), Projection{});
+    for (size_t i = 0; i < items.size(); ++i)
+      statuses.push_back(Project(library, items[i].path, items[i].desired,
+                                 *items[i].gate, &(*out)[i]));
+    return statuses;
+  }
+  // How many files ProjectMany takes at once.
+  virtual size_t GroupLimit() const { return 1; }
 
   // The namespace on disk, for dry runs.
   virtual Result<TagSet> Read(const std::string& path) = 0;

@@ -1,7 +1,9 @@
 #include "core/reconciler.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -106,9 +108,99 @@ struct RunState {
   Status fatal;  // a store error stops every worker
 };
 
+// How one file of a group ended.
+struct Outcome {
+  std::string error;
+  bool written = false;
+  bool recorded = true;
+  bool lost = false;
+};
+
+// Projects one group of claimed files (at most the projector's group
+// limit) with their writes made durable together, then records the ones
+// written in one database transaction.
+void ProjectGroup(TagStore& store, FileProjector& projector,
+                  const Library& library, const ReconcileOptions& options,
+                  const std::string& calibration,
+                  const std::vector<const ClaimedFile*>& files,
+                  RunState* state) {
+  std::vector<Outcome> outcomes(files.size());
+  std::vector<std::unique_ptr<ClaimGate>> gates(files.size());
+  std::vector<FileProjector::Item> items;
+  std::vector<size_t> item_of;  // index in files of each item
+  std::vector<std::string> digests;
+  std::vector<bool> has_namespace;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const ClaimedFile& file = *files[i];
+    auto tags = SourceTags(store, options, file.id);
+    if (!StaysInsideRoot(file.path)) {
+      outcomes[i].error = "corrupt row: path '" + file.path +
+                          "' leaves the library root; not written";
+    } else if (!tags.ok()) {
+      outcomes[i].error = tags.status().message();
+    } else {
+      TagSet desired = DesiredTags(*tags, library.mode, !calibration.empty());
+      gates[i] = std::make_unique<ClaimGate>(store, file, options.lease_ms);
+      digests.push_back(TagSetDigest(desired));
+      has_namespace.push_back(!desired.empty());
+      items.push_back(
+          {Join(library.root, file.path), std::move(desired), gates[i].get()});
+      item_of.push_back(i);
+    }
+  }
+  PauseForTest("before-project");
+  std::vector<Projection> done;
+  std::vector<Status> statuses = projector.ProjectMany(library, items, &done);
+  std::vector<TagStore::Written> records;
+  std::vector<size_t> record_of;
+  for (size_t k = 0; k < items.size(); ++k) {
+    const size_t i = item_of[k];
+    Outcome& o = outcomes[i];
+    o.written = done[k].written;
+    if (gates[i]->lost())
+      o.lost = true;  // nothing written; the new owner writes it
+    else if (!statuses[k].ok())
+      o.error = statuses[k].ToString();
+    else {
+      records.push_back(
+          {files[i], has_namespace[k], done[k].after, digests[k]});
+      record_of.push_back(i);
+    }
+  }
+  // The files are durable: now the database may say so.
+  auto recorded = store.SetWrittenAll(records, library.mode, calibration);
+  for (size_t r = 0; r < records.size(); ++r) {
+    Outcome& o = outcomes[record_of[r]];
+    if (!recorded[r].ok())
+      o.error = recorded[r].status().message();
+    else
+      o.recorded = *recorded[r];
+  }
+
+  std::lock_guard<std::mutex> lock(state->mu);
+  for (size_t i = 0; i < files.size(); ++i) {
+    const Outcome& o = outcomes[i];
+    if (o.lost) {
+      ++state->report.superseded;
+    } else if (!o.error.empty()) {
+      ++state->report.failed;
+      state->failed.emplace_back(*files[i], o.error);
+      state->report.failures.emplace_back(files[i]->path, o.error);
+    } else if (!o.recorded) {
+      ++state->report.superseded;
+    } else {
+      ++state->report.processed;
+      if (o.written) ++state->report.written;
+    }
+    ++state->progress.done;
+    if (options.on_progress) options.on_progress(state->progress);
+  }
+}
+
 void Work(TagStore& store, FileProjector& projector, const Library& library,
           const ReconcileOptions& options, const std::string& worker,
           RunState* state) {
+  const size_t group = std::max<size_t>(1, projector.GroupLimit());
   for (;;) {
     {
       std::lock_guard<std::mutex> lock(state->mu);
@@ -125,62 +217,18 @@ void Work(TagStore& store, FileProjector& projector, const Library& library,
       return;
     }
     if (batch->empty()) return;
-    for (size_t i = 0; i < batch->size(); ++i) {
-      const ClaimedFile& file = (*batch)[i];
+    for (size_t i = 0; i < batch->size(); i += group) {
       if (options.should_stop && options.should_stop()) {
         // Stopped: the rest of the batch goes back untouched, no error.
         for (size_t j = i; j < batch->size(); ++j)
           store.ReleaseClaim((*batch)[j], "").ok();
         return;
       }
-      std::string error;
-      bool written = false;
-      bool recorded = true;
-      bool lost = false;
-      auto tags = SourceTags(store, options, file.id);
-      if (!StaysInsideRoot(file.path)) {
-        error = "corrupt row: path '" + file.path +
-                "' leaves the library root; not written";
-      } else if (!tags.ok()) {
-        error = tags.status().message();
-      } else {
-        TagSet desired =
-            DesiredTags(*tags, library.mode, !calibration->empty());
-        PauseForTest("before-project");
-        ClaimGate gate(store, file, options.lease_ms);
-        Projection done;
-        Status s = projector.Project(library, Join(library.root, file.path),
-                                     desired, gate, &done);
-        written = done.written;
-        if (gate.lost()) {
-          lost = true;  // nothing written; the new owner writes it
-        } else if (!s.ok()) {
-          error = s.ToString();
-        } else {
-          auto r = store.SetWritten(file, library.mode, *calibration,
-                                    !desired.empty(), done.after,
-                                    TagSetDigest(desired));
-          if (!r.ok())
-            error = r.status().message();
-          else
-            recorded = *r;
-        }
-      }
-      std::lock_guard<std::mutex> lock(state->mu);
-      if (lost) {
-        ++state->report.superseded;
-      } else if (!error.empty()) {
-        ++state->report.failed;
-        state->failed.emplace_back(file, error);
-        state->report.failures.emplace_back(file.path, error);
-      } else if (!recorded) {
-        ++state->report.superseded;
-      } else {
-        ++state->report.processed;
-        if (written) ++state->report.written;
-      }
-      ++state->progress.done;
-      if (options.on_progress) options.on_progress(state->progress);
+      std::vector<const ClaimedFile*> files;
+      for (size_t j = i; j < std::min(batch->size(), i + group); ++j)
+        files.push_back(&(*batch)[j]);
+      ProjectGroup(store, projector, library, options, *calibration, files,
+                   state);
     }
   }
 }

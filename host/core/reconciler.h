@@ -3,7 +3,10 @@
 // Claim a batch → compute each file's desired tag set (its database tags
 // filtered by the library's mode and the calibration) → project it into
 // the file → record it as written (fenced by the claim token) or give the
-// claim back with the error → next batch, until nothing is left.
+// claim back with the error → next batch, until nothing is left. The
+// files of a batch go to the projector in groups (its GroupLimit), whose
+// writes are made durable together; the group's records then go to the
+// store in one transaction, after the files are durable.
 //
 // A failing file never stops the run: its claim is held until the run
 // ends (the store never gives a worker what it holds), then released with
@@ -49,7 +52,8 @@ struct ReconcileOptions {
   // The tags a file's analysis results yield (core/analysis.h), merged over
   // its database tags; empty function: none. Called from worker threads.
   std::function<Result<TagSet>(int64_t file_id)> analysis_tags;
-  // Polled before each file, from worker threads. When it answers true the
+  // Polled before each group of files (FileProjector::GroupLimit), from
+  // worker threads. When it answers true the
   // run stops: claims not yet worked on are given back (the files stay
   // pending) and the report counts only what was done.
   std::function<bool()> should_stop;

@@ -85,6 +85,27 @@ class TagStore {
                                   bool has_namespace, const FileStamp& after,
                                   const std::string& namespace_digest) = 0;
 
+  // One successful projection, for SetWrittenAll.
+  struct Written {
+    const ClaimedFile* file = nullptr;
+    bool has_namespace = false;
+    FileStamp after;
+    std::string namespace_digest;
+  };
+  // SetWritten for each record, in one transaction where the store has
+  // them (one sync of the database for a group of files, not one each);
+  // one result per record, in order. Called only after the files are
+  // durable, so the database never says written before the disk does.
+  virtual std::vector<Result<bool>> SetWrittenAll(
+      const std::vector<Written>& records, WriteMode mode,
+      const std::string& calibration_hash) {
+    std::vector<Result<bool>> out;
+    for (const Written& w : records)
+      out.push_back(SetWritten(*w.file, mode, calibration_hash, w.has_namespace,
+                               w.after, w.namespace_digest));
+    return out;
+  }
+
   // Gives the file back with the error (empty: none); it stays pending.
   virtual Status ReleaseClaim(const ClaimedFile& file,
                               const std::string& error) = 0;

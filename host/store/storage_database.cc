@@ -417,6 +417,42 @@ Result<bool> StorageDatabase::SetWritten(const ClaimedFile& file,
                                          const FileStamp& after,
                                          const std::string& namespace_digest) {
   std::lock_guard<std::mutex> lock(mu_);
+  return SetWrittenLocked(file, mode, calibration_hash, has_namespace, after,
+                          namespace_digest);
+}
+
+std::vector<Result<bool>> StorageDatabase::SetWrittenAll(
+    const std::vector<Written>& records, WriteMode mode,
+    const std::string& calibration_hash) {
+  if (records.size() > 1) {
+    // Held for the whole transaction: the connection is shared by the
+    // run's threads and its heartbeat, and none may run a statement
+    // inside it.
+    std::lock_guard<std::mutex> lock(mu_);
+    ErrorBuffer eb;
+    if (t_->begin(db_, &eb.err) == NOMTAG_OK) {
+      std::vector<Result<bool>> out;
+      bool failed = false;
+      for (const Written& w : records) {
+        out.push_back(SetWrittenLocked(*w.file, mode, calibration_hash,
+                                       w.has_namespace, w.after,
+                                       w.namespace_digest));
+        if (!out.back().ok()) failed = true;
+        if (failed) break;
+      }
+      if (!failed && t_->commit(db_, &eb.err) == NOMTAG_OK) return out;
+      t_->rollback(db_);
+    }
+  }
+  // One at a time: each record's own error (or a store without
+  // transactions working).
+  return TagStore::SetWrittenAll(records, mode, calibration_hash);
+}
+
+Result<bool> StorageDatabase::SetWrittenLocked(
+    const ClaimedFile& file, WriteMode mode,
+    const std::string& calibration_hash, bool has_namespace,
+    const FileStamp& after, const std::string& namespace_digest) {
   ErrorBuffer eb;
   int32_t recorded = 0;
   nomtag_status st;

@@ -170,12 +170,20 @@ class StorageDatabase : public TagStore {
                           const std::string& calibration_hash,
                           bool has_namespace, const FileStamp& after,
                           const std::string& namespace_digest) override;
+  std::vector<Result<bool>> SetWrittenAll(
+      const std::vector<Written>& records, WriteMode mode,
+      const std::string& calibration_hash) override;
   Status ReleaseClaim(const ClaimedFile& file,
                       const std::string& error) override;
   Result<int64_t> CountPending(int64_t library_id) override;
 
  private:
   StorageDatabase(StoragePluginRef plugin, nomtag_storage_db* db);
+  // SetWritten with mu_ held.
+  Result<bool> SetWrittenLocked(const ClaimedFile& file, WriteMode mode,
+                                const std::string& calibration_hash,
+                                bool has_namespace, const FileStamp& after,
+                                const std::string& namespace_digest);
   // Whether the plugin's table holds the entry at offset (a later ABI).
   bool Has(size_t entry_offset) const;
 

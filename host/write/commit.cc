@@ -95,190 +95,274 @@ Status CopyExtendedAttributes(int from, int to, const std::string& path) {
 
 }  // namespace
 
-Status CommitInPlace(TargetFile& target, const OverlayStream& overlay,
-                     const CommitOptions& opts, CommitStats* stats) {
-  const std::string& path = target.path();
-  const FileIdentity id = target.identity();
-  if (!target.writable())
+PendingCommit::PendingCommit(TargetFile& target, const OverlayStream& overlay,
+                             Kind kind, const CommitOptions& opts)
+    : target_(target), overlay_(overlay), kind_(kind), opts_(opts) {}
+
+PendingCommit::~PendingCommit() {
+  // A journal guarding written bytes stays for recovery; anything else
+  // beside the file goes.
+  if (!(kind_ == Kind::kInPlace && file_touched_)) DropSidecar();
+  if (sidecar_fd_ >= 0) ::close(sidecar_fd_);
+}
+
+void PendingCommit::DropSidecar() {
+  if (!sidecar_.empty() && !renamed_)
+    ::unlinkat(target_.dir_fd(), sidecar_.c_str(), 0);
+  sidecar_.clear();
+}
+
+Result<std::unique_ptr<PendingCommit>> PendingCommit::Stage(
+    TargetFile& target, const OverlayStream& overlay, Kind kind,
+    const CommitOptions& opts) {
+  std::unique_ptr<PendingCommit> c(
+      new PendingCommit(target, overlay, kind, opts));
+  Status s = kind == Kind::kInPlace ? c->StageJournal() : c->StageCopy();
+  if (!s.ok()) return s;  // the destructor removes what was made
+  return c;
+}
+
+Status PendingCommit::StageJournal() {
+  const std::string& path = target_.path();
+  const FileIdentity id = target_.identity();
+  if (!target_.writable())
     return Status::Refused(path +
                            ": cannot be opened for writing; not written");
-  Journal journal;
+  Journal& journal = journal_;
   journal.identity = id;
-  journal.new_length = overlay.length();
+  journal.new_length = overlay_.length();
   journal.pid = ::getpid();
   journal.host = HostName();
   uint64_t pos = 0;
-  for (const auto& p : overlay.pieces()) {
+  for (const auto& p : overlay_.pieces()) {
     if (!p.from_base)
       journal.written.push_back(
-          {pos, std::string(reinterpret_cast<const char*>(overlay.added(p)),
+          {pos, std::string(reinterpret_cast<const char*>(overlay_.added(p)),
                             p.length)});
     if (!p.from_base && pos < id.size) {
       Journal::Range r;
       r.offset = pos;
       r.original.resize(std::min<uint64_t>(p.length, id.size - pos));
       size_t got = 0;
-      Status s = target.source().ReadAt(pos, r.original.data(),
-                                        r.original.size(), &got);
+      Status s = target_.source().ReadAt(pos, r.original.data(),
+                                         r.original.size(), &got);
       if (!s.ok()) return s;
       if (got != r.original.size())
         return Status::IoError(path + ": the file got shorter while read");
-      stats->bytes_written += r.original.size();
+      stats_.bytes_written += r.original.size();
       journal.ranges.push_back(std::move(r));
     }
     pos += p.length;
   }
 
   if (Status s = InjectedFailure("identity", path); !s.ok()) return s;
-  if (Status s = target.CheckUnchanged(); !s.ok()) return s;
-  const std::string journal_name = JournalNameFor(target.name());
-  const std::string journal_path = JournalPathFor(path);
-  auto journal_fd =
-      WriteJournal(target.dir_fd(), journal_name, journal, journal_path);
-  if (!journal_fd.ok()) return journal_fd.status();
-  CrashPoint("after-journal");
+  if (Status s = target_.CheckUnchanged(); !s.ok()) return s;
+  const std::string name = JournalNameFor(target_.name());
+  auto fd = WriteJournal(target_.dir_fd(), name, journal, JournalPathFor(path));
+  if (!fd.ok()) return fd.status();
   // The journal's lock goes when this descriptor is closed: after the
   // journal is removed, or by the kernel when the process dies.
-  struct JournalLock {
-    int fd;
-    ~JournalLock() { ::close(fd); }
-  } journal_lock{*journal_fd};
-  auto drop_journal = [&] {
-    return ::unlinkat(target.dir_fd(), journal_name.c_str(), 0) == 0;
-  };
-
-  // Immediately before the first byte: the descriptor we write through
-  // still is the file we read, and still has its name.
-  // Then the claim: last, so no step of ours runs between it and the byte.
-  Status s = InjectedFailure("patch-identity", path);
-  if (s.ok()) s = target.CheckUnchanged();
-  if (s.ok() && opts.gate) s = opts.gate();
-  if (!s.ok()) {
-    drop_journal();  // nothing was written
-    return s;
-  }
-  // From here the journal protects the file: any failure rolls it back.
-  auto undo = [&](Status why) {
-    Status rb = RollBack(target, journal);
-    if (!rb.ok())
-      return why.Prepend("write failed and rollback failed too (" +
-                         rb.message() + "); the journal " + journal_path +
-                         " is kept for `nomtag recover`");
-    drop_journal();
-    return why;
-  };
-  const int fd = target.fd();
-  pos = 0;
-  int ranges_written = 0;
-  for (const auto& p : overlay.pieces()) {
-    if (!p.from_base) {
-      if (ranges_written == 1) CrashPoint("between-range-writes");
-      s = InjectedFailure("patch-write", path);
-      if (s.ok())
-        s = PWriteAll(fd, overlay.added(p), p.length, pos, path, "write");
-      if (!s.ok()) break;
-      stats->bytes_written += p.length;
-      ++ranges_written;
-    }
-    pos += p.length;
-  }
-  if (s.ok() && opts.keep_mtime)
-    s = SetFileTimes(fd, id.atime_ns, id.mtime_ns, path);
-  if (s.ok()) s = InjectedFailure("patch-fsync", path);
-  // fsync, not fdatasync: the file may have grown at its end, and the new
-  // size, mtime and ctime must be as durable as the bytes.
-  if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus(path, "fsync");
-  if (!s.ok()) return undo(s);
-  if (struct stat st; ::fstat(fd, &st) == 0)
-    stats->after = IdentityFromStat(st);
-  CrashPoint("before-journal-remove");
-  // No folder fsync: if a crash undoes this unlink, recovery finds the
-  // file holding the new version and only drops the journal (journal.h).
-  // The new version is durable: a journal that cannot be removed is a
-  // warning, not a failed write.
-  Status removed = InjectedFailure("journal-remove", path);
-  if (removed.ok() && !drop_journal())
-    removed = ErrnoStatus(journal_path, "remove journal");
-  if (!removed.ok())
-    stats->warnings.push_back(
-        removed.message() +
-        " (the file holds the new version; the next run drops the journal)");
+  sidecar_ = name;
+  sidecar_fd_ = *fd;
   return Status::OK();
 }
 
-Status CommitByCopy(TargetFile& target, const OverlayStream& overlay,
-                    const CommitOptions& opts, CommitStats* stats) {
-  const std::string& path = target.path();
-  const FileIdentity id = target.identity();
-  const int dir = target.dir_fd();
-  const std::string tmp_name = TempNameFor(target.name());
+Status PendingCommit::StageCopy() {
+  const std::string& path = target_.path();
+  const FileIdentity id = target_.identity();
+  const int dir = target_.dir_fd();
+  const std::string tmp_name = TempNameFor(target_.name());
   const std::string tmp =
       (std::filesystem::path(path).parent_path() / tmp_name).string();
   if (Status s = InjectedFailure("temp-create", path); !s.ok()) return s;
   int fd = ::openat(dir, tmp_name.c_str(),
                     O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return ErrnoStatus(tmp, "create temporary file");
-  auto fail = [&](Status why) {
-    ::unlinkat(dir, tmp_name.c_str(), 0);
-    if (fd >= 0) ::close(fd);
-    return why;
-  };
+  sidecar_ = tmp_name;
+  sidecar_fd_ = fd;
   // Held until the rename or the unlink: a temporary file whose lock is
   // free has no live writer.
   if (!LockWholeFile(fd, true, 0))
-    return fail(ErrnoStatus(tmp, "lock temporary file"));
+    return ErrnoStatus(tmp, "lock temporary file");
 
   uint64_t pos = 0;
-  for (const auto& p : overlay.pieces()) {
+  for (const auto& p : overlay_.pieces()) {
     Status s = InjectedFailure("temp-write", path);
     if (s.ok())
       s = p.from_base
-              ? CopyRange(target.fd(), p.base_offset, fd, pos, p.length, path)
-              : PWriteAll(fd, overlay.added(p), p.length, pos, tmp,
+              ? CopyRange(target_.fd(), p.base_offset, fd, pos, p.length, path)
+              : PWriteAll(fd, overlay_.added(p), p.length, pos, tmp,
                           "write temporary file");
-    if (!s.ok()) return fail(s);
+    if (!s.ok()) return s;
     pos += p.length;
   }
-  stats->bytes_written += pos;
+  stats_.bytes_written += pos;
   // The copy takes the original's place: same owner, group, mode and
   // extended attributes.
   if (::fchown(fd, id.uid, id.gid) != 0 &&
       (id.uid != ::geteuid() || ::fchown(fd, -1, id.gid) != 0))
-    return fail(ErrnoStatus(path, "keep owner and group on the new copy"));
+    return ErrnoStatus(path, "keep owner and group on the new copy");
   if (::fchmod(fd, id.mode & 07777) != 0)
-    return fail(ErrnoStatus(path, "keep permissions on the new copy"));
-  if (Status s = CopyExtendedAttributes(target.fd(), fd, path); !s.ok())
-    return fail(s);
-  if (opts.keep_mtime)
+    return ErrnoStatus(path, "keep permissions on the new copy");
+  if (Status s = CopyExtendedAttributes(target_.fd(), fd, path); !s.ok())
+    return s;
+  if (opts_.keep_mtime)
     if (Status s = SetFileTimes(fd, id.atime_ns, id.mtime_ns, tmp); !s.ok())
-      return fail(s);
-  if (Status s = InjectedFailure("temp-fsync", path); !s.ok()) return fail(s);
-  if (::fsync(fd) != 0) return fail(ErrnoStatus(tmp, "fsync temporary file"));
-  CrashPoint("after-temp-written");
-  // Size and mtime are final here; the rename below changes neither.
+      return s;
+  // Size and mtime are final here; the rename changes neither.
   if (struct stat st; ::fstat(fd, &st) == 0)
-    stats->after = IdentityFromStat(st);
-
-  if (Status s = InjectedFailure("identity", path); !s.ok()) return fail(s);
-  if (Status s = target.CheckUnchanged(); !s.ok()) return fail(s);
-  if (opts.gate)
-    if (Status s = opts.gate(); !s.ok()) return fail(s);
-  if (Status s = InjectedFailure("rename", path); !s.ok()) return fail(s);
-  if (::renameat(dir, tmp_name.c_str(), dir, target.name().c_str()) != 0)
-    return fail(ErrnoStatus(path, "rename the new copy over the original"));
-  ::close(fd);  // drops the temporary file's lock: it has a real name now
-  fd = -1;
-  CrashPoint("after-rename");
-  // The new version is in place; if the folder cannot be fsynced the
-  // rename may not survive a power cut, which leaves the old file (never
-  // a broken one): a warning, not a failed write.
-  Status synced = InjectedFailure("dir-fsync", path);
-  if (synced.ok()) synced = FsyncDirectory(dir, path);
-  if (!synced.ok())
-    stats->warnings.push_back(synced.message() +
-                              " (the file holds the new version, but a power "
-                              "cut may bring the old one back)");
+    stats_.after = IdentityFromStat(st);
   return Status::OK();
+}
+
+void PendingCommit::NeedBeforeApply(SyncBarrier& barrier, size_t member) const {
+  if (kind_ == Kind::kInPlace) {
+    // fsync, not fdatasync, of the journal; and its name in the folder.
+    barrier.AddFile(member, sidecar_fd_, "journal-fsync",
+                    JournalPathFor(target_.path()));
+    barrier.AddFolder(member, target_.dir_fd(), nullptr, target_.path());
+  } else {
+    barrier.AddFile(member, sidecar_fd_, "temp-fsync", target_.path());
+  }
+}
+
+Status PendingCommit::Apply(Status staged) {
+  const std::string& path = target_.path();
+  if (!staged.ok()) return staged;  // nothing touched; the sidecar goes
+  if (kind_ == Kind::kCopy) {
+    CrashPoint("after-temp-written");
+    Status s = InjectedFailure("identity", path);
+    if (s.ok()) s = target_.CheckUnchanged();
+    if (s.ok() && opts_.gate) s = opts_.gate();
+    if (s.ok()) s = InjectedFailure("rename", path);
+    if (!s.ok()) return s;
+    const int dir = target_.dir_fd();
+    if (::renameat(dir, sidecar_.c_str(), dir, target_.name().c_str()) != 0)
+      return ErrnoStatus(path, "rename the new copy over the original");
+    renamed_ = true;
+    sidecar_.clear();
+    ::close(sidecar_fd_);  // drops the copy's lock: it has a real name now
+    sidecar_fd_ = -1;
+    CrashPoint("after-rename");
+    return Status::OK();
+  }
+
+  CrashPoint("after-journal");
+  // Immediately before the first byte: the descriptor we write through
+  // still is the file we read, and still has its name.
+  // Then the claim: last, so no step of ours runs between it and the byte.
+  Status s = InjectedFailure("patch-identity", path);
+  if (s.ok()) s = target_.CheckUnchanged();
+  if (s.ok() && opts_.gate) s = opts_.gate();
+  if (!s.ok()) return s;  // nothing was written; the journal goes
+  // From here the journal protects the file: any failure rolls it back.
+  file_touched_ = true;
+  const int fd = target_.fd();
+  uint64_t pos = 0;
+  int ranges_written = 0;
+  for (const auto& p : overlay_.pieces()) {
+    if (!p.from_base) {
+      if (ranges_written == 1) CrashPoint("between-range-writes");
+      s = InjectedFailure("patch-write", path);
+      if (s.ok())
+        s = PWriteAll(fd, overlay_.added(p), p.length, pos, path, "write");
+      if (!s.ok()) break;
+      stats_.bytes_written += p.length;
+      ++ranges_written;
+    }
+    pos += p.length;
+  }
+  if (s.ok() && opts_.keep_mtime)
+    s = SetFileTimes(fd, journal_.identity.atime_ns, journal_.identity.mtime_ns,
+                     path);
+  if (!s.ok()) return RollBackWith(s);
+  return Status::OK();
+}
+
+void PendingCommit::NeedBeforeFinish(SyncBarrier& barrier,
+                                     size_t member) const {
+  if (kind_ == Kind::kInPlace) {
+    // fsync, not fdatasync: the file may have grown at its end, and the
+    // new size, mtime and ctime must be as durable as the bytes.
+    barrier.AddFile(member, target_.fd(), "patch-fsync", target_.path());
+  } else {
+    barrier.AddFolder(member, target_.dir_fd(), "dir-fsync", target_.path());
+  }
+}
+
+Status PendingCommit::RollBackWith(Status why) {
+  Status rb = RollBack(target_, journal_);
+  if (!rb.ok())
+    return why.Prepend("write failed and rollback failed too (" + rb.message() +
+                       "); the journal " + JournalPathFor(target_.path()) +
+                       " is kept for `nomtag recover`");
+  file_touched_ = false;  // the file is the old one again; the journal goes
+  DropSidecar();
+  return why;
+}
+
+Status PendingCommit::Finish(Status applied) {
+  const std::string& path = target_.path();
+  if (kind_ == Kind::kCopy) {
+    // The new version is in place; if the folder cannot be synced the
+    // rename may not survive a power cut, which leaves the old file
+    // (never a broken one): a warning, not a failed write.
+    if (!applied.ok())
+      stats_.warnings.push_back(applied.message() +
+                                " (the file holds the new version, but a "
+                                "power cut may bring the old one back)");
+    return Status::OK();
+  }
+  if (!applied.ok()) return RollBackWith(applied);
+  if (struct stat st; ::fstat(target_.fd(), &st) == 0)
+    stats_.after = IdentityFromStat(st);
+  CrashPoint("before-journal-remove");
+  // No folder sync: if a crash undoes this unlink, recovery finds the
+  // file holding the new version and only drops the journal (journal.h).
+  // The new version is durable: a journal that cannot be removed is a
+  // warning, not a failed write.
+  file_touched_ = false;
+  Status removed = InjectedFailure("journal-remove", path);
+  if (removed.ok() && ::unlinkat(target_.dir_fd(), sidecar_.c_str(), 0) != 0)
+    removed = ErrnoStatus(JournalPathFor(path), "remove journal");
+  sidecar_.clear();
+  if (!removed.ok())
+    stats_.warnings.push_back(
+        removed.message() +
+        " (the file holds the new version; the next run drops the journal)");
+  return Status::OK();
+}
+
+namespace {
+
+// One file's commit with its own syncs.
+Status CommitAlone(TargetFile& target, const OverlayStream& overlay,
+                   PendingCommit::Kind kind, const CommitOptions& opts,
+                   CommitStats* stats) {
+  auto c = PendingCommit::Stage(target, overlay, kind, opts);
+  if (!c.ok()) return c.status();
+  SyncBarrier barrier;
+  (*c)->NeedBeforeApply(barrier, 0);
+  Status s = (*c)->Apply(barrier.Sync(1)[0]);
+  if (s.ok()) {
+    (*c)->NeedBeforeFinish(barrier, 0);
+    s = (*c)->Finish(barrier.Sync(1)[0]);
+  }
+  *stats = std::move((*c)->stats());
+  return s;
+}
+
+}  // namespace
+
+Status CommitInPlace(TargetFile& target, const OverlayStream& overlay,
+                     const CommitOptions& opts, CommitStats* stats) {
+  return CommitAlone(target, overlay, PendingCommit::Kind::kInPlace, opts,
+                     stats);
+}
+
+Status CommitByCopy(TargetFile& target, const OverlayStream& overlay,
+                    const CommitOptions& opts, CommitStats* stats) {
+  return CommitAlone(target, overlay, PendingCommit::Kind::kCopy, opts, stats);
 }
 
 }  // namespace nomtag

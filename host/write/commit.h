@@ -5,16 +5,17 @@
 // new bytes are written over the old ones through the handle's descriptor,
 // under a rollback journal (journal.h) made beside the file with openat on
 // the handle's folder. Every hard link sees the new tags; the file keeps
-// its inode. The file is fsynced (not fdatasynced: a grown size and the
-// new mtime and ctime must be durable too, or scan and rsync may skip the
-// file after a power cut).
+// its inode. The file is made durable with fsync or syncfs, never only
+// fdatasync: a grown size and the new mtime and ctime must be durable too,
+// or scan and rsync may skip the file after a power cut.
 //
 // CommitByCopy: otherwise the piece table is streamed into a temporary
 // file made in the handle's folder (original ranges with copy_file_range,
 // so filesystems that can clone or copy server-side do), which gets the
 // original's permissions, ownership and extended attributes (user xattrs,
 // POSIX ACLs, security labels; a copy that cannot carry one is refused),
-// is fsynced and renamed over the original; then the folder is fsynced.
+// is made durable and renamed over the original; then the folder is made
+// durable.
 //
 // Both hold an OFD lock on their sidecar file from its creation to its
 // removal (liveness for recovery), and check the handle (fstat of the
@@ -29,12 +30,15 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
 #include "io/overlay_stream.h"
 #include "io/target_file.h"
+#include "write/journal.h"
+#include "write/sync_barrier.h"
 
 namespace nomtag {
 
@@ -58,6 +62,68 @@ struct CommitStats {
   FileIdentity after;
 };
 
+// One file's commit, in the stages between which a group of files shares
+// its syncs (safe_write.h, sync_barrier.h):
+//
+//   Stage       the journal (in place) or the whole copy (by copy) is
+//               written beside the file and locked; nothing touches the
+//               file itself;
+//   barrier 1   NeedBeforeApply: the journal and its name, or the copy;
+//   Apply       the handle checked, the gate asked, then the new bytes
+//               through the descriptor (in place) or the rename (by copy);
+//   barrier 2   NeedBeforeFinish: the file (in place) or its folder (by
+//               copy);
+//   Finish      the journal removed; what the write left.
+//
+// A failure before Apply's first byte leaves the file as it was and
+// nothing beside it; a failure in or after it rolls the file back from its
+// journal (in place), or is a warning once the new version is durable.
+// Destroying a PendingCommit that did not finish removes its sidecar,
+// unless it is a journal that still protects written bytes.
+class PendingCommit {
+ public:
+  enum class Kind { kInPlace, kCopy };
+
+  // REQUIRES: overlay was built over target.source() and outlives this;
+  // target is locked and outlives this; kInPlace needs
+  // overlay.PreservesOffsets().
+  static Result<std::unique_ptr<PendingCommit>> Stage(
+      TargetFile& target, const OverlayStream& overlay, Kind kind,
+      const CommitOptions& opts);
+  ~PendingCommit();
+  PendingCommit(const PendingCommit&) = delete;
+  PendingCommit& operator=(const PendingCommit&) = delete;
+
+  Kind kind() const { return kind_; }
+  void NeedBeforeApply(SyncBarrier& barrier, size_t member) const;
+  // staged: what barrier 1 answered for this member.
+  Status Apply(Status staged);
+  void NeedBeforeFinish(SyncBarrier& barrier, size_t member) const;
+  // applied: what barrier 2 answered for this member.
+  Status Finish(Status applied);
+  CommitStats& stats() { return stats_; }
+
+ private:
+  PendingCommit(TargetFile& target, const OverlayStream& overlay, Kind kind,
+                const CommitOptions& opts);
+  Status StageJournal();
+  Status StageCopy();
+  Status RollBackWith(Status why);
+  void DropSidecar();
+
+  TargetFile& target_;
+  const OverlayStream& overlay_;
+  const Kind kind_;
+  const CommitOptions opts_;
+  Journal journal_;
+  std::string sidecar_;        // the journal's or the copy's name in the folder
+  int sidecar_fd_ = -1;        // open and locked while the sidecar exists
+  bool file_touched_ = false;  // in place: bytes written, the journal guards
+  bool renamed_ = false;       // by copy: the copy has the file's name
+  CommitStats stats_;
+};
+
+// A commit of one file on its own: the stages above with fsyncs.
 // REQUIRES: overlay.PreservesOffsets(); overlay was built over
 // target.source(); target is writable and locked.
 Status CommitInPlace(TargetFile& target, const OverlayStream& overlay,

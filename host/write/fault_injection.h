@@ -1,5 +1,8 @@
 // Test hooks for the safe write, off unless the environment asks:
 //   NOMTAG_TEST_FAIL_AT=<step>   that step fails with an I/O error;
+//   NOMTAG_TEST_FAIL_AT=<step>@<text>
+//                                only for paths containing text (one
+//                                file of a group write);
 //   NOMTAG_TEST_CRASH_AT=<point> the process ends there at once
 //                                (_exit(86)), as kill -9 would leave it;
 //   NOMTAG_TEST_STOP_AT=<point>  the process stops there (SIGSTOP), as a

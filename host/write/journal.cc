@@ -100,9 +100,6 @@ Result<int> WriteJournal(int dir_fd, const std::string& name, const Journal& j,
                  : ErrnoStatus(path, "lock the new journal");
   if (s.ok())
     s = PWriteAll(fd, data.data(), data.size(), 0, path, "write journal");
-  if (s.ok()) s = InjectedFailure("journal-fsync", path);
-  if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus(path, "fsync journal");
-  if (s.ok()) s = FsyncDirectory(dir_fd, path);
   if (!s.ok()) {
     ::unlinkat(dir_fd, name.c_str(), 0);
     ::close(fd);

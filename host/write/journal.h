@@ -3,7 +3,7 @@
 // Before a single byte of a file is overwritten, the journal beside it
 // holds the original bytes of every range the write will overwrite, the
 // original length and mtime, the file's identity and a checksum, and it is
-// fsynced with its directory. It also holds the new bytes and where they
+// durable with its directory entry. It also holds the new bytes and where they
 // go. So whatever moment the process dies at (journal_match.h tells the
 // cases apart):
 //   - no journal, or a torn one (bad checksum): the file was not touched
@@ -66,10 +66,12 @@ std::string Sha256(const std::string& bytes);
 class TargetFile;
 
 // Creates the journal `name` in the folder dir_fd (it must not exist),
-// locks it, writes it, fsyncs it and the folder. Returns the journal's
-// descriptor, still locked: the caller keeps it open until the journal is
-// removed, and that lock is what tells recovery the writer lives. On
-// failure nothing is left. label names the journal in messages.
+// locks it and writes it. It is not yet durable: the caller makes it and
+// the folder durable (sync_barrier.h) before touching the file, so that
+// many writes share their syncs. Returns the journal's descriptor, still
+// locked: the caller keeps it open until the journal is removed, and that
+// lock is what tells recovery the writer lives. On failure nothing is
+// left. label names the journal in messages.
 Result<int> WriteJournal(int dir_fd, const std::string& name,
                          const Journal& journal, const std::string& label);
 

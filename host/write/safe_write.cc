@@ -2,11 +2,14 @@
 
 #include <sys/stat.h>
 
+#include <memory>
+
 #include "io/file_source.h"
 #include "io/overlay_stream.h"
 #include "write/commit.h"
 #include "write/fault_injection.h"
 #include "write/recovery.h"
+#include "write/sync_barrier.h"
 #include "write/verified_build.h"
 
 namespace nomtag {
@@ -69,62 +72,138 @@ Result<WriteResult> SafeWriteNamespace(const FormatPlugin& format,
   return SafeWriteTarget(format, **target, desired, options);
 }
 
-Result<WriteResult> SafeWriteTarget(const FormatPlugin& format,
-                                    TargetFile& target, const TagSet& desired,
-                                    const WriteOptions& options) {
+namespace {
+
+// One member of a group on its way through the stages of commit.h.
+struct Member {
+  Member(TargetFile& target)
+      : original(&target.source(), /*read_only=*/true),
+        edited(&target.source(), /*read_only=*/false) {}
+  OverlayStream original, edited;
+  std::unique_ptr<PendingCommit> commit;
+  WriteResult result;
+  Status status;  // not OK: the member left the group with this error
+};
+
+// Steps 1 to 5 and the commit's first stage: on return the member is
+// finished (unchanged, or failed with the file as it was) or staged.
+void Prepare(const SafeWriteItem& item, Member& m) {
+  TargetFile& target = *item.target;
   const std::string& path = target.path();
-  for (const auto& [key, values] : desired) {
-    if (!IsValidTagKey(key))
-      return Status::InvalidArgument(path + ": '" + key +
-                                     "' is not a valid nom key");
-    if (values.empty())
-      return Status::InvalidArgument(path + ": key '" + key + "' has no value");
+  const WriteOptions& options = item.options;
+  for (const auto& [key, values] : item.desired) {
+    if (!IsValidTagKey(key)) {
+      m.status = Status::InvalidArgument(path + ": '" + key +
+                                         "' is not a valid nom key");
+      return;
+    }
+    if (values.empty()) {
+      m.status =
+          Status::InvalidArgument(path + ": key '" + key + "' has no value");
+      return;
+    }
   }
   // 1. A journal a killed writer left beside the file: resolved first
   // (we hold the file's lock), so the build reads a whole version.
-  WriteResult result;
   RecoveryReport recovery;
-  if (Status s = RecoverJournalOf(target, &recovery); !s.ok()) return s;
-  result.rolled_back = recovery.rolled_back;
+  if (m.status = RecoverJournalOf(target, &recovery); !m.status.ok()) return;
+  m.result.rolled_back = recovery.rolled_back;
   CrashPoint("after-open");
 
-  FileSource& source = target.source();
-  OverlayStream original(&source, /*read_only=*/true);
-  // Writability is checked before the build only when the build finds
+  // Writability is checked after the build, and only when the build finds
   // something to write: an up-to-date read-only file is not an error.
-  OverlayStream edited(&source, /*read_only=*/false);
-  auto built =
-      BuildVerified(format, original, edited, desired, options.padding, path);
-  if (!built.ok()) return built.status();
-  if (built->unchanged) {
-    result.after = target.identity();
-    return result;
+  auto built = BuildVerified(*item.format, m.original, m.edited, item.desired,
+                             options.padding, path);
+  if (!built.ok()) {
+    m.status = built.status();
+    return;
   }
-  result.payload_proven_by_mapping = built->payload_proven_by_mapping;
-  if (Status s = CheckWritable(target); !s.ok()) return s;
+  if (built->unchanged) {
+    m.result.after = target.identity();
+    return;
+  }
+  m.result.payload_proven_by_mapping = built->payload_proven_by_mapping;
+  if (m.status = CheckWritable(target); !m.status.ok()) return;
   CrashPoint("before-commit");
 
-  // 6. Commit.
-  if (Status s = edited.ShareUnchangedBytes(); !s.ok()) return s;
-  CommitOptions commit{options.keep_mtime, options.before_commit};
-  CommitStats stats;
-  bool in_place = !options.copy_only && edited.PreservesOffsets();
-  if (!in_place && target.identity().nlink > 1 && !options.break_hardlinks)
-    return Status::Refused(path + ": has " +
-                           std::to_string(target.identity().nlink) + " " +
-                           kHardLinkRefusal +
-                           "; writing a copy would detach this name from the "
-                           "others (library option hardlinks: "
-                           "break allows it)");
-  Status s = in_place ? CommitInPlace(target, edited, commit, &stats)
-                      : CommitByCopy(target, edited, commit, &stats);
-  if (!s.ok()) return s;
-  result.action =
+  // 6. Commit: its first stage.
+  if (m.status = m.edited.ShareUnchangedBytes(); !m.status.ok()) return;
+  const bool in_place = !options.copy_only && m.edited.PreservesOffsets();
+  if (!in_place && target.identity().nlink > 1 && !options.break_hardlinks) {
+    m.status = Status::Refused(
+        path + ": has " + std::to_string(target.identity().nlink) + " " +
+        kHardLinkRefusal +
+        "; writing a copy would detach this name from the others (library "
+        "option hardlinks: break allows it)");
+    return;
+  }
+  auto staged = PendingCommit::Stage(
+      target, m.edited,
+      in_place ? PendingCommit::Kind::kInPlace : PendingCommit::Kind::kCopy,
+      CommitOptions{options.keep_mtime, options.before_commit});
+  if (!staged.ok()) {
+    m.status = staged.status();
+    return;
+  }
+  m.commit = std::move(*staged);
+  m.result.action =
       in_place ? WriteResult::Action::kInPlace : WriteResult::Action::kCopied;
-  result.bytes_written = stats.bytes_written;
-  result.after = stats.after;
-  result.warnings = std::move(stats.warnings);
-  return result;
+}
+
+}  // namespace
+
+std::vector<Result<WriteResult>> SafeWriteBatch(
+    const std::vector<SafeWriteItem>& items) {
+  std::vector<std::unique_ptr<Member>> members;
+  members.reserve(items.size());
+  for (const SafeWriteItem& item : items) {
+    members.push_back(std::make_unique<Member>(*item.target));
+    Prepare(item, *members.back());
+  }
+  // Everything staged durable at once, then every file written, then
+  // every file durable at once (sync_barrier.h).
+  auto staged = [&](size_t i) {
+    return members[i]->status.ok() && members[i]->commit != nullptr;
+  };
+  SyncBarrier barrier;
+  for (size_t i = 0; i < members.size(); ++i)
+    if (staged(i)) members[i]->commit->NeedBeforeApply(barrier, i);
+  std::vector<Status> synced = barrier.Sync(members.size());
+  for (size_t i = 0; i < members.size(); ++i)
+    if (staged(i)) {
+      members[i]->status = members[i]->commit->Apply(synced[i]);
+      if (!members[i]->status.ok()) members[i]->commit.reset();
+    }
+  for (size_t i = 0; i < members.size(); ++i)
+    if (staged(i)) members[i]->commit->NeedBeforeFinish(barrier, i);
+  synced = barrier.Sync(members.size());
+
+  std::vector<Result<WriteResult>> out;
+  out.reserve(members.size());
+  for (size_t i = 0; i < members.size(); ++i) {
+    Member& m = *members[i];
+    if (staged(i)) {
+      m.status = m.commit->Finish(synced[i]);
+      CommitStats& stats = m.commit->stats();
+      m.result.bytes_written = stats.bytes_written;
+      m.result.after = stats.after;
+      m.result.warnings = std::move(stats.warnings);
+      m.commit.reset();  // removes what a failed member left beside it
+    }
+    if (m.status.ok())
+      out.emplace_back(std::move(m.result));
+    else
+      out.emplace_back(m.status);
+  }
+  return out;
+}
+
+Result<WriteResult> SafeWriteTarget(const FormatPlugin& format,
+                                    TargetFile& target, const TagSet& desired,
+                                    const WriteOptions& options) {
+  auto out =
+      SafeWriteBatch({SafeWriteItem{&format, &target, desired, options}});
+  return std::move(out.front());
 }
 
 }  // namespace nomtag

@@ -31,10 +31,13 @@
 //      owner, mode and extended attributes, or is refused.
 //   I5 Old or new. Whatever moment the process dies at, or the power
 //      goes, the file is the old version or the new one: in place, the
-//      journal with the original bytes is durable (fsync, folder fsync)
-//      before the first byte is written and the file is fsynced (size and
-//      times too) before the journal goes; by copy, the copy is fsynced
-//      before the rename and the folder after it.
+//      journal with the original bytes is durable (with its name) before
+//      the first byte is written and the file is durable (size and times
+//      too) before the journal goes; by copy, the copy is durable before
+//      the rename and the folder after it. One write makes each of these
+//      with fsync; a group (SafeWriteBatch) makes each at once for all its
+//      files, with one syncfs per filesystem where that is thorough
+//      (sync_barrier.h), so a batch costs two syncs, not three per file.
 //   I6 Report what happened. A failure before the new version is durable
 //      leaves the old file and nothing beside it; a failure after it
 //      (folder fsync, journal removal) is a warning on a successful write,
@@ -56,7 +59,9 @@
 //      desired, every foreign item is unchanged, the payload is unchanged.
 //      A failure leaves nothing on disk.
 //   6. Commit in place under a journal when offsets allow, else by copy and
-//      rename (commit.h), checking the handle just before (I2).
+//      rename (commit.h), checking the handle just before (I2); in a
+//      group, each stage of the commit is taken by every file before the
+//      barrier that follows it.
 //
 // Every error names the file, the step and the cause, and leaves the
 // original byte-identical. Thread-safe for distinct files; two threads or
@@ -109,6 +114,28 @@ const char* ActionName(WriteResult::Action action);
 // hard-linked name; `status` counts failures by it.
 inline constexpr char kHardLinkRefusal[] =
     "hard links and the new tags do not fit in place";
+
+// One file of a group write.
+struct SafeWriteItem {
+  const FormatPlugin* format = nullptr;
+  TargetFile* target = nullptr;  // opened for writing (kWrite): locked
+  TagSet desired;
+  WriteOptions options;
+};
+
+// Writes every item as SafeWriteTarget would, sharing the syncs (group
+// commit): each file is built and verified and its journal or copy made;
+// one barrier makes them durable; every file is written (its gate asked
+// just before); one barrier makes the files durable; the journals go.
+// A member that fails at any step is rolled back alone (its file as it
+// was, nothing beside it) and the others go on; one result per item, in
+// order. The targets stay locked until the call returns, so a group holds
+// three descriptors per file: keep groups bounded (kMaxGroup).
+std::vector<Result<WriteResult>> SafeWriteBatch(
+    const std::vector<SafeWriteItem>& items);
+
+// The largest group the reconciler hands over at once.
+inline constexpr size_t kMaxGroup = 64;
 
 // Writes through target. REQUIRES: target was opened for writing
 // (TargetFile::Purpose::kWrite), so it holds the writer's lock.

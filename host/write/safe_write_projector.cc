@@ -71,41 +71,89 @@ Result<const FormatPlugin*> FormatForFile(const PluginRegistry& registry,
 
 }  // namespace
 
-Status SafeWriteProjector::Project(const Library& library,
-                                   const std::string& path,
-                                   const TagSet& desired, CommitGate& gate,
-                                   Projection* out) {
-  *out = Projection{};
-  if (auto named = FormatForPath(registry_, path); !named.ok())
-    return named.status();
-  auto rel = RelativeToRoot(library, path);
-  if (!rel.ok()) return rel.status();
-  // One handle for the whole write: opened beneath the root with no
-  // symbolic link on the way, locked.
-  auto target =
-      TargetFile::OpenBeneath(library.root, *rel, TargetFile::Purpose::kWrite);
-  if (!target.ok()) return target.status();
-  // What an interrupted write left is resolved before the content is
-  // probed: a half-patched file may not probe as its format.
-  RecoveryReport recovery;
-  if (Status s = RecoverJournalOf(**target, &recovery); !s.ok()) return s;
-  auto format = FormatForContent(registry_, path, (*target)->source());
-  if (!format.ok()) return format.status();
+namespace {
+
+// The library's options for a write through the gate.
+WriteOptions OptionsFor(const Library& library, CommitGate& gate) {
   WriteOptions options;
   options.keep_mtime = library.keep_mtime;
   options.copy_only = library.copy_only;
   options.break_hardlinks = library.break_hardlinks;
   options.padding = library.padding;
   options.before_commit = [&gate] { return gate.MayCommit(); };
-  auto result = SafeWriteTarget(**format, **target, desired, options);
-  if (!result.ok()) return result.status();
-  for (const auto& w : result->warnings)
+  return options;
+}
+
+// The handle and the format of one file to write: opened beneath the root
+// with no symbolic link on the way, locked, what an interrupted write left
+// resolved (before the content is probed: a half-patched file may not
+// probe as its format).
+Status OpenForWrite(const PluginRegistry& registry, const Library& library,
+                    const std::string& path,
+                    std::unique_ptr<TargetFile>* target,
+                    const FormatPlugin** format) {
+  if (auto named = FormatForPath(registry, path); !named.ok())
+    return named.status();
+  auto rel = RelativeToRoot(library, path);
+  if (!rel.ok()) return rel.status();
+  auto opened =
+      TargetFile::OpenBeneath(library.root, *rel, TargetFile::Purpose::kWrite);
+  if (!opened.ok()) return opened.status();
+  RecoveryReport recovery;
+  if (Status s = RecoverJournalOf(**opened, &recovery); !s.ok()) return s;
+  auto found = FormatForContent(registry, path, (*opened)->source());
+  if (!found.ok()) return found.status();
+  *target = std::move(*opened);
+  *format = *found;
+  return Status::OK();
+}
+
+void Report(const WriteResult& result, Projection* out) {
+  for (const auto& w : result.warnings)
     std::fprintf(stderr, "nomtag: warning: %s\n", w.c_str());
-  out->written = result->action != WriteResult::Action::kUnchanged;
-  const FileIdentity& after = result->after;
+  out->written = result.action != WriteResult::Action::kUnchanged;
+  const FileIdentity& after = result.after;
   if (after.dev != 0 || after.ino != 0)
     out->after = {true, after.size, after.mtime_ns, after.dev, after.ino};
-  return Status::OK();
+}
+
+}  // namespace
+
+Status SafeWriteProjector::Project(const Library& library,
+                                   const std::string& path,
+                                   const TagSet& desired, CommitGate& gate,
+                                   Projection* out) {
+  std::vector<Projection> done;
+  std::vector<Status> s = ProjectMany(library, {{path, desired, &gate}}, &done);
+  *out = done.front();
+  return s.front();
+}
+
+std::vector<Status> SafeWriteProjector::ProjectMany(
+    const Library& library, const std::vector<Item>& items,
+    std::vector<Projection>* out) {
+  out->assign(items.size(), Projection{});
+  std::vector<Status> statuses(items.size());
+  std::vector<std::unique_ptr<TargetFile>> targets(items.size());
+  std::vector<SafeWriteItem> group;
+  std::vector<size_t> index;  // item of each group member
+  for (size_t i = 0; i < items.size(); ++i) {
+    const FormatPlugin* format = nullptr;
+    statuses[i] =
+        OpenForWrite(registry_, library, items[i].path, &targets[i], &format);
+    if (!statuses[i].ok()) continue;
+    group.push_back({format, targets[i].get(), items[i].desired,
+                     OptionsFor(library, *items[i].gate)});
+    index.push_back(i);
+  }
+  auto results = SafeWriteBatch(group);
+  for (size_t k = 0; k < results.size(); ++k) {
+    if (results[k].ok())
+      Report(*results[k], &(*out)[index[k]]);
+    else
+      statuses[index[k]] = results[k].status();
+  }
+  return statuses;
 }
 
 Result<TagSet> SafeWriteProjector::Read(const std::string& path) {

@@ -1,6 +1,6 @@
 // SafeWriteProjector: the core's FileProjector on real files — finds the
-// format plugin by content (the extension a hint), resolves what an interrupted write left, and
-// writes through the safe write with the library's options.
+// format plugin by content (the extension a hint), resolves what an interrupted
+// write left, and writes through the safe write with the library's options.
 #ifndef NOMTAG_WRITE_SAFE_WRITE_PROJECTOR_H_
 #define NOMTAG_WRITE_SAFE_WRITE_PROJECTOR_H_
 
@@ -9,6 +9,7 @@
 #include "core/file_projector.h"
 #include "io/byte_source.h"
 #include "plugins/plugin_registry.h"
+#include "write/safe_write.h"
 
 namespace nomtag {
 
@@ -34,6 +35,10 @@ class SafeWriteProjector : public FileProjector {
   Status Project(const Library& library, const std::string& path,
                  const TagSet& desired, CommitGate& gate,
                  Projection* out) override;
+  std::vector<Status> ProjectMany(const Library& library,
+                                  const std::vector<Item>& items,
+                                  std::vector<Projection>* out) override;
+  size_t GroupLimit() const override { return kMaxGroup; }
   Result<TagSet> Read(const std::string& path) override;
 
  private:

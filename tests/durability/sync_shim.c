@@ -12,11 +12,10 @@
 //   NOMTAG_SHIM_UNDER=PREFIX   only paths that start with PREFIX
 //   NOMTAG_SHIM_EXIT_AT=OP:SUBSTRING:N
 //                              _exit(87) just before the Nth OP (write,
-//                              truncate, times, fsync, fdatasync, rename,
-//                              unlink)
-//                              on a path containing SUBSTRING: a crash at a
-//                              moment the program has no hook for (during
-//                              a rollback, say)
+//                              truncate, times, fsync, fdatasync, syncfs,
+//                              rename, unlink) on a path containing SUBSTRING:
+//                              a crash at a moment the program has no hook for
+//                              (during a rollback, say)
 //   NOMTAG_SHIM_STOP_AT=OP:SUBSTRING:N
 //                              the same, but SIGSTOP: a live process
 //                              caught at that moment
@@ -216,9 +215,11 @@ int sync_file_range(int fd, off_t off, off_t n, unsigned flags) {
   return real_sync_file_range(fd, off, n, flags);
 }
 
+// Logged as "syncfs" with the path of fd; it makes everything on that
+// filesystem durable, which sync_test.py's Events.syncs models.
 int syncfs(int fd) {
   REAL(int, syncfs, int);
-  FdEvent("fsync", fd);
+  FdEvent("syncfs", fd);
   return real_syncfs(fd);
 }
 

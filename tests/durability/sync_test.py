@@ -59,8 +59,11 @@ class Events(list):
         return found[-1] if last else found[0]
 
     def syncs(self, path):
+        """Events that make path durable: its own syncs, and any syncfs
+        (every test file is on one filesystem)."""
         return [i for i, (o, p, _) in enumerate(self)
-                if o in ("fsync", "fdatasync") and p == path]
+                if (o in ("fsync", "fdatasync") and p == path) or
+                o == "syncfs"]
 
     def __str__(self):
         return "\n".join(" ".join(x for x in e if x) for e in self)
@@ -415,6 +418,62 @@ def wait_stopped(proc):
                 return
         time.sleep(0.01)
     raise AssertionError("never stopped")
+
+
+class GroupCommit(ShimCase):
+    """A reconcile writes its files as one group: every journal and copy
+    durable before the first byte of any file, every file durable before
+    the first journal goes, the database told last."""
+
+    THOROUGH = {"ext2/ext3", "xfs", "btrfs", "tmpfs", "overlayfs", "f2fs",
+                "zfs"}
+
+    def test_a_group_syncs_its_journals_then_its_files(self):
+        flacs = [self.make("flac", f"{n}.flac") for n in "abcd"]
+        mp3 = self.make("mp3")  # no padding: this one is written by copy
+        db = os.path.join(self.dir, "nomtag.db")
+        lib = ["--db", db]
+        self.nomtag(*lib, "library", "add", "music", self.music, shim=False)
+        self.nomtag(*lib, "scan", "music", shim=False)
+        jl = os.path.join(self.dir, "tags.jsonl")
+        with open(jl, "w") as f:
+            for p in flacs + [mp3]:
+                f.write(json.dumps({"path": os.path.basename(p),
+                                    "tags": {"bpm": "120"}}) + "\n")
+        self.nomtag(*lib, "tags", "import", "music", jl, shim=False)
+        out = json.loads(self.nomtag(*lib, "reconcile", "music",
+                                     "--json").stdout)
+        self.assertEqual((out["written"], out["failed"]), (5, 0), out)
+        for p in flacs + [mp3]:
+            self.assertEqual(independent_view.ours(p), {"bpm": ["120"]}, p)
+        ev = self.events()
+        audio = set(flacs)
+        first_byte = min(ev.index_of("write", p) for p in audio)
+        journals = {p for o, p, _ in ev if p.endswith(".nomtag-journal")}
+        self.assertEqual(len(journals), 4, f"a journal per flac\n{ev}")
+        for j in journals:
+            last = ev.index_of("write", j, last=True)
+            self.assert_synced_in_between(ev, j, last, first_byte,
+                                          f"{j} durable before any file")
+        renames = [i for i, (o, _, to) in enumerate(ev)
+                   if o == "rename" and to == mp3]
+        self.assertEqual(len(renames), 1, f"the mp3 by copy\n{ev}")
+        first_gone = min(ev.index_of("unlink", j) for j in journals)
+        last_byte = max(ev.index_of("write", p, last=True) for p in audio)
+        for p in audio:
+            self.assert_synced_in_between(ev, p, last_byte, first_gone,
+                                          f"{p} durable before any journal "
+                                          "goes")
+        self.assert_synced_in_between(ev, self.music, renames[0], None,
+                                      "folder durable after the rename")
+        kind = subprocess.run(["stat", "-f", "-c", "%T", self.music],
+                              capture_output=True, text=True).stdout.strip()
+        if kind in self.THOROUGH:
+            # Two barriers for five files, not three syncs per file.
+            per_file = [e for e in ev if e[0] in ("fsync", "fdatasync")]
+            self.assertEqual(len([e for e in ev if e[0] == "syncfs"]), 2,
+                             f"two syncfs on {kind}\n{ev}")
+            self.assertEqual(per_file, [], f"no per-file sync on {kind}")
 
 
 class LiveProcess(ShimCase):

@@ -536,6 +536,112 @@ TEST_F(WriteSafetyTest, AJournalThatCannotBeRemovedIsAWarning) {
   EXPECT_EQ(ReadFileTags(Format(path), path)->nom.tags, kNext);
 }
 
+// --- 14. Group commit: one member's failure is its own ---------------------
+
+// Four files written as one group (SafeWriteBatch): their journals made
+// durable together, then every file written, then every file durable.
+class GroupWriteTest : public WriteSafetyTest {
+ protected:
+  void SetUp() override {
+    WriteSafetyTest::SetUp();
+    for (const char* name : {"a", "b", "c", "d"}) {
+      paths_.push_back(PreparedForInPlace(name));
+      before_.push_back(ReadBytes(paths_.back()));
+    }
+  }
+  // Writes the group with kNext; options[i] for member i.
+  std::vector<Result<WriteResult>> WriteGroup(
+      std::vector<WriteOptions> options = {}) {
+    options.resize(paths_.size());
+    std::vector<std::unique_ptr<TargetFile>> targets;
+    std::vector<SafeWriteItem> items;
+    for (size_t i = 0; i < paths_.size(); ++i) {
+      auto t = TargetFile::Open(paths_[i], TargetFile::Purpose::kWrite);
+      EXPECT_TRUE(t.ok()) << t.status().ToString();
+      targets.push_back(std::move(*t));
+      items.push_back(
+          {&Format(paths_[i]), targets.back().get(), kNext, options[i]});
+    }
+    return SafeWriteBatch(items);
+  }
+  // Writes the group with `step` failing for member `failing` alone (the
+  // hook matches its journal's name too: ".b.flac.nomtag-journal").
+  std::vector<Result<WriteResult>> WriteGroupFailing(const char* step,
+                                                     size_t failing) {
+    const std::string name = fs::path(paths_[failing]).filename().string();
+    ::setenv("NOMTAG_TEST_FAIL_AT", (std::string(step) + "@" + name).c_str(),
+             1);
+    auto results = WriteGroup();
+    ::unsetenv("NOMTAG_TEST_FAIL_AT");
+    return results;
+  }
+  // Every member but `failed` holds kNext; `failed` is byte for byte what
+  // it was; nothing is left beside any of them.
+  void ExpectOnlyFailed(const std::vector<Result<WriteResult>>& results,
+                        size_t failed) {
+    ASSERT_EQ(results.size(), paths_.size());
+    for (size_t i = 0; i < paths_.size(); ++i) {
+      if (i == failed) {
+        EXPECT_FALSE(results[i].ok()) << paths_[i];
+        EXPECT_EQ(ReadBytes(paths_[i]), before_[i]) << paths_[i];
+      } else {
+        ASSERT_TRUE(results[i].ok()) << results[i].status().ToString();
+        EXPECT_EQ(ReadFileTags(Format(paths_[i]), paths_[i])->nom.tags, kNext)
+            << paths_[i];
+      }
+    }
+    EXPECT_TRUE(Sidecars(dir_.string()).empty());
+  }
+  std::vector<std::string> paths_;
+  std::vector<std::vector<uint8_t>> before_;
+};
+
+TEST_F(GroupWriteTest, EveryMemberIsWrittenInPlace) {
+  auto results = WriteGroup();
+  for (size_t i = 0; i < results.size(); ++i) {
+    ASSERT_TRUE(results[i].ok()) << results[i].status().ToString();
+    EXPECT_EQ(results[i]->action, WriteResult::Action::kInPlace);
+    EXPECT_EQ(ReadFileTags(Format(paths_[i]), paths_[i])->nom.tags, kNext);
+    EXPECT_EQ(results[i]->after.size, fs::file_size(paths_[i]));
+  }
+  EXPECT_TRUE(Sidecars(dir_.string()).empty());
+}
+
+TEST_F(GroupWriteTest, AJournalThatCannotBeMadeDurableStopsOnlyItsFile) {
+  ExpectOnlyFailed(WriteGroupFailing("journal-fsync", 1), 1);
+}
+
+TEST_F(GroupWriteTest, AFailedWriteIsRolledBackAlone) {
+  ExpectOnlyFailed(WriteGroupFailing("patch-write", 2), 2);
+}
+
+TEST_F(GroupWriteTest, AFileThatCannotBeMadeDurableIsRolledBackAlone) {
+  ExpectOnlyFailed(WriteGroupFailing("patch-fsync", 3), 3);
+}
+
+TEST_F(GroupWriteTest, AClaimLostBeforeItsFirstByteSkipsOnlyThatFile) {
+  std::vector<WriteOptions> options(4);
+  options[0].before_commit = [] {
+    return Status::Refused("another worker took this file over");
+  };
+  auto results = WriteGroup(options);
+  ExpectOnlyFailed(results, 0);
+  EXPECT_NE(results[0].status().message().find("another worker"),
+            std::string::npos);
+}
+
+TEST_F(GroupWriteTest, CopiesAndWritesInPlaceShareTheGroup) {
+  std::vector<WriteOptions> options(4);
+  options[1].copy_only = true;
+  ::setenv("NOMTAG_TEST_FAIL_AT", "rename@/d.flac", 1);
+  options[3].copy_only = true;
+  auto results = WriteGroup(options);
+  ::unsetenv("NOMTAG_TEST_FAIL_AT");
+  ExpectOnlyFailed(results, 3);
+  EXPECT_EQ(results[0]->action, WriteResult::Action::kInPlace);
+  EXPECT_EQ(results[1]->action, WriteResult::Action::kCopied);
+}
+
 // --- Issue 17 item 2: nothing outside the root, no link followed ----------
 
 class BeneathTest : public WriteSafetyTest,

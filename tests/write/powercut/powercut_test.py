@@ -28,7 +28,14 @@ its new tags while the file is old; a scan and reconcile right after
 must finish the work, with no wait on the dead worker's claims.
 
 What is modelled: data reaches the disk only at an fsync/fdatasync of its
-file, names only at an fsync of their folder, in any order before that.
+file, names only at an fsync of their folder, everything at a syncfs, in
+any order before that.
+
+The group scenario reconciles a library of several files, written as one
+group (group commit: two syncfs for the whole group where the filesystem
+allows, per-file syncs elsewhere): after each cut every file is old or
+new on its own, recovery settles every journal of the group, the
+database never says written for a file that is old, and a rerun finishes.
 Not modelled: reordering across files by a real filesystem's journal
 beyond that, metadata such as mtime, and SQLite's shared-memory index
 (mmap; SQLite rebuilds it from the WAL after a crash).
@@ -47,6 +54,10 @@ import sys
 import tempfile
 
 import mutagen
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "support"))
+import independent_view  # noqa: E402
 
 NOMTAG, CONFIG, SHIM = sys.argv[1], sys.argv[2], sys.argv[3]
 CUTS = int(sys.argv[4]) if len(sys.argv) > 4 else 60
@@ -109,6 +120,8 @@ def parse_log(path):
             ops.append(("UNLINK", rest))
         elif op in ("FSYNC", "FDATASYNC"):
             ops.append((op, int(rest)))
+        elif op == "SYNCFS":
+            ops.append(("SYNCFS",))
         elif op == "DIRSYNC":
             ops.append(("DIRSYNC", rest or "."))
         else:
@@ -132,6 +145,8 @@ def durable(ops, i, k):
         names = op[1:3] if op[0] == "RENAME" else op[-1:]
         pending = {folder_of(n) for n in names}
     for later in ops[i + 1:k]:
+        if later[0] == "SYNCFS":  # the whole filesystem: data and names
+            return True
         if is_data(op) and later[0] in ("FSYNC", "FDATASYNC") and \
                 later[1] == op[1]:
             return True
@@ -149,7 +164,7 @@ def replay(ops, k, before, rng):
     state = (names, inodes)
     for i in range(k):
         op = ops[i]
-        if op[0] in ("FSYNC", "FDATASYNC", "DIRSYNC"):
+        if op[0] in ("FSYNC", "FDATASYNC", "DIRSYNC", "SYNCFS"):
             continue
         if durable(ops, i, k):
             apply(state, op, rng, torn=False)
@@ -337,7 +352,7 @@ def nom_bpm(path):
     return [str(v) for v in frame.text] if frame else None
 
 
-def db_says_written(db, where):
+def db_says_written(db, where, path="song.mp3"):
     """Whether the database, read by SQLite after the cut, records the
     file as holding its current tags; it must be intact either way."""
     con = sqlite3.connect(db)
@@ -346,10 +361,38 @@ def db_says_written(db, where):
         assert check == "ok", f"{where}: the database is damaged: {check}"
         rev, written = con.execute(
             "SELECT tags_rev, written_tags_rev FROM files "
-            "WHERE path = 'song.mp3'").fetchone()
+            "WHERE path = ?", (path,)).fetchone()
     finally:
         con.close()
     return rev == written
+
+
+def shimmed_reconcile(work, kind, home, lib, written):
+    """Runs `reconcile` of the library in home under the recording shim;
+    returns (before, after, folders, ops)."""
+    before = snapshot(home)
+    folders = subfolders(home)
+    log = os.path.join(work, kind + ".log")
+    report = json.loads(lib("reconcile", "music", "--json",
+                            env=shim_env(home, log)).stdout)
+    assert report["written"] == written, report
+    return before, snapshot(home), folders, parse_log(log)
+
+
+def cut_home(home, ops, k, before, folders, rng):
+    """home as a disk may hold it after a power cut before ops[k]."""
+    names, inodes = replay(ops, k, before, rng)
+    shutil.rmtree(home)
+    materialize(home, names, inodes, folders)
+
+
+def rerun_finishes(lib, where):
+    """A scan and a reconcile right after a cut leave nothing to do and no
+    claim of the dead worker in the way."""
+    lib("scan", "music")
+    out = json.loads(lib("reconcile", "music", "--json").stdout)
+    assert out["remaining"] == 0 and not out["held_by_others"], \
+        f"{where}: rerun left work: {out}"
 
 
 def scenario_library(work, strategy, rng, cuts):
@@ -377,14 +420,7 @@ def scenario_library(work, strategy, rng, cuts):
     import_tags({"bpm": "1"})
     lib("reconcile", "music")  # makes room: the next write fits in place
     import_tags({"bpm": "2", "extra": "v" * 300})
-    before = snapshot(home)
-    folders = subfolders(home)
-    log = os.path.join(work, kind + ".log")
-    report = json.loads(lib("reconcile", "music", "--json",
-                            env=shim_env(home, log)).stdout)
-    assert report["written"] == 1, report
-    after = snapshot(home)
-    ops = parse_log(log)
+    before, after, folders, ops = shimmed_reconcile(work, kind, home, lib, 1)
     name = "music/song.mp3"
     old, new = before[name][1], after[name][1]
     assert old != new
@@ -401,9 +437,7 @@ def scenario_library(work, strategy, rng, cuts):
     outcomes = {}
     for n in range(cuts):
         k = rng.randint(0, len(ops))
-        names, inodes = replay(ops, k, before, rng)
-        shutil.rmtree(home)
-        materialize(home, names, inodes, folders)
+        cut_home(home, ops, k, before, folders, rng)
         where = f"{kind}, cut {n} after {k}/{len(ops)} operations"
         written = db_says_written(db, where)
         _, is_new = recover_and_check(where, root, song, old, new,
@@ -417,10 +451,7 @@ def scenario_library(work, strategy, rng, cuts):
             (", recorded" if written else ", not recorded")
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
         if n % 4 == 0:  # a rerun right after the cut finishes the work
-            lib("scan", "music")
-            out = json.loads(lib("reconcile", "music", "--json").stdout)
-            assert out["remaining"] == 0 and not out["held_by_others"], \
-                f"{where}: rerun left work: {out}"
+            rerun_finishes(lib, where)
             assert nom_bpm(song) == ["2"], f"{where}: rerun gave {nom_bpm(song)}"
             status = json.loads(lib("status", "music", "--json").stdout)
             assert status["pending_count"] == 0, f"{where}: {status}"
@@ -428,6 +459,87 @@ def scenario_library(work, strategy, rng, cuts):
     shutil.rmtree(home)
     print(f"{kind}: {len(ops)} recorded operations, {cuts} cut points: "
           f"{outcomes}")
+    return cuts
+
+
+def scenario_group(work, rng, cuts):
+    """A reconcile writing four files as one group: three patched in place
+    under journals, one too grown to fit, written by copy."""
+    kind = "library-group"
+    home = os.path.join(work, kind)
+    root = os.path.join(home, "music")
+    db = os.path.join(home, "nomtag.db")
+    songs = ["a.flac", "b.flac", "c.mp3", "d.mp3"]
+    os.makedirs(root)
+    for name in songs:
+        make_song(os.path.join(root, name))
+
+    def lib(*args, env=None, check=True):
+        return nomtag("--db", db, *args, env=env, check=check)
+
+    def import_tags(round_):
+        jl = os.path.join(work, kind + ".jsonl")
+        with open(jl, "w") as f:
+            for name in songs:
+                tags = {"bpm": str(round_)}
+                if round_ == 2:  # d.mp3 outgrows its room: a copy
+                    tags["extra"] = "v" * (20000 if name == "d.mp3" else 300)
+                f.write(json.dumps({"path": name, "tags": tags}) + "\n")
+        lib("tags", "import", "music", jl)
+
+    lib("library", "add", "music", root)
+    lib("scan", "music")
+    import_tags(1)
+    lib("reconcile", "music")  # makes room: three fit in place next time
+    import_tags(2)
+    before, after, folders, ops = shimmed_reconcile(work, kind, home, lib, 4)
+    rel = {name: "music/" + name for name in songs}
+    old = {n: before[rel[n]][1] for n in songs}
+    new = {n: after[rel[n]][1] for n in songs}
+    assert all(old[n] != new[n] for n in songs)
+    journals = {op[2] for op in ops if op[0] == "CREATE" and
+                op[2].endswith(".nomtag-journal")}
+    assert len(journals) == 3, f"three written in place: {journals}"
+    assert after[rel["d.mp3"]][0] != before[rel["d.mp3"]][0], "d by copy"
+
+    outcomes = {}
+    for n in range(cuts):
+        k = rng.randint(0, len(ops))
+        cut_home(home, ops, k, before, folders, rng)
+        where = f"{kind}, cut {n} after {k}/{len(ops)} operations"
+        written = {s_: db_says_written(db, where, s_) for s_ in songs}
+        r = nomtag("recover", root, "--json", check=False)
+        assert r.returncode == 0, f"{where}: recover failed: {r.stderr}"
+        assert not json.loads(r.stdout)["unresolved"], f"{where}: {r.stdout}"
+        state = []
+        for name in songs:
+            with open(os.path.join(root, name), "rb") as f:
+                got = f.read()
+            assert got in (old[name], new[name]), \
+                f"{where}: {name} is neither old nor new"
+            is_new = got == new[name]
+            assert is_new or not written[name], (
+                f"{where}: the database says {name} was written, but it "
+                "holds the old version")
+            state.append("new" if is_new else "old")
+        with open(os.path.join(root, "neighbour.txt"), "rb") as f:
+            assert f.read() == b"not ours\n", f"{where}: neighbour changed"
+        left = sorted(os.listdir(root))
+        assert left == sorted(songs + ["neighbour.txt"]), \
+            f"{where}: left {left}"
+        outcome = " ".join(state)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        if n % 4 == 0:  # a rerun right after the cut finishes the work
+            rerun_finishes(lib, where)
+            for name in songs:
+                p = os.path.join(root, name)
+                assert independent_view.ours(p).get("bpm") == ["2"], \
+                    f"{where}: rerun gave {independent_view.ours(p)}"
+                assert db_says_written(db, where, name)
+    shutil.rmtree(home)
+    print(f"{kind}: {len(ops)} recorded operations "
+          f"({sum(op[0] == 'SYNCFS' for op in ops)} syncfs), {cuts} cut "
+          f"points, files a b c d: {outcomes}")
     return cuts
 
 
@@ -442,6 +554,7 @@ def main():
         total += scenario(work, "mp3-copy", ["--copy"], desired, rng, CUTS)
         total += scenario_library(work, "auto", rng, CUTS)
         total += scenario_library(work, "copy", rng, CUTS)
+        total += scenario_group(work, rng, CUTS)
         print(f"{total} cut points tried, every one old or new (seed {SEED})")
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -203,6 +203,17 @@ int fdatasync(int fd) {
   return rc;
 }
 
+// A whole-filesystem sync: everything before it is durable (the test's
+// folder is on one filesystem).
+int syncfs(int fd) {
+  REAL(syncfs, int (*)(int));
+  int rc = real_syncfs(fd);
+  char buf[PATH_MAX];
+  const char* rel;
+  if (rc == 0 && resolve(fd, NULL, buf, &rel)) record("SYNCFS\n");
+  return rc;
+}
+
 static int do_renameat(int olddir, const char* from, int newdir, const char* to,
                        unsigned flags) {
   REAL(renameat2, int (*)(int, const char*, int, const char*, unsigned));

@@ -1,0 +1,124 @@
+#include "write/sync_barrier.h"
+
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <utility>
+
+#include "io/posix_file.h"
+#include "write/fault_injection.h"
+
+namespace nomtag {
+namespace {
+
+#ifndef ZFS_SUPER_MAGIC
+#define ZFS_SUPER_MAGIC 0x2fc12fc1
+#endif
+
+// Filesystems whose syncfs writes back every dirty page and inode and
+// commits them with a cache flush before it returns (their sync_fs waits
+// for the journal or transaction commit).
+bool SyncfsIsThorough(long type) {
+  switch (type) {
+    case EXT4_SUPER_MAGIC:  // also ext2 and ext3, same magic
+    case XFS_SUPER_MAGIC:
+    case BTRFS_SUPER_MAGIC:
+    case F2FS_SUPER_MAGIC:
+    case ZFS_SUPER_MAGIC:
+    case OVERLAYFS_SUPER_MAGIC:  // syncs its upper filesystem
+    case TMPFS_MAGIC:            // nothing to make durable
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool GroupCommitOff() {
+  const char* v = std::getenv("NOMTAG_GROUP_COMMIT");
+  return v != nullptr && std::strcmp(v, "off") == 0;
+}
+
+Status Hook(const char* step, const std::string& label) {
+  return step ? InjectedFailure(step, label) : Status::OK();
+}
+
+}  // namespace
+
+void SyncBarrier::AddFile(size_t member, int fd, const char* step,
+                          std::string label) {
+  entries_.push_back({member, fd, false, step, std::move(label)});
+}
+
+void SyncBarrier::AddFolder(size_t member, int dir_fd, const char* step,
+                            std::string label) {
+  entries_.push_back({member, dir_fd, true, step, std::move(label)});
+}
+
+void SyncBarrier::SyncEach(const std::vector<const Entry*>& entries,
+                           std::vector<Status>* out) {
+  // Files first, then each folder once (several members often share one),
+  // its result given to every member that needed it.
+  std::map<std::pair<dev_t, ino_t>, Status> folders;
+  for (bool folder : {false, true}) {
+    for (const Entry* e : entries) {
+      if (e->folder != folder) continue;
+      Status& mine = (*out)[e->member];
+      Status s = Hook(e->step, e->label);
+      if (folder && s.ok()) {
+        struct stat st;
+        if (::fstat(e->fd, &st) != 0) {
+          s = ErrnoStatus(e->label, "stat its folder");
+        } else {
+          auto [it, fresh] = folders.try_emplace({st.st_dev, st.st_ino});
+          if (fresh) {
+            ++counts_.fsync;
+            it->second = FsyncDirectory(e->fd, e->label);
+          }
+          s = it->second;
+        }
+      } else if (s.ok()) {
+        ++counts_.fsync;
+        if (::fsync(e->fd) != 0) s = ErrnoStatus(e->label, "fsync");
+      }
+      if (mine.ok() && !s.ok()) mine = s;
+    }
+  }
+}
+
+std::vector<Status> SyncBarrier::Sync(size_t members) {
+  counts_ = {};
+  std::vector<Status> out(members);
+  std::map<dev_t, std::vector<const Entry*>> by_filesystem;
+  std::vector<const Entry*> each;
+  const bool group = members >= 2 && !GroupCommitOff();
+  for (const Entry& e : entries_) {
+    struct stat st;
+    struct statfs fs;
+    if (group && ::fstat(e.fd, &st) == 0 && ::fstatfs(e.fd, &fs) == 0 &&
+        SyncfsIsThorough(fs.f_type))
+      by_filesystem[st.st_dev].push_back(&e);
+    else
+      each.push_back(&e);
+  }
+  for (const auto& [dev, entries] : by_filesystem) {
+    ++counts_.syncfs;
+    if (::syncfs(entries.front()->fd) != 0) {
+      // Which file the error belongs to: each member's own fsync says.
+      SyncEach(entries, &out);
+      continue;
+    }
+    for (const Entry* e : entries)
+      if (Status s = Hook(e->step, e->label); !s.ok() && out[e->member].ok())
+        out[e->member] = s;
+  }
+  SyncEach(each, &out);
+  entries_.clear();
+  return out;
+}
+
+}  // namespace nomtag
