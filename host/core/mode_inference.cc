@@ -1,5 +1,6 @@
 #include "core/mode_inference.h"
 
+#include "core/original_keys.h"
 #include "core/write_mode.h"
 
 namespace nomtag {
@@ -8,7 +9,8 @@ std::string InferWriteMode(const TagSet& on_disk) {
   if (on_disk.empty()) return "";
   bool only_tiers = true;
   for (const auto& [key, values] : on_disk) {
-    if (!IsValidTagKey(key)) return "unknown";
+    // The original system's score keys (labels with spaces) are ours.
+    if (!IsValidTagKey(key) && OriginalScoreKey(key).empty()) return "unknown";
     if (!IsTierKey(key)) only_tiers = false;
   }
   return only_tiers ? "minimal" : "full";

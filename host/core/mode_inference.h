@@ -10,7 +10,8 @@
 namespace nomtag {
 
 // "" (no keys: never written), "minimal" (only tier keys), "full" (any
-// other valid key), "unknown" (a key that breaks the key grammar).
+// other valid key, or a score key of the original system: see
+// original_keys.h), "unknown" (another key that breaks the key grammar).
 std::string InferWriteMode(const TagSet& on_disk);
 
 }  // namespace nomtag

@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "core/mode_inference.h"
+#include "core/original_keys.h"
 #include "core/tag_set.h"
 #include "io/file_source.h"
 #include "io/overlay_stream.h"
@@ -139,17 +140,27 @@ class Scan {
     auto read = ReadNamespace(
         registry_, (fs::path(library_.root) / found.rel).string(), id);
     std::string inferred;
+    TagSet original_scores;
     if (read.ok()) {
       file.format = read->format->container();
       file.has_namespace = !read->nom.tags.empty();
       file.namespace_digest = TagSetDigest(read->nom.tags);
       inferred = InferWriteMode(read->nom.tags);
+      // A file new to the database that the original system scored: its
+      // scores become the file's tags under nomtag's keys, so a library
+      // tagged by the original keeps them (written back under valid keys
+      // in full mode). Never over tags the database already holds.
+      if (!old) original_scores = OriginalScores(read->nom.tags);
     } else {
       // Recorded anyway: reconciliation will report it with the error.
       report_.errors.emplace_back(found.rel, read.status().ToString());
     }
     if (Status s = db_.RecordFile(library_.id, file, inferred); !s.ok())
       return s;
+    if (!original_scores.empty())
+      if (Status s = db_.ReplaceTags(library_.id, file.path, original_scores);
+          !s.ok())
+        return s;
     if (counter) ++*counter;
     if (++in_transaction_ >= kFilesPerTransaction) {
       if (Status s = db_.Commit(); !s.ok()) return s;

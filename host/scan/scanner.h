@@ -1,8 +1,10 @@
 // Scanning a library (SPEC section 6): record every supported file with
 // its size, mtime and format, read which `nom` keys are on disk, set
 // has_nomarr_namespace and infer last_written_mode for files nomtag has
-// not written. Unchanged files (same size, mtime, device and inode) are
-// not reopened; what an interrupted write left is resolved first.
+// not written; the original system's score keys count as ours, and a
+// new file's are imported as its tags (core/original_keys.h). Unchanged files
+// (same size, mtime, device and inode) are not reopened; what an interrupted
+// write left is resolved first.
 //
 // Never marks missing what it did not see: a folder (or entry) it cannot
 // read is reported in `unseen` with its error, and no file at or under it

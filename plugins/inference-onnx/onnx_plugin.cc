@@ -12,8 +12,8 @@
 //   class_order: published | original   (musicnn_heads.h says why the
 //                          default is published)
 //   min_duration_s: 60     shorter files are skipped, as the original does
-//   threads: 1             OpenBLAS threads per analysis (the process-wide
-//                          OpenBLAS setting: keep workers x threads <= cores)
+//   threads: 1             threads per analysis (the executor's own; keep
+//                          analysis workers x threads <= cores)
 //
 // A missing folder or model, a model that does not parse, or an operator
 // the executor does not implement is a load-time error naming the file

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/mode_inference.h"
+#include "core/original_keys.h"
 #include "core/reconciler.h"
 #include "core/write_mode.h"
 
@@ -47,6 +48,33 @@ TEST(ModeInferenceTest, FollowsSpecSection6) {
             "minimal");
   EXPECT_EQ(InferWriteMode({{"mood-strict", {"x"}}, {"bpm", {"1"}}}), "full");
   EXPECT_EQ(InferWriteMode({{"bpm", {"1"}}, {"Bad Key", {"1"}}}), "unknown");
+  // The original system's score keys (labels with spaces) are ours.
+  EXPECT_EQ(
+      InferWriteMode({{"not happy_musicnn_mood_happy-msd-musicnn-1", {"0.5"}}}),
+      "full");
+  EXPECT_EQ(InferWriteMode({{"mood-strict", {"happy"}},
+                            {"not happy_musicnn_x", {"0.5"}},
+                            {"Bad Key", {"1"}}}),
+            "unknown");
+}
+
+TEST(OriginalKeysTest, TheOriginalsScoreKeysMapToNomtagsKeys) {
+  EXPECT_EQ(OriginalScoreKey("not happy_musicnn_mood_happy-msd-musicnn-1"),
+            "not-happy_musicnn_mood_happy-msd-musicnn-1");
+  EXPECT_EQ(OriginalScoreKey("instrumental only_musicnn_voice"),
+            "instrumental-only_musicnn_voice");
+  EXPECT_EQ(OriginalScoreKey("happy_musicnn_m"), "happy_musicnn_m");
+  // Not of the form: no label, no stem, no _musicnn_, or still invalid.
+  EXPECT_EQ(OriginalScoreKey("_musicnn_m"), "");
+  EXPECT_EQ(OriginalScoreKey("happy_musicnn_"), "");
+  EXPECT_EQ(OriginalScoreKey("not happy"), "");
+  EXPECT_EQ(OriginalScoreKey("Not Happy_musicnn_m"), "");
+  EXPECT_EQ(OriginalScores({{"not happy_musicnn_m", {"0.5"}},
+                            {"not-happy_musicnn_n", {"0.1"}},
+                            {"not happy_musicnn_n", {"0.2"}},
+                            {"bpm", {"1"}}}),
+            (TagSet{{"not-happy_musicnn_m", {"0.5"}},
+                    {"not-happy_musicnn_n", {"0.1"}}}));
 }
 
 TEST(TagSetTest, KeysAndNumbers) {

@@ -1,6 +1,7 @@
 // The executor's own behaviour on small graphs built here: load errors
-// that name the file and operator, the Conv/Relu/BatchNormalization fusion
-// against the same graph left unfused, and intermediate buffer reuse.
+// that name the file and operator, the Conv/Relu/BatchNormalization and
+// Transpose/MatMul fusions against the same graph left unfused, and
+// intermediate buffer reuse.
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
@@ -8,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 
 #include "model.h"
@@ -68,6 +70,21 @@ std::vector<float> Random(size_t n, float lo, float hi, unsigned seed) {
   return v;
 }
 
+// The graph build(expose) makes, loaded twice: with its intermediate
+// values hidden, so the loader fuses `fused_nodes` nodes away, and with
+// them exposed as graph outputs, which blocks every fusion (node by node).
+void LoadFusedAndPlain(const std::function<Builder(bool)>& build,
+                       size_t fused_nodes, std::unique_ptr<Model>* fused,
+                       std::unique_ptr<Model>* plain) {
+  std::string error;
+  *fused = build(false).Load(&error);
+  ASSERT_NE(*fused, nullptr) << error;
+  *plain = build(true).Load(&error);
+  ASSERT_NE(*plain, nullptr) << error;
+  EXPECT_EQ((*fused)->fused_count(), fused_nodes);
+  EXPECT_EQ((*plain)->fused_count(), 0u);
+}
+
 TEST(OnnxGraph, UnknownOperatorIsALoadErrorNamingFileNodeAndOperator) {
   Builder b;
   b.Input("x");
@@ -124,13 +141,9 @@ TEST(OnnxGraph, FusedConvMatchesTheNodeByNodeGraph) {
       for (auto name : {"c", "n1", "r", "n2"}) b.Output(name);
     return b;
   };
+  std::unique_ptr<Model> fused, plain;
+  ASSERT_NO_FATAL_FAILURE(LoadFusedAndPlain(build, 4, &fused, &plain));
   std::string error;
-  auto fused = build(false).Load(&error);
-  ASSERT_NE(fused, nullptr) << error;
-  auto plain = build(true).Load(&error);
-  ASSERT_NE(plain, nullptr) << error;
-  EXPECT_EQ(fused->fused_count(), 4u);
-  EXPECT_EQ(plain->fused_count(), 0u);
 
   // Two images, so the batched GEMM path and its scatter are exercised.
   std::map<std::string, Tensor> in{
@@ -149,6 +162,58 @@ TEST(OnnxGraph, FusedConvMatchesTheNodeByNodeGraph) {
   }
   EXPECT_GT(negative, 0) << "the ReLU never clipped: a weak test";
   EXPECT_GT(positive, 0);
+}
+
+// Transpose -> MatMul by a constant -> Add bias -> Transpose becomes one
+// MatMul reading and writing through strides (MusiCNN's Gather-built
+// conv); it must agree with the node-by-node graph for the layouts that
+// make the GEMM's C = A*B, its C^T = B^T*A^T, and for one where no axis
+// fits a GEMM (summed value by value), on one thread and on two.
+TEST(OnnxGraph, FusedMatMulMatchesTheNodeByNodeGraph) {
+  struct Case {
+    std::vector<int64_t> a_perm, out_perm;
+  };
+  for (const Case& c : {Case{{0, 3, 1, 2}, {0, 3, 2, 1}},     // MusiCNN's
+                        Case{{0, 2, 1, 3}, {0, 2, 1, 3}},     // C = A*B
+                        Case{{0, 3, 1, 2}, {1, 2, 3, 0}}}) {  // no GEMM
+    SCOPED_TRACE(::testing::PrintToString(c.out_perm));
+    // X [4,9,6,7]; A = a_perm(X); K = A's last axis, N = 5.
+    const std::vector<int64_t> xs = {4, 9, 6, 7};
+    const int64_t K = xs[c.a_perm[3]], N = 5;
+    auto build = [&](bool expose) {
+      Builder b;
+      b.Input("x");
+      b.Init("w", {K, N}, Random(K * N, -1, 1, 21));
+      b.Init("bias", {1, 1, 1, N}, Random(N, -1, 1, 22));
+      b.Ints(b.Node("Transpose", {"x"}, "a"), "perm", c.a_perm);
+      b.Node("MatMul", {"a", "w"}, "m");
+      b.Node("Add", {"m", "bias"}, "s");
+      b.Ints(b.Node("Transpose", {"s"}, "y"), "perm", c.out_perm);
+      b.Output("y");
+      if (expose)
+        for (auto name : {"a", "m", "s"}) b.Output(name);
+      return b;
+    };
+    std::unique_ptr<Model> fused, plain;
+    ASSERT_NO_FATAL_FAILURE(LoadFusedAndPlain(build, 3, &fused, &plain));
+    std::string error;
+    std::map<std::string, Tensor> in{
+        {"x", Tensor::Floats({4, 9, 6, 7}, Random(4 * 9 * 6 * 7, -2, 2, 23))}};
+    std::map<std::string, Tensor> want;
+    ASSERT_TRUE(plain->Run(in, &want, &error)) << error;
+    for (int threads : {1, 2}) {
+      nomtag::onnx::SetThreads(threads);
+      std::map<std::string, Tensor> got;
+      ASSERT_TRUE(fused->Run(in, &got, &error)) << error;
+      const Tensor& y1 = got.at("y");
+      const Tensor& y2 = want.at("y");
+      ASSERT_EQ(y1.shape, y2.shape);
+      for (int64_t k = 0; k < y1.size(); ++k)
+        ASSERT_NEAR(y1.f()[k], y2.f()[k], 1e-5 + 1e-5 * std::abs(y2.f()[k]))
+            << "at " << k << ", threads " << threads;
+    }
+    nomtag::onnx::SetThreads(1);
+  }
 }
 
 // A chain of 12 elementwise nodes needs two live buffers at a time, not 12.

@@ -442,6 +442,52 @@ class Recovery(unittest.TestCase):
 
 
 class Scanning(unittest.TestCase):
+    @sqlite_only("reads the rows with sqlite3")
+    def test_the_original_systems_keys_are_read_and_renamed_on_write(self):
+        # The original (Python) system's exact keys, written by mutagen as
+        # it writes them: nom:{label}_musicnn_{stem}, labels with spaces.
+        # They are ours: the mode is full, the scores become the file's
+        # tags under valid keys, and the first write replaces the old keys
+        # by those.
+        happy = "_musicnn_mood_happy-msd-musicnn-1"
+        voice = "_musicnn_voice_instrumental-msd-musicnn-1"
+        theirs = {"not happy" + happy: "0.25", "happy" + happy: "0.75",
+                  "instrumental only" + voice: "0.125"}
+        lib = Library(self, n_per_ext=1)
+        for rel in lib.files:
+            f = mutagen.File(lib.path(rel))
+            for key, value in theirs.items():
+                if rel.endswith(".mp3"):
+                    f.tags.add(mutagen.id3.TXXX(encoding=3, desc="nom:" + key,
+                                                text=[value]))
+                elif rel.endswith(".m4a"):
+                    f["----:com.apple.iTunes:nom:" + key] = [value.encode()]
+                else:
+                    f["nom:" + key] = [value]
+            f.save()
+        lib.run("library", "add", "music", lib.root, "--mode", "full")
+        lib.run("scan", "music")
+        db = sqlite3.connect(lib.db)
+        rows = dict(db.execute("SELECT path, last_written_mode FROM files"))
+        want = {k.replace(" ", "-"): [v] for k, v in theirs.items()}
+        for rel in lib.files:
+            self.assertEqual(rows[rel], "full", rel)
+            stored = {}
+            for k, v in db.execute(
+                    "SELECT t.tag_key, t.value FROM tags t JOIN files f "
+                    "ON f.id = t.file_id WHERE f.path = ? ORDER BY position",
+                    (rel,)):
+                stored.setdefault(k, []).append(v)
+            self.assertEqual(stored, want, rel)
+        lib.run("reconcile", "music")
+        for rel in lib.files:
+            self.assertEqual(ours(lib.path(rel)), want, rel)
+            raw = [k for k in mutagen.File(lib.path(rel)).keys()
+                   if "musicnn" in k and " " in k]
+            self.assertEqual(raw, [], rel)
+            self.assertEqual(foreign(lib.path(rel)),
+                             foreign(seed(rel.rsplit(".", 1)[1])), rel)
+
     @sqlite_only("reads the rows with sqlite3 and counts opens of the file")
     def test_mode_inference_and_missing_files(self):
         lib = Library(self, n_per_ext=1)

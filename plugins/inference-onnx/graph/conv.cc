@@ -76,26 +76,72 @@ inline void Epilogue(const ConvFusion& f, const float* bias, int64_t m,
 // image: `acc` holds those rows of the GEMM's result; `plane` is the
 // channel's output plane ([OH,OW], or [PH,PW] when a pool is fused, whose
 // windows then never straddle two calls: see RunConv).
+//
+// With a pool, each window is reduced on the raw sums first and the
+// epilogue applied to the one value that wins: bias, ReLU, and scale and
+// shift are each monotone (non-decreasing, or non-increasing when the
+// scale is negative, and then the window's minimum wins), and so are
+// their float roundings, so this is exactly the max of the epilogue's
+// values, at a window's fraction of the work.
 void OutputPass(const Geometry& g, const ConvFusion& f, const float* bias,
                 int64_t m, const float* acc, int64_t oh0, int64_t rows,
-                float* plane, int64_t PH, int64_t PW, float* scratch) {
+                float* plane, int64_t PH, int64_t PW) {
   if (!f.pool) {
     Epilogue(f, bias, m, acc, plane + oh0 * g.OW, rows * g.OW);
     return;
   }
-  Epilogue(f, bias, m, acc, scratch, rows * g.OW);
+  const bool rising = f.post_scale.empty() || f.post_scale[m] >= 0.0f;
   for (int64_t ph = (oh0 + f.pool_sh - 1) / f.pool_sh; ph < PH; ++ph) {
     int64_t top = ph * f.pool_sh - oh0;
     if (top + f.pool_kh > rows) break;
     for (int64_t pw = 0; pw < PW; ++pw) {
-      const float* window = scratch + top * g.OW + pw * f.pool_sw;
+      const float* window = acc + top * g.OW + pw * f.pool_sw;
       float best = window[0];
-      for (int64_t kh = 0; kh < f.pool_kh; ++kh)
-        for (int64_t kw = 0; kw < f.pool_kw; ++kw)
-          best = std::max(best, window[kh * g.OW + kw]);
-      plane[ph * PW + pw] = best;
+      for (int64_t kh = 0; kh < f.pool_kh; ++kh) {
+        const float* row = window + kh * g.OW;
+        if (rising)
+          for (int64_t kw = 0; kw < f.pool_kw; ++kw)
+            best = std::max(best, row[kw]);
+        else
+          for (int64_t kw = 0; kw < f.pool_kw; ++kw)
+            best = std::min(best, row[kw]);
+      }
+      Epilogue(f, bias, m, &best, &plane[ph * PW + pw], 1);
     }
   }
+}
+
+// A kernel as wide as its input, unpadded in width (MusiCNN's 7x561 and
+// 7x64 convs: OW = 1). Row oh of the im2col matrix would be input rows
+// oh..oh+KH-1 of each channel, a copy KH times the input; instead each
+// (channel, kernel row) is one accumulating GEMM that reads the padded
+// input rows in place: acc[M,OH] += W[:,c,kh,:] * X_c[kh..kh+OH-1, :]^T.
+bool WholeRows(const Geometry& g) {
+  return g.KW == g.W && g.PW == 0 && g.OW == 1 && g.SH == 1 && g.DH == 1;
+}
+
+// One image of a WholeRows conv into acc ([M, OH]); `padded` holds
+// C * (OH + KH - 1) * W floats.
+void WholeRowsConv(const Geometry& g, const float* weights, const float* x,
+                   float* padded, float* acc) {
+  const int64_t rows = g.OH + g.KH - 1;
+  for (int64_t c = 0; c < g.C; ++c)
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t h = r - g.PH;
+      float* dst = padded + (c * rows + r) * g.W;
+      if (h < 0 || h >= g.H)
+        std::fill_n(dst, g.W, 0.0f);
+      else
+        std::memcpy(dst, x + (c * g.H + h) * g.W, g.W * sizeof(float));
+    }
+  bool first = true;
+  for (int64_t c = 0; c < g.C; ++c)
+    for (int64_t kh = 0; kh < g.KH; ++kh) {
+      Sgemm(g.M, g.OH, g.W, weights + (c * g.KH + kh) * g.W, g.K(),
+            padded + (c * rows + kh) * g.W, g.W, acc, g.OH,
+            {.trans_b = true, .accumulate = !first});
+      first = false;
+    }
 }
 
 }  // namespace
@@ -175,6 +221,24 @@ void RunConv(const Node& node, const std::vector<const Tensor*>& in,
   // Bands of output rows within an image, or whole images per GEMM. A
   // fused pool must not see a window cut by a band: bands are then whole
   // windows (non-overlapping in height), or the whole image.
+  if (WholeRows(g)) {
+    const int threads = ctx.workers->size();
+    const int64_t padded_floats = g.C * (g.OH + g.KH - 1) * g.W;
+    std::vector<std::shared_ptr<Buffer>> padded(threads), acc(threads);
+    for (int t = 0; t < threads; ++t) {
+      padded[t] = ctx.pool->Get(DType::kFloat, padded_floats);
+      acc[t] = ctx.pool->Get(DType::kFloat, g.M * g.OH);
+    }
+    ctx.workers->For(N, [&](int64_t n, int t) {
+      float* a = acc[t]->f.data();
+      WholeRowsConv(g, weights, images + n * image_floats, padded[t]->f.data(),
+                    a);
+      for (int64_t m = 0; m < g.M; ++m)
+        OutputPass(g, f, bias, m, a + m * g.OH, 0, g.OH,
+                   y + (n * g.M + m) * PH * PW, PH, PW);
+    });
+    return;
+  }
   int64_t band = g.OH, images_per_gemm = 1;
   if (K * P > kTileFloats) {
     band = std::max<int64_t>(1, kTileFloats / (K * g.OW));
@@ -184,29 +248,39 @@ void RunConv(const Node& node, const std::vector<const Tensor*>& in,
                  : g.OH;
     band = std::min(band, g.OH);
   } else {
-    images_per_gemm = std::clamp<int64_t>(kTileFloats / (K * P), 1, N);
+    // At least one group of images per thread.
+    const int64_t per_thread =
+        (N + ctx.workers->size() - 1) / ctx.workers->size();
+    images_per_gemm = std::clamp<int64_t>(kTileFloats / (K * P), 1, per_thread);
   }
+  // Every (group of images, band) is one piece of work for one thread:
+  // im2col, a single-threaded sgemm and the output pass, on the thread's
+  // own scratch buffers.
   const int64_t widest = images_per_gemm * band * g.OW;
-  std::shared_ptr<Buffer> col = ctx.pool->Get(DType::kFloat, K * widest);
-  std::shared_ptr<Buffer> acc = ctx.pool->Get(DType::kFloat, g.M * widest);
-  std::shared_ptr<Buffer> scratch =
-      ctx.pool->Get(DType::kFloat, f.pool ? band * g.OW : 0);
-  for (int64_t n0 = 0; n0 < N; n0 += images_per_gemm) {
-    const int64_t cn = std::min(images_per_gemm, N - n0);
-    for (int64_t oh0 = 0; oh0 < g.OH; oh0 += band) {
-      const int64_t rows = std::min(band, g.OH - oh0), span = rows * g.OW;
-      const int64_t ld = cn * span;
-      for (int64_t j = 0; j < cn; ++j)
-        Im2Col(g, images + (n0 + j) * image_floats, oh0, rows, col->f.data(),
-               ld, j * span);
-      Sgemm(g.M, ld, K, weights, K, col->f.data(), ld, acc->f.data(), ld);
-      for (int64_t j = 0; j < cn; ++j)
-        for (int64_t m = 0; m < g.M; ++m)
-          OutputPass(g, f, bias, m, acc->f.data() + m * ld + j * span, oh0,
-                     rows, y + ((n0 + j) * g.M + m) * PH * PW, PH, PW,
-                     scratch->f.data());
-    }
+  const int threads = ctx.workers->size();
+  std::vector<std::shared_ptr<Buffer>> col(threads), acc(threads);
+  for (int t = 0; t < threads; ++t) {
+    col[t] = ctx.pool->Get(DType::kFloat, K * widest);
+    acc[t] = ctx.pool->Get(DType::kFloat, g.M * widest);
   }
+  const int64_t groups = (N + images_per_gemm - 1) / images_per_gemm;
+  const int64_t bands = (g.OH + band - 1) / band;
+  ctx.workers->For(groups * bands, [&](int64_t item, int t) {
+    const int64_t n0 = item / bands * images_per_gemm;
+    const int64_t oh0 = item % bands * band;
+    const int64_t cn = std::min(images_per_gemm, N - n0);
+    const int64_t rows = std::min(band, g.OH - oh0), span = rows * g.OW;
+    const int64_t ld = cn * span;
+    float* c = col[t]->f.data();
+    float* a = acc[t]->f.data();
+    for (int64_t j = 0; j < cn; ++j)
+      Im2Col(g, images + (n0 + j) * image_floats, oh0, rows, c, ld, j * span);
+    Sgemm(g.M, ld, K, weights, K, c, ld, a, ld);
+    for (int64_t j = 0; j < cn; ++j)
+      for (int64_t m = 0; m < g.M; ++m)
+        OutputPass(g, f, bias, m, a + m * ld + j * span, oh0, rows,
+                   y + ((n0 + j) * g.M + m) * PH * PW, PH, PW);
+  });
 }
 
 }  // namespace nomtag::onnx

@@ -3,6 +3,8 @@
 #include <cblas.h>
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -24,6 +26,16 @@ Attribute ReadAttribute(const ::onnx::AttributeProto& a) {
   out.ints.assign(a.ints().begin(), a.ints().end());
   out.floats.assign(a.floats().begin(), a.floats().end());
   return out;
+}
+
+std::atomic<int> threads_per_run{1};
+
+// Every sgemm runs in the thread that calls it: the executor splits the
+// work between its own threads (workers.h). Once per process, before the
+// first Run.
+void SingleThreadedBlas() {
+  static const bool once = (openblas_set_num_threads(1), true);
+  (void)once;
 }
 
 // A 2-D MaxPool the conv's output pass can do: no padding, no dilation,
@@ -253,10 +265,87 @@ void Model::Fuse() {
     }
     conv.outputs[0] = out;
   }
+  FuseMatMuls(readers, reader_node, &removed);
   std::vector<Node> kept;
   for (size_t k = 0; k < nodes_.size(); ++k)
     if (!removed[k]) kept.push_back(std::move(nodes_[k]));
   nodes_ = std::move(kept);
+}
+
+// Transpose -> MatMul by a constant matrix -> Add of a constant bias
+// along the last axis -> Transpose, each value read once: one MatMul node
+// that reads the first Transpose's input and writes the last one's
+// output (node.h's MatMulFusion). The Add and the second Transpose are
+// optional.
+void Model::FuseMatMuls(const std::vector<int>& readers,
+                        const std::vector<int>& reader_node,
+                        std::vector<bool>* removed) {
+  std::vector<int> producer(value_names_.size(), -1);
+  for (size_t k = 0; k < nodes_.size(); ++k)
+    for (int id : nodes_[k].outputs) producer[id] = static_cast<int>(k);
+  auto permutation = [](const std::vector<int64_t>& perm) {
+    std::vector<bool> seen(perm.size(), false);
+    for (int64_t p : perm) {
+      if (p < 0 || p >= static_cast<int64_t>(perm.size()) || seen[p])
+        return false;
+      seen[p] = true;
+    }
+    return !perm.empty();
+  };
+  for (size_t k = 0; k < nodes_.size(); ++k) {
+    Node& mm = nodes_[k];
+    if ((*removed)[k] || mm.op != "MatMul" || mm.inputs.size() != 2 ||
+        mm.inputs[0] < 0 || mm.inputs[1] < 0 || !is_constant_[mm.inputs[1]])
+      continue;
+    const Tensor& b = constants_[mm.inputs[1]];
+    if (b.dtype != DType::kFloat || b.shape.size() != 2) continue;
+    const int64_t N = b.shape[1];
+    const int a = mm.inputs[0];
+    const int t1 = producer[a];
+    if (t1 < 0 || (*removed)[t1] || nodes_[t1].op != "Transpose" ||
+        readers[a] != 1 || nodes_[t1].inputs.empty() ||
+        nodes_[t1].inputs[0] < 0)
+      continue;
+    MatMulFusion f;
+    f.fused = true;
+    f.a_perm = nodes_[t1].Ints("perm");
+    if (!permutation(f.a_perm) || f.a_perm.size() < 2) continue;
+    const size_t rank = f.a_perm.size();
+    std::vector<int> gone = {t1};
+    int value = mm.outputs[0];
+    auto next = [&](const char* op) -> Node* {
+      if (readers[value] != 1) return nullptr;
+      Node& n = nodes_[reader_node[value]];
+      return n.op == op ? &n : nullptr;
+    };
+    if (Node* add = next("Add"); add && add->inputs.size() == 2) {
+      const int other =
+          add->inputs[0] == value ? add->inputs[1] : add->inputs[0];
+      if (other >= 0 && is_constant_[other] &&
+          constants_[other].dtype == DType::kFloat &&
+          constants_[other].size() == N &&
+          constants_[other].shape.size() <= rank &&
+          (constants_[other].shape.empty() ||
+           constants_[other].shape.back() == N)) {
+        f.bias.assign(constants_[other].f(), constants_[other].f() + N);
+        gone.push_back(reader_node[value]);
+        value = add->outputs[0];
+      }
+    }
+    if (Node* t2 = next("Transpose")) {
+      std::vector<int64_t> perm = t2->Ints("perm");
+      if (permutation(perm) && perm.size() == rank) {
+        f.out_perm = std::move(perm);
+        gone.push_back(reader_node[value]);
+        value = t2->outputs[0];
+      }
+    }
+    mm.inputs[0] = nodes_[t1].inputs[0];
+    mm.outputs[0] = value;
+    mm.matmul = std::move(f);
+    for (int g : gone) (*removed)[g] = true;
+    fused_ += gone.size();
+  }
 }
 
 void Model::PlanLifetimes() {
@@ -286,7 +375,9 @@ bool Model::Run(const std::map<std::string, Tensor>& inputs,
     }
     values[input_ids_[k]] = it->second;
   }
-  KernelContext ctx{&pool_};
+  SingleThreadedBlas();
+  workers_.Resize(Threads());
+  KernelContext ctx{&pool_, &workers_};
   std::vector<const Tensor*> in;
   std::vector<Tensor> out;
   try {
@@ -339,6 +430,8 @@ std::vector<std::pair<std::string, double>> Model::Profile() const {
   return out;
 }
 
-void SetThreads(int threads) { openblas_set_num_threads(threads); }
+void SetThreads(int threads) { threads_per_run = std::max(threads, 1); }
+
+int Threads() { return threads_per_run; }
 
 }  // namespace nomtag::onnx

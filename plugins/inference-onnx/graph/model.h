@@ -10,12 +10,15 @@
 //    MusiCNN, BatchNormalization after the Relu, and a MaxPool) becomes
 //    one node whose ReLU, per-channel scale/shift and pooling run in the
 //    GEMM's output pass;
+//  - a MatMul by a constant matrix between two Transposes (with a bias
+//    Add) reads and writes through the transposes' strides (node.h);
 //  - every value's last reader is found, so its buffer returns to the pool
 //    as soon as the graph is done with it.
 // Shape operators (Reshape, Squeeze, Unsqueeze, Flatten) copy nothing.
 //
-// Thread contract: Run() on one thread at a time (it owns the buffer pool);
-// load one Model per thread to run in parallel. BLAS threads: SetThreads.
+// Thread contract: Run() on one thread at a time (it owns the buffer pool
+// and its worker threads); load one Model per thread to run in parallel.
+// Threads per Run: SetThreads.
 #ifndef NOMTAG_PLUGINS_INFERENCE_ONNX_GRAPH_MODEL_H_
 #define NOMTAG_PLUGINS_INFERENCE_ONNX_GRAPH_MODEL_H_
 
@@ -27,6 +30,7 @@
 
 #include "node.h"
 #include "tensor.h"
+#include "workers.h"
 
 namespace nomtag::onnx {
 
@@ -65,6 +69,9 @@ class Model {
  private:
   Model() = default;
   void Fuse();
+  void FuseMatMuls(const std::vector<int>& readers,
+                   const std::vector<int>& reader_node,
+                   std::vector<bool>* removed);
   void PlanLifetimes();
 
   std::string origin_;
@@ -79,11 +86,15 @@ class Model {
   bool profiling_ = false;
   std::vector<double> profile_;
   BufferPool pool_;
+  Workers workers_;
 };
 
-// OpenBLAS threads for every Model in the process (OpenBLAS's setting is
-// global).
+// Threads each Model's Run uses from now on (its own workers; OpenBLAS
+// itself is kept single-threaded, see workers.h). Process-wide, as the
+// plugin's `threads` setting is: workers x threads should not exceed the
+// cores.
 void SetThreads(int threads);
+int Threads();
 
 }  // namespace nomtag::onnx
 

@@ -36,12 +36,26 @@ struct ConvFusion {
   int64_t pool_kh = 1, pool_kw = 1, pool_sh = 1, pool_sw = 1;
 };
 
+// What the loader fused around a MatMul whose B is a constant matrix
+// (MusiCNN's Gather-built conv): a Transpose before it (`a_perm`: A is
+// X transposed), the Add of a constant bias along the last axis, and a
+// Transpose after (`out_perm`). The kernel then reads X and writes the
+// final layout through the GEMMs' strides, so neither transposed copy
+// exists.
+struct MatMulFusion {
+  bool fused = false;
+  std::vector<int64_t> a_perm;    // empty: A is input 0 as it is
+  std::vector<float> bias;        // [N] or empty
+  std::vector<int64_t> out_perm;  // empty: the MatMul's own layout
+};
+
 struct Node {
   std::string op, name;
   std::vector<int> inputs;  // value ids; -1 for an omitted optional input
   std::vector<int> outputs;
   std::map<std::string, Attribute> attributes;
   ConvFusion conv;
+  MatMulFusion matmul;
 
   bool has(const std::string& a) const { return attributes.count(a) > 0; }
   int64_t Int(const std::string& a, int64_t fallback) const;

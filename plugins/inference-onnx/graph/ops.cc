@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <numeric>
 #include <stdexcept>
 
@@ -44,6 +46,23 @@ std::vector<int64_t> Strides(const Shape& shape) {
 
 std::string NoCheck(const Node&) { return {}; }
 
+// Calls fn(begin, end) on consecutive ranges covering [0, units), one per
+// thread, or one range when the whole (`cost`, in multiply-adds or values
+// moved) is too small to pay for waking the others.
+void Split(const KernelContext& ctx, int64_t units, int64_t cost,
+           const std::function<void(int64_t, int64_t)>& fn) {
+  constexpr int64_t kWorthSplitting = 1 << 16;
+  const int64_t pieces =
+      cost < kWorthSplitting
+          ? 1
+          : std::clamp<int64_t>(units, 1, ctx.workers->size());
+  const int64_t per = (units + pieces - 1) / pieces;
+  ctx.workers->For(pieces, [&](int64_t p, int) {
+    const int64_t begin = p * per, end = std::min(units, begin + per);
+    if (begin < end) fn(begin, end);
+  });
+}
+
 // --- elementwise -----------------------------------------------------------
 
 template <typename F>
@@ -53,7 +72,9 @@ void Unary(const Node& node, const std::vector<const Tensor*>& in,
   out[0] = ctx.NewFloats(x.shape);
   const float* a = x.f();
   float* y = out[0].f();
-  for (int64_t k = 0, n = x.size(); k < n; ++k) y[k] = f(a[k]);
+  Split(ctx, x.size(), x.size(), [&](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) y[k] = f(a[k]);
+  });
 }
 
 void RunRelu(const Node& n, const std::vector<const Tensor*>& in,
@@ -93,7 +114,9 @@ void Binary(const Node& node, const std::vector<const Tensor*>& in,
   const float* pb = b.f();
   int64_t n = out[0].size();
   if (sa == sb) {
-    for (int64_t k = 0; k < n; ++k) y[k] = f(pa[k], pb[k]);
+    Split(ctx, n, n, [&](int64_t begin, int64_t end) {
+      for (int64_t k = begin; k < end; ++k) y[k] = f(pa[k], pb[k]);
+    });
     return;
   }
   // Strides of a and b over the output's index space (0 where broadcast).
@@ -104,21 +127,32 @@ void Binary(const Node& node, const std::vector<const Tensor*>& in,
   }
   int64_t inner = rank ? so[rank - 1] : 1;
   int64_t ia = rank ? ta[rank - 1] : 0, ib = rank ? tb[rank - 1] : 0;
-  std::vector<int64_t> idx(rank, 0);
-  int64_t oa = 0, ob = 0;
-  for (int64_t k = 0; k < n; k += inner) {
-    for (int64_t j = 0; j < inner; ++j)
-      y[k + j] = f(pa[oa + j * ia], pb[ob + j * ib]);
-    // Advance the odometer over all but the last axis.
-    for (int d = static_cast<int>(rank) - 2; d >= 0; --d) {
-      oa += ta[d];
-      ob += tb[d];
-      if (++idx[d] < so[d]) break;
-      oa -= ta[d] * so[d];
-      ob -= tb[d] * so[d];
-      idx[d] = 0;
+  if (!n) return;
+  // Rows of the last axis split between the threads; each range starts
+  // its odometer at its first row.
+  Split(ctx, n / inner, n, [&](int64_t begin, int64_t end) {
+    std::vector<int64_t> idx(rank, 0);
+    int64_t oa = 0, ob = 0;
+    for (int64_t d = static_cast<int64_t>(rank) - 2, r = begin; d >= 0; --d) {
+      idx[d] = r % so[d];
+      r /= so[d];
+      oa += idx[d] * ta[d];
+      ob += idx[d] * tb[d];
     }
-  }
+    for (int64_t k = begin * inner; k < end * inner; k += inner) {
+      for (int64_t j = 0; j < inner; ++j)
+        y[k + j] = f(pa[oa + j * ia], pb[ob + j * ib]);
+      // Advance the odometer over all but the last axis.
+      for (int d = static_cast<int>(rank) - 2; d >= 0; --d) {
+        oa += ta[d];
+        ob += tb[d];
+        if (++idx[d] < so[d]) break;
+        oa -= ta[d] * so[d];
+        ob -= tb[d] * so[d];
+        idx[d] = 0;
+      }
+    }
+  });
 }
 
 void RunAdd(const Node& n, const std::vector<const Tensor*>& in,
@@ -182,13 +216,15 @@ void RunBatchNorm(const Node& node, const std::vector<const Tensor*>& in,
   out[0] = ctx.NewFloats(x.shape);
   const float* a = x.f();
   float* y = out[0].f();
-  for (int64_t b = 0; b < x.shape[0]; ++b)
-    for (int64_t c = 0; c < channels; ++c) {
+  Split(ctx, x.shape[0] * channels, x.size(), [&](int64_t begin, int64_t end) {
+    for (int64_t p = begin; p < end; ++p) {
+      const int64_t c = p % channels;
       float s = scale.f()[c] / std::sqrt(var.f()[c] + eps);
       float t = bias.f()[c] - mean.f()[c] * s;
-      int64_t base = (b * channels + c) * spatial;
+      const int64_t base = p * spatial;
       for (int64_t k = 0; k < spatial; ++k) y[base + k] = a[base + k] * s + t;
     }
+  });
 }
 
 // --- MaxPool ---------------------------------------------------------------
@@ -278,30 +314,177 @@ void RunMaxPool(const Node& node, const std::vector<const Tensor*>& in,
   const int64_t H = in_hw[0], W = in_hw[1], OH = out_hw[0], OW = out_hw[1];
   const float* a = x.f();
   float* y = out[0].f();
-  for (int64_t p = 0; p < x.shape[0] * x.shape[1]; ++p) {
-    const float* plane = a + p * H * W;
-    float* dst = y + p * OH * OW;
-    for (int64_t oh = 0; oh < OH; ++oh)
-      for (int64_t ow = 0; ow < OW; ++ow) {
-        float m = -std::numeric_limits<float>::infinity();
-        for (int64_t kh = 0; kh < kernel[0]; ++kh) {
-          int64_t h = oh * strides[0] - pad[0] + kh * dil[0];
-          if (h < 0 || h >= H) continue;
-          const float* row = plane + h * W;
-          for (int64_t kw = 0; kw < kernel[1]; ++kw) {
-            int64_t w = ow * strides[1] - pad[1] + kw * dil[1];
-            if (w >= 0 && w < W) m = std::max(m, row[w]);
+  Split(ctx, x.shape[0] * x.shape[1], x.size(),
+        [&](int64_t begin, int64_t end) {
+          for (int64_t p = begin; p < end; ++p) {
+            const float* plane = a + p * H * W;
+            float* dst = y + p * OH * OW;
+            for (int64_t oh = 0; oh < OH; ++oh)
+              for (int64_t ow = 0; ow < OW; ++ow) {
+                float m = -std::numeric_limits<float>::infinity();
+                for (int64_t kh = 0; kh < kernel[0]; ++kh) {
+                  int64_t h = oh * strides[0] - pad[0] + kh * dil[0];
+                  if (h < 0 || h >= H) continue;
+                  const float* row = plane + h * W;
+                  for (int64_t kw = 0; kw < kernel[1]; ++kw) {
+                    int64_t w = ow * strides[1] - pad[1] + kw * dil[1];
+                    if (w >= 0 && w < W) m = std::max(m, row[w]);
+                  }
+                }
+                dst[oh * OW + ow] = m;
+              }
           }
-        }
-        dst[oh * OW + ow] = m;
-      }
-  }
+        });
 }
 
 // --- MatMul ----------------------------------------------------------------
 
+// Y = out_perm(a_perm(X) * B + bias) (node.h's MatMulFusion), B [K,N].
+// The GEMMs run over two axes of the product: the n axis and one axis r
+// of A's others, picked so that the strides of X and Y fit a GEMM: A's
+// (r, k) block of X has a unit stride along one of them, and the result
+// block of Y along n (C = A*B) or along r (C^T = B^T * A^T). Every other
+// axis is a loop of GEMMs, split between the threads. When no axis fits
+// (not so in the models seen), each value is summed on its own.
+void RunFusedMatMul(const Node& node, const std::vector<const Tensor*>& in,
+                    std::vector<Tensor>& out, const KernelContext& ctx) {
+  const MatMulFusion& f = node.matmul;
+  const Tensor& x = Float(node, in, 0);
+  const Tensor& b = Float(node, in, 1);
+  const size_t R = x.shape.size();
+  if (R < 2 || (!f.a_perm.empty() && f.a_perm.size() != R) ||
+      (!f.out_perm.empty() && f.out_perm.size() != R))
+    Fail(node, "the fused transposes do not match the input's rank");
+  if (b.shape.size() != 2) Fail(node, "B is not a matrix");
+  const std::vector<int64_t> xs = Strides(x.shape);
+  Shape sa(R);
+  std::vector<int64_t> astr(R);  // stride in X of A's axis i
+  for (size_t i = 0; i < R; ++i) {
+    const int64_t p = f.a_perm.empty() ? i : f.a_perm[i];
+    sa[i] = x.shape[p];
+    astr[i] = xs[p];
+  }
+  const int64_t K = sa[R - 1], N = b.shape[1];
+  if (b.shape[0] != K)
+    Fail(node, "shapes " + ShapeText(sa) + " and " + ShapeText(b.shape) +
+                   " do not multiply");
+  if (!f.bias.empty() && static_cast<int64_t>(f.bias.size()) != N)
+    Fail(node, "the fused bias does not match the output's last axis");
+  Shape so = sa;  // the product's shape; its axis R-1 is n
+  so[R - 1] = N;
+  Shape sy(R);
+  for (size_t i = 0; i < R; ++i)
+    sy[i] = so[f.out_perm.empty() ? i : f.out_perm[i]];
+  const std::vector<int64_t> ys = Strides(sy);
+  std::vector<int64_t> ostr(R);  // stride in Y of the product's axis j
+  for (size_t i = 0; i < R; ++i)
+    ostr[f.out_perm.empty() ? i : f.out_perm[i]] = ys[i];
+  out[0] = ctx.NewFloats(sy);
+  float* y = out[0].f();
+  const float* px = x.f();
+  const float* pb = b.f();
+  const int64_t kstr = astr[R - 1], nstr = ostr[R - 1];
+
+  // The GEMM for one axis r: how to call it, or false.
+  struct Plan {
+    int r = -1;
+    bool transposed_c = false;  // C^T = B^T * A^T
+    GemmFlags flags;
+    int64_t lda = 0, ldb = 0, ldc = 0;
+  } plan;
+  for (int r = 0; r + 1 < static_cast<int>(R) && plan.r < 0; ++r) {
+    const int64_t rows = sa[r], rstr = astr[r];
+    Plan p;
+    p.r = r;
+    if (nstr == 1 && ostr[r] >= N) {  // C[rows,N] = A[rows,K] * B
+      p.ldc = ostr[r];
+      p.ldb = N;
+      if (kstr == 1 && rstr >= K) {
+        p.lda = rstr;
+      } else if (rstr == 1 && kstr >= rows) {
+        p.flags.trans_a = true;
+        p.lda = kstr;
+      } else {
+        continue;
+      }
+    } else if (ostr[r] == 1 && nstr >= rows) {  // C^T[N,rows] = B^T A^T
+      p.transposed_c = true;
+      p.ldc = nstr;
+      p.flags.trans_a = true;  // B, stored [K,N]
+      p.lda = N;
+      if (rstr == 1 && kstr >= rows) {
+        p.ldb = kstr;
+      } else if (kstr == 1 && rstr >= K) {
+        p.flags.trans_b = true;
+        p.ldb = rstr;
+      } else {
+        continue;
+      }
+    } else {
+      continue;
+    }
+    plan = p;
+  }
+
+  // The product's other axes (all but r and n), as X and Y offsets.
+  std::vector<int> others;
+  for (int i = 0; i + 1 < static_cast<int>(R); ++i)
+    if (i != plan.r) others.push_back(i);
+  int64_t outer = 1;
+  for (int i : others) outer *= so[i];
+  auto offsets = [&](int64_t index, int64_t* xo, int64_t* yo) {
+    *xo = *yo = 0;
+    for (auto it = others.rbegin(); it != others.rend(); ++it) {
+      const int64_t i = index % so[*it];
+      index /= so[*it];
+      *xo += i * astr[*it];
+      *yo += i * ostr[*it];
+    }
+  };
+  if (plan.r < 0) {
+    // No axis fits: every value summed on its own.
+    const int64_t rows = sa[0];
+    others.erase(others.begin());
+    outer /= std::max<int64_t>(so[0], 1);
+    for (int64_t o = 0; o < outer; ++o) {
+      int64_t xo, yo;
+      offsets(o, &xo, &yo);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t n = 0; n < N; ++n) {
+          float sum = f.bias.empty() ? 0.0f : f.bias[n];
+          for (int64_t k = 0; k < K; ++k)
+            sum += px[xo + r * astr[0] + k * kstr] * pb[k * N + n];
+          y[yo + r * ostr[0] + n * nstr] = sum;
+        }
+    }
+    return;
+  }
+  const int64_t rows = sa[plan.r];
+  Split(ctx, outer, outer * rows * N * K, [&](int64_t begin, int64_t end) {
+    for (int64_t o = begin; o < end; ++o) {
+      int64_t xo, yo;
+      offsets(o, &xo, &yo);
+      float* c = y + yo;
+      if (!plan.transposed_c) {
+        Sgemm(rows, N, K, px + xo, plan.lda, pb, plan.ldb, c, plan.ldc,
+              plan.flags);
+        if (!f.bias.empty())
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t n = 0; n < N; ++n) c[r * plan.ldc + n] += f.bias[n];
+      } else {
+        Sgemm(N, rows, K, pb, plan.lda, px + xo, plan.ldb, c, plan.ldc,
+              plan.flags);
+        if (!f.bias.empty())
+          for (int64_t n = 0; n < N; ++n)
+            for (int64_t r = 0; r < rows; ++r) c[n * plan.ldc + r] += f.bias[n];
+      }
+    }
+  });
+}
+
 void RunMatMul(const Node& node, const std::vector<const Tensor*>& in,
                std::vector<Tensor>& out, const KernelContext& ctx) {
+  if (node.matmul.fused) return RunFusedMatMul(node, in, out, ctx);
   const Tensor& a = Float(node, in, 0);
   const Tensor& b = Float(node, in, 1);
   Shape sa = a.shape, sb = b.shape;
@@ -330,13 +513,16 @@ void RunMatMul(const Node& node, const std::vector<const Tensor*>& in,
   float* y = out[0].f();
   if (ElementCount(bb) == 1) {
     // b is one matrix: every row of a in a single GEMM.
-    int64_t rows = ElementCount(batch) * M;
-    Sgemm(rows, N, K, a.f(), K, b.f(), N, y, N);
+    // Rows split between the threads, one sgemm each.
+    const int64_t rows = ElementCount(batch) * M;
+    Split(ctx, rows, rows * N * K, [&](int64_t r0, int64_t r1) {
+      Sgemm(r1 - r0, N, K, a.f() + r0 * K, K, b.f(), N, y + r0 * N, N);
+    });
     return;
   }
   std::vector<int64_t> sta = Strides(ba), stb = Strides(bb),
                        sto = Strides(batch);
-  for (int64_t k = 0, n = ElementCount(batch); k < n; ++k) {
+  ctx.workers->For(ElementCount(batch), [&](int64_t k, int) {
     int64_t ia = 0, ib = 0;
     for (size_t d = 0; d < rank; ++d) {
       int64_t i = (k / sto[d]) % batch[d];
@@ -345,7 +531,7 @@ void RunMatMul(const Node& node, const std::vector<const Tensor*>& in,
     }
     Sgemm(M, N, K, a.f() + ia * M * K, K, b.f() + ib * K * N, N, y + k * M * N,
           N);
-  }
+  });
 }
 
 // --- shape operators: views over the input's buffer -----------------------
@@ -464,18 +650,61 @@ void RunTranspose(const Node& node, const std::vector<const Tensor*>& in,
   float* y = out[0].f();
   int64_t n = out[0].size();
   if (!n) return;
-  int64_t inner = so[rank - 1], istep = step[rank - 1];
-  std::vector<int64_t> idx(rank, 0);
-  int64_t off = 0;
-  for (int64_t k = 0; k < n; k += inner) {
-    for (int64_t j = 0; j < inner; ++j) y[k + j] = a[off + j * istep];
-    for (int d = static_cast<int>(rank) - 2; d >= 0; --d) {
-      off += step[d];
-      if (++idx[d] < so[d]) break;
-      off -= step[d] * so[d];
-      idx[d] = 0;
-    }
+  const int64_t inner = so[rank - 1], istep = step[rank - 1];
+  // The output axis the input is contiguous along, if not the last one:
+  // then output and input are walked in square tiles of those two axes,
+  // so that both are read and written a cache line at a time.
+  int q = -1;
+  for (size_t k = 0; k + 1 < rank; ++k)
+    if (step[k] == 1 && so[k] > 1) q = static_cast<int>(k);
+  if (q >= 0 && istep != 1 && inner > 1) {
+    constexpr int64_t kTile = 16;
+    const std::vector<int64_t> ostr = Strides(so);
+    const int64_t tiles = n / (so[q] * inner);  // one per other-axes index
+    Split(ctx, tiles, n, [&](int64_t begin, int64_t end) {
+      for (int64_t t = begin; t < end; ++t) {
+        int64_t from = 0, to = 0, r = t;
+        for (int d = static_cast<int>(rank) - 2; d >= 0; --d) {
+          if (d == q) continue;
+          from += r % so[d] * step[d];
+          to += r % so[d] * ostr[d];
+          r /= so[d];
+        }
+        for (int64_t i0 = 0; i0 < so[q]; i0 += kTile)
+          for (int64_t j0 = 0; j0 < inner; j0 += kTile)
+            for (int64_t i = i0; i < std::min(so[q], i0 + kTile); ++i) {
+              float* dst = y + to + i * ostr[q];
+              const float* src = a + from + i;
+              for (int64_t j = j0; j < std::min(inner, j0 + kTile); ++j)
+                dst[j] = src[j * istep];
+            }
+      }
+    });
+    return;
   }
+  // Output rows (the last axis) split between the threads; each piece
+  // starts its walk of the input at its first row.
+  const int64_t rows = n / inner;
+  Split(ctx, rows, n, [&](int64_t r0, int64_t r1) {
+    std::vector<int64_t> idx(rank, 0);
+    int64_t off = 0;
+    int64_t r = r0;
+    for (int d = static_cast<int>(rank) - 2; d >= 0; --d) {
+      idx[d] = r % so[d];
+      r /= so[d];
+      off += idx[d] * step[d];
+    }
+    for (r = r0; r < r1; ++r) {
+      float* dst = y + r * inner;
+      for (int64_t j = 0; j < inner; ++j) dst[j] = a[off + j * istep];
+      for (int d = static_cast<int>(rank) - 2; d >= 0; --d) {
+        off += step[d];
+        if (++idx[d] < so[d]) break;
+        off -= step[d] * so[d];
+        idx[d] = 0;
+      }
+    }
+  });
 }
 
 void RunConcat(const Node& node, const std::vector<const Tensor*>& in,
@@ -571,10 +800,12 @@ void RunGather(const Node& node, const std::vector<const Tensor*>& in,
   float* y = out[0].f();
   const float* a = x.f();
   int64_t count = static_cast<int64_t>(idx.size());
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t j = 0; j < count; ++j)
-      std::copy_n(a + (o * len + idx[j]) * inner, inner,
-                  y + (o * count + j) * inner);
+  Split(ctx, outer, outer * count * inner, [&](int64_t begin, int64_t end) {
+    for (int64_t o = begin; o < end; ++o)
+      for (int64_t j = 0; j < count; ++j)
+        std::copy_n(a + (o * len + idx[j]) * inner, inner,
+                    y + (o * count + j) * inner);
+  });
 }
 
 template <bool kMean>
@@ -647,15 +878,21 @@ const std::map<std::string, OpKernel>& Registry() {
 
 namespace {
 std::vector<GemmShape>* gemm_sink = nullptr;
+std::mutex gemm_sink_mu;  // the workers call Sgemm at once
 }  // namespace
 
 void RecordGemms(std::vector<GemmShape>* sink) { gemm_sink = sink; }
 
 void Sgemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
-           const float* B, int64_t ldb, float* C, int64_t ldc) {
-  if (gemm_sink) gemm_sink->push_back({M, N, K});
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, lda,
-              B, ldb, 0.0f, C, ldc);
+           const float* B, int64_t ldb, float* C, int64_t ldc,
+           GemmFlags flags) {
+  if (gemm_sink) {
+    std::lock_guard<std::mutex> lock(gemm_sink_mu);
+    gemm_sink->push_back({M, N, K, flags});
+  }
+  cblas_sgemm(CblasRowMajor, flags.trans_a ? CblasTrans : CblasNoTrans,
+              flags.trans_b ? CblasTrans : CblasNoTrans, M, N, K, 1.0f, A, lda,
+              B, ldb, flags.accumulate ? 1.0f : 0.0f, C, ldc);
 }
 
 Tensor KernelContext::NewFloats(Shape shape) const {

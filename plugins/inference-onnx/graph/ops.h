@@ -19,11 +19,13 @@
 
 #include "node.h"
 #include "tensor.h"
+#include "workers.h"
 
 namespace nomtag::onnx {
 
 struct KernelContext {
   BufferPool* pool;
+  Workers* workers;  // for pieces of work independent of each other
   Tensor NewFloats(Shape shape) const;
 };
 
@@ -56,11 +58,19 @@ void WindowGeometry(const Node& node, const std::vector<int64_t>& input,
 // OpenBLAS. While a sink is set (benchmarks only; not thread-safe), each
 // call's shape is appended to it, so the GEMM floor can be measured on
 // exactly the shapes a model runs.
+// trans_a: A is stored [K,M] (lda >= M) and used transposed; trans_b: B
+// is stored [N,K] (ldb >= K); accumulate: C += A*B.
+struct GemmFlags {
+  bool trans_a = false, trans_b = false, accumulate = false;
+};
 struct GemmShape {
   int64_t M, N, K;
+  GemmFlags flags;
 };
+// The sgemm runs in the calling thread.
 void Sgemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
-           const float* B, int64_t ldb, float* C, int64_t ldc);
+           const float* B, int64_t ldb, float* C, int64_t ldc,
+           GemmFlags flags = {});
 void RecordGemms(std::vector<GemmShape>* sink);
 
 // Conv, in conv.cc.
