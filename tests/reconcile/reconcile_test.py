@@ -631,7 +631,7 @@ class Concurrency(unittest.TestCase):
             out, err = p.communicate(timeout=300)
             # 3: it ended while a peer still held files (named in its
             # report); the peer writes them.
-            self.assertIn(p.returncode, (0, 3), err)
+            self.assertIn(p.returncode, (0, 3), err + out)
             results.append(json.loads(out))
             if p.returncode == 3:
                 self.assertTrue(results[-1]["held_by_others"], out)
