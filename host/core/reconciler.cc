@@ -128,8 +128,6 @@ void ProjectGroup(TagStore& store, FileProjector& projector,
   std::vector<std::unique_ptr<ClaimGate>> gates(files.size());
   std::vector<FileProjector::Item> items;
   std::vector<size_t> item_of;  // index in files of each item
-  std::vector<std::string> digests;
-  std::vector<bool> has_namespace;
   for (size_t i = 0; i < files.size(); ++i) {
     const ClaimedFile& file = *files[i];
     auto tags = SourceTags(store, options, file.id);
@@ -141,8 +139,6 @@ void ProjectGroup(TagStore& store, FileProjector& projector,
     } else {
       TagSet desired = DesiredTags(*tags, library.mode, !calibration.empty());
       gates[i] = std::make_unique<ClaimGate>(store, file, options.lease_ms);
-      digests.push_back(TagSetDigest(desired));
-      has_namespace.push_back(!desired.empty());
       items.push_back(
           {Join(library.root, file.path), std::move(desired), gates[i].get()});
       item_of.push_back(i);
@@ -162,8 +158,8 @@ void ProjectGroup(TagStore& store, FileProjector& projector,
     else if (!statuses[k].ok())
       o.error = statuses[k].ToString();
     else {
-      records.push_back(
-          {files[i], has_namespace[k], done[k].after, digests[k]});
+      records.push_back({files[i], !items[k].desired.empty(), done[k].after,
+                         TagSetDigest(items[k].desired)});
       record_of.push_back(i);
     }
   }

@@ -75,15 +75,11 @@ void SyncBarrier::SyncEach(const std::vector<const Entry*>& entries,
           s = ErrnoStatus(e->label, "stat its folder");
         } else {
           auto [it, fresh] = folders.try_emplace({st.st_dev, st.st_ino});
-          if (fresh) {
-            ++counts_.fsync;
-            it->second = FsyncDirectory(e->fd, e->label);
-          }
+          if (fresh) it->second = FsyncDirectory(e->fd, e->label);
           s = it->second;
         }
-      } else if (s.ok()) {
-        ++counts_.fsync;
-        if (::fsync(e->fd) != 0) s = ErrnoStatus(e->label, "fsync");
+      } else if (s.ok() && ::fsync(e->fd) != 0) {
+        s = ErrnoStatus(e->label, "fsync");
       }
       if (mine.ok() && !s.ok()) mine = s;
     }
@@ -91,7 +87,6 @@ void SyncBarrier::SyncEach(const std::vector<const Entry*>& entries,
 }
 
 std::vector<Status> SyncBarrier::Sync(size_t members) {
-  counts_ = {};
   std::vector<Status> out(members);
   std::map<dev_t, std::vector<const Entry*>> by_filesystem;
   std::vector<const Entry*> each;
@@ -106,7 +101,6 @@ std::vector<Status> SyncBarrier::Sync(size_t members) {
       each.push_back(&e);
   }
   for (const auto& [dev, entries] : by_filesystem) {
-    ++counts_.syncfs;
     if (::syncfs(entries.front()->fd) != 0) {
       // Which file the error belongs to: each member's own fsync says.
       SyncEach(entries, &out);

@@ -55,12 +55,6 @@ class SyncBarrier {
   // nothing added is OK.
   std::vector<Status> Sync(size_t members);
 
-  // How the last Sync went, for benchmarks and tests.
-  struct Counts {
-    int syncfs = 0, fsync = 0;
-  };
-  const Counts& counts() const { return counts_; }
-
  private:
   struct Entry {
     size_t member;
@@ -73,7 +67,6 @@ class SyncBarrier {
                 std::vector<Status>* out);
 
   std::vector<Entry> entries_;
-  Counts counts_;
 };
 
 }  // namespace nomtag
