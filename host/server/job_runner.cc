@@ -166,6 +166,16 @@ std::optional<JobSnapshot> JobRunner::Running(const std::string& kind,
   return std::nullopt;
 }
 
+std::optional<JobSnapshot> JobRunner::LastFinished(int64_t library_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = finished_order_.rbegin(); it != finished_order_.rend(); ++it) {
+    auto job = jobs_.find(*it);
+    if (job != jobs_.end() && job->second->snap.library_id == library_id)
+      return job->second->snap;
+  }
+  return std::nullopt;
+}
+
 std::vector<JobSnapshot> JobRunner::List() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<JobSnapshot> out;

@@ -92,6 +92,10 @@ class JobRunner {
   // The running job of kind on library_id, if any.
   std::optional<JobSnapshot> Running(const std::string& kind,
                                      int64_t library_id) const;
+  // The newest finished job on library_id, if one is still kept. The page
+  // shows it, so a job that finished before the page looked (a fast
+  // reconcile) still reports how it ended.
+  std::optional<JobSnapshot> LastFinished(int64_t library_id) const;
   // Running jobs and the last finished ones, newest first.
   std::vector<JobSnapshot> List() const;
   // Runs fn while no job runs on library_id, with job starts held off

@@ -93,6 +93,8 @@ Result<nlohmann::json> LibraryWithCounts(Api& api, const Library& lib,
   for (const char* kind : kLibraryJobKinds)
     if (auto job = api.jobs.Running(kind, lib.id)) jobs.push_back(ToJson(*job));
   out["running_jobs"] = jobs;
+  auto last = api.jobs.LastFinished(lib.id);
+  out["last_job"] = last ? ToJson(*last) : nlohmann::json(nullptr);
   return out;
 }
 

@@ -139,6 +139,13 @@ class ServeApiTest(unittest.TestCase):
         status, st, _ = self.req(
             "GET", f"/api/web/libraries/{lib['id']}/reconcile-status")
         self.assertEqual(st["pending_count"], 0)
+        # The library tells how its newest job ended, for a page that
+        # looks only after it has finished.
+        status, one, _ = self.req("GET", f"/api/web/libraries/{lib['id']}")
+        self.assertEqual(one["running_jobs"], [])
+        self.assertEqual((one["last_job"]["id"], one["last_job"]["state"],
+                          one["last_job"]["result"]["processed"]),
+                         (job["id"], "done", len(self.files)), one)
 
     def test_write_mode_refuses_anything_but_the_three_modes(self):
         lib = self.add_library()

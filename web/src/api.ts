@@ -56,6 +56,7 @@ export interface Library {
   counts: Counts;
   failures?: Failure[];
   running_jobs: Job[];
+  last_job: Job | null;  // the newest finished job on this library
 }
 
 export interface WriteModeAnswer {

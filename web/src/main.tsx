@@ -219,6 +219,10 @@ function LibraryCard(props: {
       props.onError(message(err));
     }
   };
+  // The job this card saw finish, or the one the server last finished on
+  // this library (it may have ended before the card looked), whichever is
+  // newer.
+  const ended = lastJob && (!lib.last_job || lastJob.id >= lib.last_job.id) ? lastJob : lib.last_job;
   const c = lib.counts;
   return (
     <article class="card" aria-labelledby={`lib-${lib.id}-name`} data-library={lib.name}>
@@ -236,14 +240,14 @@ function LibraryCard(props: {
             {c.analysis_failed ? `, ${c.analysis_failed} could not be` : ""}</>}
       </p>
       {job && <Progress job={job} onCancel={() => api.cancel(job.id).then(setJob, (e) => props.onError(message(e)))} />}
-      {lastJob && !job && (
+      {ended && !job && (
         <p class="last-job" role="status">
-          Last {lastJob.kind}: {lastJob.state}
-          {lastJob.kind === "reconcile" && lastJob.result
-            ? ` — ${String(lastJob.result.processed)} processed, ${String(lastJob.result.failed)} failed, ${String(lastJob.result.remaining)} remaining`
+          Last {ended.kind}: {ended.state}
+          {ended.kind === "reconcile" && ended.result
+            ? ` — ${String(ended.result.processed)} processed, ${String(ended.result.failed)} failed, ${String(ended.result.remaining)} remaining`
             : ""}
-          {lastJob.kind === "scan" && lastJob.result ? ` — ${String(lastJob.result.seen)} files seen` : ""}
-          {lastJob.kind === "analyze" ? ` — ${lastJob.done - lastJob.failed} analysed, ${lastJob.failed} failed` : ""}
+          {ended.kind === "scan" && ended.result ? ` — ${String(ended.result.seen)} files seen` : ""}
+          {ended.kind === "analyze" ? ` — ${ended.done - ended.failed} analysed, ${ended.failed} failed` : ""}
         </p>
       )}
       <div class="actions">
