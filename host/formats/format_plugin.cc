@@ -137,10 +137,11 @@ Status FormatPlugin::WriteNamespace(const nomtag_stream& stream,
 }
 
 Result<std::vector<PayloadPart>> FormatPlugin::ReadPayload(
-    const nomtag_stream& stream) const {
+    const nomtag_stream& stream, bool coarse_ok) const {
   ErrorBuffer eb;
   std::vector<PayloadPart> parts;
-  nomtag_payload_sink sink{sizeof sink, &parts, AddRange, AddBytes};
+  nomtag_payload_sink sink{sizeof sink, &parts, AddRange, AddBytes,
+                           coarse_ok ? NOMTAG_PAYLOAD_COARSE_OK : 0u};
   nomtag_status st = with_self_ ? table_->read_payload_with(
                                       table_->self, &stream, &sink, &eb.err)
                                 : table_->read_payload(&stream, &sink, &eb.err);

@@ -60,8 +60,10 @@ class FormatPlugin {
   // Clears the namespace and writes desired into the (writable) stream.
   Status WriteNamespace(const nomtag_stream& stream, const TagSet& desired,
                         uint32_t padding) const;
-  Result<std::vector<PayloadPart>> ReadPayload(
-      const nomtag_stream& stream) const;
+  // The exact payload; with coarse_ok, possibly a coarse description
+  // (NOMTAG_PAYLOAD_COARSE_OK), good only for a proof by mapping.
+  Result<std::vector<PayloadPart>> ReadPayload(const nomtag_stream& stream,
+                                               bool coarse_ok = false) const;
 
  private:
   std::string plugin_id_;

@@ -58,30 +58,29 @@ Result<std::string> PayloadDigest(const std::vector<PayloadPart>& parts,
   return std::string(reinterpret_cast<char*>(md), len);
 }
 
-Status CheckPayloadUnchanged(const std::vector<PayloadPart>& before,
-                             OverlayStream& original,
-                             const std::vector<PayloadPart>& after,
-                             OverlayStream& edited, bool* proven_by_mapping) {
-  *proven_by_mapping = false;
+bool PayloadProvenByMapping(const std::vector<PayloadPart>& before,
+                            const std::vector<PayloadPart>& after,
+                            OverlayStream& edited) {
   // Translate the new file's ranges to the original's offsets.
   std::vector<PayloadPart> mapped;
-  bool mappable = true;
   for (const auto& p : after) {
     if (!p.is_range) {
       mapped.push_back(p);
       continue;
     }
     auto base = edited.BaseOffsetOf(p.offset, p.length);
-    if (!base) {
-      mappable = false;
-      break;
-    }
+    if (!base) return false;
     mapped.push_back({true, *base, p.length, {}});
   }
-  if (mappable && Coalesce(mapped) == Coalesce(before)) {
-    *proven_by_mapping = true;
-    return Status::OK();
-  }
+  return Coalesce(mapped) == Coalesce(before);
+}
+
+Status CheckPayloadUnchanged(const std::vector<PayloadPart>& before,
+                             OverlayStream& original,
+                             const std::vector<PayloadPart>& after,
+                             OverlayStream& edited, bool* proven_by_mapping) {
+  *proven_by_mapping = PayloadProvenByMapping(before, after, edited);
+  if (*proven_by_mapping) return Status::OK();
   auto old_digest = PayloadDigest(before, original);
   if (!old_digest.ok()) return old_digest.status();
   auto new_digest = PayloadDigest(after, edited);

@@ -21,6 +21,13 @@ namespace nomtag {
 Result<std::string> PayloadDigest(const std::vector<PayloadPart>& parts,
                                   OverlayStream& stream);
 
+// True when every range of after maps, through edited's overlay, onto
+// the very ranges of before (derived bytes equal): the payload's bytes
+// were not touched. Reads nothing; sound for coarse descriptions too.
+bool PayloadProvenByMapping(const std::vector<PayloadPart>& before,
+                            const std::vector<PayloadPart>& after,
+                            OverlayStream& edited);
+
 // OK when equal; Refused naming the difference otherwise.
 // before: parts of the original (read through original, a read-only
 // overlay over the same source); after: parts of the edited overlay.

@@ -97,6 +97,30 @@ void OggPacketReader::WalkPages(const PageFn& on_page) const {
   }
 }
 
+bool OggPacketReader::EndsWithAWholePage() const {
+  constexpr uint64_t kLargestPage = kPageHeader + 255 + 255 * 255;
+  sdk::StreamRef s(stream_);
+  const uint64_t total = s.length();
+  const uint64_t from = total > kLargestPage ? total - kLargestPage : 0;
+  std::vector<uint8_t> tail = s.read(from, total - from);
+  if (tail.size() != total - from) return false;
+  for (size_t i = tail.size() >= kPageHeader ? tail.size() - kPageHeader + 1
+                                             : 0;
+       i-- > 0;) {
+    if (tail[i] != 'O' || tail[i + 1] != 'g' || tail[i + 2] != 'g' ||
+        tail[i + 3] != 'S')
+      continue;
+    const size_t nsegs = tail[i + 26];
+    if (i + kPageHeader + nsegs > tail.size()) continue;
+    uint64_t body = 0;
+    for (size_t k = 0; k < nsegs; ++k) body += tail[i + kPageHeader + k];
+    // The last capture pattern that starts a page reaching the end; one
+    // found inside audio that happens to read "OggS" does not.
+    if (i + kPageHeader + nsegs + body == tail.size()) return true;
+  }
+  return false;
+}
+
 std::string OggPacketReader::Packet(uint64_t index) const {
   std::string found;
   bool got = false;

@@ -49,6 +49,11 @@ class OggPacketReader {
   using PageFn = std::function<bool(const OggPageInfo& page)>;
   void WalkPages(const PageFn& on_page) const;
 
+  // True when the stream's last bytes are one whole page: the last "OggS"
+  // within the largest page size from the end starts a page whose body
+  // ends exactly at the end of the stream. Reads at most 64 KiB.
+  bool EndsWithAWholePage() const;
+
   // The packet with this index; CORRUPT when the stream has fewer.
   std::string Packet(uint64_t index) const;
 

@@ -1,5 +1,7 @@
 #include "ogg_payload.h"
 
+#include <nomtag/cpp/stream.hpp>
+
 #include "ogg_packets.h"
 
 namespace nomtag::plugins {
@@ -32,6 +34,44 @@ void SendAudioPackets(const nomtag_stream* stream, uint64_t header_packets,
       });
 }
 
+// The coarse description: from the page after the last header packet to
+// the end, as one range. False, having sent nothing, when audio shares a
+// page with the headers or the stream does not end with a whole page (a
+// truncated file): the exact walk then says what is wrong.
+bool SendCoarse(const nomtag_stream* stream, uint64_t header_packets,
+                PayloadSink& sink) {
+  OggPacketReader reader(stream);
+  uint64_t completed = 0, audio_from = 0;
+  bool found = false, shared = false;
+  reader.WalkPages([&](const OggPageInfo& page) {
+    if (!page.first_stream) return true;
+    if (completed >= header_packets) {
+      audio_from = page.offset;
+      found = true;
+      return false;
+    }
+    uint64_t seen = completed;
+    size_t i = 0;
+    for (; i < page.lacing.size(); ++i)
+      if (static_cast<uint8_t>(page.lacing[i]) < 255 &&
+          ++seen == header_packets) {
+        ++i;
+        break;
+      }
+    if (seen >= header_packets && i < page.lacing.size()) {
+      shared = true;
+      return false;
+    }
+    completed = seen;
+    return true;
+  });
+  if (!found || shared || !reader.EndsWithAWholePage()) return false;
+  sdk::StreamRef s(stream);
+  sink.Bytes("ogg pages from the first audio page");
+  sink.Range(audio_from, s.length() - audio_from);
+  return true;
+}
+
 }  // namespace
 
 void SendOggAudioPayload(const nomtag_stream* stream, uint64_t header_packets,
@@ -40,6 +80,10 @@ void SendOggAudioPayload(const nomtag_stream* stream, uint64_t header_packets,
   // rest, but every audio page keeps its flags, granule, segment table
   // and body. Bodies go as ranges of the stream, so the host can prove
   // them unchanged from the overlay's mapping without reading the audio.
+  if (sink.CoarseAllowed() && SendCoarse(stream, header_packets, sink)) {
+    sink.Flush();
+    return;
+  }
   uint64_t completed = 0;
   bool audio_on_header_page = false;
   OggPacketReader reader(stream);

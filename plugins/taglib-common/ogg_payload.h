@@ -6,6 +6,14 @@
 // granule position and segment table (as bytes) and its body (as a range
 // of the stream). When audio shares a page with the headers, the audio
 // packets themselves and their pages' granules (as bytes).
+//
+// Finding the audio pages means reading every page header, which is the
+// whole file. When the host allows a coarse description, the stream from
+// the first audio page to its end goes as one range instead, found from
+// the header pages alone: a write that left those bytes untouched (an
+// in-place write of the comment) is proven by the overlay's mapping
+// without reading the audio; one that renumbered the pages is not, and
+// the host asks again for the exact identity.
 #ifndef NOMTAG_PLUGINS_TAGLIB_COMMON_OGG_PAYLOAD_H_
 #define NOMTAG_PLUGINS_TAGLIB_COMMON_OGG_PAYLOAD_H_
 

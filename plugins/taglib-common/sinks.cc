@@ -52,6 +52,11 @@ PayloadSink::PayloadSink(const nomtag_payload_sink* sink)
   RequireCallbacks(sink_->range != nullptr && sink_->bytes != nullptr);
 }
 
+bool PayloadSink::CoarseAllowed() const {
+  return NOMTAG_HAS_FIELD(sink_, nomtag_payload_sink, flags) &&
+         (sink_->flags & NOMTAG_PAYLOAD_COARSE_OK) != 0;
+}
+
 void PayloadSink::Range(uint64_t offset, uint64_t length) {
   if (length == 0) return;
   if (pending_length_ != 0 && pending_offset_ + pending_length_ == offset) {

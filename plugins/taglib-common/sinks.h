@@ -42,6 +42,9 @@ class PayloadSink {
   ~PayloadSink() = default;
   void Range(uint64_t offset, uint64_t length);
   void Bytes(std::string_view data);
+  // The host accepts a coarse description this time
+  // (NOMTAG_PAYLOAD_COARSE_OK, ABI 1.8).
+  bool CoarseAllowed() const;
   // Forwards the pending range. Call once at the end.
   void Flush();
 

@@ -56,6 +56,18 @@ uint64_t WrittenByThisProcess() {
   return 0;
 }
 
+// Bytes this process has asked read calls for so far (/proc/self/io
+// rchar), page cache hits included: what a write had to read.
+uint64_t ReadByThisProcess() {
+  std::ifstream io("/proc/self/io");
+  std::string key;
+  uint64_t value = 0;
+  while (io >> key >> value)
+    if (key == "rchar:") return value;
+  ADD_FAILURE() << "no rchar in /proc/self/io";
+  return 0;
+}
+
 // How many bytes differ between two versions of a file (a length change
 // counts each byte past the shorter end).
 uint64_t BytesThatDiffer(const std::vector<uint8_t>& a,
@@ -301,6 +313,44 @@ TEST_F(SafeWriteTest, OggCommentPaddingIsReadByOthersAndReused) {
     }
     EXPECT_EQ(testing::MutagenNames(kind, path), foreign_names);
     EXPECT_EQ(FfmpegAudioHash(path), audio);
+  }
+}
+
+// An in-place write of an Ogg Vorbis or Opus comment reads the header
+// pages and the tail, not the audio: the audio pages are named as one
+// range from the headers and proven untouched by the overlay's mapping.
+TEST_F(SafeWriteTest, InPlaceOggWriteReadsTheHeadersNotTheAudio) {
+  for (const char* kind : {"ogg", "opus"}) {
+    SCOPED_TRACE(kind);
+    const std::string path = (dir_ / (std::string("long.") + kind)).string();
+    const std::string codec =
+        std::string(kind) == "ogg" ? "libvorbis" : "libopus";
+    ASSERT_EQ(std::system(("ffmpeg -loglevel error -y -f lavfi -i "
+                           "anoisesrc=duration=180:color=pink:amplitude=0.3 "
+                           "-c:a " +
+                           codec + " -metadata title=Theirs " + path)
+                              .c_str()),
+              0);
+    auto first = SafeWriteNamespace(Format(path), path,
+                                    Tags({{"mood-strict", {"happy"}}}), {});
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    const std::string audio = FfmpegAudioHash(path);
+    const std::vector<std::string> foreign = testing::MutagenNames(kind, path);
+    const uint64_t size = State(path).bytes.size();
+
+    uint64_t rchar = ReadByThisProcess();
+    auto r = SafeWriteNamespace(Format(path), path,
+                                Tags({{"mood-strict", {"sad"}}}), {});
+    rchar = ReadByThisProcess() - rchar;
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->action, WriteResult::Action::kInPlace);
+    EXPECT_TRUE(r->payload_proven_by_mapping);
+    EXPECT_LT(rchar, size / 4)
+        << "read " << rchar << " of a " << size << "-byte file";
+    EXPECT_EQ(ReadFileTags(Format(path), path)->nom.tags,
+              Tags({{"mood-strict", {"sad"}}}));
+    EXPECT_EQ(FfmpegAudioHash(path), audio);
+    EXPECT_EQ(testing::MutagenNames(kind, path), foreign);
   }
 }
 

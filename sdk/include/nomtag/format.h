@@ -93,7 +93,21 @@ typedef struct nomtag_payload_sink {
   /* Bytes derived by the plugin that belong to the payload's identity
    * (e.g. Ogg granule positions). Valid for the call only. */
   nomtag_status (*bytes)(void *ctx, const void *data, size_t len);
+
+  /* ---- Since ABI 1.8: read only when NOMTAG_HAS_FIELD says so. ---- */
+  /* NOMTAG_PAYLOAD_COARSE_OK or 0, set by the host. */
+  uint32_t flags;
 } nomtag_payload_sink;
+
+/* The host accepts, this time, a coarse description: ranges that contain
+ * the payload together with its framing (an Ogg stream's audio pages
+ * whole, sequence numbers and CRCs included), for a plugin that can name
+ * them without reading the audio but needs to read all of it for the
+ * exact one. The host uses a coarse description only to prove, from the
+ * edited stream's mapping, that none of those bytes were touched; when
+ * that proof fails it asks again without the flag. A plugin that ignores
+ * the flag and always reports the exact payload is correct. */
+#define NOMTAG_PAYLOAD_COARSE_OK 1u
 
 typedef struct nomtag_write_options {
   uint32_t struct_size; /* sizeof(nomtag_write_options) */
@@ -144,7 +158,9 @@ typedef struct nomtag_format {
                                    nomtag_error *err);
 
   /* Reports the audio payload (not tags, padding or container offsets) to
-   * sink, so that the host can hash it or prove it unchanged. */
+   * sink, so that the host can hash it or prove it unchanged; or, when
+   * sink->flags allows it, a coarse description (see
+   * NOMTAG_PAYLOAD_COARSE_OK). */
   nomtag_status (*read_payload)(const nomtag_stream *stream,
                                 const nomtag_payload_sink *sink,
                                 nomtag_error *err);
@@ -161,15 +177,13 @@ typedef struct nomtag_format {
   void *self;
   nomtag_status (*probe_with)(void *self, const nomtag_stream *stream,
                               int32_t *out_matches, nomtag_error *err);
-  nomtag_status (*read_namespace_with)(void *self,
-                                       const nomtag_stream *stream,
+  nomtag_status (*read_namespace_with)(void *self, const nomtag_stream *stream,
                                        const nomtag_tag_sink *sink,
                                        nomtag_error *err);
   nomtag_status (*read_foreign_with)(void *self, const nomtag_stream *stream,
                                      const nomtag_snapshot_sink *sink,
                                      nomtag_error *err);
-  nomtag_status (*write_namespace_with)(void *self,
-                                        const nomtag_stream *stream,
+  nomtag_status (*write_namespace_with)(void *self, const nomtag_stream *stream,
                                         const nomtag_tag *tags,
                                         size_t tag_count,
                                         const nomtag_write_options *opts,
