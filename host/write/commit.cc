@@ -14,6 +14,7 @@
 #include "io/posix_file.h"
 #include "write/fault_injection.h"
 #include "write/journal.h"
+#include "write/sidecar_file.h"
 #include "write/sidecar_names.h"
 
 namespace nomtag {
@@ -175,15 +176,14 @@ Status PendingCommit::StageCopy() {
   const std::string tmp =
       (std::filesystem::path(path).parent_path() / tmp_name).string();
   if (Status s = InjectedFailure("temp-create", path); !s.ok()) return s;
-  int fd = ::openat(dir, tmp_name.c_str(),
-                    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return ErrnoStatus(tmp, "create temporary file");
+  // Locked until the rename or the unlink: a temporary file whose lock is
+  // free has no live writer.
+  auto created =
+      CreateLockedSidecar(dir, tmp_name, tmp, "temporary file", "temp-created");
+  if (!created.ok()) return created.status();
+  const int fd = *created;
   sidecar_ = tmp_name;
   sidecar_fd_ = fd;
-  // Held until the rename or the unlink: a temporary file whose lock is
-  // free has no live writer.
-  if (!LockWholeFile(fd, true, 0))
-    return ErrnoStatus(tmp, "lock temporary file");
 
   uint64_t pos = 0;
   for (const auto& p : overlay_.pieces()) {

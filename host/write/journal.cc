@@ -12,6 +12,7 @@
 #include "io/posix_file.h"
 #include "io/target_file.h"
 #include "write/fault_injection.h"
+#include "write/sidecar_file.h"
 
 namespace nomtag {
 namespace {
@@ -84,28 +85,18 @@ Result<int> WriteJournal(int dir_fd, const std::string& name, const Journal& j,
   data += Sha256(data);
 
   if (Status s = InjectedFailure("journal-write", path); !s.ok()) return s;
-  int fd = ::openat(dir_fd, name.c_str(),
-                    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST)
-      return Status::Conflict(path +
-                              ": a journal is already there (another "
-                              "write in progress, or one to recover)");
-    return ErrnoStatus(path, "create journal");
-  }
   // Locked before a byte of it exists: recovery never reads a journal
   // being written.
-  Status s = LockWholeFile(fd, true, 0)
-                 ? Status::OK()
-                 : ErrnoStatus(path, "lock the new journal");
-  if (s.ok())
-    s = PWriteAll(fd, data.data(), data.size(), 0, path, "write journal");
+  auto fd =
+      CreateLockedSidecar(dir_fd, name, path, "journal", "journal-created");
+  if (!fd.ok()) return fd.status();
+  Status s = PWriteAll(*fd, data.data(), data.size(), 0, path, "write journal");
   if (!s.ok()) {
     ::unlinkat(dir_fd, name.c_str(), 0);
-    ::close(fd);
+    ::close(*fd);
     return s;
   }
-  return fd;
+  return *fd;
 }
 
 Result<Journal> ReadJournal(const std::string& path, bool* torn) {

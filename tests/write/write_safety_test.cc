@@ -18,6 +18,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -341,6 +342,73 @@ TEST_F(WriteSafetyTest, ALiveWritersTemporaryCopyIsLeftAlone) {
   EXPECT_EQ(Sidecars(dir_.string()).size(), 1u);
   EXPECT_EQ(writer.Finish(), kWrote);
   EXPECT_EQ(ReadFileTags(Format(path), path)->nom.tags, kNext);
+}
+
+// A sidecar has a name a moment before its writer holds its lock, and
+// every `nomtag reconcile` starts with a recovery of the whole library
+// while other runs write. Those recoveries used to catch a sidecar in
+// that moment (several reconciles at once under ASan: a worker exited 2).
+
+// Found empty and unlocked, a new journal was taken for a torn one and
+// removed; its writer then patched the file with its journal under no
+// name, so a crash left a half-written file and nothing to roll it back.
+TEST_F(WriteSafetyTest, AJournalRemovedBeforeItsLockIsMadeAgain) {
+  std::string path = PreparedForInPlace();
+  const std::vector<uint8_t> old_bytes = ReadBytes(path);
+  ::setenv("NOMTAG_TEST_CRASH_AT", "between-range-writes", 1);
+  StoppedWriter writer("journal-created", path, kNext);
+  ::unsetenv("NOMTAG_TEST_CRASH_AT");
+  ASSERT_TRUE(writer.stopped()) << "the stop point was not reached";
+  RecoveryReport report;
+  EXPECT_TRUE(RecoverTree(dir_.string(), &report).ok());
+  EXPECT_EQ(report.torn_discarded, 1) << report.Summary();
+  EXPECT_EQ(writer.Finish(), 86) << "it should die half-way";
+  ASSERT_NE(ReadBytes(path), old_bytes) << "half-written";
+  ASSERT_TRUE(fs::exists(JournalPathFor(path)))
+      << "a half-written file with no journal";
+  RecoveryReport after;
+  ASSERT_TRUE(RecoverFile(path, &after).ok()) << after.Summary();
+  EXPECT_EQ(after.rolled_back, 1);
+  EXPECT_EQ(ReadBytes(path), old_bytes);
+  EXPECT_TRUE(Sidecars(dir_.string()).empty());
+}
+
+// A recovery holding the new journal's lock while it looks at it made
+// the writer fail the file ("lock the new journal"); it waits instead.
+TEST_F(WriteSafetyTest, AWriterWaitsForARecoveryLookingAtItsNewJournal) {
+  std::string path = PreparedForInPlace();
+  StoppedWriter writer("journal-created", path, kNext);
+  ASSERT_TRUE(writer.stopped()) << "the stop point was not reached";
+  // What recovery does with an unlocked empty journal, held half-way.
+  const std::string journal = JournalPathFor(path);
+  int fd = ::open(journal.c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(LockWholeFile(fd, true, 0));
+  std::thread recovery([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ::unlink(journal.c_str());
+    ::close(fd);
+  });
+  EXPECT_EQ(writer.Finish(), kWrote);
+  recovery.join();
+  EXPECT_EQ(ReadFileTags(Format(path), path)->nom.tags, kNext);
+  EXPECT_TRUE(Sidecars(dir_.string()).empty());
+}
+
+// An unlocked temporary copy is removed; its writer then renamed a name
+// that was gone and failed the file. It makes its copy again.
+TEST_F(WriteSafetyTest, ATemporaryCopyRemovedBeforeItsLockIsMadeAgain) {
+  std::string path = PreparedForInPlace();
+  WriteOptions copy;
+  copy.copy_only = true;
+  StoppedWriter writer("temp-created", path, kNext, copy);
+  ASSERT_TRUE(writer.stopped()) << "the stop point was not reached";
+  RecoveryReport report;
+  EXPECT_TRUE(RecoverTree(dir_.string(), &report).ok());
+  EXPECT_EQ(report.temps_removed, 1) << report.Summary();
+  EXPECT_EQ(writer.Finish(), kWrote);
+  EXPECT_EQ(ReadFileTags(Format(path), path)->nom.tags, kNext);
+  EXPECT_TRUE(Sidecars(dir_.string()).empty());
 }
 
 // --- 5. Journals are not tied to st_dev -------------------------------------
