@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 #define NOMTAG_ABI_MAJOR 1
-#define NOMTAG_ABI_MINOR 7
+#define NOMTAG_ABI_MINOR 8
 /* 1.1: nomtag_library_info.padding
  * 1.2: nomtag_storage open_v2, worker_start, claim_check, claims_renew,
  *      claim_holders (claims fenced at commit time, workers proved alive
@@ -23,7 +23,9 @@
  *      head_with_spread and embedding; storage: analysis and calibration
  * 1.5: storage library_remove, library_status.folders
  * 1.6: format: `self` and the five calls that take it back
- * 1.7: storage row export/import (db copy) */
+ * 1.7: storage row export/import (db copy)
+ * 1.8: nomtag_written_info before_size, before_mtime_ns (an analysis
+ *      survives nomtag's own write) */
 
 /* True when the struct `s` points at, of type `type`, is large enough to
  * carry `field`: a struct appended to in a later minor arrives from older
