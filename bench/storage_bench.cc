@@ -300,7 +300,8 @@ std::vector<double> WriteAll(Db& d, WriteMode mode, uint32_t batch,
       break;
     }
     for (const auto& f : claimed)
-      if (!Check(d.db->SetWritten(f, mode, cal, false, {}, ""), "set written"))
+      if (!Check(d.db->SetWritten(f, mode, cal, false, {}, {}, ""),
+                 "set written"))
         Die("set written refused a live claim");
   }
   return lat;
@@ -580,8 +581,9 @@ void Contention(const Args& args) {
         if (batch.empty()) break;
         std::fprintf(out, "L %.4f\n", ms);
         for (const auto& f : batch) {
-          if (!Check(db->SetWritten(f, WriteMode::kFull, cal, false, {}, ""),
-                     "set"))
+          if (!Check(
+                  db->SetWritten(f, WriteMode::kFull, cal, false, {}, {}, ""),
+                  "set"))
             Die("a live claim was refused");
           std::fprintf(out, "F %lld\n", static_cast<long long>(f.id));
         }

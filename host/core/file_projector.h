@@ -27,6 +27,10 @@ class CommitGate {
 // What a projection did.
 struct Projection {
   bool written = false;  // false: the file already held desired
+  // The file as the write found it, checked immediately before its first
+  // byte (known only when written). An analysis made at exactly this size
+  // and mtime stays current: the write changed only the namespace.
+  FileStamp before;
   // The file as the projection left it, read from the descriptor it went
   // through, so the store records nomtag's own write and the next scan
   // does not take it for someone else's. Not known: records nothing.

@@ -1,5 +1,7 @@
-// FileStamp: what a file looked like on disk right after nomtag wrote it,
-// so that the next scan can tell nomtag's own write from someone else's.
+// FileStamp: what a file looked like on disk right before and right after
+// nomtag wrote it, so that the next scan can tell nomtag's own write from
+// someone else's, and an analysis of the bytes just before the write stays
+// current after it (a write changes the namespace, never the audio).
 #ifndef NOMTAG_CORE_FILE_STAMP_H_
 #define NOMTAG_CORE_FILE_STAMP_H_
 

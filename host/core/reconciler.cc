@@ -158,8 +158,8 @@ void ProjectGroup(TagStore& store, FileProjector& projector,
     else if (!statuses[k].ok())
       o.error = statuses[k].ToString();
     else {
-      records.push_back({files[i], !items[k].desired.empty(), done[k].after,
-                         TagSetDigest(items[k].desired)});
+      records.push_back({files[i], !items[k].desired.empty(), done[k].before,
+                         done[k].after, TagSetDigest(items[k].desired)});
       record_of.push_back(i);
     }
   }

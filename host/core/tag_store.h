@@ -76,19 +76,24 @@ class TagStore {
 
   // Records a successful projection: the mode and calibration written,
   // what the file looked like afterwards (after) and the digest of the
-  // namespace it now holds (TagSetDigest). Returns false (and records
-  // nothing) when the claim token no longer matches: another worker took
-  // the file over meanwhile, and the file is marked as needing a write
-  // again.
+  // namespace it now holds (TagSetDigest). Analyses stored at exactly the
+  // size and mtime the write found (before) move to after's, in the same
+  // transaction: the write changed no audio, so they stay current, while
+  // one made before someone else changed the file stays due. Returns
+  // false (and records nothing) when the claim token no longer matches:
+  // another worker took the file over meanwhile, and the file is marked
+  // as needing a write again.
   virtual Result<bool> SetWritten(const ClaimedFile& file, WriteMode mode,
                                   const std::string& calibration_hash,
-                                  bool has_namespace, const FileStamp& after,
+                                  bool has_namespace, const FileStamp& before,
+                                  const FileStamp& after,
                                   const std::string& namespace_digest) = 0;
 
   // One successful projection, for SetWrittenAll.
   struct Written {
     const ClaimedFile* file = nullptr;
     bool has_namespace = false;
+    FileStamp before;
     FileStamp after;
     std::string namespace_digest;
   };
@@ -102,7 +107,7 @@ class TagStore {
     std::vector<Result<bool>> out;
     for (const Written& w : records)
       out.push_back(SetWritten(*w.file, mode, calibration_hash, w.has_namespace,
-                               w.after, w.namespace_digest));
+                               w.before, w.after, w.namespace_digest));
     return out;
   }
 

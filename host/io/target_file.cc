@@ -176,7 +176,7 @@ Status TargetFile::Refresh() {
   return Status::OK();
 }
 
-Status TargetFile::CheckUnchanged() const {
+Status TargetFile::CheckUnchanged(FileIdentity* seen) const {
   struct stat st;
   if (::fstat(fd(), &st) != 0) return ErrnoStatus(path_, "stat");
   FileIdentity now = IdentityFromStat(st);
@@ -195,6 +195,7 @@ Status TargetFile::CheckUnchanged() const {
     return Status::Conflict(path_ +
                             ": replaced by another file since it was read; "
                             "not written (it will be retried)");
+  if (seen) *seen = now;
   return Status::OK();
 }
 

@@ -75,8 +75,9 @@ class TargetFile {
   // OK when fstat of the descriptor and lstat of the name in the folder
   // both still give identity() (dev, inode, size, mtime, ctime): nobody
   // wrote, replaced or renamed the file since it was read. Conflict
-  // otherwise, saying what changed.
-  Status CheckUnchanged() const;
+  // otherwise, saying what changed. *seen (when given and OK): what the
+  // fstat found, the file as a write about to start finds it.
+  Status CheckUnchanged(FileIdentity* seen = nullptr) const;
 
   // Re-reads the identity from the descriptor (after recovery rolled the
   // file back through it) and empties the read cache.

@@ -414,11 +414,13 @@ Result<bool> StorageDatabase::SetWritten(const ClaimedFile& file,
                                          WriteMode mode,
                                          const std::string& calibration_hash,
                                          bool has_namespace,
+                                         const FileStamp& before,
                                          const FileStamp& after,
                                          const std::string& namespace_digest) {
   std::lock_guard<std::mutex> lock(mu_);
-  return SetWrittenLocked(file, mode, calibration_hash, has_namespace, after,
-                          namespace_digest);
+  return SetWrittenLocked(
+      {&file, has_namespace, before, after, namespace_digest}, mode,
+      calibration_hash);
 }
 
 std::vector<Result<bool>> StorageDatabase::SetWrittenAll(
@@ -434,9 +436,7 @@ std::vector<Result<bool>> StorageDatabase::SetWrittenAll(
       std::vector<Result<bool>> out;
       bool failed = false;
       for (const Written& w : records) {
-        out.push_back(SetWrittenLocked(*w.file, mode, calibration_hash,
-                                       w.has_namespace, w.after,
-                                       w.namespace_digest));
+        out.push_back(SetWrittenLocked(w, mode, calibration_hash));
         if (!out.back().ok()) failed = true;
         if (failed) break;
       }
@@ -450,13 +450,18 @@ std::vector<Result<bool>> StorageDatabase::SetWrittenAll(
 }
 
 Result<bool> StorageDatabase::SetWrittenLocked(
-    const ClaimedFile& file, WriteMode mode,
-    const std::string& calibration_hash, bool has_namespace,
-    const FileStamp& after, const std::string& namespace_digest) {
+    const Written& w, WriteMode mode, const std::string& calibration_hash) {
+  const ClaimedFile& file = *w.file;
+  const FileStamp& after = w.after;
+  // Carried only together: an analysis moves to the stamp the write left
+  // from the one it found, never to or from an unknown one.
+  const bool carry = w.before.known && after.known;
   ErrorBuffer eb;
   int32_t recorded = 0;
   nomtag_status st;
   if (NOMTAG_HAS_FIELD(t_, nomtag_storage, set_written_v2)) {
+    // A plugin built before ABI 1.8 reads the struct only up to the
+    // fields it knows: it records the write and leaves analyses due.
     nomtag_written_info info{
         sizeof info,
         file.id,
@@ -464,18 +469,20 @@ Result<bool> StorageDatabase::SetWrittenLocked(
         WriteModeName(mode),
         calibration_hash.c_str(),
         file.tags_rev,
-        has_namespace ? 1 : 0,
+        w.has_namespace ? 1 : 0,
         NowMs(),
         after.known ? after.size : 0,
         after.known ? after.mtime_ns : 0,
         after.known ? after.dev : 0,
         after.known ? after.ino : 0,
-        namespace_digest.empty() ? nullptr : namespace_digest.c_str()};
+        w.namespace_digest.empty() ? nullptr : w.namespace_digest.c_str(),
+        carry ? w.before.size : 0,
+        carry ? w.before.mtime_ns : 0};
     st = t_->set_written_v2(db_, &info, &recorded, &eb.err);
   } else {
     st = t_->set_written(db_, file.id, file.claim_token, WriteModeName(mode),
                          calibration_hash.c_str(), file.tags_rev,
-                         has_namespace ? 1 : 0, NowMs(), &recorded, &eb.err);
+                         w.has_namespace ? 1 : 0, NowMs(), &recorded, &eb.err);
   }
   if (st != NOMTAG_OK) return FromPlugin(st, eb, "recording " + file.path);
   return recorded != 0;

@@ -180,7 +180,8 @@ class StorageDatabase : public TagStore {
   Result<TagSet> FileTags(int64_t file_id) override;
   Result<bool> SetWritten(const ClaimedFile& file, WriteMode mode,
                           const std::string& calibration_hash,
-                          bool has_namespace, const FileStamp& after,
+                          bool has_namespace, const FileStamp& before,
+                          const FileStamp& after,
                           const std::string& namespace_digest) override;
   std::vector<Result<bool>> SetWrittenAll(
       const std::vector<Written>& records, WriteMode mode,
@@ -191,11 +192,9 @@ class StorageDatabase : public TagStore {
 
  private:
   StorageDatabase(StoragePluginRef plugin, nomtag_storage_db* db);
-  // SetWritten with mu_ held.
-  Result<bool> SetWrittenLocked(const ClaimedFile& file, WriteMode mode,
-                                const std::string& calibration_hash,
-                                bool has_namespace, const FileStamp& after,
-                                const std::string& namespace_digest);
+  // SetWritten of one record with mu_ held.
+  Result<bool> SetWrittenLocked(const Written& w, WriteMode mode,
+                                const std::string& calibration_hash);
   // Whether the plugin's table holds the entry at offset (a later ABI).
   bool Has(size_t entry_offset) const;
 

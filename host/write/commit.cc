@@ -232,7 +232,7 @@ Status PendingCommit::Apply(Status staged) {
   if (kind_ == Kind::kCopy) {
     CrashPoint("after-temp-written");
     Status s = InjectedFailure("identity", path);
-    if (s.ok()) s = target_.CheckUnchanged();
+    if (s.ok()) s = target_.CheckUnchanged(&stats_.before);
     if (s.ok() && opts_.gate) s = opts_.gate();
     if (s.ok()) s = InjectedFailure("rename", path);
     if (!s.ok()) return s;
@@ -252,7 +252,7 @@ Status PendingCommit::Apply(Status staged) {
   // still is the file we read, and still has its name.
   // Then the claim: last, so no step of ours runs between it and the byte.
   Status s = InjectedFailure("patch-identity", path);
-  if (s.ok()) s = target_.CheckUnchanged();
+  if (s.ok()) s = target_.CheckUnchanged(&stats_.before);
   if (s.ok() && opts_.gate) s = opts_.gate();
   if (!s.ok()) return s;  // nothing was written; the journal goes
   // From here the journal protects the file: any failure rolls it back.

@@ -56,6 +56,14 @@ struct CommitStats {
   uint64_t bytes_written = 0;  // to the file or the copy, journal included
   // What went wrong after the new version was durable.
   std::vector<std::string> warnings;
+  // The original as the commit found it: fstat of the descriptor it
+  // writes through, by the identity check immediately before the first
+  // byte reached the file (in place) or the rename replaced it (by copy).
+  // The store carries an analysis made at exactly this size and mtime
+  // forward to `after`: the bytes it analysed are the ones this commit
+  // rewrote, and only their nom namespace changed. dev and inode 0: the
+  // commit did not get that far.
+  FileIdentity before;
   // The new version as the commit left it, read from the descriptor it
   // wrote through (so a program writing the file a moment later is never
   // taken for nomtag's write). dev and inode 0: not known.

@@ -180,6 +180,7 @@ void CommitStaged(std::vector<std::unique_ptr<Member>>& members, size_t begin,
     m.status = m.commit->Finish(synced[i]);
     CommitStats& stats = m.commit->stats();
     m.result.bytes_written = stats.bytes_written;
+    m.result.before = stats.before;
     m.result.after = stats.after;
     m.result.warnings = std::move(stats.warnings);
     m.commit.reset();  // removes what a failed member left beside it

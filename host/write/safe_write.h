@@ -103,6 +103,9 @@ struct WriteResult {
   std::vector<std::string> warnings;
   // A journal an earlier, killed write left, resolved first.
   int rolled_back = 0;
+  // The file as this write found it immediately before its first byte
+  // (commit.h CommitStats::before); dev and inode 0: nothing was written.
+  FileIdentity before;
   // The file as this write left it (as it was found when unchanged), from
   // the descriptor the write went through; dev and inode 0: not known.
   FileIdentity after;

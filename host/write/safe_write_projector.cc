@@ -108,13 +108,18 @@ Status OpenForWrite(const PluginRegistry& registry, const Library& library,
   return Status::OK();
 }
 
+// What the write measured (dev and inode 0: nothing, not known).
+FileStamp StampOf(const FileIdentity& id) {
+  if (id.dev == 0 && id.ino == 0) return {};
+  return {true, id.size, id.mtime_ns, id.dev, id.ino};
+}
+
 void Report(const WriteResult& result, Projection* out) {
   for (const auto& w : result.warnings)
     std::fprintf(stderr, "nomtag: warning: %s\n", w.c_str());
   out->written = result.action != WriteResult::Action::kUnchanged;
-  const FileIdentity& after = result.after;
-  if (after.dev != 0 || after.ino != 0)
-    out->after = {true, after.size, after.mtime_ns, after.dev, after.ino};
+  out->before = StampOf(result.before);
+  out->after = StampOf(result.after);
 }
 
 }  // namespace

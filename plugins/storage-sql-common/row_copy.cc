@@ -416,6 +416,7 @@ nomtag_status RowsImportBegin(nomtag_storage_db* db, nomtag_error* err) {
       // A cleared calibration leaves its row: the copy brings its own.
       db->sql << "DELETE FROM calibration";
     });
+    db->in_transaction = true;  // the host's commit or rollback ends it
   });
 }
 

@@ -16,6 +16,10 @@ struct nomtag_storage_db {
   std::string location;  // for messages, and to open the same one again
   bool read_only = false;
   int64_t wait_ms = 30000;
+  // Between the host's begin and its commit or rollback: an entry that
+  // must change several rows atomically runs inside it rather than
+  // opening a transaction of its own (which the engine would refuse).
+  bool in_transaction = false;
   const nomtag::sqlstore::Backend* backend = nullptr;
   // Set by worker_start: this handle's worker id, alive while `worker`
   // (the backend's lock, whatever it is) is held.

@@ -29,12 +29,19 @@ void Close(nomtag_storage_db* db) { delete db; }
 const char* Location(nomtag_storage_db* db) { return db->location.c_str(); }
 
 nomtag_status Begin(nomtag_storage_db* db, nomtag_error* err) {
-  return Guard(db, err, [&] { db->sql << db->backend->dialect().begin_write; });
+  return Guard(db, err, [&] {
+    db->sql << db->backend->dialect().begin_write;
+    db->in_transaction = true;
+  });
 }
 nomtag_status Commit(nomtag_storage_db* db, nomtag_error* err) {
-  return Guard(db, err, [&] { db->sql << "COMMIT"; });
+  return Guard(db, err, [&] {
+    db->sql << "COMMIT";
+    db->in_transaction = false;
+  });
 }
 void Rollback(nomtag_storage_db* db) {
+  db->in_transaction = false;
   try {
     db->sql << "ROLLBACK";
   } catch (...) {  // nothing to roll back
@@ -576,9 +583,25 @@ nomtag_status PendingList(nomtag_storage_db* db, int64_t library_id,
   });
 }
 
+// Moves the file's analyses made at exactly the stamp the write found
+// (before) to the one it left (after). Analysis writes to the database
+// only and a write changes only the nom namespace, so the audio analysed
+// is the audio the file still holds; without this, every file nomtag
+// writes would be analysed again (seconds per track). An analysis stored
+// at any other stamp was of a file someone else changed since: left due.
+void CarryAnalyses(nomtag_storage_db* db, long long id, long long before_size,
+                   long long before_mtime, long long size, long long mtime) {
+  db->sql << "UPDATE analyses SET size = :size, mtime_ns = :mtime WHERE "
+             "file_id = :id AND size = :bsize AND mtime_ns = :bmtime",
+      soci::use(size, "size"), soci::use(mtime, "mtime"), soci::use(id, "id"),
+      soci::use(before_size, "bsize"), soci::use(before_mtime, "bmtime");
+}
+
 // Records a write, fenced by the claim token. With what the write left on
 // disk (info->size or mtime_ns set), the next scan takes the file for
-// unchanged instead of re-reading nomtag's own write.
+// unchanged instead of re-reading nomtag's own write; with what it found
+// (since ABI 1.8), the analyses of those bytes stay current. Runs in the
+// caller's transaction.
 void RecordWritten(nomtag_storage_db* db, const nomtag_written_info* info,
                    int32_t* out_recorded) {
   std::string mode = Text(info->mode), hash = Text(info->calibration_hash);
@@ -615,7 +638,14 @@ void RecordWritten(nomtag_storage_db* db, const nomtag_written_info* info,
        soci::use(tok, "tok"));
   st.execute(true);
   *out_recorded = st.get_affected_rows() == 1 ? 1 : 0;
-  if (*out_recorded) return;
+  if (*out_recorded) {
+    // A host before ABI 1.8 sends a shorter struct: nothing to carry.
+    if (known && NOMTAG_HAS_FIELD(info, nomtag_written_info, before_mtime_ns) &&
+        (info->before_size != 0 || info->before_mtime_ns != 0))
+      CarryAnalyses(db, id, static_cast<long long>(info->before_size),
+                    info->before_mtime_ns, size, mtime);
+    return;
+  }
   // Another worker took the file over while this one wrote it: which
   // write landed last is unknown. Mark the file as needing a write again,
   // and fence off the new owner's token too, so that whoever records last
@@ -631,9 +661,9 @@ nomtag_status SetWritten(nomtag_storage_db* db, int64_t file_id, int64_t token,
                          int64_t tags_rev, int32_t has_ns, int64_t now_ms,
                          int32_t* out_recorded, nomtag_error* err) {
   return Guard(db, err, [&] {
-    nomtag_written_info info{sizeof info, file_id, token,  mode_c, hash_c,
-                             tags_rev,    has_ns,  now_ms, 0,      0,
-                             0,           0,       nullptr};
+    nomtag_written_info info{sizeof info, file_id, token,   mode_c, hash_c,
+                             tags_rev,    has_ns,  now_ms,  0,      0,
+                             0,           0,       nullptr, 0,      0};
     RecordWritten(db, &info, out_recorded);
   });
 }
@@ -641,7 +671,15 @@ nomtag_status SetWritten(nomtag_storage_db* db, int64_t file_id, int64_t token,
 nomtag_status SetWrittenV2(nomtag_storage_db* db,
                            const nomtag_written_info* info,
                            int32_t* out_recorded, nomtag_error* err) {
-  return Guard(db, err, [&] { RecordWritten(db, info, out_recorded); });
+  return Guard(db, err, [&] {
+    // The record and the analyses it carries forward commit together: in
+    // the host's transaction when it opened one (a group's records),
+    // else in one of their own.
+    if (db->in_transaction)
+      RecordWritten(db, info, out_recorded);
+    else
+      InTransaction(db, [&] { RecordWritten(db, info, out_recorded); });
+  });
 }
 
 nomtag_status ReleaseClaim(nomtag_storage_db* db, int64_t file_id,

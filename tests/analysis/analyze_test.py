@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """nomtag analyze / calibrate end to end: real audio made by ffmpeg, a real
-SQLite database, the real command, mutagen as the independent reader.
+database (SQLite, or PostgreSQL with NOMTAG_TEST_BACKEND=postgresql: the
+tests named in tests/analysis/CMakeLists.txt), the real command, mutagen as
+the independent reader.
 
 Usage: analyze_test.py NOMTAG PLUGINS_YAML [TEST_NAME...]
 """
@@ -19,6 +21,7 @@ import mutagen
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "support"))
+import test_database  # noqa: E402
 from independent_view import ours  # noqa: E402
 
 NOMTAG, CONFIG = sys.argv[1], sys.argv[2]
@@ -45,9 +48,9 @@ def sha(path):
 
 
 class Env:
-    def __init__(self):
+    def __init__(self, test):
         self.dir = tempfile.mkdtemp(prefix="nomtag-analyze-")
-        self.db = os.path.join(self.dir, "nomtag.db")
+        self.db = test_database.new_database(test, self.dir)
         self.lib = os.path.join(self.dir, "music")
         os.makedirs(self.lib)
 
@@ -79,7 +82,7 @@ def analysis_of(status):
 
 class AnalyzeTest(unittest.TestCase):
     def setUp(self):
-        self.env = Env()
+        self.env = Env(self)
 
     def tearDown(self):
         self.env.close()
@@ -183,6 +186,7 @@ class AnalyzeTest(unittest.TestCase):
         self.assertEqual(json.loads(forced.stdout)["plugins"][0]["due"],
                          st["analysed"])
 
+    @test_database.sqlite_only("counts claim tokens in the SQLite file")
     def test_several_processes_analyse_each_file_once(self):
         for i in range(12):
             song(os.path.join(self.env.lib, f"t{i:02}.ogg"), 80 + 7 * i,
@@ -238,6 +242,7 @@ class AnalyzeTest(unittest.TestCase):
         self.assertNotEqual(bad.returncode, 0)
         self.assertIn("p5", bad.stderr)
 
+    @test_database.sqlite_only("watches the claim in the SQLite file")
     def test_file_replaced_while_analysed_is_left_due(self):
         long = os.path.join(self.env.lib, "long.flac")
         subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi",
@@ -269,6 +274,78 @@ class AnalyzeTest(unittest.TestCase):
         self.env.run("scan", "music")
         self.assertEqual(self.env.json("analyze", "music")["plugins"][0]
                          ["analysed"], 1)
+
+
+    def analyse_small_library(self):
+        """Three 6-second tracks, scanned and analysed: a FLAC written in
+        place, an MP3 and an Ogg Vorbis file that the first write moves (a
+        new inode by copy and rename)."""
+        names = ["a.flac", "b.mp3", "c.ogg"]
+        for i, n in enumerate(names):
+            song(os.path.join(self.env.lib, n), 90 + 20 * i, 0.3, 300 + 400 * i,
+                 seconds=6)
+        self.env.run("library", "add", "music", self.env.lib)
+        self.env.run("library", "set-mode", "music", "full")
+        self.env.run("scan", "music")
+        p = self.env.json("analyze", "music")["plugins"][0]
+        self.assertEqual((p["analysed"], p["failed"]), (len(names), 0), p)
+        return names
+
+    def due(self):
+        """(due per `analyze --dry-run`, due per `status`) and the due
+        paths."""
+        dry = self.env.json("analyze", "music", "--dry-run")["plugins"][0]
+        st = analysis_of(self.env.json("status", "music"))
+        return (dry["due"], st["due"]), sorted(dry["due_paths"])
+
+    def test_own_write_keeps_analyses_current(self):
+        # Writing the nom namespace changes no audio: an analysis valid for
+        # the file just before nomtag's write is valid after it, and the
+        # slow part must not run again for every file nomtag wrote.
+        names = self.analyse_small_library()
+        paths = [os.path.join(self.env.lib, n) for n in names]
+        before = {p: (sha(p), os.stat(p).st_mtime_ns) for p in paths}
+        r = self.env.json("reconcile", "music")
+        self.assertEqual((r["written"], r["failed"]), (len(names), 0), r)
+        for p in paths:  # really written: new bytes, new mtime
+            self.assertNotEqual(before[p][0], sha(p), p)
+            self.assertIn("bpm", ours(p), p)
+        self.assertEqual(self.due(), ((0, 0), []))
+        self.env.run("scan", "music")  # nomtag's write is not a change
+        self.assertEqual(self.due(), ((0, 0), []))
+        again = self.env.json("analyze", "music")["plugins"][0]
+        self.assertEqual((again["due"], again["analysed"]), (0, 0), again)
+        # A second write (the namespace cleared) carries it on again.
+        self.env.run("library", "set-mode", "music", "none")
+        r = self.env.json("reconcile", "music")
+        self.assertEqual(r["written"], len(names), r)
+        self.assertEqual(ours(paths[0]), {})
+        self.env.run("scan", "music")
+        self.assertEqual(self.due(), ((0, 0), []))
+        st = analysis_of(self.env.json("status", "music"))
+        self.assertEqual((st["analysed"], st["failed"]), (len(names), 0))
+
+    def test_foreign_change_after_analysis_stays_due(self):
+        # Only nomtag's own write, on exactly the bytes analysed, carries an
+        # analysis forward. A tag another program added before the write,
+        # or audio re-encoded after it, makes the file due.
+        names = self.analyse_small_library()
+        a, b, c = (os.path.join(self.env.lib, n) for n in names)
+        was = os.stat(a)
+        f = mutagen.File(a)
+        f["comment"] = "added by another tagger"
+        f.save()
+        self.assertNotEqual(was.st_mtime_ns, os.stat(a).st_mtime_ns)
+        r = self.env.json("reconcile", "music")  # no scan in between
+        self.assertEqual((r["written"], r["failed"]), (len(names), 0), r)
+        self.assertEqual(mutagen.File(a)["comment"], ["added by another tagger"])
+        song(b, 160, 0.8, 2500, seconds=6)  # re-encoded over our write
+        self.env.run("scan", "music")
+        self.assertEqual(self.due(), ((2, 2), ["a.flac", "b.mp3"]))
+        p = self.env.json("analyze", "music")["plugins"][0]
+        self.assertEqual((p["analysed"], p["failed"]), (2, 0), p)
+        self.assertEqual(self.due(), ((0, 0), []))
+        self.assertIn("bpm", ours(c))
 
 
 if __name__ == "__main__":

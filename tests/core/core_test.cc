@@ -164,7 +164,7 @@ class FakeStore : public TagStore {
   Result<TagSet> FileTags(int64_t id) override { return rows[id].tags; }
   Result<bool> SetWritten(const ClaimedFile& f, WriteMode m,
                           const std::string& cal, bool, const FileStamp&,
-                          const std::string&) override {
+                          const FileStamp&, const std::string&) override {
     std::lock_guard<std::mutex> lock(mu);
     Row& r = rows[f.id];
     if (r.token != f.claim_token || refuse_record.count(f.id)) return false;

@@ -42,6 +42,18 @@ int main(void) {
     old_info.struct_size = sizeof old_info;
     CHECK(NOMTAG_HAS_FIELD(&old_info, nomtag_library_info, padding));
   }
+  {
+    /* A written record from a 1.7 host ends before the stamp the write
+     * found: the new fields are appended after every older one. */
+    nomtag_written_info old_written;
+    CHECK(offsetof(nomtag_written_info, before_size) >
+          offsetof(nomtag_written_info, namespace_digest));
+    old_written.struct_size = offsetof(nomtag_written_info, before_size);
+    CHECK(
+        !NOMTAG_HAS_FIELD(&old_written, nomtag_written_info, before_mtime_ns));
+    old_written.struct_size = sizeof old_written;
+    CHECK(NOMTAG_HAS_FIELD(&old_written, nomtag_written_info, before_mtime_ns));
+  }
   puts("SDK headers compile as C; layout rules hold");
   return 0;
 }

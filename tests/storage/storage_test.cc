@@ -15,6 +15,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -184,7 +186,7 @@ class StorageFixture : public ::testing::Test {
       EXPECT_TRUE(batch.ok());
       if (!batch.ok() || batch->empty()) return n;
       for (const auto& f : *batch) {
-        auto r = db_->SetWritten(f, mode, *cal, true, {}, "");
+        auto r = db_->SetWritten(f, mode, *cal, true, {}, {}, "");
         EXPECT_TRUE(r.ok() && *r);
         ++n;
       }
@@ -505,8 +507,8 @@ TEST_F(PendingCountTest, KeptThroughEveryKindOfChange) {
   ASSERT_EQ(batch->size(), 8u);
   auto cal = db_->CalibrationHash();
   for (size_t i = 0; i < 7; ++i)
-    ASSERT_TRUE(
-        *db_->SetWritten((*batch)[i], WriteMode::kFull, *cal, true, {}, ""));
+    ASSERT_TRUE(*db_->SetWritten((*batch)[i], WriteMode::kFull, *cal, true, {},
+                                 {}, ""));
   ASSERT_TRUE(db_->ReleaseClaim((*batch)[7], "refused").ok());
   ExpectAgree(a, 5, "seven written, one failed");
   ASSERT_TRUE(db_->ReplaceTags(a, (*batch)[0].path, {{"bpm", {"1"}}}).ok());
@@ -579,7 +581,7 @@ TEST_F(PendingCountTest, ADatabaseFromBeforeTheCountsGetsThem) {
   AddFiles(lib, 6);
   auto batch = db_->ClaimBatch(lib, "w", 2, 60000);
   for (const auto& f : *batch)
-    ASSERT_TRUE(*db_->SetWritten(f, WriteMode::kFull, "", true, {}, ""));
+    ASSERT_TRUE(*db_->SetWritten(f, WriteMode::kFull, "", true, {}, {}, ""));
   db_.reset();
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(database_.c_str(), &raw), SQLITE_OK);
@@ -655,12 +657,12 @@ TEST_P(StorageContract, ExpiredLeaseCannotOverwriteTheNewOwnersRecord) {
       << "the gate before a's commit says no";
   EXPECT_TRUE(*other->CheckClaim((*fast)[0], 60000));
   auto fast_done =
-      other->SetWritten((*fast)[0], WriteMode::kFull, "", true, {}, "");
+      other->SetWritten((*fast)[0], WriteMode::kFull, "", true, {}, {}, "");
   ASSERT_TRUE(fast_done.ok());
   EXPECT_TRUE(*fast_done);
   EXPECT_EQ(Pending(lib), 0);
   auto slow_done =
-      db_->SetWritten((*slow)[0], WriteMode::kNone, "", false, {}, "");
+      db_->SetWritten((*slow)[0], WriteMode::kNone, "", false, {}, {}, "");
   ASSERT_TRUE(slow_done.ok());
   EXPECT_FALSE(*slow_done) << "the stale worker must not record";
   EXPECT_EQ(Pending(lib), 1)
@@ -682,9 +684,9 @@ TEST_P(StorageContract, ASupersededRecordFencesOffTheCurrentOwner) {
   auto fast = other->ClaimBatch(lib, b, 1, 60000);
   ASSERT_EQ(fast->size(), 1u);
   EXPECT_FALSE(
-      *db_->SetWritten((*slow)[0], WriteMode::kFull, "", true, {}, ""));
+      *db_->SetWritten((*slow)[0], WriteMode::kFull, "", true, {}, {}, ""));
   EXPECT_FALSE(
-      *other->SetWritten((*fast)[0], WriteMode::kFull, "", true, {}, ""))
+      *other->SetWritten((*fast)[0], WriteMode::kFull, "", true, {}, {}, ""))
       << "which write landed last is unknown: nobody may call it in sync";
   EXPECT_EQ(Pending(lib), 1);
 }
@@ -749,6 +751,76 @@ TEST_P(StorageContract, ADeadAnalysersClaimsAreTakenOverAtOnce) {
   auto taken = db_->ClaimAnalysis(lib, key, 0, me, 10, 600000);
   ASSERT_TRUE(taken.ok()) << taken.status().ToString();
   EXPECT_TRUE(taken->empty()) << "a live worker's claims are not";
+}
+
+// A write changes only the nom namespace, never the audio: recording it
+// carries the analyses made at exactly the stamp the write found to the
+// stamp it left, so nomtag's own write never makes a file due again. An
+// analysis of bytes someone else changed since, a write whose stamp is
+// not known, and a record the claim token refused carry nothing.
+TEST_P(StorageContract, AWriteCarriesOnlyAnalysesOfTheBytesItFound) {
+  int64_t lib = AddLibrary("music", WriteMode::kFull);
+  AddFiles(lib, 4);  // f<i>.flac: size 1000 + i, mtime 0
+  const AnalysisKey key{"descriptors", "1", "d"};
+  std::string me = *db_->StartWorker();
+  auto analysing = db_->ClaimAnalysis(lib, key, 0, me, 10, 600000);
+  ASSERT_TRUE(analysing.ok()) << analysing.status().ToString();
+  ASSERT_EQ(analysing->size(), 4u);
+  for (const auto& f : *analysing) {
+    AnalysisOutcome o;
+    o.descriptors = {{"", "bpm", 120}};
+    o.audio_seconds = 6;
+    ASSERT_TRUE(*db_->RecordAnalysis(f, key, o));
+  }
+  ASSERT_TRUE(db_->AnalysisDue(lib, key, 0)->empty());
+
+  auto batch = db_->ClaimBatch(lib, me, 10, 60000);
+  ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+  ASSERT_EQ(batch->size(), 4u);
+  std::map<std::string, ClaimedFile> claimed;
+  for (const auto& f : *batch) claimed[f.path] = f;
+  auto after = [](uint64_t i) {
+    return FileStamp{true, 5000 + i, 777, 1, 100 + i};
+  };
+  auto as_analysed = [](uint64_t i) {
+    return FileStamp{true, 1000 + i, 0, 1, 10 + i};
+  };
+  // f0 alone (the record's own transaction): found as analysed.
+  ASSERT_TRUE(*db_->SetWritten(claimed["f0.flac"], WriteMode::kFull, "", true,
+                               as_analysed(0), after(0), ""));
+  // f1 and f2 in one transaction: f1 changed by another program after its
+  // analysis (another mtime), f2's before not known.
+  FileStamp changed = as_analysed(1);
+  changed.mtime_ns = 555;
+  std::vector<TagStore::Written> group{
+      {&claimed["f1.flac"], true, changed, after(1), ""},
+      {&claimed["f2.flac"], true, FileStamp{}, after(2), ""}};
+  for (const auto& r : db_->SetWrittenAll(group, WriteMode::kFull, ""))
+    ASSERT_TRUE(r.ok() && *r);
+  // f3: found as analysed, but the claim was lost meanwhile.
+  ClaimedFile stale = claimed["f3.flac"];
+  --stale.claim_token;
+  ASSERT_FALSE(*db_->SetWritten(stale, WriteMode::kFull, "", true,
+                                as_analysed(3), after(3), ""));
+  // The next scan finds f3 as the write left it.
+  ASSERT_TRUE(db_->Begin().ok());
+  StoredFile f3;
+  f3.path = "f3.flac";
+  f3.size = after(3).size;
+  f3.mtime_ns = after(3).mtime_ns;
+  f3.format = "flac";
+  ASSERT_TRUE(db_->RecordFile(lib, f3, "").ok());
+  ASSERT_TRUE(db_->Commit().ok());
+
+  auto due = db_->AnalysisDue(lib, key, 0);
+  ASSERT_TRUE(due.ok()) << due.status().ToString();
+  std::set<std::string> paths;
+  for (const auto& f : *due) paths.insert(f.path);
+  EXPECT_EQ(paths, (std::set<std::string>{"f1.flac", "f2.flac", "f3.flac"}));
+  auto counts = db_->AnalysisStatusOf(lib, key, 600000);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->due, 3);
+  EXPECT_EQ(counts->analysed, 1);
 }
 
 // Issue 17.10: a run never re-claims what it holds, even past its lease

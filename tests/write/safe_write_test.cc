@@ -406,6 +406,41 @@ TEST_F(SafeWriteTest, CopyStrategyNeverPatchesInPlace) {
   EXPECT_NE(State(path).st.st_ino, inode);
 }
 
+// The store carries an analysis from the stamp a write found to the one it
+// left (tag_store.h SetWritten): both must be the file's, in place and by
+// copy, and a write that wrote nothing reports no `before`.
+TEST_F(SafeWriteTest, AWriteReportsTheFileAsItFoundAndLeftIt) {
+  auto mtime_ns = [](const struct stat& st) {
+    return int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+  };
+  for (bool copy_only : {false, true}) {
+    SCOPED_TRACE(copy_only ? "by copy" : "in place");
+    std::string path = PreparedForInPlace("flac");
+    struct stat found = State(path).st;
+    WriteOptions options;
+    options.copy_only = copy_only;
+    auto r = SafeWriteNamespace(Format(path), path,
+                                Tags({{"mood-strict", {"happier"}}}), options);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->action, copy_only ? WriteResult::Action::kCopied
+                                   : WriteResult::Action::kInPlace);
+    struct stat left = State(path).st;
+    EXPECT_EQ(r->before.ino, found.st_ino);
+    EXPECT_EQ(r->before.size, static_cast<uint64_t>(found.st_size));
+    EXPECT_EQ(r->before.mtime_ns, mtime_ns(found));
+    EXPECT_EQ(r->after.ino, left.st_ino);
+    EXPECT_EQ(r->after.size, static_cast<uint64_t>(left.st_size));
+    EXPECT_EQ(r->after.mtime_ns, mtime_ns(left));
+    auto again = SafeWriteNamespace(Format(path), path,
+                                    Tags({{"mood-strict", {"happier"}}}), {});
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    EXPECT_EQ(again->action, WriteResult::Action::kUnchanged);
+    EXPECT_EQ(again->before.ino, 0u) << "nothing written, nothing found";
+    EXPECT_EQ(again->after.ino, left.st_ino);
+    fs::remove(path);
+  }
+}
+
 TEST_F(SafeWriteTest, KeepsPermissionsAndOptionallyMtime) {
   std::string path = Copy("mp3", "perm");
   ::chmod(path.c_str(), 0640);

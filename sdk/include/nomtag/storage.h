@@ -94,6 +94,19 @@ typedef struct nomtag_written_info {
   uint64_t dev;
   uint64_t inode;
   const char *namespace_digest; /* NULL: unknown */
+  /* Since ABI 1.8; read them only when NOMTAG_HAS_FIELD says they are
+   * there. The file as the write found it: size and mtime from fstat of
+   * the descriptor it wrote through, taken when the file was last checked
+   * immediately before the first byte (0 and 0: unknown, or nothing was
+   * written). A write changes only the nom namespace, never the audio,
+   * so an analysis recorded at exactly this size and mtime is just as
+   * valid for the file the write left: when the record is made (the
+   * token matched), the plugin moves every analysis of the file stored
+   * with before_size and before_mtime_ns to size and mtime_ns, in the
+   * same transaction. An analysis stored with any other size or mtime
+   * (someone else changed the file since) is left due. */
+  uint64_t before_size;
+  int64_t before_mtime_ns;
 } nomtag_written_info;
 
 /* A file claimed for reconciliation. */
@@ -462,8 +475,10 @@ typedef struct nomtag_storage {
    * has new_path. */
   nomtag_status (*file_move)(nomtag_storage_db *db, int64_t file_id,
                              const char *new_path, nomtag_error *err);
-  /* set_written, also storing what the write left on disk (see
-   * nomtag_written_info). Fenced by the claim token like set_written. */
+  /* set_written, also storing what the write left on disk and (since
+   * ABI 1.8) carrying analyses made at the stamp the write found forward
+   * to it (see nomtag_written_info). Fenced by the claim token like
+   * set_written. */
   nomtag_status (*set_written_v2)(nomtag_storage_db *db,
                                   const nomtag_written_info *info,
                                   int32_t *out_recorded, nomtag_error *err);

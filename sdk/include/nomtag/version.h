@@ -24,7 +24,9 @@
  * 1.5: storage library_remove, library_status.folders
  * 1.6: format: `self` and the five calls that take it back
  * 1.7: storage row export/import (db copy)
- * 1.8: format: the payload sink's flags (a coarse description allowed) */
+ * 1.8: format: the payload sink's flags (a coarse description allowed);
+ *      storage: nomtag_written_info before_size, before_mtime_ns (an
+ *      analysis survives nomtag's own write) */
 
 /* True when the struct `s` points at, of type `type`, is large enough to
  * carry `field`: a struct appended to in a later minor arrives from older
