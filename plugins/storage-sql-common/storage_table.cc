@@ -32,9 +32,13 @@ nomtag_status Begin(nomtag_storage_db* db, nomtag_error* err) {
   return Guard(db, err, [&] { db->sql << db->backend->dialect().begin_write; });
 }
 nomtag_status Commit(nomtag_storage_db* db, nomtag_error* err) {
-  return Guard(db, err, [&] { db->sql << "COMMIT"; });
+  return Guard(db, err, [&] {
+    if (db->importing) FinishImport(db);
+    db->sql << "COMMIT";
+  });
 }
 void Rollback(nomtag_storage_db* db) {
+  db->importing = false;
   try {
     db->sql << "ROLLBACK";
   } catch (...) {  // nothing to roll back
