@@ -91,6 +91,23 @@ sqlstore::Queries SqliteQueries() {
   return sqlstore::BuildQueries(sqlstore::kSqliteDialect);
 }
 
+// SQLite's plan for sql, one step a line ("SEARCH f USING INDEX …").
+std::string SqlitePlan(sqlite3* raw, const std::string& sql) {
+  sqlite3_stmt* st = nullptr;
+  std::string explain = "EXPLAIN QUERY PLAN " + sql;
+  if (sqlite3_prepare_v2(raw, explain.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << sql << ": " << sqlite3_errmsg(raw);
+    return "";
+  }
+  std::string plan;
+  while (sqlite3_step(st) == SQLITE_ROW)
+    plan +=
+        std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 3))) +
+        "\n";
+  sqlite3_finalize(st);
+  return plan;
+}
+
 class StorageFixture : public ::testing::Test {
  protected:
   explicit StorageFixture(std::string backend) : backend_(std::move(backend)) {}
@@ -558,17 +575,7 @@ TEST_F(PendingCountTest, TheAPIsCountIsOneRowOfLibraries) {
   AddFiles(lib, 300);
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(database_.c_str(), &raw), SQLITE_OK);
-  std::string explain =
-      std::string("EXPLAIN QUERY PLAN ") + sqlstore::kReadPendingCount;
-  sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(raw, explain.c_str(), -1, &st, nullptr),
-            SQLITE_OK);
-  std::string plan;
-  while (sqlite3_step(st) == SQLITE_ROW)
-    plan +=
-        std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 3))) +
-        "\n";
-  sqlite3_finalize(st);
+  std::string plan = SqlitePlan(raw, sqlstore::kReadPendingCount);
   sqlite3_close(raw);
   EXPECT_EQ(plan, "SEARCH libraries USING INTEGER PRIMARY KEY (rowid=?)\n");
   EXPECT_EQ(Pending(lib), 300);
@@ -818,23 +825,6 @@ TEST_F(StorageTest, DatabaseFromANewerNomtagIsRefused) {
   auto db = StorageDatabase::Open(plugin(), (dir_ / "nomtag.db").string());
   ASSERT_FALSE(db.ok());
   EXPECT_NE(db.status().message().find("newer"), std::string::npos);
-}
-
-// SQLite's plan for sql, one step a line ("SEARCH f USING INDEX …").
-std::string SqlitePlan(sqlite3* raw, const std::string& sql) {
-  sqlite3_stmt* st = nullptr;
-  std::string explain = "EXPLAIN QUERY PLAN " + sql;
-  if (sqlite3_prepare_v2(raw, explain.c_str(), -1, &st, nullptr) != SQLITE_OK) {
-    ADD_FAILURE() << sql << ": " << sqlite3_errmsg(raw);
-    return "";
-  }
-  std::string plan;
-  while (sqlite3_step(st) == SQLITE_ROW)
-    plan +=
-        std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 3))) +
-        "\n";
-  sqlite3_finalize(st);
-  return plan;
 }
 
 // Each per-batch query must be answered from an index: no full scan of
