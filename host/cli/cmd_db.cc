@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
+#include "cli/new_database_file.h"
 #include "report/json_text.h"
 #include "store/storage_choice.h"
 
@@ -56,8 +57,28 @@ int RunCopy(const GlobalOptions& opts, const CopyArgs& args) {
   auto from = OpenNamed(opts, registry, args.from, OpenOptions::Access::kRead);
   if (!from.ok()) return Fail(from.status());
   if (Status s = NoRunningWorkers(**from); !s.ok()) return Fail(s);
+  // A new file that the copy then fails to fill goes again.
+  std::unique_ptr<NewDatabaseFile> made;
+  if (DatabaseScheme(args.to).empty())
+    made = std::make_unique<NewDatabaseFile>(args.to);
   auto to = OpenNamed(opts, registry, args.to, OpenOptions::Access::kCreate);
-  if (!to.ok()) return Fail(to.status());
+  auto fail = [&](const Status& s) {
+    int rc = Fail(s);
+    if (to.ok()) to->reset();  // closed before its files go
+    if (made && made->made()) {
+      std::string left = made->Discard();
+      if (left.empty())
+        std::fprintf(stderr, "nomtag: removed %s, which this copy created\n",
+                     args.to.c_str());
+      else
+        std::fprintf(stderr,
+                     "nomtag: warning: could not remove what this copy "
+                     "created: %s\n",
+                     left.c_str());
+    }
+    return rc;
+  };
+  if (!to.ok()) return fail(to.status());
 
   std::unique_ptr<Progress> bar;
   std::string shown;
@@ -71,7 +92,7 @@ int RunCopy(const GlobalOptions& opts, const CopyArgs& args) {
   std::vector<std::pair<std::string, int64_t>> counts;
   Status s = (*from)->CopyInto(**to, progress, &counts);
   bar.reset();
-  if (!s.ok()) return Fail(s);
+  if (!s.ok()) return fail(s);
   if (args.json) {
     nlohmann::json rows = nlohmann::json::object();
     for (const auto& [table, n] : counts) rows[table] = n;
@@ -104,7 +125,8 @@ void AddDbCommand(CLI::App& app, const GlobalOptions& opts, int* exit_code) {
       "becomes due again: a reconcile against the copy writes only what the "
       "original would have. Refused, changing nothing, when TO already "
       "holds a library or a calibration, or while a worker (reconcile, "
-      "analyze) runs on FROM; claims of stopped workers are not copied. "
+      "analyze) runs on FROM; claims of stopped workers are not copied. A "
+      "new file TO that the copy fails to fill is removed again. "
       "FROM is only read. Example: nomtag db copy ~/.local/share/nomtag/"
       "nomtag.db 'postgresql://nomtag@/nomtag?host=/run/postgresql'");
   copy->add_option("FROM", args->from,

@@ -3,6 +3,8 @@
 #include <nomtag/cpp/error.hpp>
 #include <vector>
 
+#include "schema_steps.h"
+
 namespace nomtag::postgresql {
 namespace {
 
@@ -166,8 +168,11 @@ void Migrate(soci::session& sql) {
     for (const char* stmt : kVersion6) sql << stmt;
     sql << "INSERT INTO schema_version (version) VALUES (6)";
   }
-  // Later versions: `if (version < 7) MigrateTo7(sql);`, in this
-  // transaction.
+  if (version < 7) {
+    for (const char* stmt : sqlstore::kVersion7) sql << stmt;
+    sql << "INSERT INTO schema_version (version) VALUES (7)";
+  }
+  // Later versions: `if (version < 8) …`, in this transaction.
   tx.commit();
 }
 

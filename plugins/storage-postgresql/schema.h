@@ -1,5 +1,6 @@
 // The PostgreSQL schema: the SQLite plugin's tables and indexes at its
-// version 6, with the engine's own types (identity ids, DOUBLE PRECISION,
+// version 6, then the steps both share (storage-sql-common's
+// schema_steps.h), with the engine's own types (identity ids, DOUBLE PRECISION,
 // BYTEA), and without the trigger-kept pending counts (see backend.h).
 // A database is nomtag's when its schema_version table carries the
 // comment 'nomtag' (what SQLite's application_id is there).
@@ -17,7 +18,7 @@ namespace nomtag::postgresql {
 
 // The version this build writes; the numbering is the SQLite plugin's
 // (a PostgreSQL database starts at 6, so steps 7 on are shared).
-constexpr int kSchemaVersion = 6;
+constexpr int kSchemaVersion = 7;
 
 // The advisory lock space of nomtag ("nomt"): worker liveness locks and
 // the migration lock live in it.

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "queries.h"
 #include "soci_rows.h"
 #include "storage_db.h"
 
@@ -63,20 +64,14 @@ void ReleaseDeadAnalysers(nomtag_storage_db* db, const std::string& plugin,
                           long long cutoff) {
   std::vector<std::string> holders;
   soci::rowset<soci::row> rows =
-      (db->sql.prepare << "SELECT DISTINCT a.claimed_by FROM analyses a JOIN "
-                          "files f ON f.id = a.file_id WHERE f.library_id = "
-                          ":lib AND a.plugin_id = :pid AND a.claimed_by IS NOT "
-                          "NULL AND a.claimed_by <> :me AND a.claimed_at >= "
-                          ":cutoff",
-       soci::use(lib, "lib"), soci::use(plugin, "pid"), soci::use(me, "me"),
+      (db->sql.prepare << kAnalysisClaimHolders, soci::use(lib, "lib"),
+       soci::use(plugin, "pid"), soci::use(me, "me"),
        soci::use(cutoff, "cutoff"));
   for (const auto& r : rows) holders.push_back(Str(r, 0));
   for (const auto& worker : holders) {
     if (db->backend->IsWorkerAlive(db, worker)) continue;
-    db->sql << "UPDATE analyses SET claimed_by = NULL, claimed_at = NULL, "
-               "claim_token = claim_token + 1 WHERE claimed_by = :w AND "
-               "plugin_id = :pid",
-        soci::use(worker, "w"), soci::use(plugin, "pid");
+    db->sql << kFreeAnalysisClaims, soci::use(worker, "w"),
+        soci::use(plugin, "pid");
   }
 }
 

@@ -42,6 +42,16 @@ struct Dialect {
   // PostgreSQL: encode(x, 'hex')).
   const char* blob_hex_open;
   const char* blob_hex_close;
+  // Whether an import (`nomtag db copy`) ends by gathering the planner's
+  // statistics of the tables it filled (ANALYZE), in its transaction.
+  // PostgreSQL: autovacuum would do it only a while later, and a planner
+  // that believes the tables empty picks scans for the first runs on the
+  // copy. SQLite: no, because nothing keeps its statistics current
+  // afterwards (it has no autovacuum, and nomtag runs no ANALYZE), so
+  // they would stay as they were at the copy while the library changes;
+  // every other nomtag SQLite database plans without statistics, which is
+  // what the per-batch queries' EXPLAIN tests check.
+  bool analyze_after_import;
 };
 
 class Backend {

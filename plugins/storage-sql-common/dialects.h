@@ -9,7 +9,8 @@
 namespace nomtag::sqlstore {
 
 // SQLite: the write lock up front, an integer expression index for
-// changed tags (the schema's), triggers keeping the pending counts.
+// changed tags (the schema's), triggers keeping the pending counts, no
+// statistics.
 inline constexpr Dialect kSqliteDialect = {
     "BEGIN IMMEDIATE",
     "(f.tags_rev <> f.written_tags_rev) = 1",
@@ -17,10 +18,12 @@ inline constexpr Dialect kSqliteDialect = {
     /*pending_count_kept=*/true,
     /*begin_snapshot=*/"BEGIN",
     "hex(",
-    ")"};
+    ")",
+    /*analyze_after_import=*/false};
 
 // PostgreSQL: rows locked as they are picked, a boolean expression index,
-// pending counts read from the index ranges.
+// pending counts read from the index ranges, statistics of a copy
+// gathered at once.
 inline constexpr Dialect kPostgresDialect = {
     "BEGIN",
     "(f.tags_rev <> f.written_tags_rev)",
@@ -28,7 +31,8 @@ inline constexpr Dialect kPostgresDialect = {
     /*pending_count_kept=*/false,
     /*begin_snapshot=*/"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
     "encode(",
-    ", 'hex')"};
+    ", 'hex')",
+    /*analyze_after_import=*/true};
 
 }  // namespace nomtag::sqlstore
 

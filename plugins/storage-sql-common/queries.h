@@ -32,6 +32,24 @@ struct Queries {
 
 Queries BuildQueries(const Dialect& dialect);
 
+// Taking over a dead analyser's claims, in every analysis claim
+// (analysis_store.cc): the other workers whose unexpired claims on the
+// library's files for the plugin may have died (:lib :pid :me :cutoff),
+// then, per dead one, freeing its claims (:w :pid). Both read the claimed
+// rows from analyses_by_claimer (schema 7), never every analysis; the
+// first joins each claimed row's file by id. `+f.library_id` keeps the
+// library test out of index choice: with it SQLite's planner walked every
+// file of the library (files_by_tags_dirty) to look up its analysis, in
+// every claim.
+inline constexpr char kAnalysisClaimHolders[] =
+    "SELECT DISTINCT a.claimed_by FROM analyses a JOIN files f ON f.id = "
+    "a.file_id WHERE +f.library_id = :lib AND a.plugin_id = :pid AND "
+    "a.claimed_by IS NOT NULL AND a.claimed_by <> :me AND a.claimed_at >= "
+    ":cutoff";
+inline constexpr char kFreeAnalysisClaims[] =
+    "UPDATE analyses SET claimed_by = NULL, claimed_at = NULL, claim_token = "
+    "claim_token + 1 WHERE claimed_by = :w AND plugin_id = :pid";
+
 // The count the API polls where the schema keeps it: one row.
 inline constexpr char kReadPendingCount[] =
     "SELECT pending_count FROM libraries WHERE id = :lib";

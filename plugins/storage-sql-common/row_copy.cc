@@ -417,6 +417,7 @@ nomtag_status RowsImportBegin(nomtag_storage_db* db, nomtag_error* err) {
       db->sql << "DELETE FROM calibration";
     });
     db->in_transaction = true;  // the host's commit or rollback ends it
+    db->importing = true;
   });
 }
 
@@ -445,6 +446,14 @@ nomtag_status RowsImport(nomtag_storage_db* db, const nomtag_storage_row* rows,
     }
     if (ids_given) db->backend->AfterIdsGiven(db);
   });
+}
+
+void FinishImport(nomtag_storage_db* db) {
+  db->importing = false;
+  if (!db->backend->dialect().analyze_after_import) return;
+  // One table at a time: SQLite's ANALYZE takes one name, PostgreSQL's
+  // takes any number, both take this.
+  for (const Table& t : Tables()) db->sql << std::string("ANALYZE ") + t.name;
 }
 
 }  // namespace nomtag::sqlstore

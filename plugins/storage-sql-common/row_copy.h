@@ -14,6 +14,13 @@ nomtag_status RowsImportBegin(nomtag_storage_db* db, nomtag_error* err);
 nomtag_status RowsImport(nomtag_storage_db* db, const nomtag_storage_row* rows,
                          size_t count, nomtag_error* err);
 
+// What an import does last, inside its transaction, when the host commits
+// it (the storage table's commit, while db->importing): gathers the
+// planner's statistics of the copied tables where the dialect asks for it
+// (Dialect::analyze_after_import). Throws on an engine error, which then
+// fails the commit: the import is all or nothing.
+void FinishImport(nomtag_storage_db* db);
+
 }  // namespace nomtag::sqlstore
 
 #endif  // NOMTAG_PLUGINS_STORAGE_SQL_COMMON_ROW_COPY_H_

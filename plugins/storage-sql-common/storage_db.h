@@ -25,6 +25,10 @@ struct nomtag_storage_db {
   // (the backend's lock, whatever it is) is held.
   std::string worker_id;
   std::shared_ptr<void> worker;
+  // Set by a successful rows_import_begin, until its transaction ends:
+  // commit then finishes the import (row_copy.h FinishImport) before
+  // COMMIT.
+  bool importing = false;
 };
 
 #endif  // NOMTAG_PLUGINS_STORAGE_SQL_COMMON_STORAGE_DB_H_

@@ -36,12 +36,14 @@ nomtag_status Begin(nomtag_storage_db* db, nomtag_error* err) {
 }
 nomtag_status Commit(nomtag_storage_db* db, nomtag_error* err) {
   return Guard(db, err, [&] {
+    if (db->importing) FinishImport(db);
     db->sql << "COMMIT";
     db->in_transaction = false;
   });
 }
 void Rollback(nomtag_storage_db* db) {
   db->in_transaction = false;
+  db->importing = false;
   try {
     db->sql << "ROLLBACK";
   } catch (...) {  // nothing to roll back

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "schema_steps.h"
+
 namespace nomtag::sqlite {
 
 namespace {
@@ -224,6 +226,14 @@ void MigrateToPendingCounts(soci::session& sql) {
   tx.commit();
 }
 
+// Version 7 (schema_steps.h): analysis claims found by worker.
+void MigrateTo7(soci::session& sql) {
+  soci::transaction tx(sql);
+  for (const char* stmt : sqlstore::kVersion7) sql << stmt;
+  sql << "INSERT INTO schema_version (version) VALUES (7)";
+  tx.commit();
+}
+
 }  // namespace
 
 Ownership Inspect(soci::session& sql, int* version, std::string* about) {
@@ -301,7 +311,8 @@ void Migrate(soci::session& sql) {
     tx.commit();
   }
   if (version < kPendingCountsVersion) MigrateToPendingCounts(sql);
-  // Later versions: `if (version < 7) MigrateTo7(sql);`, each in its
+  if (version < 7) MigrateTo7(sql);
+  // Later versions: `if (version < 8) MigrateTo8(sql);`, each in its
   // transaction.
 }
 

@@ -15,7 +15,7 @@
 namespace nomtag::sqlite {
 
 // The version this build writes.
-constexpr int kSchemaVersion = 6;
+constexpr int kSchemaVersion = 7;
 
 // nomtag's mark in the SQLite header (PRAGMA application_id, "nomt"),
 // set from schema version 3 on: what makes a database known to be ours.

@@ -10,6 +10,9 @@ missing, one file name not UTF-8.
   counts, each copy's `status` is the source's (pending files, current
   analyses) and a reconcile against it writes nothing: nothing became due.
 - A target that holds a library is refused, and left as it was.
+- A copy refused after it created a new file (rows the target refuses)
+  removes the file, its companions and the folders made for it; a file
+  that was there before stays.
 - A source with a running worker holding claims is refused, naming it.
 - A storage plugin built before ABI 1.7 says it cannot copy.
 
@@ -278,6 +281,39 @@ class DbCopyTest(unittest.TestCase):
         with open(target, "rb") as t:
             self.assertEqual(t.read(), bytes_before)
 
+    def test_a_refused_copy_into_a_new_file_leaves_no_file_behind(self):
+        f = self.f
+        bad = self.scratch(b"bad.db")
+        # A row the target refuses: tags of a file that is not there, as a
+        # database edited without foreign keys may hold.
+        con = sqlite3.connect(bad)
+        con.execute("PRAGMA foreign_keys = OFF")
+        con.execute("INSERT INTO tags VALUES (99999, 'bpm', 0, '1')")
+        con.commit()
+        con.close()
+        made = os.path.join(f.dir, b"made")
+        target = os.path.join(made, b"deeper", b"copy.db")
+        p = f.copy(bad, target, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn(b"writing tags into the copy", p.stderr)
+        self.assertIn(b"removed " + target, p.stderr)
+        self.assertFalse(os.path.exists(made), os.listdir(f.dir))
+        # Into a file of its own folder: the same, companions included.
+        target = os.path.join(f.dir, b"refused.db")
+        p = f.copy(bad, target, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertEqual([n for n in os.listdir(f.dir)
+                          if n.startswith(b"refused.db")], [])
+        # A file that was there (empty: SQLite takes it for a new database)
+        # is never removed.
+        kept = os.path.join(f.dir, b"kept.db")
+        self.addCleanup(os.remove, kept)
+        open(kept, "wb").close()
+        p = f.copy(bad, kept, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertNotIn(b"removed", p.stderr)
+        self.assertTrue(os.path.exists(kept))
+
     def scratch(self, name):
         """A copy of the fixture's database, made by db copy, to change."""
         path = os.path.join(self.f.dir, name)
@@ -378,6 +414,7 @@ class DbCopyTest(unittest.TestCase):
                             target], capture_output=True)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn(b"needs ABI 1.7", p.stderr)
+        self.assertFalse(os.path.exists(target), "the new file stays made")
         # The same plugin still serves everything else.
         p = subprocess.run([NOMTAG, "--config", config, "--db", f.db,
                             "library", "list"], capture_output=True)

@@ -93,6 +93,23 @@ sqlstore::Queries SqliteQueries() {
   return sqlstore::BuildQueries(sqlstore::kSqliteDialect);
 }
 
+// SQLite's plan for sql, one step a line ("SEARCH f USING INDEX …").
+std::string SqlitePlan(sqlite3* raw, const std::string& sql) {
+  sqlite3_stmt* st = nullptr;
+  std::string explain = "EXPLAIN QUERY PLAN " + sql;
+  if (sqlite3_prepare_v2(raw, explain.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << sql << ": " << sqlite3_errmsg(raw);
+    return "";
+  }
+  std::string plan;
+  while (sqlite3_step(st) == SQLITE_ROW)
+    plan +=
+        std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 3))) +
+        "\n";
+  sqlite3_finalize(st);
+  return plan;
+}
+
 class StorageFixture : public ::testing::Test {
  protected:
   explicit StorageFixture(std::string backend) : backend_(std::move(backend)) {}
@@ -560,17 +577,7 @@ TEST_F(PendingCountTest, TheAPIsCountIsOneRowOfLibraries) {
   AddFiles(lib, 300);
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(database_.c_str(), &raw), SQLITE_OK);
-  std::string explain =
-      std::string("EXPLAIN QUERY PLAN ") + sqlstore::kReadPendingCount;
-  sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(raw, explain.c_str(), -1, &st, nullptr),
-            SQLITE_OK);
-  std::string plan;
-  while (sqlite3_step(st) == SQLITE_ROW)
-    plan +=
-        std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 3))) +
-        "\n";
-  sqlite3_finalize(st);
+  std::string plan = SqlitePlan(raw, sqlstore::kReadPendingCount);
   sqlite3_close(raw);
   EXPECT_EQ(plan, "SEARCH libraries USING INTEGER PRIMARY KEY (rowid=?)\n");
   EXPECT_EQ(Pending(lib), 300);
@@ -596,6 +603,7 @@ TEST_F(PendingCountTest, ADatabaseFromBeforeTheCountsGetsThem) {
                          "DROP TRIGGER files_pending_on_update;"
                          "ALTER TABLE libraries DROP COLUMN desired_key;"
                          "ALTER TABLE libraries DROP COLUMN pending_count;"
+                         "DROP INDEX analyses_by_claimer;"
                          "DELETE FROM schema_version WHERE version > 5",
                          nullptr, nullptr, nullptr),
             SQLITE_OK)
@@ -903,17 +911,7 @@ TEST_F(StorageTest, PerBatchQueriesUseAnIndex) {
        {q.pick_for_claim, q.count_needing, q.count_in_progress, q.count_failed,
         q.list_pending, q.list_failures}) {
     SCOPED_TRACE(sql);
-    sqlite3_stmt* st = nullptr;
-    std::string explain = "EXPLAIN QUERY PLAN " + sql;
-    ASSERT_EQ(sqlite3_prepare_v2(raw, explain.c_str(), -1, &st, nullptr),
-              SQLITE_OK)
-        << sqlite3_errmsg(raw);
-    std::string plan;
-    while (sqlite3_step(st) == SQLITE_ROW)
-      plan += std::string(
-                  reinterpret_cast<const char*>(sqlite3_column_text(st, 3))) +
-              "\n";
-    sqlite3_finalize(st);
+    std::string plan = SqlitePlan(raw, sql);
     // Every read of files is a range of an index on the mismatch itself:
     // not a scan, and not just the library's prefix of an index (which
     // would walk every file of the library, in sync or not).
@@ -925,6 +923,60 @@ TEST_F(StorageTest, PerBatchQueriesUseAnIndex) {
          at = plan.find("SEARCH f USING", at + 1))
       ++searches;
     EXPECT_EQ(searches, 4u) << plan;
+  }
+  sqlite3_close(raw);
+}
+
+// Schema 7: a dead analyser's claims are found from the index of claimed
+// analyses, in a database made at version 6 too (migrated on open), never
+// by walking every analysis or every file of the library.
+TEST_F(StorageTest, AVersion6DatabaseFindsAnalysisClaimsFromAnIndex) {
+  int64_t lib = AddLibrary("music", WriteMode::kFull);
+  AddFiles(lib, 300);
+  std::string me = *db_->StartWorker();
+  ASSERT_EQ(
+      db_->ClaimAnalysis(lib, {"descriptors", "1", "d"}, 0, me, 10, 600000)
+          ->size(),
+      10u);
+  db_.reset();
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(database_.c_str(), &raw), SQLITE_OK);
+  auto one = [&](const char* sql) {
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(raw, sql, -1, &st, nullptr), SQLITE_OK);
+    std::string out =
+        sqlite3_step(st) == SQLITE_ROW
+            ? reinterpret_cast<const char*>(sqlite3_column_text(st, 0))
+            : "";
+    sqlite3_finalize(st);
+    return out;
+  };
+  const char* has_index =
+      "SELECT COUNT(*) FROM sqlite_master WHERE name = 'analyses_by_claimer'";
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "DROP INDEX analyses_by_claimer;"
+                         "DELETE FROM schema_version WHERE version > 6",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(raw);
+  EXPECT_EQ(one(has_index), "0");
+  sqlite3_close(raw);
+
+  db_ = Open();  // migrates
+  ASSERT_NE(db_, nullptr);
+  ASSERT_EQ(sqlite3_open(database_.c_str(), &raw), SQLITE_OK);
+  EXPECT_EQ(one("SELECT MAX(version) FROM schema_version"), "7");
+  EXPECT_EQ(one(has_index), "1");
+  EXPECT_EQ(one("SELECT COUNT(*) FROM analyses WHERE claimed_by IS NOT NULL"),
+            "10")
+      << "the claims are kept";
+  for (const char* sql :
+       {sqlstore::kAnalysisClaimHolders, sqlstore::kFreeAnalysisClaims}) {
+    SCOPED_TRACE(sql);
+    std::string plan = SqlitePlan(raw, sql);
+    EXPECT_NE(plan.find("USING INDEX analyses_by_claimer"), std::string::npos)
+        << plan;
+    EXPECT_EQ(plan.find("SCAN f"), std::string::npos) << plan;
   }
   sqlite3_close(raw);
 }
@@ -962,6 +1014,60 @@ TEST_F(PostgresStorage, PerBatchQueriesUseAnIndex) {
         ++reads;
     EXPECT_GE(reads, 4u) << plan;
   }
+}
+
+// Schema 7 on the server: a version-6 database gets the index of claimed
+// analyses on open, and freeing a dead analyser's claims reads it.
+TEST_F(PostgresStorage, AVersion6DatabaseFindsAnalysisClaimsFromAnIndex) {
+  db_.reset();
+  Psql(pg_db_,
+       "DROP INDEX analyses_by_claimer;\n"
+       "DELETE FROM schema_version WHERE version > 6");
+  db_ = Open();  // migrates
+  ASSERT_NE(db_, nullptr);
+  EXPECT_EQ(Psql(pg_db_, "SELECT MAX(version) FROM schema_version"), "7\n");
+  std::string sql = sqlstore::kFreeAnalysisClaims;
+  sql.replace(sql.find(":w"), 2, "'w'");
+  sql.replace(sql.find(":pid"), 4, "'p'");
+  std::string plan = Psql(pg_db_, "SET enable_seqscan = off;\nEXPLAIN " + sql);
+  EXPECT_NE(plan.find("analyses_by_claimer"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("Seq Scan"), std::string::npos) << plan;
+}
+
+// A copy into the server leaves the planner its statistics: every copied
+// table analysed (row estimates, column statistics), not believed empty
+// until autovacuum comes by.
+TEST_F(PostgresStorage, ACopyIsAnalysed) {
+  OpenOptions create;
+  create.access = OpenOptions::Access::kCreate;
+  auto source = StorageDatabase::Open(Plugin("sqlite"),
+                                      (dir_ / "source.db").string(), create);
+  ASSERT_TRUE(source.ok()) << source.status().ToString();
+  Library music;
+  music.name = "music";
+  music.root = "/music";
+  auto lib = (*source)->AddLibrary(music);
+  ASSERT_TRUE(lib.ok());
+  ASSERT_TRUE((*source)->Begin().ok());
+  for (int i = 0; i < 300; ++i) {
+    StoredFile f;
+    f.path = "f" + std::to_string(i) + ".flac";
+    ASSERT_TRUE((*source)->RecordFile(*lib, f, "").ok());
+    ASSERT_TRUE((*source)->ReplaceTags(*lib, f.path, {{"bpm", {"1"}}}).ok());
+  }
+  ASSERT_TRUE((*source)->Commit().ok());
+  std::vector<std::pair<std::string, int64_t>> counts;
+  Status s = (*source)->CopyInto(*db_, nullptr, &counts);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(Psql(pg_db_,
+                 "SELECT relname || ' ' || reltuples::bigint FROM pg_class "
+                 "WHERE relname IN ('libraries', 'files', 'tags') ORDER BY 1"),
+            "files 300\nlibraries 1\ntags 300\n");
+  EXPECT_EQ(Psql(pg_db_,
+                 "SELECT string_agg(DISTINCT tablename::text, ' ') FROM "
+                 "pg_stats WHERE schemaname = current_schema() AND "
+                 "tablename IN ('libraries', 'files', 'tags')"),
+            "files libraries tags\n");
 }
 
 // Another program's database on the server is refused, whatever the
