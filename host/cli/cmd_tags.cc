@@ -1,5 +1,5 @@
-// nomtag tags show|write|clear FILE: the `nom` namespace of one file, by
-// hand, through the same safe write reconciliation uses.
+// nomtag tags show FILE, tags write|clear FILE...: the `nom` namespace of
+// files named by hand, through the same safe write reconciliation uses.
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -9,6 +9,7 @@
 #include "formats/foreign_text.h"
 #include "io/file_source.h"
 #include "report/json_text.h"
+#include "write/group_write.h"
 #include "write/recovery.h"
 #include "write/safe_write.h"
 #include "write/safe_write_projector.h"
@@ -18,7 +19,8 @@ namespace {
 
 struct TagsArgs {
   std::string file;
-  std::vector<std::string> assignments;  // key=value
+  std::vector<std::string> files;      // tags clear FILE...
+  std::vector<std::string> arguments;  // tags write: files and key=value
   std::string mode = "full";
   bool keep_mtime = false;
   bool copy_only = false;
@@ -118,27 +120,104 @@ int Show(const GlobalOptions& opts, const TagsArgs& args) {
   return 0;
 }
 
-int Write(const GlobalOptions& opts, const TagsArgs& args, bool clear) {
-  TagSet tags;
-  for (const auto& a : args.assignments) {
+// `tags write` takes files and key=value pairs in any order: an argument
+// is a pair when what comes before its first '=' is a key (keys have no
+// '/', so ./mood=x.mp3 names a file).
+bool IsAssignment(const std::string& arg) {
+  size_t eq = arg.find('=');
+  if (eq == std::string::npos) return false;
+  std::string key = arg.substr(0, eq);
+  if (key.rfind("nom:", 0) == 0) key.erase(0, 4);
+  return IsValidTagKey(key);
+}
+
+Status SplitWriteArguments(const std::vector<std::string>& arguments,
+                           std::vector<std::string>* files, TagSet* tags) {
+  for (const auto& a : arguments) {
+    if (!IsAssignment(a)) {
+      files->push_back(a);
+      continue;
+    }
     size_t eq = a.find('=');
-    if (eq == std::string::npos || eq == 0)
-      return Fail(Status::InvalidArgument("'" + a + "' is not key=value"));
     std::string key = a.substr(0, eq);
     if (key.rfind("nom:", 0) == 0) key.erase(0, 4);
-    if (!IsValidTagKey(key))
-      return Fail(Status::InvalidArgument(
-          "'" + key + "' is not a valid key ([a-z0-9][a-z0-9._-]{0,127})"));
-    tags[key].push_back(a.substr(eq + 1));
+    (*tags)[key].push_back(a.substr(eq + 1));
+  }
+  if (files->empty())
+    return Status::InvalidArgument("name at least one audio file");
+  for (const auto& f : *files) {
+    std::error_code ec;
+    if (f.find('=') != std::string::npos && f.find('/') == std::string::npos &&
+        !std::filesystem::exists(f, ec))
+      return Status::InvalidArgument(
+          "'" + f +
+          "' is neither a file nor key=value with a valid key "
+          "([a-z0-9][a-z0-9._-]{0,127}); nothing was written");
+  }
+  return Status::OK();
+}
+
+// Opens a file a user named for a group write (group_write.h): locked,
+// an interrupted write's journal resolved, its format by content.
+Status OpenNamedFile(const PluginRegistry& reg, const std::string& file,
+                     int wait_ms, bool* busy, OpenedFile* out) {
+  if (auto named = FormatForPath(reg, file); !named.ok()) return named.status();
+  auto target =
+      TargetFile::Open(file, TargetFile::Purpose::kWrite, wait_ms, busy);
+  if (!target.ok()) return target.status();
+  RecoveryReport recovery;
+  if (Status s = RecoverJournalOf(**target, &recovery); !s.ok()) return s;
+  if (recovery.rolled_back > 0)
+    std::fprintf(stderr,
+                 "nomtag: %s: rolled back a write that was interrupted\n",
+                 file.c_str());
+  auto format = FormatForContent(reg, file, (*target)->source());
+  if (!format.ok()) return format.status();
+  out->target = std::move(*target);
+  out->format = *format;
+  return Status::OK();
+}
+
+nlohmann::json FileJson(const std::string& file,
+                        const Result<WriteResult>& result,
+                        const TagSet& desired) {
+  nlohmann::json out{{"file", file}};
+  if (!result.ok()) {
+    out["error"] = result.status().ToString();
+    return out;
+  }
+  out["action"] = ActionName(result->action);
+  out["bytes_written"] = result->bytes_written;
+  out["warnings"] = result->warnings;
+  out["keys"] = nlohmann::json::array();
+  for (const auto& [k, v] : desired) out["keys"].push_back(k);
+  return out;
+}
+
+void PrintLine(const std::string& file, const WriteResult& result,
+               const TagSet& desired) {
+  std::printf("%s: %s (%zu key%s", file.c_str(), ActionName(result.action),
+              desired.size(), desired.size() == 1 ? "" : "s");
+  if (result.action != WriteResult::Action::kUnchanged)
+    std::printf(", %llu bytes written",
+                static_cast<unsigned long long>(result.bytes_written));
+  std::printf(")\n");
+}
+
+// Writes desired into every file, the files in groups that share their
+// syncs (group_write.h); a file that fails is reported and the others
+// go on. One file prints as it always has; several add a summary.
+int Write(const GlobalOptions& opts, const TagsArgs& args, bool clear) {
+  std::vector<std::string> files = args.files;
+  TagSet tags;
+  if (!clear) {
+    if (Status s = SplitWriteArguments(args.arguments, &files, &tags); !s.ok())
+      return Fail(s);
   }
   auto mode = ParseWriteMode(args.mode);
   if (!mode.ok()) return Fail(mode.status());
   // Values given by hand are the user's: treat tiers as calibrated.
   TagSet desired = clear ? TagSet{} : DesiredTags(tags, *mode, true);
-
-  PluginRegistry reg;
-  auto format = Prepare(opts, &reg, args.file);
-  if (!format.ok()) return Fail(format.status());
   WriteOptions wo;
   wo.keep_mtime = args.keep_mtime;
   wo.copy_only = args.copy_only;
@@ -146,28 +225,53 @@ int Write(const GlobalOptions& opts, const TagsArgs& args, bool clear) {
   auto padding = ParsePadding(args.padding);
   if (!padding.ok()) return Fail(padding.status());
   wo.padding = *padding;
-  auto result = SafeWriteNamespace(**format, args.file, desired, wo);
-  if (!result.ok()) return Fail(result.status());
-  for (const auto& w : result->warnings)
-    std::fprintf(stderr, "nomtag: warning: %s\n", w.c_str());
-  if (args.json) {
-    nlohmann::json out{{"file", args.file},
-                       {"action", ActionName(result->action)},
-                       {"bytes_written", result->bytes_written},
-                       {"warnings", result->warnings},
-                       {"keys", nlohmann::json::array()}};
-    for (const auto& [k, v] : desired) out["keys"].push_back(k);
-    PrintJson(out);
-  } else {
-    std::printf("%s: %s (%zu key%s", args.file.c_str(),
-                ActionName(result->action), desired.size(),
-                desired.size() == 1 ? "" : "s");
-    if (result->action != WriteResult::Action::kUnchanged)
-      std::printf(", %llu bytes written",
-                  static_cast<unsigned long long>(result->bytes_written));
-    std::printf(")\n");
+
+  PluginRegistry reg;
+  if (Status s = LoadPlugins(opts, &reg); !s.ok()) return Fail(s);
+  for (const auto& r : reg.refused())
+    std::fprintf(stderr, "nomtag: warning: plugin %s refused: %s\n",
+                 r.label.c_str(), r.reason.c_str());
+  // Copies a killed write left beside a file go first (the journal is
+  // resolved again under the file's lock, as it is opened).
+  for (const auto& f : files) {
+    RecoveryReport report;
+    if (Status s = RecoverFile(f, &report); !s.ok()) return Fail(s);
   }
-  return 0;
+  std::vector<GroupWriteItem> items(files.size(), GroupWriteItem{desired, wo});
+  auto results = WriteInGroups(
+      items, [&](size_t i, int wait_ms, bool* busy, OpenedFile* out) {
+        return OpenNamedFile(reg, files[i], wait_ms, busy, out);
+      });
+
+  size_t written = 0, unchanged = 0, failed = 0;
+  nlohmann::json listed = nlohmann::json::array();
+  for (size_t i = 0; i < files.size(); ++i) {
+    const auto& r = results[i];
+    if (!r.ok()) {
+      ++failed;
+      std::fprintf(stderr, "nomtag: %s\n", r.status().ToString().c_str());
+    } else {
+      r->action == WriteResult::Action::kUnchanged ? ++unchanged : ++written;
+      for (const auto& w : r->warnings)
+        std::fprintf(stderr, "nomtag: warning: %s\n", w.c_str());
+      if (!args.json) PrintLine(files[i], *r, desired);
+    }
+    if (args.json) listed.push_back(FileJson(files[i], r, desired));
+  }
+  if (files.size() == 1) {
+    if (args.json && failed == 0) PrintJson(listed.front());
+    return failed == 0 ? 0 : 1;
+  }
+  if (args.json) {
+    PrintJson({{"files", listed},
+               {"written", written},
+               {"unchanged", unchanged},
+               {"failed", failed}});
+  } else {
+    std::printf("%zu files: %zu written, %zu unchanged, %zu failed\n",
+                files.size(), written, unchanged, failed);
+  }
+  return failed == 0 ? 0 : 1;
 }
 
 void AddWriteFlags(CLI::App* cmd, TagsArgs* args) {
@@ -190,7 +294,7 @@ void AddWriteFlags(CLI::App* cmd, TagsArgs* args) {
 void AddTagsCommand(CLI::App& app, const GlobalOptions& opts, int* exit_code) {
   auto args = std::make_shared<TagsArgs>();
   CLI::App* tags = app.add_subcommand(
-      "tags", "Show or change the nom namespace of one audio file by hand.");
+      "tags", "Show or change the nom namespace of audio files by hand.");
   tags->require_subcommand(1);
 
   CLI::App* show = tags->add_subcommand(
@@ -201,12 +305,17 @@ void AddTagsCommand(CLI::App& app, const GlobalOptions& opts, int* exit_code) {
 
   CLI::App* write = tags->add_subcommand(
       "write",
-      "Replace the nom namespace of FILE by the given key=value pairs "
-      "(repeat a key for a multi-value tag). Nothing else in the file "
-      "changes; a write that would change anything else is refused.");
-  write->add_option("FILE", args->file, "audio file")->required();
-  write->add_option("TAGS", args->assignments,
-                    "key=value pairs, e.g. mood-strict=happy bpm=120");
+      "Replace the nom namespace of each FILE by the given key=value pairs "
+      "(repeat a key for a multi-value tag). Nothing else in the files "
+      "changes; a write that would change anything else is refused. "
+      "Several files are written together, sharing their syncs.");
+  write
+      ->add_option("FILE|KEY=VALUE", args->arguments,
+                   "audio files and key=value pairs, in any order, e.g. "
+                   "a.mp3 b.flac mood-strict=happy bpm=120 (an argument is "
+                   "a pair when it starts with a key and '='; write "
+                   "./mood=x.mp3 for such a file name)")
+      ->required();
   write->add_option("--mode", args->mode,
                     "write mode filter: none (clear), minimal (mood tiers "
                     "only) or full (everything); default full");
@@ -215,8 +324,8 @@ void AddTagsCommand(CLI::App& app, const GlobalOptions& opts, int* exit_code) {
       [&opts, args, exit_code] { *exit_code = Write(opts, *args, false); });
 
   CLI::App* clear = tags->add_subcommand(
-      "clear", "Remove every nom tag from FILE (both encodings).");
-  clear->add_option("FILE", args->file, "audio file")->required();
+      "clear", "Remove every nom tag from each FILE (both encodings).");
+  clear->add_option("FILE", args->files, "audio files")->required();
   AddWriteFlags(clear, args.get());
   clear->callback(
       [&opts, args, exit_code] { *exit_code = Write(opts, *args, true); });

@@ -146,7 +146,8 @@ Result<std::unique_ptr<TargetFile>> TargetFile::OpenBeneath(
 }
 
 Result<std::unique_ptr<TargetFile>> TargetFile::Open(const std::string& path,
-                                                     Purpose purpose) {
+                                                     Purpose purpose,
+                                                     int wait_ms, bool* busy) {
   std::filesystem::path p(path);
   std::string name = p.filename().string();
   std::string dir = p.parent_path().string();
@@ -156,7 +157,10 @@ Result<std::unique_ptr<TargetFile>> TargetFile::Open(const std::string& path,
                       O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd < 0) return ErrnoStatus(path, "open its folder");
   std::unique_ptr<TargetFile> t(new TargetFile(dir_fd, name, path));
-  if (Status s = t->OpenAndLock(purpose, LockWaitMs()); !s.ok()) return s;
+  if (Status s =
+          t->OpenAndLock(purpose, wait_ms < 0 ? LockWaitMs() : wait_ms, busy);
+      !s.ok())
+    return s;
   return t;
 }
 

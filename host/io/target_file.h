@@ -50,9 +50,11 @@ class TargetFile {
       int wait_ms = -1, bool* busy = nullptr);
 
   // A path a user named (tags write FILE): its folder as named, the file
-  // itself not a symbolic link.
+  // itself not a symbolic link. wait_ms and busy as for OpenBeneath.
   static Result<std::unique_ptr<TargetFile>> Open(const std::string& path,
-                                                  Purpose purpose);
+                                                  Purpose purpose,
+                                                  int wait_ms = -1,
+                                                  bool* busy = nullptr);
 
   // Opens name in the folder dir_fd (which the handle dups) without
   // waiting for the lock: Conflict at once when a writer holds it.

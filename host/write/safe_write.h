@@ -137,7 +137,7 @@ struct SafeWriteItem {
 std::vector<Result<WriteResult>> SafeWriteBatch(
     const std::vector<SafeWriteItem>& items);
 
-// The largest group the reconciler hands over at once.
+// The largest group written at once (reconcile, group_write.h).
 inline constexpr size_t kMaxGroup = 64;
 // How many bytes of staged copies a group lets wait beside their
 // originals before it commits what it has (the rest forms the next group).

@@ -5,6 +5,7 @@
 
 #include "io/overlay_stream.h"
 #include "io/target_file.h"
+#include "write/group_write.h"
 #include "write/recovery.h"
 #include "write/safe_write.h"
 
@@ -138,49 +139,20 @@ std::vector<Status> SafeWriteProjector::ProjectMany(
     const Library& library, const std::vector<Item>& items,
     std::vector<Projection>* out) {
   out->assign(items.size(), Projection{});
+  std::vector<GroupWriteItem> group;
+  for (const Item& item : items)
+    group.push_back({item.desired, OptionsFor(library, *item.gate)});
+  auto open = [&](size_t i, int wait_ms, bool* busy, OpenedFile* file) {
+    return OpenForWrite(registry_, library, items[i].path, wait_ms, busy,
+                        &file->target, &file->format);
+  };
+  auto results = WriteInGroups(group, open);
   std::vector<Status> statuses(items.size());
-  // A group holds its files' writer locks until it is durable, so a file
-  // whose lock is taken (another name of a hard-linked file in this very
-  // group, or another writer) waits for a later round instead of waiting
-  // for a lock the group itself holds. A round that can take no lock at
-  // all waits, one file at a time, as a single write would.
-  std::vector<size_t> pending(items.size());
-  for (size_t i = 0; i < items.size(); ++i) pending[i] = i;
-  bool wait = false;
-  while (!pending.empty()) {
-    std::vector<std::unique_ptr<TargetFile>> targets;
-    std::vector<SafeWriteItem> group;
-    std::vector<size_t> index;  // item of each group member
-    std::vector<size_t> later;
-    for (size_t i : pending) {
-      if (wait && !group.empty()) {
-        later.push_back(i);
-        continue;
-      }
-      const FormatPlugin* format = nullptr;
-      std::unique_ptr<TargetFile> target;
-      bool busy = false;
-      statuses[i] = OpenForWrite(registry_, library, items[i].path,
-                                 wait ? -1 : 0, &busy, &target, &format);
-      if (busy && !wait) {
-        later.push_back(i);
-        continue;
-      }
-      if (!statuses[i].ok()) continue;
-      group.push_back({format, target.get(), items[i].desired,
-                       OptionsFor(library, *items[i].gate)});
-      targets.push_back(std::move(target));
-      index.push_back(i);
-    }
-    auto results = SafeWriteBatch(group);
-    for (size_t k = 0; k < results.size(); ++k) {
-      if (results[k].ok())
-        Report(*results[k], &(*out)[index[k]]);
-      else
-        statuses[index[k]] = results[k].status();
-    }
-    wait = group.empty();  // nothing could be locked without waiting
-    pending = std::move(later);
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (results[i].ok())
+      Report(*results[i], &(*out)[i]);
+    else
+      statuses[i] = results[i].status();
   }
   return statuses;
 }

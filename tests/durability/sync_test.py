@@ -421,9 +421,10 @@ def wait_stopped(proc):
 
 
 class GroupCommit(ShimCase):
-    """A reconcile writes its files as one group: every journal and copy
-    durable before the first byte of any file, every file durable before
-    the first journal goes, the database told last."""
+    """A reconcile, or a `tags write` of several files, writes its files
+    as one group: every journal and copy durable before the first byte of
+    any file, every file durable before the first journal goes, the
+    database told last."""
 
     THOROUGH = {"ext2/ext3", "xfs", "btrfs", "tmpfs", "overlayfs", "f2fs",
                 "zfs"}
@@ -444,8 +445,22 @@ class GroupCommit(ShimCase):
         out = json.loads(self.nomtag(*lib, "reconcile", "music",
                                      "--json").stdout)
         self.assertEqual((out["written"], out["failed"]), (5, 0), out)
+        self.assert_one_group(flacs, mp3, {"bpm": ["120"]})
+
+    def test_tags_write_of_several_files_is_one_group(self):
+        flacs = [self.make("flac", f"{n}.flac") for n in "abcd"]
+        mp3 = self.make("mp3")
+        out = json.loads(self.nomtag("tags", "write", *flacs, "bpm=121", mp3,
+                                     "--json").stdout)
+        self.assertEqual((out["written"], out["failed"]), (5, 0), out)
+        self.assert_one_group(flacs, mp3, {"bpm": ["121"]})
+
+    def assert_one_group(self, flacs, mp3, tags):
+        """The four flacs patched in place and the mp3 copied, as one
+        group: journals durable before any file's first byte, files before
+        any journal goes, two syncfs where syncfs is thorough."""
         for p in flacs + [mp3]:
-            self.assertEqual(independent_view.ours(p), {"bpm": ["120"]}, p)
+            self.assertEqual(independent_view.ours(p), tags, p)
         ev = self.events()
         audio = set(flacs)
         first_byte = min(ev.index_of("write", p) for p in audio)
