@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "audio/audio_decoder.h"
+#include "audio/audio_module.h"
 #include "core/plugin_error.h"
 #include "io/file_source.h"
 #include "io/overlay_stream.h"
@@ -446,6 +447,9 @@ Result<AnalyzeReport> Analyze(StorageDatabase& db,
     for (const auto& f : *due) state.report.due_paths.push_back(f.path);
     return state.report;
   }
+  // Without the audio module no file can be decoded: say so once, before
+  // any file is claimed, rather than once per file.
+  if (auto audio = LoadAudioModule(); !audio.ok()) return audio.status();
   // One worker for the whole run, proved alive by the store's lock: a
   // killed run's claims are taken over at once by the next.
   auto worker = db.StartWorker();

@@ -21,8 +21,6 @@
 
 #include "core/status.h"
 
-struct SwrContext;  // libswresample's
-
 namespace nomtag {
 
 struct AudioSourceInfo {
@@ -31,27 +29,26 @@ struct AudioSourceInfo {
   double duration_s = 0;  // from the container; 0 when unknown
 };
 
+// Audio in, as the analyzer reads it. Both classes are implemented with
+// FFmpeg in a module of their own (ffmpeg_audio.cc, libnomtag-audio.so
+// beside the plugins), loaded on the first Open or Create: FFmpeg brings
+// about 130 shared libraries, and a command that only writes tags should
+// not spend 40 ms loading them at every start (audio_module.h).
 class AudioDecoder {
  public:
+  // The module cannot be loaded: Unsupported, naming the file and why.
   static Result<std::unique_ptr<AudioDecoder>> Open(const std::string& path);
-  ~AudioDecoder();
+  virtual ~AudioDecoder() = default;
 
-  const AudioSourceInfo& info() const { return info_; }
+  virtual const AudioSourceInfo& info() const = 0;
 
   // The next block of interleaved float frames (info().channels per frame)
   // into *block; false at the end of the stream. A decode error is an
   // error with the position it happened at.
-  Result<bool> Next(std::vector<float>* block);
+  virtual Result<bool> Next(std::vector<float>* block) = 0;
 
   // Frames handed out so far.
-  uint64_t frames_out() const { return frames_out_; }
-
- private:
-  struct Impl;
-  explicit AudioDecoder(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
-  AudioSourceInfo info_;
-  uint64_t frames_out_ = 0;
+  virtual uint64_t frames_out() const = 0;
 };
 
 // Turns the decoder's native float frames into what a plugin wants: its
@@ -63,22 +60,15 @@ class AudioConverter {
   static Result<std::unique_ptr<AudioConverter>> Create(
       const AudioSourceInfo& source, uint32_t want_rate,
       uint32_t want_channels);
-  ~AudioConverter();
+  virtual ~AudioConverter() = default;
 
-  uint32_t rate() const { return rate_; }
-  uint32_t channels() const { return channels_; }
+  virtual uint32_t rate() const = 0;
+  virtual uint32_t channels() const = 0;
 
   // Converts one block (source frames) into *out (replacing it); with
   // flush set and an empty input, drains the resampler.
-  Status Convert(const std::vector<float>& in, bool flush,
-                 std::vector<float>* out);
-
- private:
-  AudioConverter() = default;
-  uint32_t source_channels_ = 0, source_rate_ = 0;
-  uint32_t rate_ = 0, channels_ = 0;
-  ::SwrContext* swr_ = nullptr;
-  std::vector<float> mixed_;
+  virtual Status Convert(const std::vector<float>& in, bool flush,
+                         std::vector<float>* out) = 0;
 };
 
 }  // namespace nomtag

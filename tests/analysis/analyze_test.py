@@ -54,9 +54,10 @@ class Env:
         self.lib = os.path.join(self.dir, "music")
         os.makedirs(self.lib)
 
-    def run(self, *args, check=True):
+    def run(self, *args, check=True, env=None):
         p = subprocess.run([NOMTAG, "--config", CONFIG, "--db", self.db] +
-                           list(args), capture_output=True, text=True)
+                           list(args), capture_output=True, text=True,
+                           env=dict(os.environ, **(env or {})))
         if check and p.returncode != 0:
             raise AssertionError(f"nomtag {' '.join(args)} exited "
                                  f"{p.returncode}:\n{p.stdout}\n{p.stderr}")
@@ -185,6 +186,24 @@ class AnalyzeTest(unittest.TestCase):
                               check=False)
         self.assertEqual(json.loads(forced.stdout)["plugins"][0]["due"],
                          st["analysed"])
+
+    def test_without_the_audio_module_no_file_is_claimed_or_failed(self):
+        # FFmpeg lives in a module loaded on first use (audio_module.h): a
+        # broken install is one clear error, and no file's result changes.
+        song(os.path.join(self.env.lib, "a.flac"), 120, 0.5, 440)
+        self.env.run("library", "add", "music", self.env.lib)
+        self.env.run("scan", "music")
+        missing = os.path.join(self.env.dir, "gone", "libnomtag-audio.so")
+        p = self.env.run("analyze", "music", check=False,
+                         env={"NOMTAG_AUDIO_MODULE": missing})
+        self.assertNotEqual(p.returncode, 0, p.stdout)
+        self.assertIn(f"the audio decoder {missing} cannot be loaded",
+                      p.stderr)
+        st = analysis_of(self.env.json("status", "music"))
+        self.assertEqual((st["analysed"], st["due"], st["failed"]),
+                         (0, 1, 0))
+        out = self.env.json("analyze", "music")["plugins"][0]
+        self.assertEqual((out["analysed"], out["failed"]), (1, 0), out)
 
     @test_database.sqlite_only("counts claim tokens in the SQLite file")
     def test_several_processes_analyse_each_file_once(self):

@@ -1,4 +1,7 @@
-#include "audio/audio_decoder.h"
+// The audio module (audio_module.h): AudioDecoder and AudioConverter with
+// FFmpeg. Built into libnomtag-audio.so, the only part of nomtag that
+// links FFmpeg.
+#include "audio/audio_module.h"
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -22,9 +25,7 @@ std::string AvError(int code) {
 // Frames per block handed out: about a second at common rates.
 constexpr uint64_t kBlockFrames = 48000;
 
-}  // namespace
-
-struct AudioDecoder::Impl {
+struct DecoderState {
   AVFormatContext* fmt = nullptr;
   AVCodecContext* codec = nullptr;
   SwrContext* swr = nullptr;
@@ -36,7 +37,7 @@ struct AudioDecoder::Impl {
   bool done = false;
   std::string path;
 
-  ~Impl() {
+  ~DecoderState() {
     av_frame_free(&frame);
     av_packet_free(&packet);
     swr_free(&swr);
@@ -81,14 +82,22 @@ struct AudioDecoder::Impl {
   }
 };
 
-AudioDecoder::AudioDecoder(std::unique_ptr<Impl> impl)
-    : impl_(std::move(impl)) {}
-AudioDecoder::~AudioDecoder() = default;
+class FfmpegDecoder final : public AudioDecoder {
+ public:
+  explicit FfmpegDecoder(std::unique_ptr<DecoderState> impl)
+      : impl_(std::move(impl)) {}
+  const AudioSourceInfo& info() const override { return info_; }
+  Result<bool> Next(std::vector<float>* block) override;
+  uint64_t frames_out() const override { return frames_out_; }
 
-Result<std::unique_ptr<AudioDecoder>> AudioDecoder::Open(
-    const std::string& path) {
+  std::unique_ptr<DecoderState> impl_;
+  AudioSourceInfo info_;
+  uint64_t frames_out_ = 0;
+};
+
+Result<std::unique_ptr<AudioDecoder>> OpenDecoder(const std::string& path) {
   av_log_set_level(AV_LOG_QUIET);  // errors come back as values
-  auto impl = std::make_unique<Impl>();
+  auto impl = std::make_unique<DecoderState>();
   impl->path = path;
   // "file:" keeps a name with a colon from being read as another protocol;
   // the file protocol opens it read-only.
@@ -124,7 +133,7 @@ Result<std::unique_ptr<AudioDecoder>> AudioDecoder::Open(
   if (impl->channels == 0 || impl->codec->sample_rate <= 0)
     return Status::Corrupt("the audio stream declares no channels or rate");
 
-  auto dec = std::unique_ptr<AudioDecoder>(new AudioDecoder(std::move(impl)));
+  auto dec = std::make_unique<FfmpegDecoder>(std::move(impl));
   AudioSourceInfo& info = dec->info_;
   info.sample_rate = static_cast<uint32_t>(dec->impl_->codec->sample_rate);
   info.channels = dec->impl_->channels;
@@ -132,11 +141,11 @@ Result<std::unique_ptr<AudioDecoder>> AudioDecoder::Open(
     info.duration_s = st->duration * av_q2d(st->time_base);
   else if (dec->impl_->fmt->duration > 0)
     info.duration_s = double(dec->impl_->fmt->duration) / AV_TIME_BASE;
-  return dec;
+  return std::unique_ptr<AudioDecoder>(std::move(dec));
 }
 
-Result<bool> AudioDecoder::Next(std::vector<float>* block) {
-  Impl& d = *impl_;
+Result<bool> FfmpegDecoder::Next(std::vector<float>* block) {
+  DecoderState& d = *impl_;
   block->clear();
   auto fail = [&](const std::string& what, int rc) {
     char at[32];
@@ -185,9 +194,23 @@ Result<bool> AudioDecoder::Next(std::vector<float>* block) {
   return !block->empty();
 }
 
-Result<std::unique_ptr<AudioConverter>> AudioConverter::Create(
+class FfmpegConverter final : public AudioConverter {
+ public:
+  ~FfmpegConverter() override { swr_free(&swr_); }
+  uint32_t rate() const override { return rate_; }
+  uint32_t channels() const override { return channels_; }
+  Status Convert(const std::vector<float>& in, bool flush,
+                 std::vector<float>* out) override;
+
+  uint32_t source_channels_ = 0, source_rate_ = 0;
+  uint32_t rate_ = 0, channels_ = 0;
+  SwrContext* swr_ = nullptr;
+  std::vector<float> mixed_;
+};
+
+Result<std::unique_ptr<AudioConverter>> CreateConverter(
     const AudioSourceInfo& source, uint32_t want_rate, uint32_t want_channels) {
-  std::unique_ptr<AudioConverter> c(new AudioConverter());
+  auto c = std::make_unique<FfmpegConverter>();
   c->source_channels_ = source.channels;
   c->source_rate_ = source.sample_rate;
   c->channels_ = want_channels == 0 ? source.channels : want_channels;
@@ -207,13 +230,11 @@ Result<std::unique_ptr<AudioConverter>> AudioConverter::Create(
                                  std::to_string(source.sample_rate) +
                                  " Hz to " + std::to_string(c->rate_) + " Hz");
   }
-  return c;
+  return std::unique_ptr<AudioConverter>(std::move(c));
 }
 
-AudioConverter::~AudioConverter() { swr_free(&swr_); }
-
-Status AudioConverter::Convert(const std::vector<float>& in, bool flush,
-                               std::vector<float>* out) {
+Status FfmpegConverter::Convert(const std::vector<float>& in, bool flush,
+                                std::vector<float>* out) {
   // Channels first, in float: the mix the original system uses.
   const std::vector<float>* src = &in;
   if (channels_ != source_channels_) {
@@ -254,4 +275,12 @@ Status AudioConverter::Convert(const std::vector<float>& in, bool flush,
   return Status::OK();
 }
 
+const AudioModule kModule{kAudioModuleLayout, OpenDecoder, CreateConverter};
+
+}  // namespace
 }  // namespace nomtag
+
+extern "C" __attribute__((visibility("default"))) const nomtag::AudioModule*
+nomtag_audio_module() {
+  return &nomtag::kModule;
+}
