@@ -43,9 +43,11 @@ std::string Utc(int64_t ms) {
 
 int Run(const GlobalOptions& opts, const ReconcileArgs& args) {
   Session session;
+  // Reconciling projects the database into files: no analysis plugin.
   if (Status s = OpenSession(opts, &session,
                              args.dry_run ? OpenOptions::Access::kRead
-                                          : OpenOptions::Access::kWrite);
+                                          : OpenOptions::Access::kWrite,
+                             kFormatPlugins);
       !s.ok())
     return Fail(s);
   auto lib = session.db->FindLibrary(args.library);

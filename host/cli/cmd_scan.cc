@@ -16,7 +16,10 @@ struct ScanArgs {
 
 int Run(const GlobalOptions& opts, const ScanArgs& args) {
   Session session;
-  if (Status s = OpenSession(opts, &session); !s.ok()) return Fail(s);
+  if (Status s = OpenSession(opts, &session, OpenOptions::Access::kWrite,
+                             kFormatPlugins);
+      !s.ok())
+    return Fail(s);
   auto lib = session.db->FindLibrary(args.library);
   if (!lib.ok()) return Fail(lib.status());
   Result<ScanReport> report = Status::Internal("not run");

@@ -33,7 +33,9 @@ struct TagsArgs {
 Result<const FormatPlugin*> Prepare(const GlobalOptions& opts,
                                     PluginRegistry* reg,
                                     const std::string& file) {
-  if (Status s = LoadPlugins(opts, reg); !s.ok()) return s;
+  if (Status s = LoadPlugins(opts, reg, nullptr, nullptr, kFormatPlugins);
+      !s.ok())
+    return s;
   for (const auto& r : reg->refused())
     std::fprintf(stderr, "nomtag: warning: plugin %s refused: %s\n",
                  r.label.c_str(), r.reason.c_str());
@@ -227,7 +229,9 @@ int Write(const GlobalOptions& opts, const TagsArgs& args, bool clear) {
   wo.padding = *padding;
 
   PluginRegistry reg;
-  if (Status s = LoadPlugins(opts, &reg); !s.ok()) return Fail(s);
+  if (Status s = LoadPlugins(opts, &reg, nullptr, nullptr, kFormatPlugins);
+      !s.ok())
+    return Fail(s);
   for (const auto& r : reg.refused())
     std::fprintf(stderr, "nomtag: warning: plugin %s refused: %s\n",
                  r.label.c_str(), r.reason.c_str());

@@ -13,22 +13,24 @@
 namespace nomtag::cli {
 
 Status LoadPlugins(const GlobalOptions& opts, PluginRegistry* registry,
-                   TierRule* tiers, std::map<std::string, std::string>* roots) {
+                   TierRule* tiers, std::map<std::string, std::string>* roots,
+                   unsigned kinds) {
   auto choice = FindPluginConfig(opts.config_path);
   if (!choice.ok()) return choice.status();
   if (opts.verbose) ReportConfigChoice(*choice);
   std::vector<std::string> dirs = opts.plugin_dirs;
   for (const auto& d : DefaultPluginDirs()) dirs.push_back(d);
-  registry->LoadAll(choice->config, dirs);
+  registry->LoadAll(choice->config, dirs, kinds);
   if (tiers) *tiers = choice->config.tiers;
   if (roots) *roots = choice->config.roots;
   return Status::OK();
 }
 
 Status OpenSession(const GlobalOptions& opts, Session* session,
-                   OpenOptions::Access access) {
+                   OpenOptions::Access access, unsigned kinds) {
   std::map<std::string, std::string> roots;
-  if (Status s = LoadPlugins(opts, &session->registry, &session->tiers, &roots);
+  if (Status s = LoadPlugins(opts, &session->registry, &session->tiers, &roots,
+                             kinds | kStoragePlugins);
       !s.ok())
     return s;
   for (const auto& r : session->registry.refused())

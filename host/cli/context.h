@@ -24,13 +24,15 @@ struct GlobalOptions {
 };
 
 // Loads plugins.yaml (the given one or the default) and every plugin it
-// lists. A config that cannot be read or parsed is an error; a refused
-// plugin is not (callers report registry.refused() as they see fit).
-// *tiers, when given, gets the config's mood tier rule; *roots its
-// per-machine library roots.
+// lists of the kinds the command uses (PluginRegistry::LoadAll). A config
+// that cannot be read or parsed is an error; a refused plugin is not
+// (callers report registry.refused() as they see fit). *tiers, when
+// given, gets the config's mood tier rule; *roots its per-machine library
+// roots.
 Status LoadPlugins(const GlobalOptions& opts, PluginRegistry* registry,
                    TierRule* tiers = nullptr,
-                   std::map<std::string, std::string>* roots = nullptr);
+                   std::map<std::string, std::string>* roots = nullptr,
+                   unsigned kinds = kAllPlugins);
 
 // The plugins plus an open database: what most commands work with.
 struct Session {
@@ -44,8 +46,11 @@ struct Session {
 // one) with the storage plugin that serves it (store/storage_choice.h). Read
 // commands open it read-only; only commands that create things (kCreate) create
 // a missing database.
+// kinds: the plugins the command uses (plugin_registry.h PluginKinds);
+// storage is always among them.
 Status OpenSession(const GlobalOptions& opts, Session* session,
-                   OpenOptions::Access access = OpenOptions::Access::kWrite);
+                   OpenOptions::Access access = OpenOptions::Access::kWrite,
+                   unsigned kinds = kAllPlugins);
 
 // Prints a progress line on stderr when it is a terminal; quiet otherwise.
 class Progress {

@@ -74,6 +74,17 @@ Status PluginRegistry::LoadOne(const PluginSpec& spec,
   std::string resolved;  // the settings as init gets them (paths resolved)
   auto precheck = [this, &spec, &resolved](const nomtag_plugin_entry& e,
                                            std::string* settings) {
+    // Commands skip plugins by the kind their names announce (LoadAll).
+    const unsigned kind = e.kind == NOMTAG_KIND_FORMAT      ? kFormatPlugins
+                          : e.kind == NOMTAG_KIND_INFERENCE ? kInferencePlugins
+                          : e.kind == NOMTAG_KIND_STORAGE   ? kStoragePlugins
+                                                            : 0;
+    if (const unsigned named = KindOfName(spec); named != 0 && named != kind)
+      return Status::InvalidArgument(
+          "plugin '" + std::string(e.id) + "' is of kind " +
+          KindName(static_cast<nomtag_plugin_kind>(e.kind)) +
+          " but its name says otherwise: a name beginning with format-, "
+          "inference- or storage- must be a plugin of that kind");
     for (const auto& p : plugins_)
       if (p->id() == e.id)
         return Status::InvalidArgument("duplicate plugin id '" +
@@ -119,11 +130,27 @@ Status PluginRegistry::LoadOne(const PluginSpec& spec,
   return Status::OK();
 }
 
+unsigned KindOfName(const PluginSpec& spec) {
+  std::string name = spec.name;
+  if (name.empty()) {
+    name = fs::path(spec.path).filename().string();
+    if (name.rfind("nomtag-", 0) != 0) return 0;
+    name.erase(0, 7);
+  }
+  if (name.rfind("format-", 0) == 0) return kFormatPlugins;
+  if (name.rfind("inference-", 0) == 0) return kInferencePlugins;
+  if (name.rfind("storage-", 0) == 0) return kStoragePlugins;
+  return 0;
+}
+
 void PluginRegistry::LoadAll(const PluginConfig& config,
-                             const std::vector<std::string>& search_dirs) {
+                             const std::vector<std::string>& search_dirs,
+                             unsigned kinds) {
   std::vector<std::string> dirs = config.plugin_dirs;
   dirs.insert(dirs.end(), search_dirs.begin(), search_dirs.end());
   for (const PluginSpec& spec : config.plugins) {
+    const unsigned named = KindOfName(spec);
+    if (named != 0 && (named & kinds) == 0) continue;
     if (!spec.path.empty()) {
       LoadOne(spec, spec.path);
       continue;

@@ -51,14 +51,35 @@ struct InferencePluginRef {
   std::shared_ptr<const void> keepalive;
 };
 
+// The kinds of plugin a command uses (a bit set).
+enum PluginKinds : unsigned {
+  kFormatPlugins = 1u << 0,
+  kInferencePlugins = 1u << 1,
+  kStoragePlugins = 1u << 2,
+  kAllPlugins = kFormatPlugins | kInferencePlugins | kStoragePlugins,
+};
+
+// The kind a plugin's name announces: format-…, inference-… or storage-…
+// (the bundled plugins' names; a path's file name without `nomtag-` and
+// `.so`); 0 when the name says nothing.
+unsigned KindOfName(const PluginSpec& spec);
+
 class PluginRegistry {
  public:
   PluginRegistry() = default;
 
   // Loads every plugin of config, in order. Names are looked up as
   // nomtag-<name>.so in config.plugin_dirs, then in search_dirs.
+  //
+  // A plugin whose name announces a kind not in `kinds` is not loaded at
+  // all: loading costs what its libraries cost (the analysis plugin brings
+  // FFmpeg's ~130, PostgreSQL's libpq a score), about 60 ms at every start
+  // of a command that only writes tags. A plugin whose name announces no
+  // kind is always loaded; one whose kind is not the one its name
+  // announces is refused.
   void LoadAll(const PluginConfig& config,
-               const std::vector<std::string>& search_dirs);
+               const std::vector<std::string>& search_dirs,
+               unsigned kinds = kAllPlugins);
 
   // Loads one plugin by absolute path; returns its refusal when refused.
   Status LoadOne(const PluginSpec& spec, const std::string& path);

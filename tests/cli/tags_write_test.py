@@ -129,6 +129,18 @@ class TagsWrite(unittest.TestCase):
         self.assertEqual(independent_view.ours(link), {"bpm": ["5"]})
         self.assertEqual(os.stat(path).st_ino, os.stat(link).st_ino)
 
+    def test_writing_tags_does_not_load_ffmpeg(self):
+        # Only decoding needs FFmpeg's ~130 libraries (audio_module.h);
+        # loading them cost every command about 40 ms at start.
+        path = self.make("a.flac")
+        r = subprocess.run([NOMTAG, "tags", "write", path, "bpm=1"],
+                           capture_output=True, text=True, cwd=self.dir,
+                           env=dict(os.environ, LD_DEBUG="files"))
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        self.assertIn("calling init", r.stderr)  # LD_DEBUG did report
+        self.assertNotIn("libavcodec", r.stderr)
+        self.assertNotIn("libnomtag-audio", r.stderr)
+
 
 if __name__ == "__main__":
     unittest.main(argv=sys.argv[:1], verbosity=2)

@@ -67,6 +67,49 @@ TEST_F(PluginLoadingTest, LoadsAGoodPluginByName) {
   EXPECT_EQ(reg.FormatForExtension("mp3"), nullptr);
 }
 
+// A command loads only the kinds it uses, judged by the plugins' names
+// (tags write loads no analysis plugin, and so not FFmpeg); a plugin
+// whose name announces another kind than its own is refused, since a
+// command that skipped it would have skipped the wrong thing.
+TEST_F(PluginLoadingTest, PluginsOfKindsACommandDoesNotUseAreNotLoaded) {
+  fs::copy_file(Plugin("good"), dir_ / "nomtag-format-good.so");
+  fs::copy_file(Plugin("good"), dir_ / "nomtag-plain.so");
+  auto config = ParsePluginConfig(
+      "plugins:\n  - name: format-good\n  - name: plain\n"
+      "  - name: inference-not-there\n  - name: storage-not-there\n",
+      "t.yaml", dir_.string());
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  PluginRegistry formats_only;
+  formats_only.LoadAll(*config, {dir_.string()}, kFormatPlugins);
+  // The plain name says no kind, so it is loaded (and refused as a
+  // duplicate id of format-good); the other two are never looked for.
+  EXPECT_EQ(formats_only.plugins().size(), 1u);
+  ASSERT_EQ(formats_only.refused().size(), 1u);
+  EXPECT_EQ(formats_only.refused()[0].label, "plain");
+  PluginRegistry storage_only;
+  storage_only.LoadAll(*config, {dir_.string()}, kStoragePlugins);
+  EXPECT_TRUE(storage_only.plugins().size() == 1u &&
+              storage_only.plugins()[0]->path().find("nomtag-plain.so") !=
+                  std::string::npos);
+  ASSERT_EQ(storage_only.refused().size(), 1u);
+  EXPECT_EQ(storage_only.refused()[0].label, "storage-not-there");
+}
+
+TEST_F(PluginLoadingTest, APluginNamedForAnotherKindIsRefused) {
+  fs::copy_file(Plugin("good"), dir_ / "nomtag-storage-liar.so");
+  auto config = ParsePluginConfig("plugins:\n  - name: storage-liar\n",
+                                  "t.yaml", dir_.string());
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  PluginRegistry reg;
+  reg.LoadAll(*config, {dir_.string()});
+  EXPECT_TRUE(reg.plugins().empty());
+  EXPECT_NE(OnlyRefusal(reg).find("is of kind format but its name says "
+                                  "otherwise"),
+            std::string::npos)
+      << OnlyRefusal(reg);
+  EXPECT_TRUE(reg.formats().empty());
+}
+
 TEST_F(PluginLoadingTest, UnknownNameIsRefusedNamingTheDirectories) {
   auto reg = LoadYaml("plugins:\n  - name: does-not-exist\n");
   std::string why = OnlyRefusal(reg);
