@@ -111,7 +111,7 @@ for f in usr/bin/nomtag usr/bin/nomtag-nightly etc/nomtag/plugins.yaml \
     usr/lib/systemd/system/nomtag.service \
     usr/lib/systemd/system/nomtag-nightly.service \
     usr/lib/systemd/system/nomtag-nightly.timer usr/lib/sysusers.d/nomtag.conf \
-    usr/lib/tmpfiles.d/nomtag.conf \
+    usr/lib/tmpfiles.d/nomtag.conf usr/lib/nomtag/libnomtag-audio.so \
     usr/share/doc/nomtag/user-guide.md usr/include/nomtag/plugin.h usr/lib/cmake/nomtag-sdk/nomtag-sdkConfig.cmake; do
   [ -e "$r/$f" ] || fail "missing /$f"
 done
@@ -150,6 +150,20 @@ if [ ! -e /etc/nomtag/plugins.yaml ]; then
     fail "no-configuration run"
 fi
 zcat "$r/usr/share/man/man1/nomtag.1.gz" | grep -q '^\.SH COMMANDS' || fail "man page"
+
+# analyze decodes through the audio module installed beside the plugins
+# (loaded on first use, not linked into the command).
+mkdir -p "$work/music"
+ffmpeg -v error -f lavfi -i sine=duration=3 "$work/music/a.flac"
+an() { "$r/usr/bin/nomtag" --config "$r/etc/nomtag/plugins.yaml" \
+         --db "$work/analyze.db" "$@"; }
+an library add music "$work/music" >/dev/null
+an scan music >/dev/null
+an analyze music --json | python3 -c '
+import json, sys
+[p] = json.load(sys.stdin)["plugins"]
+assert p["analysed"] + p["failed"] == 1, p  # decoded: judged, not refused
+' || fail "analyze with the installed audio module"
 
 # A plugin built from nomtag-dev alone, loaded by the packaged nomtag.
 cmake -S "$src/examples/constant-descriptor" -B "$work/example" \
