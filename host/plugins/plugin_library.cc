@@ -1,5 +1,7 @@
 #include "plugins/plugin_library.h"
 
+#include <dlfcn.h>
+
 #include <boost/dll/shared_library.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -94,6 +96,15 @@ Result<std::shared_ptr<PluginLibrary>> PluginLibrary::Load(
     return Status::InvalidArgument(
         path + ": cannot load as a shared library: " + e.what());
   }
+  // The library stays mapped until the process exits, though deinit runs
+  // when the last view goes: unloading it would unload the libraries it
+  // brought (FFmpeg under the analysis plugin's libaubio, Kerberos under
+  // libpq), whose constructors allocated and may have left threads or
+  // exit handlers pointing into their code. RTLD_NOLOAD only marks the
+  // loaded library NODELETE; the handle it returns is dropped at once.
+  if (void* pin =
+          ::dlopen(path.c_str(), RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE))
+    ::dlclose(pin);
   if (!rep->lib.has(NOMTAG_ENTRY_SYMBOL))
     return Status::InvalidArgument(
         path + ": not a nomtag plugin (no exported '" NOMTAG_ENTRY_SYMBOL
