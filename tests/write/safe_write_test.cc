@@ -43,30 +43,25 @@ FileState State(const std::string& path) {
   return s;
 }
 
-// Bytes this process has passed to write calls so far (/proc/self/io
-// wchar): what a commit really wrote, journal included, measured by the
-// kernel rather than reported by the commit.
-uint64_t WrittenByThisProcess() {
+// A counter of /proc/self/io for this process ("wchar:", "rchar:").
+uint64_t ProcIo(const std::string& counter) {
   std::ifstream io("/proc/self/io");
   std::string key;
   uint64_t value = 0;
   while (io >> key >> value)
-    if (key == "wchar:") return value;
-  ADD_FAILURE() << "no wchar in /proc/self/io";
+    if (key == counter) return value;
+  ADD_FAILURE() << "no " << counter << " in /proc/self/io";
   return 0;
 }
 
-// Bytes this process has asked read calls for so far (/proc/self/io
-// rchar), page cache hits included: what a write had to read.
-uint64_t ReadByThisProcess() {
-  std::ifstream io("/proc/self/io");
-  std::string key;
-  uint64_t value = 0;
-  while (io >> key >> value)
-    if (key == "rchar:") return value;
-  ADD_FAILURE() << "no rchar in /proc/self/io";
-  return 0;
-}
+// Bytes this process has passed to write calls so far (wchar): what a
+// commit really wrote, journal included, measured by the kernel rather
+// than reported by the commit.
+uint64_t WrittenByThisProcess() { return ProcIo("wchar:"); }
+
+// Bytes this process has asked read calls for so far (rchar), page cache
+// hits included: what a write had to read.
+uint64_t ReadByThisProcess() { return ProcIo("rchar:"); }
 
 // How many bytes differ between two versions of a file (a length change
 // counts each byte past the shorter end).
