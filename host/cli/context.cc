@@ -14,10 +14,18 @@ namespace nomtag::cli {
 
 Status LoadPlugins(const GlobalOptions& opts, PluginRegistry* registry,
                    TierRule* tiers, std::map<std::string, std::string>* roots,
-                   unsigned kinds) {
+                   unsigned kinds, const std::string* database) {
   auto choice = FindPluginConfig(opts.config_path);
   if (!choice.ok()) return choice.status();
   if (opts.verbose) ReportConfigChoice(*choice);
+  if (database && !MayNeedUrlBackend(choice->config, *database)) {
+    auto& specs = choice->config.plugins;
+    specs.erase(std::remove_if(specs.begin(), specs.end(),
+                               [](const PluginSpec& spec) {
+                                 return IsUrlBackendName(spec.name);
+                               }),
+                specs.end());
+  }
   std::vector<std::string> dirs = opts.plugin_dirs;
   for (const auto& d : DefaultPluginDirs()) dirs.push_back(d);
   registry->LoadAll(choice->config, dirs, kinds);
@@ -30,7 +38,7 @@ Status OpenSession(const GlobalOptions& opts, Session* session,
                    OpenOptions::Access access, unsigned kinds) {
   std::map<std::string, std::string> roots;
   if (Status s = LoadPlugins(opts, &session->registry, &session->tiers, &roots,
-                             kinds | kStoragePlugins);
+                             kinds | kStoragePlugins, &opts.database);
       !s.ok())
     return s;
   for (const auto& r : session->registry.refused())

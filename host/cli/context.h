@@ -28,11 +28,14 @@ struct GlobalOptions {
 // that cannot be read or parsed is an error; a refused plugin is not
 // (callers report registry.refused() as they see fit). *tiers, when
 // given, gets the config's mood tier rule; *roots its per-machine library
-// roots.
+// roots. With *database (the --db value, "" for none), the plugins for
+// URL databases are left out when that database cannot need them
+// (store/storage_choice.h MayNeedUrlBackend).
 Status LoadPlugins(const GlobalOptions& opts, PluginRegistry* registry,
                    TierRule* tiers = nullptr,
                    std::map<std::string, std::string>* roots = nullptr,
-                   unsigned kinds = kAllPlugins);
+                   unsigned kinds = kAllPlugins,
+                   const std::string* database = nullptr);
 
 // The plugins plus an open database: what most commands work with.
 struct Session {

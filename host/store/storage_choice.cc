@@ -31,11 +31,11 @@ bool ServesUrls(const StoragePluginRef& plugin) {
   return false;
 }
 
-// The plugin's `database:` setting, "" when it has none.
-std::string DatabaseSetting(const StoragePluginRef& plugin) {
-  if (plugin.settings_yaml.empty()) return "";
+// The `database:` setting of a plugin's settings, "" when none.
+std::string DatabaseSetting(const std::string& settings_yaml) {
+  if (settings_yaml.empty()) return "";
   try {
-    YAML::Node node = YAML::Load(plugin.settings_yaml);
+    YAML::Node node = YAML::Load(settings_yaml);
     if (node.IsMap() && node["database"] && node["database"].IsScalar())
       return node["database"].as<std::string>();
   } catch (const YAML::Exception&) {
@@ -51,7 +51,33 @@ std::string Known() {
   return list;
 }
 
+std::string DatabaseSetting(const StoragePluginRef& plugin) {
+  return DatabaseSetting(plugin.settings_yaml);
+}
+
 }  // namespace
+
+bool MayNeedUrlBackend(const PluginConfig& config,
+                       const std::string& database) {
+  if (!DatabaseScheme(database).empty()) return true;
+  bool file_backend_listed = false;
+  for (const PluginSpec& spec : config.plugins) {
+    if (spec.name == kFileBackendName) file_backend_listed = true;
+    // Without --db a plugin's `database:` setting decides: any plugin
+    // that may be a storage plugin and names a URL may be the one.
+    const unsigned kind = KindOfName(spec);
+    if (database.empty() && (kind == 0 || kind == kStoragePlugins) &&
+        !DatabaseScheme(DatabaseSetting(spec.settings_yaml)).empty())
+      return true;
+  }
+  return !file_backend_listed;
+}
+
+bool IsUrlBackendName(const std::string& plugin_name) {
+  for (const auto& b : kUrlBackends)
+    if (plugin_name == b.plugin_name) return true;
+  return false;
+}
 
 std::string DatabaseScheme(const std::string& database) {
   std::string scheme = UrlScheme(database);
@@ -72,9 +98,9 @@ Result<StorageChoice> ChooseStorage(const std::vector<StoragePluginRef>& loaded,
   const StoragePluginRef* configured = &loaded.front();
   if (name.empty()) {
     for (const auto& p : loaded)
-      if (!DatabaseSetting(p).empty()) {
+      if (!DatabaseSetting(p.settings_yaml).empty()) {
         configured = &p;
-        name = DatabaseSetting(p);
+        name = DatabaseSetting(p.settings_yaml);
         break;
       }
     from = "the `database:` setting of " + configured->id;

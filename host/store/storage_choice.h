@@ -28,6 +28,15 @@ struct StorageChoice {
   std::string database;
 };
 
+// Whether serving database ("" when not given) may take a plugin for URLs
+// (storage-postgresql) under config: false when it is a file path, or
+// nothing, and the file plugin is listed, so a command need not load the
+// URL plugins (libpq and Kerberos cost about 8 ms at every start).
+bool MayNeedUrlBackend(const PluginConfig& config, const std::string& database);
+
+// True for the name of a bundled plugin that serves URLs.
+bool IsUrlBackendName(const std::string& plugin_name);
+
 // database: --db (or $NOMTAG_DB), "" when not given; then the first
 // storage plugin with a `database:` setting decides, and without any the
 // first storage plugin serves its default database.

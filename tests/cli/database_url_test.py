@@ -96,6 +96,23 @@ def main():
                            text=True)
         assert p.returncode == 0, p.stderr
         assert os.path.isfile(db), "a file path no longer makes a database"
+
+        # With both storage plugins listed, a file database does not load
+        # the PostgreSQL plugin (libpq and Kerberos cost ~8 ms at every
+        # start); a URL still does.
+        with open(config, "w") as f:
+            f.write("plugins:\n  - name: format-mp3\n  - name: storage-sqlite\n"
+                    "  - name: storage-postgresql\n")
+        p = subprocess.run([NOMTAG, "--db", db, "library", "list"],
+                           env=dict(env, LD_DEBUG="files"), cwd=work,
+                           capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr[-2000:]
+        assert "calling init" in p.stderr, "LD_DEBUG said nothing"
+        assert "libpq" not in p.stderr, "a file database loaded libpq"
+        assert "nomtag-storage-sqlite" in p.stderr
+        refused(["--db", f"postgresql:///x?host={tmp}/none", "library",
+                 "list"], env, work, tmp,
+                "cannot connect to the PostgreSQL database")
     print("database URLs: chosen by scheme, refused clearly, nothing created")
 
 
