@@ -236,14 +236,17 @@ int Write(const GlobalOptions& opts, const TagsArgs& args, bool clear) {
     std::fprintf(stderr, "nomtag: warning: plugin %s refused: %s\n",
                  r.label.c_str(), r.reason.c_str());
   // Copies a killed write left beside a file go first (the journal is
-  // resolved again under the file's lock, as it is opened).
-  for (const auto& f : files) {
+  // resolved again under the file's lock, as it is opened); a file whose
+  // leftovers cannot be resolved fails alone.
+  std::vector<Status> recovered(files.size());
+  for (size_t i = 0; i < files.size(); ++i) {
     RecoveryReport report;
-    if (Status s = RecoverFile(f, &report); !s.ok()) return Fail(s);
+    recovered[i] = RecoverFile(files[i], &report);
   }
   std::vector<GroupWriteItem> items(files.size(), GroupWriteItem{desired, wo});
   auto results = WriteInGroups(
       items, [&](size_t i, int wait_ms, bool* busy, OpenedFile* out) {
+        if (!recovered[i].ok()) return recovered[i];
         return OpenNamedFile(reg, files[i], wait_ms, busy, out);
       });
 

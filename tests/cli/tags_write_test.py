@@ -98,6 +98,19 @@ class TagsWrite(unittest.TestCase):
         self.assertEqual(sha(broken), broken_bytes)
         self.assertFalse(os.path.exists(missing))
 
+    def test_a_file_whose_leftovers_cannot_be_resolved_fails_alone(self):
+        # A folder where a.mp3's journal would be: recovery cannot read it,
+        # so a.mp3 is not written; b.flac is.
+        a, b = self.make("a.mp3"), self.make("b.flac")
+        os.mkdir(os.path.join(self.dir, ".a.mp3.nomtag-journal"))
+        a_bytes = sha(a)
+        r = self.run_nomtag("tags", "write", a, b, "bpm=3")
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn(".a.mp3.nomtag-journal", r.stderr)
+        self.assertIn("1 written, 0 unchanged, 1 failed", r.stdout)
+        self.assertEqual(sha(a), a_bytes)
+        self.assertEqual(independent_view.ours(b), {"bpm": ["3"]})
+
     def test_a_mistyped_key_writes_nothing(self):
         files = [self.make("a.mp3"), self.make("b.flac")]
         before = [sha(p) for p in files]
