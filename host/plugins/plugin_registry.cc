@@ -22,6 +22,19 @@ fs::path ExecutableDir() {
   return ec ? fs::current_path() : exe.parent_path();
 }
 
+// The PluginKinds bit of an entry's kind; 0 for an unknown kind.
+unsigned KindBit(uint32_t kind) {
+  switch (kind) {
+    case NOMTAG_KIND_FORMAT:
+      return kFormatPlugins;
+    case NOMTAG_KIND_INFERENCE:
+      return kInferencePlugins;
+    case NOMTAG_KIND_STORAGE:
+      return kStoragePlugins;
+  }
+  return 0;
+}
+
 // The interface a plugin of each kind must provide.
 const char* RequiredInterface(nomtag_plugin_kind kind, size_t* min_size) {
   switch (kind) {
@@ -75,11 +88,8 @@ Status PluginRegistry::LoadOne(const PluginSpec& spec,
   auto precheck = [this, &spec, &resolved](const nomtag_plugin_entry& e,
                                            std::string* settings) {
     // Commands skip plugins by the kind their names announce (LoadAll).
-    const unsigned kind = e.kind == NOMTAG_KIND_FORMAT      ? kFormatPlugins
-                          : e.kind == NOMTAG_KIND_INFERENCE ? kInferencePlugins
-                          : e.kind == NOMTAG_KIND_STORAGE   ? kStoragePlugins
-                                                            : 0;
-    if (const unsigned named = KindOfName(spec); named != 0 && named != kind)
+    const unsigned named = KindOfName(spec);
+    if (named != 0 && named != KindBit(e.kind))
       return Status::InvalidArgument(
           "plugin '" + std::string(e.id) + "' is of kind " +
           KindName(static_cast<nomtag_plugin_kind>(e.kind)) +

@@ -51,10 +51,6 @@ std::string Known() {
   return list;
 }
 
-std::string DatabaseSetting(const StoragePluginRef& plugin) {
-  return DatabaseSetting(plugin.settings_yaml);
-}
-
 }  // namespace
 
 bool MayNeedUrlBackend(const PluginConfig& config,
