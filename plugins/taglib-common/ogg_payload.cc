@@ -34,6 +34,26 @@ void SendAudioPackets(const nomtag_stream* stream, uint64_t header_packets,
       });
 }
 
+// Packets the page completes (lacing values below 255).
+uint64_t PacketsEnded(const OggPageInfo& page) {
+  uint64_t ends = 0;
+  for (char l : page.lacing)
+    if (static_cast<uint8_t>(l) < 255) ++ends;
+  return ends;
+}
+
+// True when this page of the first stream, after `completed` packets,
+// ends the last header packet and carries more after it: audio sharing a
+// page with the headers. REQUIRES: completed < header_packets.
+bool AudioFollowsHeadersOn(const OggPageInfo& page, uint64_t completed,
+                           uint64_t header_packets) {
+  uint64_t seen = completed;
+  size_t i = 0;
+  for (; i < page.lacing.size() && seen < header_packets; ++i)
+    if (static_cast<uint8_t>(page.lacing[i]) < 255) ++seen;
+  return seen == header_packets && i < page.lacing.size();
+}
+
 // The coarse description: from the page after the last header packet to
 // the end, as one range. False, having sent nothing, when audio shares a
 // page with the headers or the stream does not end with a whole page (a
@@ -50,19 +70,11 @@ bool SendCoarse(const nomtag_stream* stream, uint64_t header_packets,
       found = true;
       return false;
     }
-    uint64_t seen = completed;
-    size_t i = 0;
-    for (; i < page.lacing.size(); ++i)
-      if (static_cast<uint8_t>(page.lacing[i]) < 255 &&
-          ++seen == header_packets) {
-        ++i;
-        break;
-      }
-    if (seen >= header_packets && i < page.lacing.size()) {
+    if (AudioFollowsHeadersOn(page, completed, header_packets)) {
       shared = true;
       return false;
     }
-    completed = seen;
+    completed += PacketsEnded(page);
     return true;
   });
   if (!found || shared || !reader.EndsWithAWholePage()) return false;
@@ -76,22 +88,19 @@ bool SendCoarse(const nomtag_stream* stream, uint64_t header_packets,
 
 void SendOggAudioPayload(const nomtag_stream* stream, uint64_t header_packets,
                          PayloadSink& sink) {
-  // Page by page: a tag write rewrites the header pages and renumbers the
-  // rest, but every audio page keeps its flags, granule, segment table
-  // and body. Bodies go as ranges of the stream, so the host can prove
-  // them unchanged from the overlay's mapping without reading the audio.
   if (sink.CoarseAllowed() && SendCoarse(stream, header_packets, sink)) {
     sink.Flush();
     return;
   }
+  // Page by page: a tag write rewrites the header pages and renumbers the
+  // rest, but every audio page keeps its flags, granule, segment table
+  // and body. Bodies go as ranges of the stream, so the host can prove
+  // them unchanged from the overlay's mapping without reading the audio.
   uint64_t completed = 0;
   bool audio_on_header_page = false;
   OggPacketReader reader(stream);
   reader.WalkPages([&](const OggPageInfo& page) {
     if (!page.first_stream) return true;
-    uint64_t ends = 0;
-    for (char l : page.lacing)
-      if (static_cast<uint8_t>(l) < 255) ++ends;
     if (completed >= header_packets) {
       std::string meta(1, static_cast<char>(page.header_type));
       for (int b = 0; b < 8; ++b)
@@ -100,18 +109,11 @@ void SendOggAudioPayload(const nomtag_stream* stream, uint64_t header_packets,
       meta += page.lacing;
       sink.Bytes(meta);
       sink.Range(page.body_offset, page.body_length);
-    } else if (completed + ends >= header_packets) {
-      // The last header packet ends here: anything after it is audio.
-      uint64_t seen = completed;
-      size_t i = 0;
-      for (; i < page.lacing.size() && seen < header_packets; ++i)
-        if (static_cast<uint8_t>(page.lacing[i]) < 255) ++seen;
-      if (i < page.lacing.size()) {
-        audio_on_header_page = true;
-        return false;
-      }
+    } else if (AudioFollowsHeadersOn(page, completed, header_packets)) {
+      audio_on_header_page = true;
+      return false;
     }
-    completed += ends;
+    completed += PacketsEnded(page);
     return true;
   });
   if (audio_on_header_page) {
