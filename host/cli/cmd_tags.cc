@@ -123,27 +123,26 @@ int Show(const GlobalOptions& opts, const TagsArgs& args) {
 }
 
 // `tags write` takes files and key=value pairs in any order: an argument
-// is a pair when what comes before its first '=' is a key (keys have no
-// '/', so ./mood=x.mp3 names a file).
-bool IsAssignment(const std::string& arg) {
+// is a pair when what comes before its first '=' is a key (an optional
+// `nom:` before it; keys have no '/', so ./mood=x.mp3 names a file).
+bool ParseAssignment(const std::string& arg, std::string* key,
+                     std::string* value) {
   size_t eq = arg.find('=');
   if (eq == std::string::npos) return false;
-  std::string key = arg.substr(0, eq);
-  if (key.rfind("nom:", 0) == 0) key.erase(0, 4);
-  return IsValidTagKey(key);
+  *key = arg.substr(0, eq);
+  if (key->rfind("nom:", 0) == 0) key->erase(0, 4);
+  *value = arg.substr(eq + 1);
+  return IsValidTagKey(*key);
 }
 
 Status SplitWriteArguments(const std::vector<std::string>& arguments,
                            std::vector<std::string>* files, TagSet* tags) {
   for (const auto& a : arguments) {
-    if (!IsAssignment(a)) {
+    std::string key, value;
+    if (ParseAssignment(a, &key, &value))
+      (*tags)[key].push_back(std::move(value));
+    else
       files->push_back(a);
-      continue;
-    }
-    size_t eq = a.find('=');
-    std::string key = a.substr(0, eq);
-    if (key.rfind("nom:", 0) == 0) key.erase(0, 4);
-    (*tags)[key].push_back(a.substr(eq + 1));
   }
   if (files->empty())
     return Status::InvalidArgument("name at least one audio file");
@@ -159,25 +158,21 @@ Status SplitWriteArguments(const std::vector<std::string>& arguments,
   return Status::OK();
 }
 
-// Opens a file a user named for a group write (group_write.h): locked,
-// an interrupted write's journal resolved, its format by content.
+// Opens a file a user named for a group write (group_write.h): its
+// folder as named, locked, made ready.
 Status OpenNamedFile(const PluginRegistry& reg, const std::string& file,
                      int wait_ms, bool* busy, OpenedFile* out) {
   if (auto named = FormatForPath(reg, file); !named.ok()) return named.status();
   auto target =
       TargetFile::Open(file, TargetFile::Purpose::kWrite, wait_ms, busy);
   if (!target.ok()) return target.status();
-  RecoveryReport recovery;
-  if (Status s = RecoverJournalOf(**target, &recovery); !s.ok()) return s;
-  if (recovery.rolled_back > 0)
+  int rolled_back = 0;
+  Status s = ReadyForGroup(reg, file, std::move(*target), out, &rolled_back);
+  if (rolled_back > 0)
     std::fprintf(stderr,
                  "nomtag: %s: rolled back a write that was interrupted\n",
                  file.c_str());
-  auto format = FormatForContent(reg, file, (*target)->source());
-  if (!format.ok()) return format.status();
-  out->target = std::move(*target);
-  out->format = *format;
-  return Status::OK();
+  return s;
 }
 
 nlohmann::json FileJson(const std::string& file,

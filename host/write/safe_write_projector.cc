@@ -47,6 +47,19 @@ Result<const FormatPlugin*> FormatForContent(const PluginRegistry& registry,
       errors);
 }
 
+Status ReadyForGroup(const PluginRegistry& registry, const std::string& path,
+                     std::unique_ptr<TargetFile> target, OpenedFile* out,
+                     int* rolled_back) {
+  RecoveryReport recovery;
+  if (Status s = RecoverJournalOf(*target, &recovery); !s.ok()) return s;
+  if (rolled_back) *rolled_back = recovery.rolled_back;
+  auto found = FormatForContent(registry, path, target->source());
+  if (!found.ok()) return found.status();
+  out->target = std::move(target);
+  out->format = *found;
+  return Status::OK();
+}
+
 namespace {
 
 // The core hands over library.root joined with the file's path in the
@@ -86,13 +99,10 @@ WriteOptions OptionsFor(const Library& library, CommitGate& gate) {
 }
 
 // The handle and the format of one file to write: opened beneath the root
-// with no symbolic link on the way, locked, what an interrupted write left
-// resolved (before the content is probed: a half-patched file may not
-// probe as its format).
+// with no symbolic link on the way, locked, and made ready.
 Status OpenForWrite(const PluginRegistry& registry, const Library& library,
                     const std::string& path, int wait_ms, bool* busy,
-                    std::unique_ptr<TargetFile>* target,
-                    const FormatPlugin** format) {
+                    OpenedFile* out) {
   if (auto named = FormatForPath(registry, path); !named.ok())
     return named.status();
   auto rel = RelativeToRoot(library, path);
@@ -100,13 +110,7 @@ Status OpenForWrite(const PluginRegistry& registry, const Library& library,
   auto opened = TargetFile::OpenBeneath(
       library.root, *rel, TargetFile::Purpose::kWrite, wait_ms, busy);
   if (!opened.ok()) return opened.status();
-  RecoveryReport recovery;
-  if (Status s = RecoverJournalOf(**opened, &recovery); !s.ok()) return s;
-  auto found = FormatForContent(registry, path, (*opened)->source());
-  if (!found.ok()) return found.status();
-  *target = std::move(*opened);
-  *format = *found;
-  return Status::OK();
+  return ReadyForGroup(registry, path, std::move(*opened), out);
 }
 
 // What the write measured (dev and inode 0: nothing, not known).
@@ -143,8 +147,7 @@ std::vector<Status> SafeWriteProjector::ProjectMany(
   for (const Item& item : items)
     group.push_back({item.desired, OptionsFor(library, *item.gate)});
   auto open = [&](size_t i, int wait_ms, bool* busy, OpenedFile* file) {
-    return OpenForWrite(registry_, library, items[i].path, wait_ms, busy,
-                        &file->target, &file->format);
+    return OpenForWrite(registry_, library, items[i].path, wait_ms, busy, file);
   };
   auto results = WriteInGroups(group, open);
   std::vector<Status> statuses(items.size());

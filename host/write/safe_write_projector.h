@@ -9,6 +9,7 @@
 #include "core/file_projector.h"
 #include "io/byte_source.h"
 #include "plugins/plugin_registry.h"
+#include "write/group_write.h"
 #include "write/safe_write.h"
 
 namespace nomtag {
@@ -25,6 +26,15 @@ Result<const FormatPlugin*> FormatForPath(const PluginRegistry& registry,
 Result<const FormatPlugin*> FormatForContent(const PluginRegistry& registry,
                                              const std::string& path,
                                              ByteSource& source);
+
+// Makes a file opened for writing (locked) ready for a group write
+// (group_write.h): first what an interrupted write left beside it is
+// resolved (a half-patched file may not probe as its format), then its
+// format is found by content. *rolled_back, when given, counts the
+// interrupted writes rolled back.
+Status ReadyForGroup(const PluginRegistry& registry, const std::string& path,
+                     std::unique_ptr<TargetFile> target, OpenedFile* out,
+                     int* rolled_back = nullptr);
 
 class SafeWriteProjector : public FileProjector {
  public:
