@@ -17,17 +17,22 @@ function(nomtag_add_plugin name)
   set_target_properties(nomtag-${name} PROPERTIES
     PREFIX ""
     LIBRARY_OUTPUT_DIRECTORY ${out_dir})
-  # Undefined symbols are an error at link time, not at dlopen time
-  # (except in the fuzzing build: clang's sanitizer runtime is linked into
-  # the harness, and plugins find it there when loaded).
-  if(NOT NOMTAG_FUZZ)
-    target_link_options(nomtag-${name} PRIVATE -Wl,--no-undefined)
-  endif()
-  # Export the entry symbol and nothing else: no inline or template
-  # symbols of the C++ library or of static libraries linked in, which
-  # could otherwise bind across plugins.
-  set(map ${CMAKE_CURRENT_BINARY_DIR}/nomtag-${name}.map)
-  file(WRITE ${map} "{ global: nomtag_entry; local: *; };\n")
-  target_link_options(nomtag-${name} PRIVATE -Wl,--version-script=${map})
+  nomtag_module_exports(nomtag-${name} nomtag_entry)
   install(TARGETS nomtag-${name} LIBRARY DESTINATION ${install_dir})
+endfunction()
+
+# nomtag_module_exports(TARGET SYMBOL): a loadable module (a plugin, the
+# audio module) that exports SYMBOL and nothing else — no inline or
+# template symbols of the C++ library or of static libraries linked in,
+# which could otherwise bind across modules — and whose undefined symbols
+# are an error at link time, not at dlopen time (except in the fuzzing
+# build: clang's sanitizer runtime is linked into the harness, and modules
+# find it there when loaded).
+function(nomtag_module_exports target symbol)
+  if(NOT NOMTAG_FUZZ)
+    target_link_options(${target} PRIVATE -Wl,--no-undefined)
+  endif()
+  set(map ${CMAKE_CURRENT_BINARY_DIR}/${target}.map)
+  file(WRITE ${map} "{ global: ${symbol}; local: *; };\n")
+  target_link_options(${target} PRIVATE -Wl,--version-script=${map})
 endfunction()

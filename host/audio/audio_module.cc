@@ -4,7 +4,6 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <mutex>
 
 #include "plugins/plugin_registry.h"
 
