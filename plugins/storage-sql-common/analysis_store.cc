@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "prepared_statements.h"
 #include "queries.h"
 #include "soci_rows.h"
 #include "storage_db.h"
@@ -285,20 +286,21 @@ nomtag_status AnalysisGet(nomtag_storage_db* db, int64_t library_id,
                           "x.spread, x.opposite FROM analysis_heads x") +
                       where +
                       " ORDER BY x.file_id, x.plugin_id, x.model_id, x.label";
-      auto run = [&](soci::rowset<soci::row>&& rows) {
-        for (const auto& r : rows) {
-          std::string plugin = Str(r, 0), model = Str(r, 1), label = Str(r, 2);
-          bool tier = r.get_indicator(5) != soci::i_null;
-          std::string opposite = Str(r, 5);
-          nomtag_head_output h{
-              sizeof h,      model.c_str(),  label.c_str(),
-              Real(r, 3, 0), Real(r, 4, -1), tier ? opposite.c_str() : nullptr};
-          nomtag_status st = sink->head(sink->ctx, plugin.c_str(), &h);
-          if (st != NOMTAG_OK) throw Error(st, "analysis sink refused");
-        }
+      auto head = [&](const soci::row& r) {
+        std::string plugin = Str(r, 0), model = Str(r, 1), label = Str(r, 2);
+        bool tier = r.get_indicator(5) != soci::i_null;
+        std::string opposite = Str(r, 5);
+        nomtag_head_output h{sizeof h,       model.c_str(),
+                             label.c_str(),  Real(r, 3, 0),
+                             Real(r, 4, -1), tier ? opposite.c_str() : nullptr};
+        nomtag_status st = sink->head(sink->ctx, plugin.c_str(), &h);
+        if (st != NOMTAG_OK) throw Error(st, "analysis sink refused");
       };
-      if (file_id > 0)
-        run((db->sql.prepare << q, soci::use(id, "id")));
+      auto run = [&](soci::rowset<soci::row>&& rows) {
+        for (const auto& r : rows) head(r);
+      };
+      if (file_id > 0)  // once per file of a reconcile: prepared once
+        ForEachRowById(db, q, id, head);
       else if (library_id > 0)
         run((db->sql.prepare << q, soci::use(lib, "lib")));
       else
@@ -309,16 +311,17 @@ nomtag_status AnalysisGet(nomtag_storage_db* db, int64_t library_id,
                           "SELECT x.plugin_id, x.name, x.value FROM "
                           "analysis_descriptors x") +
                       where + " ORDER BY x.file_id, x.plugin_id, x.name";
-      auto run = [&](soci::rowset<soci::row>&& rows) {
-        for (const auto& r : rows) {
-          std::string plugin = Str(r, 0), name = Str(r, 1);
-          nomtag_descriptor_value v{sizeof v, name.c_str(), Real(r, 2, 0)};
-          nomtag_status st = sink->descriptor(sink->ctx, plugin.c_str(), &v);
-          if (st != NOMTAG_OK) throw Error(st, "analysis sink refused");
-        }
+      auto descriptor = [&](const soci::row& r) {
+        std::string plugin = Str(r, 0), name = Str(r, 1);
+        nomtag_descriptor_value v{sizeof v, name.c_str(), Real(r, 2, 0)};
+        nomtag_status st = sink->descriptor(sink->ctx, plugin.c_str(), &v);
+        if (st != NOMTAG_OK) throw Error(st, "analysis sink refused");
       };
-      if (file_id > 0)
-        run((db->sql.prepare << q, soci::use(id, "id")));
+      auto run = [&](soci::rowset<soci::row>&& rows) {
+        for (const auto& r : rows) descriptor(r);
+      };
+      if (file_id > 0)  // once per file of a reconcile: prepared once
+        ForEachRowById(db, q, id, descriptor);
       else if (library_id > 0)
         run((db->sql.prepare << q, soci::use(lib, "lib")));
       else

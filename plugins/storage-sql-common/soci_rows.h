@@ -82,7 +82,11 @@ nomtag_status Guard(nomtag_storage_db* db, nomtag_error* err, Body&& body) {
     try {
       body();
     } catch (const soci::soci_error& e) {
+      db->prepared.clear();  // none is reused after an error
       db->backend->Explain(db, e);
+      throw;
+    } catch (...) {
+      db->prepared.clear();
       throw;
     }
   });

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "backend.h"
 
@@ -29,6 +30,11 @@ struct nomtag_storage_db {
   // commit then finishes the import (row_copy.h FinishImport) before
   // COMMIT.
   bool importing = false;
+  // Statements run once per file of a batch (a reconcile's reads and
+  // records), prepared on first use and kept for the connection:
+  // preparing is most of what such a statement costs. Declared after sql,
+  // so they are finalised before it closes. See prepared_statements.h.
+  std::unordered_map<std::string, std::shared_ptr<void>> prepared;
 };
 
 #endif  // NOMTAG_PLUGINS_STORAGE_SQL_COMMON_STORAGE_DB_H_

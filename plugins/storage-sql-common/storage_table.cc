@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "analysis_store.h"
+#include "prepared_statements.h"
 #include "queries.h"
 #include "row_copy.h"
 #include "soci_rows.h"
@@ -421,13 +422,17 @@ nomtag_status TagsReplace(nomtag_storage_db* db, int64_t library_id,
 nomtag_status TagsGet(nomtag_storage_db* db, int64_t file_id,
                       const nomtag_tag_sink* sink, nomtag_error* err) {
   return Guard(db, err, [&] {
-    for (const auto& [key, values] : ReadTags(db->sql, file_id))
-      for (const auto& v : values) {
-        nomtag_status st =
-            sink->add(sink->ctx, key.data(), key.size(), v.data(), v.size(),
-                      NOMTAG_ENCODING_CURRENT);
-        if (st != NOMTAG_OK) throw Error(st, "tag sink refused");
-      }
+    // Once per file of a reconcile: prepared once.
+    ForEachRowById(db,
+                   "SELECT tag_key, value FROM tags WHERE file_id = :id "
+                   "ORDER BY tag_key, position",
+                   file_id, [&](const soci::row& r) {
+                     std::string key = Str(r, 0), v = Str(r, 1);
+                     nomtag_status st =
+                         sink->add(sink->ctx, key.data(), key.size(), v.data(),
+                                   v.size(), NOMTAG_ENCODING_CURRENT);
+                     if (st != NOMTAG_OK) throw Error(st, "tag sink refused");
+                   });
   });
 }
 
@@ -591,13 +596,58 @@ nomtag_status PendingList(nomtag_storage_db* db, int64_t library_id,
 // is the audio the file still holds; without this, every file nomtag
 // writes would be analysed again (seconds per track). An analysis stored
 // at any other stamp was of a file someone else changed since: left due.
+struct CarryStatement {
+  explicit CarryStatement(soci::session& sql)
+      : st((sql.prepare << "UPDATE analyses SET size = :size, mtime_ns = "
+                           ":mtime WHERE file_id = :id AND size = :bsize AND "
+                           "mtime_ns = :bmtime",
+            soci::use(size, "size"), soci::use(mtime, "mtime"),
+            soci::use(id, "id"), soci::use(before_size, "bsize"),
+            soci::use(before_mtime, "bmtime"))) {}
+  long long size = 0, mtime = 0, id = 0, before_size = 0, before_mtime = 0;
+  soci::statement st;
+};
+
 void CarryAnalyses(nomtag_storage_db* db, long long id, long long before_size,
                    long long before_mtime, long long size, long long mtime) {
-  db->sql << "UPDATE analyses SET size = :size, mtime_ns = :mtime WHERE "
-             "file_id = :id AND size = :bsize AND mtime_ns = :bmtime",
-      soci::use(size, "size"), soci::use(mtime, "mtime"), soci::use(id, "id"),
-      soci::use(before_size, "bsize"), soci::use(before_mtime, "bmtime");
+  CarryStatement& c = PreparedOnce<CarryStatement>(db, "");
+  c.size = size;
+  c.mtime = mtime;
+  c.id = id;
+  c.before_size = before_size;
+  c.before_mtime = before_mtime;
+  c.st.execute(true);
 }
+
+// The record of one write; see RecordWritten.
+struct RecordStatement {
+  explicit RecordStatement(soci::session& sql)
+      : st((sql.prepare
+                << "UPDATE files SET last_written_mode = :m, "
+                   "last_written_calibration_hash = :h, last_written_at = "
+                   ":now, written_key = :k, written_tags_rev = :rev, "
+                   "has_nomarr_namespace = :ns, write_claimed_by = NULL, "
+                   "write_claimed_at = NULL, claim_expires_at = NULL, "
+                   "last_error = NULL, written_digest = :dg, "
+                   "size = CASE WHEN :known = 1 THEN :size ELSE size END, "
+                   "mtime_ns = CASE WHEN :known = 1 THEN :mtime ELSE mtime_ns "
+                   "END, dev = CASE WHEN :known = 1 THEN :dev ELSE dev END, "
+                   "inode = CASE WHEN :known = 1 THEN :inode ELSE inode END "
+                   "WHERE id = :id AND claim_token = :tok",
+            soci::use(mode, "m"), soci::use(hash, hi, "h"),
+            soci::use(now, "now"), soci::use(key, "k"), soci::use(rev, "rev"),
+            soci::use(ns, "ns"), soci::use(digest, di, "dg"),
+            soci::use(known, "known"), soci::use(size, "size"),
+            soci::use(mtime, "mtime"), soci::use(dev, "dev"),
+            soci::use(inode, "inode"), soci::use(id, "id"),
+            soci::use(tok, "tok"))) {}
+  std::string mode, hash, key, digest;
+  soci::indicator hi = soci::i_ok, di = soci::i_ok;
+  long long now = 0, rev = 0, size = 0, mtime = 0, dev = 0, inode = 0, id = 0,
+            tok = 0;
+  int ns = 0, known = 0;
+  soci::statement st;
+};
 
 // Records a write, fenced by the claim token. With what the write left on
 // disk (info->size or mtime_ns set), the next scan takes the file for
@@ -606,46 +656,36 @@ void CarryAnalyses(nomtag_storage_db* db, long long id, long long before_size,
 // caller's transaction.
 void RecordWritten(nomtag_storage_db* db, const nomtag_written_info* info,
                    int32_t* out_recorded) {
-  std::string mode = Text(info->mode), hash = Text(info->calibration_hash);
+  std::string mode = Text(info->mode);
   CheckChoice(mode, "write mode", {"none", "minimal", "full"});
-  std::string key = WrittenKey(mode, hash);
-  soci::indicator hi =
-      mode == "none" || hash.empty() ? soci::i_null : soci::i_ok;
-  long long id = info->file_id, tok = info->claim_token, rev = info->tags_rev,
-            now = info->now_ms, size = static_cast<long long>(info->size),
-            mtime = info->mtime_ns, dev = static_cast<long long>(info->dev),
-            inode = static_cast<long long>(info->inode);
-  int known = info->size != 0 || info->mtime_ns != 0 ? 1 : 0;
-  std::string digest = Text(info->namespace_digest);
-  soci::indicator di = digest.empty() ? soci::i_null : soci::i_ok;
-  int ns = info->has_namespace ? 1 : 0;
-  soci::statement st =
-      (db->sql.prepare
-           << "UPDATE files SET last_written_mode = :m, "
-              "last_written_calibration_hash = :h, last_written_at = :now, "
-              "written_key = :k, written_tags_rev = :rev, "
-              "has_nomarr_namespace = :ns, write_claimed_by = NULL, "
-              "write_claimed_at = NULL, claim_expires_at = NULL, "
-              "last_error = NULL, written_digest = :dg, "
-              "size = CASE WHEN :known = 1 THEN :size ELSE size END, "
-              "mtime_ns = CASE WHEN :known = 1 THEN :mtime ELSE mtime_ns "
-              "END, dev = CASE WHEN :known = 1 THEN :dev ELSE dev END, "
-              "inode = CASE WHEN :known = 1 THEN :inode ELSE inode END "
-              "WHERE id = :id AND claim_token = :tok",
-       soci::use(mode, "m"), soci::use(hash, hi, "h"), soci::use(now, "now"),
-       soci::use(key, "k"), soci::use(rev, "rev"), soci::use(ns, "ns"),
-       soci::use(digest, di, "dg"), soci::use(known, "known"),
-       soci::use(size, "size"), soci::use(mtime, "mtime"),
-       soci::use(dev, "dev"), soci::use(inode, "inode"), soci::use(id, "id"),
-       soci::use(tok, "tok"));
-  st.execute(true);
-  *out_recorded = st.get_affected_rows() == 1 ? 1 : 0;
+  // Once per file written: prepared once.
+  RecordStatement& r = PreparedOnce<RecordStatement>(db, "");
+  r.mode = mode;
+  r.hash = Text(info->calibration_hash);
+  r.key = WrittenKey(mode, r.hash);
+  r.hi = mode == "none" || r.hash.empty() ? soci::i_null : soci::i_ok;
+  r.id = info->file_id;
+  r.tok = info->claim_token;
+  r.rev = info->tags_rev;
+  r.now = info->now_ms;
+  r.size = static_cast<long long>(info->size);
+  r.mtime = info->mtime_ns;
+  r.dev = static_cast<long long>(info->dev);
+  r.inode = static_cast<long long>(info->inode);
+  r.known = info->size != 0 || info->mtime_ns != 0 ? 1 : 0;
+  r.digest = Text(info->namespace_digest);
+  r.di = r.digest.empty() ? soci::i_null : soci::i_ok;
+  r.ns = info->has_namespace ? 1 : 0;
+  r.st.execute(true);
+  *out_recorded = r.st.get_affected_rows() == 1 ? 1 : 0;
+  const long long id = r.id;
   if (*out_recorded) {
     // A host before ABI 1.8 sends a shorter struct: nothing to carry.
-    if (known && NOMTAG_HAS_FIELD(info, nomtag_written_info, before_mtime_ns) &&
+    if (r.known &&
+        NOMTAG_HAS_FIELD(info, nomtag_written_info, before_mtime_ns) &&
         (info->before_size != 0 || info->before_mtime_ns != 0))
       CarryAnalyses(db, id, static_cast<long long>(info->before_size),
-                    info->before_mtime_ns, size, mtime);
+                    info->before_mtime_ns, r.size, r.mtime);
     return;
   }
   // Another worker took the file over while this one wrote it: which
@@ -772,6 +812,17 @@ nomtag_status WorkerStart(nomtag_storage_db* db, char* buf, size_t capacity,
   });
 }
 
+struct ClaimCheckStatement {
+  explicit ClaimCheckStatement(soci::session& sql)
+      : st((sql.prepare << "UPDATE files SET claim_expires_at = :exp "
+                           "WHERE id = :id AND claim_token = :tok AND "
+                           "write_claimed_by IS NOT NULL",
+            soci::use(exp, "exp"), soci::use(id, "id"),
+            soci::use(tok, "tok"))) {}
+  long long exp = 0, id = 0, tok = 0;
+  soci::statement st;
+};
+
 nomtag_status ClaimCheck(nomtag_storage_db* db, int64_t file_id, int64_t token,
                          int64_t lease_ms, int64_t now_ms, int32_t* out_held,
                          nomtag_error* err) {
@@ -779,14 +830,13 @@ nomtag_status ClaimCheck(nomtag_storage_db* db, int64_t file_id, int64_t token,
     // The token is the fence: any take-over changes it. A claim whose
     // lease ran out but that nobody took is still this worker's, and the
     // renewal makes it safe again for a whole lease.
-    long long id = file_id, tok = token, exp = now_ms + lease_ms;
-    soci::statement st =
-        (db->sql.prepare << "UPDATE files SET claim_expires_at = :exp "
-                            "WHERE id = :id AND claim_token = :tok AND "
-                            "write_claimed_by IS NOT NULL",
-         soci::use(exp, "exp"), soci::use(id, "id"), soci::use(tok, "tok"));
-    st.execute(true);
-    *out_held = st.get_affected_rows() == 1 ? 1 : 0;
+    // Once per file, just before its first byte: prepared once.
+    ClaimCheckStatement& c = PreparedOnce<ClaimCheckStatement>(db, "");
+    c.id = file_id;
+    c.tok = token;
+    c.exp = now_ms + lease_ms;
+    c.st.execute(true);
+    *out_held = c.st.get_affected_rows() == 1 ? 1 : 0;
   });
 }
 
