@@ -2,8 +2,10 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <memory>
 
+#include "core/parallel_for.h"
 #include "io/file_source.h"
 #include "io/overlay_stream.h"
 #include "write/commit.h"
@@ -193,22 +195,33 @@ std::vector<Result<WriteResult>> SafeWriteBatch(
     const std::vector<SafeWriteItem>& items) {
   std::vector<std::unique_ptr<Member>> members;
   members.reserve(items.size());
+  for (const SafeWriteItem& item : items)
+    members.push_back(std::make_unique<Member>(*item.target));
+  // Members are prepared side by side (reading, building and verifying a
+  // file is CPU work that touches that file alone; format plugins are
+  // thread-safe for distinct streams); every step that needs the others
+  // or the database (the syncs, the gate, the patches) runs after, on
+  // this thread, in order.
+  //
   // Staged copies are whole files waiting beside their originals: a group
-  // is committed early once they add up to kMaxGroupCopyBytes, so a batch
+  // is committed early once they add up to kMaxGroupCopyBytes (give or
+  // take the few copies already being made on other threads), so a batch
   // of large first writes never needs much more free space than that.
+  const size_t threads = WorkThreads();
   size_t begin = 0;
-  uint64_t copy_bytes = 0;
-  for (size_t i = 0; i < items.size(); ++i) {
-    members.push_back(std::make_unique<Member>(*items[i].target));
-    Member& m = *members.back();
-    Prepare(items[i], m);
-    if (m.commit && m.commit->kind() == PendingCommit::Kind::kCopy)
-      copy_bytes += m.edited.length();
-    if (copy_bytes >= kMaxGroupCopyBytes || i + 1 == items.size()) {
-      CommitStaged(members, begin, i + 1);
-      begin = i + 1;
-      copy_bytes = 0;
-    }
+  while (begin < items.size()) {
+    std::atomic<uint64_t> copy_bytes{0};
+    const size_t end = ParallelFor(
+        begin, items.size(), threads,
+        [&](size_t i) {
+          Member& m = *members[i];
+          Prepare(items[i], m);
+          if (m.commit && m.commit->kind() == PendingCommit::Kind::kCopy)
+            copy_bytes += m.edited.length();
+        },
+        [&] { return copy_bytes.load() < kMaxGroupCopyBytes; });
+    CommitStaged(members, begin, end);
+    begin = end;
   }
   std::vector<Result<WriteResult>> out;
   out.reserve(members.size());

@@ -61,7 +61,9 @@ static int Matches(const char* spec, const char* op, const char* path,
     return 0;
   char sub[1024];
   snprintf(sub, sizeof sub, "%.*s", (int)(last - colon - 1), colon + 1);
-  return strstr(path, sub) != NULL && ++*count == atoi(last + 1);
+  // Atomic: the writer prepares files on several threads.
+  return strstr(path, sub) != NULL &&
+         __atomic_add_fetch(count, 1, __ATOMIC_SEQ_CST) == atoi(last + 1);
 }
 
 static void FdPath(int fd, char* out, size_t cap) {

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,8 @@
 #include <unistd.h>
 
 static FILE* log_file;
+/* Recursive: the log's own writes come back through the wrappers. */
+static pthread_mutex_t op_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 static const char* watched;
 static size_t watched_len;
 
@@ -61,10 +64,10 @@ static int resolve(int dirfd, const char* name, char* buf, const char** rel) {
       if (n < 0) return 0;
       dir[n] = 0;
     }
-    if (name == NULL || name[0] == 0)
-      snprintf(buf, PATH_MAX, "%s", dir);
-    else
-      snprintf(buf, PATH_MAX, "%s/%s", dir, name);
+    int n = name == NULL || name[0] == 0
+                ? snprintf(buf, PATH_MAX, "%s", dir)
+                : snprintf(buf, PATH_MAX, "%s/%s", dir, name);
+    if (n < 0 || n >= PATH_MAX) return 0; /* too long to be ours */
   }
   if (strncmp(buf, watched, watched_len) != 0) return 0;
   if (buf[watched_len] == 0) {
@@ -97,6 +100,7 @@ static void record(const char* fmt, ...) {
 
 static int do_openat(int dirfd, const char* path, int flags, mode_t mode) {
   REAL(openat, int (*)(int, const char*, int, ...));
+  pthread_mutex_lock(&op_lock);
   char buf[PATH_MAX];
   const char* rel;
   int watched_path = resolve(dirfd, path, buf, &rel);
@@ -112,6 +116,7 @@ static int do_openat(int dirfd, const char* path, int flags, mode_t mode) {
     else if (!is_dir && existed && (flags & O_TRUNC))
       record("TRUNC %llu 0\n", ino);
   }
+  pthread_mutex_unlock(&op_lock);
   return fd;
 }
 
@@ -151,8 +156,10 @@ static void record_write(int fd, const void* data, size_t n, off_t off) {
 
 ssize_t pwrite(int fd, const void* data, size_t n, off_t off) {
   REAL(pwrite, ssize_t(*)(int, const void*, size_t, off_t));
+  pthread_mutex_lock(&op_lock);
   ssize_t done = real_pwrite(fd, data, n, off);
   if (done > 0) record_write(fd, data, done, off);
+  pthread_mutex_unlock(&op_lock);
   return done;
 }
 ssize_t pwrite64(int fd, const void* data, size_t n, off_t off)
@@ -160,19 +167,23 @@ ssize_t pwrite64(int fd, const void* data, size_t n, off_t off)
 
 ssize_t write(int fd, const void* data, size_t n) {
   REAL(write, ssize_t(*)(int, const void*, size_t));
+  pthread_mutex_lock(&op_lock);
   off_t off = lseek(fd, 0, SEEK_CUR);
   ssize_t done = real_write(fd, data, n);
   if (done > 0 && off >= 0) record_write(fd, data, done, off);
+  pthread_mutex_unlock(&op_lock);
   return done;
 }
 
 int ftruncate(int fd, off_t len) {
   REAL(ftruncate, int (*)(int, off_t));
+  pthread_mutex_lock(&op_lock);
   int rc = real_ftruncate(fd, len);
   char buf[PATH_MAX];
   const char* rel;
   if (rc == 0 && resolve(fd, NULL, buf, &rel))
     record("TRUNC %llu %lld\n", fd_ino(fd, NULL), (long long)len);
+  pthread_mutex_unlock(&op_lock);
   return rc;
 }
 int ftruncate64(int fd, off_t len) __attribute__((alias("ftruncate")));
@@ -191,15 +202,19 @@ static void record_sync(int fd, const char* op) {
 
 int fsync(int fd) {
   REAL(fsync, int (*)(int));
+  pthread_mutex_lock(&op_lock);
   int rc = real_fsync(fd);
   if (rc == 0) record_sync(fd, "FSYNC");
+  pthread_mutex_unlock(&op_lock);
   return rc;
 }
 
 int fdatasync(int fd) {
   REAL(fdatasync, int (*)(int));
+  pthread_mutex_lock(&op_lock);
   int rc = real_fdatasync(fd);
   if (rc == 0) record_sync(fd, "FDATASYNC");
+  pthread_mutex_unlock(&op_lock);
   return rc;
 }
 
@@ -207,21 +222,25 @@ int fdatasync(int fd) {
 // folder is on one filesystem).
 int syncfs(int fd) {
   REAL(syncfs, int (*)(int));
+  pthread_mutex_lock(&op_lock);
   int rc = real_syncfs(fd);
   char buf[PATH_MAX];
   const char* rel;
   if (rc == 0 && resolve(fd, NULL, buf, &rel)) record("SYNCFS\n");
+  pthread_mutex_unlock(&op_lock);
   return rc;
 }
 
 static int do_renameat(int olddir, const char* from, int newdir, const char* to,
                        unsigned flags) {
   REAL(renameat2, int (*)(int, const char*, int, const char*, unsigned));
+  pthread_mutex_lock(&op_lock);
   char a[PATH_MAX], b[PATH_MAX];
   const char *ra, *rb;
   int wa = resolve(olddir, from, a, &ra), wb = resolve(newdir, to, b, &rb);
   int rc = real_renameat2(olddir, from, newdir, to, flags);
   if (rc == 0 && wa && wb) record("RENAME %s\n%s\n", ra, rb);
+  pthread_mutex_unlock(&op_lock);
   return rc;
 }
 int rename(const char* from, const char* to) {
@@ -237,11 +256,13 @@ int renameat2(int olddir, const char* from, int newdir, const char* to,
 
 static int do_unlinkat(int dirfd, const char* path, int flags) {
   REAL(unlinkat, int (*)(int, const char*, int));
+  pthread_mutex_lock(&op_lock);
   char buf[PATH_MAX];
   const char* rel;
   int w = resolve(dirfd, path, buf, &rel);
   int rc = real_unlinkat(dirfd, path, flags);
   if (rc == 0 && w && !(flags & AT_REMOVEDIR)) record("UNLINK %s\n", rel);
+  pthread_mutex_unlock(&op_lock);
   return rc;
 }
 int unlink(const char* path) { return do_unlinkat(AT_FDCWD, path, 0); }
