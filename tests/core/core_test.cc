@@ -3,17 +3,71 @@
 // tests can count exactly what reconciliation opens and writes.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "core/mode_inference.h"
 #include "core/original_keys.h"
+#include "core/parallel_for.h"
 #include "core/reconciler.h"
 #include "core/write_mode.h"
 
 namespace nomtag {
 namespace {
+
+// --- parallel steps ------------------------------------------------------
+
+TEST(ParallelForTest, EveryStepRunsOnceAcrossThreads) {
+  std::vector<std::atomic<int>> runs(1000);
+  std::mutex mu;
+  std::set<std::thread::id> threads;
+  size_t end = ParallelFor(
+      0, runs.size(), 3,
+      [&](size_t i) {
+        ++runs[i];
+        std::lock_guard<std::mutex> lock(mu);
+        threads.insert(std::this_thread::get_id());
+      },
+      [] { return true; });
+  EXPECT_EQ(end, runs.size());
+  for (auto& r : runs) EXPECT_EQ(r.load(), 1);
+  EXPECT_LE(threads.size(), 3u);
+  EXPECT_TRUE(threads.count(std::this_thread::get_id()));
+}
+
+TEST(ParallelForTest, StopsTakingStepsWhenToldAndSaysWhere) {
+  // The byte budget of a group write: stop once 10 steps have run; steps
+  // already taken finish, the rest are left for the next round.
+  std::vector<std::atomic<int>> runs(100);
+  std::atomic<int> done{0};
+  size_t end = ParallelFor(
+      5, runs.size(), 2,
+      [&](size_t i) {
+        ++runs[i];
+        ++done;
+      },
+      [&] { return done.load() < 10; });
+  EXPECT_GE(end, 15u);
+  EXPECT_LE(end, 16u);  // at most threads - 1 more than the budget
+  for (size_t i = 0; i < runs.size(); ++i)
+    EXPECT_EQ(runs[i].load(), i >= 5 && i < end ? 1 : 0) << i;
+}
+
+TEST(ParallelForTest, WorkThreadsHonoursTheOverrideWithinBounds) {
+  ::setenv("NOMTAG_WORK_THREADS", "1", 1);
+  EXPECT_EQ(WorkThreads(), 1u);
+  ::setenv("NOMTAG_WORK_THREADS", "99", 1);  // out of range: the default
+  size_t fallback = WorkThreads();
+  EXPECT_GE(fallback, 1u);
+  EXPECT_LE(fallback, kMaxWorkThreads);
+  ::unsetenv("NOMTAG_WORK_THREADS");
+  EXPECT_EQ(WorkThreads(), fallback);
+}
 
 // --- write modes and desired sets ------------------------------------------
 
