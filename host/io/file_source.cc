@@ -82,25 +82,23 @@ FileSource::FileSource(std::string path, int fd, FileIdentity identity)
 
 FileSource::~FileSource() { ::close(fd_); }
 
-Status FileSource::ReadBlock(uint64_t index, const std::vector<char>** block) {
+Status FileSource::ReadBlock(uint64_t index, const Block** block) {
   auto it = blocks_.find(index);
   if (it != blocks_.end()) {
     *block = &it->second;
     return Status::OK();
   }
-  std::vector<char> data(kBlockSize);
-  size_t have = 0;
-  while (have < kBlockSize) {
-    ssize_t n = ::pread(fd_, data.data() + have, kBlockSize - have,
-                        index * kBlockSize + have);
+  Block data{std::unique_ptr<char[]>(new char[kBlockSize]), 0};
+  while (data.size < kBlockSize) {
+    ssize_t n = ::pread(fd_, data.data.get() + data.size,
+                        kBlockSize - data.size, index * kBlockSize + data.size);
     if (n < 0) {
       if (errno == EINTR) continue;
       return Errno(path_, "read");
     }
     if (n == 0) break;
-    have += n;
+    data.size += n;
   }
-  data.resize(have);
   if (blocks_.size() >= kMaxBlocks) {
     blocks_.erase(order_.front());
     order_.pop_front();
@@ -127,12 +125,12 @@ Status FileSource::ReadAt(uint64_t offset, void* buf, size_t len, size_t* got) {
   }
   while (*got < len) {
     uint64_t at = offset + *got;
-    const std::vector<char>* block = nullptr;
+    const Block* block = nullptr;
     if (Status s = ReadBlock(at / kBlockSize, &block); !s.ok()) return s;
     uint64_t in_block = at % kBlockSize;
-    if (in_block >= block->size()) break;  // end of file
-    size_t n = std::min<uint64_t>(len - *got, block->size() - in_block);
-    std::memcpy(out + *got, block->data() + in_block, n);
+    if (in_block >= block->size) break;  // end of file
+    size_t n = std::min<uint64_t>(len - *got, block->size - in_block);
+    std::memcpy(out + *got, block->data.get() + in_block, n);
     *got += n;
   }
   return Status::OK();

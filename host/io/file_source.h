@@ -74,7 +74,13 @@ class FileSource : public ByteSource {
 
  private:
   FileSource(std::string path, int fd, FileIdentity identity);
-  Status ReadBlock(uint64_t index, const std::vector<char>** block);
+  // A cached block: size bytes read at index * kBlockSize (fewer at the
+  // end of the file). Not zero-filled first: every byte kept was read.
+  struct Block {
+    std::unique_ptr<char[]> data;
+    size_t size = 0;
+  };
+  Status ReadBlock(uint64_t index, const Block** block);
 
   static constexpr size_t kBlockSize = 64 * 1024;
   static constexpr size_t kMaxBlocks = 64;
@@ -82,7 +88,7 @@ class FileSource : public ByteSource {
   std::string path_;
   int fd_;
   FileIdentity identity_;
-  std::unordered_map<uint64_t, std::vector<char>> blocks_;
+  std::unordered_map<uint64_t, Block> blocks_;
   std::list<uint64_t> order_;  // oldest first, for eviction
 };
 
