@@ -1,5 +1,9 @@
 #include "write/group_write.h"
 
+#include <algorithm>
+
+#include "core/parallel_for.h"
+
 namespace nomtag {
 
 std::vector<Result<WriteResult>> WriteInGroups(
@@ -14,27 +18,36 @@ std::vector<Result<WriteResult>> WriteInGroups(
     std::vector<SafeWriteItem> group;
     std::vector<size_t> index;  // item of each group member
     std::vector<size_t> later;
-    for (size_t i : pending) {
-      if (group.size() == kMaxGroup || (wait && !group.empty())) {
+    // A round that waits takes one file; any other takes up to kMaxGroup
+    // and opens them side by side (an open resolves the path beneath the
+    // root, takes the lock without waiting, settles leftovers and probes
+    // the format: work on that file alone).
+    const size_t take = std::min(pending.size(), wait ? 1 : kMaxGroup);
+    std::vector<OpenedFile> files(take);
+    std::vector<Status> status(take);
+    std::vector<char> busy(take, 0);
+    ParallelFor(
+        0, take, wait ? 1 : WorkThreads(),
+        [&](size_t k) {
+          bool b = false;
+          status[k] = open(pending[k], wait ? -1 : 0, &b, &files[k]);
+          busy[k] = b;
+        },
+        [] { return true; });
+    for (size_t k = 0; k < take; ++k) {
+      const size_t i = pending[k];
+      if (busy[k] && !wait) {
         later.push_back(i);
-        continue;
+      } else if (!status[k].ok()) {
+        results[i] = status[k];
+      } else {
+        group.push_back({files[k].format, files[k].target.get(),
+                         items[i].desired, items[i].options});
+        opened.push_back(std::move(files[k]));
+        index.push_back(i);
       }
-      OpenedFile file;
-      bool busy = false;
-      Status s = open(i, wait ? -1 : 0, &busy, &file);
-      if (busy && !wait) {
-        later.push_back(i);
-        continue;
-      }
-      if (!s.ok()) {
-        results[i] = s;
-        continue;
-      }
-      group.push_back(
-          {file.format, file.target.get(), items[i].desired, items[i].options});
-      opened.push_back(std::move(file));
-      index.push_back(i);
     }
+    later.insert(later.end(), pending.begin() + take, pending.end());
     auto written = SafeWriteBatch(group);
     for (size_t k = 0; k < written.size(); ++k)
       results[index[k]] = std::move(written[k]);
