@@ -63,6 +63,9 @@ FormatPlugin::FormatPlugin(std::string plugin_id, const nomtag_format* table,
       table_(table),
       keepalive_(std::move(keepalive)) {
   with_self_ = HasSelfCalls(table_);
+  reads_tags_at_once_ =
+      with_self_ && NOMTAG_HAS_FIELD(table_, nomtag_format, read_tags_with) &&
+      table_->read_tags_with != nullptr;
   container_ = table_->container ? table_->container : "";
   for (const char* const* e = table_->extensions; e && *e; ++e)
     extensions_.emplace_back(*e);
@@ -109,6 +112,24 @@ Result<ForeignSnapshot> FormatPlugin::ReadForeign(
   if (st != NOMTAG_OK)
     return FromPlugin(st, eb, "reading foreign tags", stream);
   return snap;
+}
+
+Result<FileTags> FormatPlugin::ReadTags(const nomtag_stream& stream) const {
+  if (!reads_tags_at_once_) {
+    auto nom = ReadNamespace(stream);
+    if (!nom.ok()) return nom.status();
+    auto foreign = ReadForeign(stream);
+    if (!foreign.ok()) return foreign.status();
+    return FileTags{std::move(*nom), std::move(*foreign)};
+  }
+  ErrorBuffer eb;
+  FileTags tags;
+  nomtag_tag_sink nom{sizeof nom, &tags.nom, AddTag};
+  nomtag_snapshot_sink foreign{sizeof foreign, &tags.foreign, AddItem};
+  nomtag_status st =
+      table_->read_tags_with(table_->self, &stream, &nom, &foreign, &eb.err);
+  if (st != NOMTAG_OK) return FromPlugin(st, eb, "reading tags", stream);
+  return tags;
 }
 
 Status FormatPlugin::WriteNamespace(const nomtag_stream& stream,

@@ -42,6 +42,12 @@ struct PayloadPart {
   bool operator==(const PayloadPart&) const = default;
 };
 
+// What a file holds: its namespace and its foreign items.
+struct FileTags {
+  NamespaceRead nom;
+  ForeignSnapshot foreign;
+};
+
 class FormatPlugin {
  public:
   // REQUIRES: table is a valid nomtag_format whose struct_size covers
@@ -57,6 +63,11 @@ class FormatPlugin {
   Result<bool> Probe(const nomtag_stream& stream) const;
   Result<NamespaceRead> ReadNamespace(const nomtag_stream& stream) const;
   Result<ForeignSnapshot> ReadForeign(const nomtag_stream& stream) const;
+  // Both of the above; from one parse where the plugin offers it (ABI
+  // 1.9 read_tags_with), else by the two calls.
+  Result<FileTags> ReadTags(const nomtag_stream& stream) const;
+  // Whether ReadTags takes one parse (the plugin has read_tags_with).
+  bool ReadsTagsAtOnce() const { return reads_tags_at_once_; }
   // Clears the namespace and writes desired into the (writable) stream.
   Status WriteNamespace(const nomtag_stream& stream, const TagSet& desired,
                         uint32_t padding) const;
@@ -70,6 +81,8 @@ class FormatPlugin {
   const nomtag_format* table_;
   // The table carries the calls that take `self` back (ABI 1.6).
   bool with_self_ = false;
+  // The table carries read_tags_with (ABI 1.9), non-NULL.
+  bool reads_tags_at_once_ = false;
   std::shared_ptr<const void> keepalive_;
   std::string container_;
   std::vector<std::string> extensions_;

@@ -50,11 +50,7 @@ const char* ActionName(WriteResult::Action action) {
 Result<FileTags> ReadTargetTags(const FormatPlugin& format,
                                 TargetFile& target) {
   OverlayStream original(&target.source(), /*read_only=*/true);
-  auto nom = format.ReadNamespace(*original.stream());
-  if (!nom.ok()) return nom.status();
-  auto foreign = format.ReadForeign(*original.stream());
-  if (!foreign.ok()) return foreign.status();
-  return FileTags{std::move(*nom), std::move(*foreign)};
+  return format.ReadTags(*original.stream());
 }
 
 Result<FileTags> ReadFileTags(const FormatPlugin& format,

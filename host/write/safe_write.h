@@ -155,11 +155,6 @@ Result<WriteResult> SafeWriteNamespace(const FormatPlugin& format,
                                        const TagSet& desired,
                                        const WriteOptions& options);
 
-// What a file holds: its namespace and its foreign items.
-struct FileTags {
-  NamespaceRead nom;
-  ForeignSnapshot foreign;
-};
 Result<FileTags> ReadTargetTags(const FormatPlugin& format, TargetFile& target);
 Result<FileTags> ReadFileTags(const FormatPlugin& format,
                               const std::string& path);

@@ -84,17 +84,16 @@ Result<BuildOutcome> BuildVerified(const FormatPlugin& format,
                                    OverlayStream& edited, const TagSet& desired,
                                    uint32_t padding, const std::string& label) {
   BuildOutcome outcome;
-  auto current = format.ReadNamespace(*original.stream());
-  if (!current.ok()) return current.status();
-  if (current->tags == desired && !current->has_legacy_keys) {
+  // The namespace, and what must survive: one parse where the plugin
+  // can.
+  auto before = format.ReadTags(*original.stream());
+  if (!before.ok()) return before.status();
+  if (before->nom.tags == desired && !before->nom.has_legacy_keys) {
     outcome.unchanged = true;
     return outcome;
   }
-
-  // What must survive.
   if (Status s = InjectedFailure("snapshot", label); !s.ok()) return s;
-  auto foreign_before = format.ReadForeign(*original.stream());
-  if (!foreign_before.ok()) return foreign_before.status();
+  const ForeignSnapshot* foreign_before = &before->foreign;
   // The payload is first named coarsely where the format can (an Ogg
   // stream's audio pages whole, found from the headers), so that a write
   // which left those bytes alone is proven by the overlay's mapping
@@ -109,20 +108,16 @@ Result<BuildOutcome> BuildVerified(const FormatPlugin& format,
     return s;
 
   if (Status s = InjectedFailure("verify", label); !s.ok()) return s;
-  auto written = format.ReadNamespace(*edited.stream());
-  if (!written.ok())
+  auto after = format.ReadTags(*edited.stream());
+  if (!after.ok())
     return Refuse(label, "the new file cannot be read back (" +
-                             written.status().message() + ")");
-  if (written->tags != desired || written->has_legacy_keys)
+                             after.status().message() + ")");
+  if (after->nom.tags != desired || after->nom.has_legacy_keys)
     return Refuse(label, "the namespace does not read back as written: " +
-                             FirstKeyDifference(desired, written->tags));
-  auto foreign_after = format.ReadForeign(*edited.stream());
-  if (!foreign_after.ok())
-    return Refuse(label, "foreign tags cannot be read back (" +
-                             foreign_after.status().message() + ")");
-  if (*foreign_after != *foreign_before)
+                             FirstKeyDifference(desired, after->nom.tags));
+  if (after->foreign != *foreign_before)
     return Refuse(label, "a tag that is not ours, " +
-                             FirstDifference(*foreign_before, *foreign_after));
+                             FirstDifference(*foreign_before, after->foreign));
   auto coarse_after = format.ReadPayload(*edited.stream(), true);
   if (!coarse_after.ok())
     return Refuse(label, "the audio cannot be read back (" +

@@ -44,8 +44,10 @@ void Prepare(const nomtag_stream* stream, bool writable) {
     Fail(NOMTAG_ERR_UNSUPPORTED, stream, "not a FLAC file (wrong magic)");
 }
 
-ForeignItems Collect(const nomtag_stream* stream) {
-  FlacLayout layout = ReadFlacLayout(stream);
+// The foreign items, given the block layout and the file opened by
+// TagLib.
+ForeignItems CollectWith(const nomtag_stream* stream, const FlacLayout& layout,
+                         OpenFlac& open) {
   ForeignItems items;
   sdk::StreamRef s(stream);
   if (layout.id3v2_length > 0) {
@@ -85,10 +87,20 @@ ForeignItems Collect(const nomtag_stream* stream) {
     std::vector<uint8_t> raw = s.read(s.length() - 128, 128);
     items.Add("flac:id3v1", std::string(raw.begin(), raw.end()));
   }
-  OpenFlac open(stream);
   if (open.file.hasXiphComment())
     CollectXiphForeign(*open.file.xiphComment(false), items);
   return items;
+}
+
+ForeignItems Collect(const nomtag_stream* stream) {
+  FlacLayout layout = ReadFlacLayout(stream);
+  OpenFlac open(stream);
+  return CollectWith(stream, layout, open);
+}
+
+void NamespaceFrom(OpenFlac& open, TagSink& out) {
+  if (open.file.hasXiphComment())
+    ReadXiphNamespace(*open.file.xiphComment(false), out);
 }
 
 void ReadNamespace(const nomtag_stream* stream, const nomtag_tag_sink* sink) {
@@ -96,8 +108,19 @@ void ReadNamespace(const nomtag_stream* stream, const nomtag_tag_sink* sink) {
   Prepare(stream, false);
   ReadFlacLayout(stream);  // a broken block chain is an error, not "no tags"
   OpenFlac open(stream);
-  if (open.file.hasXiphComment())
-    ReadXiphNamespace(*open.file.xiphComment(false), out);
+  NamespaceFrom(open, out);
+}
+
+// ReadNamespace and Collect with one walk of the blocks and one TagLib
+// parse.
+ForeignItems ReadTags(const nomtag_stream* stream,
+                      const nomtag_tag_sink* sink) {
+  TagSink out(sink);
+  Prepare(stream, false);
+  FlacLayout layout = ReadFlacLayout(stream);
+  OpenFlac open(stream);
+  NamespaceFrom(open, out);
+  return CollectWith(stream, layout, open);
 }
 
 // Splices our fields into the comment block (flac_splice.h): every
@@ -128,7 +151,8 @@ namespace p = nomtag::plugins;
 const char* const kExtensions[] = {"flac", nullptr};
 const p::FormatFunctions kFunctions{
     "flac",           kExtensions, p::LooksLikeFlac,  p::Prepare,
-    p::ReadNamespace, p::Collect,  p::WriteNamespace, p::ReadPayload};
+    p::ReadNamespace, p::Collect,  p::WriteNamespace, p::ReadPayload,
+    p::ReadTags};
 
 const void* GetInterface(const char* id) {
   return nomtag::sdk::interface_is(id, NOMTAG_FORMAT_INTERFACE_ID)

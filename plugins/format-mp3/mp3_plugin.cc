@@ -72,10 +72,11 @@ void Prepare(const nomtag_stream* stream, bool writable) {
          "start)");
 }
 
-ForeignItems Collect(const nomtag_stream* stream) {
+// The foreign items, given the tag's raw structure and the file opened
+// by TagLib.
+ForeignItems CollectWith(const nomtag_stream* stream, Id3v2Structure raw,
+                         OpenMpeg& open) {
   ForeignItems items;
-  Id3v2Structure raw = ReadId3v2Structure(stream);
-  OpenMpeg open(stream);
   // A tag holding only our frames disappears when they are cleared
   // (TagLib strips an empty tag); that is no foreign change.
   if (raw.present && raw.foreign_frames > 0) {
@@ -106,11 +107,14 @@ ForeignItems Collect(const nomtag_stream* stream) {
   return items;
 }
 
-void ReadNamespace(const nomtag_stream* stream, const nomtag_tag_sink* sink) {
-  TagSink out(sink);
-  Prepare(stream, false);
-  ReadId3v2Structure(stream);  // a truncated tag is an error, not "no tags"
+ForeignItems Collect(const nomtag_stream* stream) {
+  Id3v2Structure raw = ReadId3v2Structure(stream);
   OpenMpeg open(stream);
+  return CollectWith(stream, std::move(raw), open);
+}
+
+// Our frames, from the file opened by TagLib.
+void NamespaceFrom(OpenMpeg& open, TagSink& out) {
   TagLib::ID3v2::Tag* tag = open.file.ID3v2Tag(false);
   if (tag == nullptr) return;
   for (TagLib::ID3v2::Frame* frame : tag->frameList("TXXX")) {
@@ -122,6 +126,25 @@ void ReadNamespace(const nomtag_stream* stream, const nomtag_tag_sink* sink) {
     for (auto it = std::next(fields.begin()); it != fields.end(); ++it)
       out.Add(key->key, ToStd(*it), key->encoding);
   }
+}
+
+void ReadNamespace(const nomtag_stream* stream, const nomtag_tag_sink* sink) {
+  TagSink out(sink);
+  Prepare(stream, false);
+  ReadId3v2Structure(stream);  // a truncated tag is an error, not "no tags"
+  OpenMpeg open(stream);
+  NamespaceFrom(open, out);
+}
+
+// ReadNamespace and Collect with one walk of the tag and one TagLib parse.
+ForeignItems ReadTags(const nomtag_stream* stream,
+                      const nomtag_tag_sink* sink) {
+  TagSink out(sink);
+  Prepare(stream, false);
+  Id3v2Structure raw = ReadId3v2Structure(stream);
+  OpenMpeg open(stream);
+  NamespaceFrom(open, out);
+  return CollectWith(stream, std::move(raw), open);
 }
 
 // Our frame bodies as TagLib renders them, encoded for the tag's version:
@@ -256,7 +279,8 @@ const p::FormatFunctions kFunctions{"mp3",
                                     p::ReadNamespace,
                                     p::Collect,
                                     p::WriteNamespace,
-                                    p::ReadPayload};
+                                    p::ReadPayload,
+                                    p::ReadTags};
 
 const void* GetInterface(const char* id) {
   return nomtag::sdk::interface_is(id, NOMTAG_FORMAT_INTERFACE_ID)

@@ -114,9 +114,9 @@ bool EndsWith(const std::string& s, const std::string& tail) {
 // (udta children, meta children but ilst and hdlr). ilst items are listed
 // sorted by name: their order carries no meaning and TagLib renders them in its
 // map order.
-void CollectStructure(const nomtag_stream* stream, ForeignItems& items) {
+void CollectStructure(const nomtag_stream* stream,
+                      const std::vector<Mp4Atom>& atoms, ForeignItems& items) {
   sdk::StreamRef s(stream);
-  std::vector<Mp4Atom> atoms = ReadMp4Atoms(stream);
   std::string tree;
   std::vector<std::pair<std::string, std::string>> ilst;
   uint64_t skip_until = 0;
@@ -158,10 +158,11 @@ void CollectStructure(const nomtag_stream* stream, ForeignItems& items) {
   for (auto& [id, data] : ilst) items.Add(id, std::move(data));
 }
 
-ForeignItems Collect(const nomtag_stream* stream) {
+// The foreign items, given the atom tree and the file opened by TagLib.
+ForeignItems CollectWith(const nomtag_stream* stream,
+                         const std::vector<Mp4Atom>& atoms, OpenMp4& open) {
   ForeignItems items;
-  CollectStructure(stream, items);
-  OpenMp4 open(stream);
+  CollectStructure(stream, atoms, items);
   if (TagLib::MP4::Tag* tag = open.file.tag())
     for (const auto& [name, item] : tag->itemMap())
       if (!ParseMp4Name(ToStd(name)))
@@ -169,11 +170,13 @@ ForeignItems Collect(const nomtag_stream* stream) {
   return items;
 }
 
-void ReadNamespace(const nomtag_stream* stream, const nomtag_tag_sink* sink) {
-  TagSink out(sink);
-  Prepare(stream, false);
-  ReadMp4Atoms(stream);  // a truncated file is an error, not "no tags"
+ForeignItems Collect(const nomtag_stream* stream) {
+  std::vector<Mp4Atom> atoms = ReadMp4Atoms(stream);
   OpenMp4 open(stream);
+  return CollectWith(stream, atoms, open);
+}
+
+void NamespaceFrom(OpenMp4& open, TagSink& out) {
   TagLib::MP4::Tag* tag = open.file.tag();
   if (tag == nullptr) return;
   for (const auto& [name, item] : tag->itemMap()) {
@@ -181,6 +184,26 @@ void ReadNamespace(const nomtag_stream* stream, const nomtag_tag_sink* sink) {
     if (!key) continue;
     for (const auto& v : Values(item)) out.Add(key->key, v, key->encoding);
   }
+}
+
+void ReadNamespace(const nomtag_stream* stream, const nomtag_tag_sink* sink) {
+  TagSink out(sink);
+  Prepare(stream, false);
+  ReadMp4Atoms(stream);  // a truncated file is an error, not "no tags"
+  OpenMp4 open(stream);
+  NamespaceFrom(open, out);
+}
+
+// ReadNamespace and Collect with one walk of the atoms and one TagLib
+// parse.
+ForeignItems ReadTags(const nomtag_stream* stream,
+                      const nomtag_tag_sink* sink) {
+  TagSink out(sink);
+  Prepare(stream, false);
+  std::vector<Mp4Atom> atoms = ReadMp4Atoms(stream);
+  OpenMp4 open(stream);
+  NamespaceFrom(open, out);
+  return CollectWith(stream, atoms, open);
 }
 
 // Splices our items into ilst (mp4_splice.h): every foreign atom keeps
@@ -235,7 +258,8 @@ const p::FormatFunctions kFunctions{"mp4",
                                     p::ReadNamespace,
                                     p::Collect,
                                     p::WriteNamespace,
-                                    p::ReadPayload};
+                                    p::ReadPayload,
+                                    p::ReadTags};
 
 const void* GetInterface(const char* id) {
   return nomtag::sdk::interface_is(id, NOMTAG_FORMAT_INTERFACE_ID)

@@ -51,4 +51,20 @@ nomtag_status ReadPayload(void* self, const nomtag_stream* s,
   return guard(e, [&] { Functions(self).read_payload(s, k); });
 }
 
+nomtag_status ReadTags(void* self, const nomtag_stream* s,
+                       const nomtag_tag_sink* t, const nomtag_snapshot_sink* k,
+                       nomtag_error* e) {
+  return guard(e, [&] {
+    SnapshotSink check(k);
+    const FormatFunctions& f = Functions(self);
+    if (f.read_tags != nullptr) {
+      f.read_tags(s, t).SendTo(k);
+      return;
+    }
+    f.read_namespace(s, t);
+    f.prepare(s, false);
+    f.collect_foreign(s).SendTo(k);
+  });
+}
+
 }  // namespace nomtag::plugins::format_calls

@@ -39,6 +39,11 @@ struct FormatFunctions {
                           size_t tag_count, const nomtag_write_options* opts);
   void (*read_payload)(const nomtag_stream* stream,
                        const nomtag_payload_sink* sink);
+  // Both reads from one parse (format.h read_tags_with): the namespace to
+  // sink, the foreign items returned, exactly as read_namespace and
+  // collect_foreign give them. NULL: the table makes the two calls.
+  ForeignItems (*read_tags)(const nomtag_stream* stream,
+                            const nomtag_tag_sink* sink);
 };
 
 // The table's calls with their context (format.h, since ABI 1.6); self is
@@ -55,6 +60,9 @@ nomtag_status WriteNamespace(void* self, const nomtag_stream* s,
                              const nomtag_write_options* o, nomtag_error* e);
 nomtag_status ReadPayload(void* self, const nomtag_stream* s,
                           const nomtag_payload_sink* k, nomtag_error* e);
+nomtag_status ReadTags(void* self, const nomtag_stream* s,
+                       const nomtag_tag_sink* t, const nomtag_snapshot_sink* k,
+                       nomtag_error* e);
 }  // namespace format_calls
 
 // The table for F (valid while the plugin library is loaded).
@@ -84,7 +92,8 @@ const nomtag_format* FormatTable() {
       c::ReadNamespace,
       c::ReadForeign,
       c::WriteNamespace,
-      c::ReadPayload};
+      c::ReadPayload,
+      c::ReadTags};
   return &table;
 }
 

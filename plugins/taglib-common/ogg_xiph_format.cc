@@ -79,10 +79,10 @@ std::string CommentPacket(const OggFlavor& f, const nomtag_stream* stream) {
   return packet;
 }
 
-// The foreign items, given the stream's comment packet (CommentPacket).
-ForeignItems CollectWith(const OggFlavor& f, const nomtag_stream* stream,
-                         const std::string& packet) {
-  OpenFile open(f, stream);
+// The foreign items, given the stream's comment packet (CommentPacket)
+// and the stream opened by TagLib.
+ForeignItems CollectWith(const OggFlavor& f, const std::string& packet,
+                         OpenFile& open) {
   ForeignItems items;
   CollectXiphForeign(*open.comment, items);
   const std::string_view body =
@@ -106,7 +106,20 @@ ForeignItems CollectWith(const OggFlavor& f, const nomtag_stream* stream,
 }
 
 ForeignItems Collect(const OggFlavor& f, const nomtag_stream* stream) {
-  return CollectWith(f, stream, CommentPacket(f, stream));
+  const std::string packet = CommentPacket(f, stream);
+  OpenFile open(f, stream);
+  return CollectWith(f, packet, open);
+}
+
+// ReadNamespace and Collect with one TagLib parse.
+ForeignItems ReadTags(const OggFlavor& f, const nomtag_stream* stream,
+                      const nomtag_tag_sink* sink) {
+  TagSink out(sink);
+  Prepare(f, stream, false);
+  const std::string packet = CommentPacket(f, stream);
+  OpenFile open(f, stream);
+  ReadXiphNamespace(*open.comment, out);
+  return CollectWith(f, packet, open);
 }
 
 void ReadNamespace(const OggFlavor& f, const nomtag_stream* stream,
@@ -174,6 +187,10 @@ void OggReadNamespace(const OggFlavor& f, const nomtag_stream* s,
 }
 ForeignItems OggCollect(const OggFlavor& f, const nomtag_stream* s) {
   return Collect(f, s);
+}
+ForeignItems OggReadTags(const OggFlavor& f, const nomtag_stream* s,
+                         const nomtag_tag_sink* k) {
+  return ReadTags(f, s, k);
 }
 void OggWriteNamespace(const OggFlavor& f, const nomtag_stream* s,
                        const nomtag_tag* t, size_t n,

@@ -34,6 +34,8 @@ void OggPrepare(const OggFlavor& f, const nomtag_stream* s, bool writable);
 void OggReadNamespace(const OggFlavor& f, const nomtag_stream* s,
                       const nomtag_tag_sink* k);
 ForeignItems OggCollect(const OggFlavor& f, const nomtag_stream* s);
+ForeignItems OggReadTags(const OggFlavor& f, const nomtag_stream* s,
+                         const nomtag_tag_sink* k);
 void OggWriteNamespace(const OggFlavor& f, const nomtag_stream* s,
                        const nomtag_tag* t, size_t n,
                        const nomtag_write_options* o);
@@ -55,6 +57,9 @@ inline const FormatFunctions kOggFormat{
        const nomtag_write_options* o) { OggWriteNamespace(F, s, t, n, o); },
     [](const nomtag_stream* s, const nomtag_payload_sink* k) {
       OggReadPayload(F, s, k);
+    },
+    [](const nomtag_stream* s, const nomtag_tag_sink* k) {
+      return OggReadTags(F, s, k);
     }};
 
 }  // namespace nomtag::plugins

@@ -9,6 +9,7 @@
 
 #include "format_under_test.h"
 #include "media_fixtures.h"
+#include "support/memory_stream.h"
 
 namespace nomtag::testing {
 namespace {
@@ -247,6 +248,45 @@ TEST_P(FormatRoundTrip, SnapshotSeesAForeignChange) {
   ASSERT_TRUE(v.status.ok()) << v.status.ToString();
   EXPECT_NE(v.foreign, view_.foreign);
   EXPECT_TRUE(v.payload == view_.payload);
+}
+
+// A write reads the original and the edited file with one parse (ABI 1.9
+// read_tags_with) and verifies with what it reports: it must report
+// exactly what the two separate reads do, or a foreign change could go
+// unseen. Checked on the pristine file, on one holding our keys, on one
+// whose foreign title another program changed, and on bad input.
+TEST_P(FormatRoundTrip, OneParseReadsExactlyWhatTheTwoReadsDo) {
+  EXPECT_TRUE(plugin_->ReadsTagsAtOnce());
+  auto check = [&](const std::vector<uint8_t>& bytes, const char* what) {
+    MemoryStream mem(bytes, "view", /*read_only=*/true);
+    auto both = plugin_->ReadTags(mem.stream());
+    FileView v = View(*plugin_, bytes);
+    if (!v.status.ok()) {
+      EXPECT_FALSE(both.ok()) << what;
+      return;
+    }
+    ASSERT_TRUE(both.ok()) << what << ": " << both.status().ToString();
+    EXPECT_EQ(both->nom.tags, v.ns.tags) << what;
+    EXPECT_EQ(both->nom.has_legacy_keys, v.ns.has_legacy_keys) << what;
+    EXPECT_TRUE(both->foreign == v.foreign) << what;
+  };
+  check(original_, "pristine");
+  auto written = Write(*plugin_, original_, kSecond);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  check(*written, "with our keys");
+  std::string changed = ScratchPath(path_.substr(path_.rfind('.') + 1));
+  WriteBytes(changed, *written);
+  RunPython("import mutagen\nf = mutagen.File('" + changed + "')\n" +
+            (GetParam().container == "mp3"
+                 ? "from mutagen.id3 import TIT2\nf.tags.add(TIT2(encoding=3, "
+                   "text=['Other']))\n"
+             : GetParam().container == "mp4" ? "f['\\xa9nam'] = ['Other']\n"
+                                             : "f['TITLE'] = ['Other']\n") +
+            "f.save()\n");
+  check(ReadBytes(changed), "foreign title changed by mutagen");
+  check({}, "zero-byte");
+  check(std::vector<uint8_t>(original_.begin(), original_.begin() + 200),
+        "truncated");
 }
 
 TEST_P(FormatRoundTrip, BadInputIsAClearError) {

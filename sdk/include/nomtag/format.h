@@ -150,8 +150,9 @@ typedef struct nomtag_format {
    * the stream, when it cannot write without losing something foreign;
    * the host then discards the stream. opts may be NULL.
    * The plugin need not verify its own result: the host reads the edited
-   * stream back once through read_namespace, read_foreign and
-   * read_payload and discards it unless all three prove the write. */
+   * stream back once through read_namespace and read_foreign (or
+   * read_tags_with) and read_payload, and discards it unless they prove
+   * the write. */
   nomtag_status (*write_namespace)(const nomtag_stream *stream,
                                    const nomtag_tag *tags, size_t tag_count,
                                    const nomtag_write_options *opts,
@@ -191,6 +192,19 @@ typedef struct nomtag_format {
   nomtag_status (*read_payload_with)(void *self, const nomtag_stream *stream,
                                      const nomtag_payload_sink *sink,
                                      nomtag_error *err);
+
+  /* ---- Since ABI 1.9: read only when NOMTAG_HAS_FIELD says so. ----
+   * What read_namespace_with reports to `tags` and read_foreign_with to
+   * `foreign`, from one parse of the stream: a write reads the original
+   * and the edited stream this way, so a format library's parse is not
+   * paid twice for each. The reports are exactly those of the two calls
+   * (the host may compare them with either); a failure reports the error
+   * either call would have. May be NULL: the host then makes the two
+   * calls. Same threads as above. */
+  nomtag_status (*read_tags_with)(void *self, const nomtag_stream *stream,
+                                  const nomtag_tag_sink *tags,
+                                  const nomtag_snapshot_sink *foreign,
+                                  nomtag_error *err);
 } nomtag_format;
 
 #ifdef __cplusplus

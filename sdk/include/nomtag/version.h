@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 #define NOMTAG_ABI_MAJOR 1
-#define NOMTAG_ABI_MINOR 8
+#define NOMTAG_ABI_MINOR 9
 /* 1.1: nomtag_library_info.padding
  * 1.2: nomtag_storage open_v2, worker_start, claim_check, claims_renew,
  *      claim_holders (claims fenced at commit time, workers proved alive
@@ -26,7 +26,9 @@
  * 1.7: storage row export/import (db copy)
  * 1.8: format: the payload sink's flags (a coarse description allowed);
  *      storage: nomtag_written_info before_size, before_mtime_ns (an
- *      analysis survives nomtag's own write) */
+ *      analysis survives nomtag's own write)
+ * 1.9: format: read_tags_with (the namespace and the foreign items from
+ *      one parse) */
 
 /* True when the struct `s` points at, of type `type`, is large enough to
  * carry `field`: a struct appended to in a later minor arrives from older
