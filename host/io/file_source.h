@@ -82,7 +82,10 @@ class FileSource : public ByteSource {
   };
   Status ReadBlock(uint64_t index, const Block** block);
 
-  static constexpr size_t kBlockSize = 64 * 1024;
+  // Small: a tag's header region is usually a few kilobytes, and on a
+  // cold disk every byte read is a byte fetched (with 64 KiB blocks a
+  // 150-file reconcile read 2.4x more from disk than with 16 KiB).
+  static constexpr size_t kBlockSize = 16 * 1024;
   static constexpr size_t kMaxBlocks = 64;
 
   std::string path_;
