@@ -13,6 +13,7 @@
 #include "flac_splice.h"
 #include "taglib-common/foreign_snapshot.h"
 #include "taglib-common/format_table.h"
+#include "taglib-common/one_parse.h"
 #include "taglib-common/plugin_support.h"
 #include "taglib-common/sinks.h"
 #include "taglib-common/taglib_stream.h"
@@ -46,7 +47,7 @@ void Prepare(const nomtag_stream* stream, bool writable) {
 
 // The foreign items, given the block layout and the file opened by
 // TagLib.
-ForeignItems CollectWith(const nomtag_stream* stream, const FlacLayout& layout,
+ForeignItems CollectWith(const nomtag_stream* stream, FlacLayout& layout,
                          OpenFlac& open) {
   ForeignItems items;
   sdk::StreamRef s(stream);
@@ -92,35 +93,20 @@ ForeignItems CollectWith(const nomtag_stream* stream, const FlacLayout& layout,
   return items;
 }
 
-ForeignItems Collect(const nomtag_stream* stream) {
-  FlacLayout layout = ReadFlacLayout(stream);
-  OpenFlac open(stream);
-  return CollectWith(stream, layout, open);
-}
-
 void NamespaceFrom(OpenFlac& open, TagSink& out) {
   if (open.file.hasXiphComment())
     ReadXiphNamespace(*open.file.xiphComment(false), out);
 }
 
-void ReadNamespace(const nomtag_stream* stream, const nomtag_tag_sink* sink) {
-  TagSink out(sink);
-  Prepare(stream, false);
-  ReadFlacLayout(stream);  // a broken block chain is an error, not "no tags"
-  OpenFlac open(stream);
-  NamespaceFrom(open, out);
+// The reads, over one walk of the blocks and one TagLib parse.
+const OneParse<FlacLayout, OpenFlac> kReads{Prepare, ReadFlacLayout,
+                                            NamespaceFrom, CollectWith};
+void ReadNamespace(const nomtag_stream* s, const nomtag_tag_sink* k) {
+  kReads.ReadNamespace(s, k);
 }
-
-// ReadNamespace and Collect with one walk of the blocks and one TagLib
-// parse.
-ForeignItems ReadTags(const nomtag_stream* stream,
-                      const nomtag_tag_sink* sink) {
-  TagSink out(sink);
-  Prepare(stream, false);
-  FlacLayout layout = ReadFlacLayout(stream);
-  OpenFlac open(stream);
-  NamespaceFrom(open, out);
-  return CollectWith(stream, layout, open);
+ForeignItems Collect(const nomtag_stream* s) { return kReads.Collect(s); }
+ForeignItems ReadTags(const nomtag_stream* s, const nomtag_tag_sink* k) {
+  return kReads.ReadTags(s, k);
 }
 
 // Splices our fields into the comment block (flac_splice.h): every

@@ -22,6 +22,7 @@
 #include "taglib-common/foreign_snapshot.h"
 #include "taglib-common/format_table.h"
 #include "taglib-common/nom_keys.h"
+#include "taglib-common/one_parse.h"
 #include "taglib-common/plugin_support.h"
 #include "taglib-common/sinks.h"
 #include "taglib-common/taglib_stream.h"
@@ -74,7 +75,7 @@ void Prepare(const nomtag_stream* stream, bool writable) {
 
 // The foreign items, given the tag's raw structure and the file opened
 // by TagLib.
-ForeignItems CollectWith(const nomtag_stream* stream, Id3v2Structure raw,
+ForeignItems CollectWith(const nomtag_stream* stream, Id3v2Structure& raw,
                          OpenMpeg& open) {
   ForeignItems items;
   // A tag holding only our frames disappears when they are cleared
@@ -107,12 +108,6 @@ ForeignItems CollectWith(const nomtag_stream* stream, Id3v2Structure raw,
   return items;
 }
 
-ForeignItems Collect(const nomtag_stream* stream) {
-  Id3v2Structure raw = ReadId3v2Structure(stream);
-  OpenMpeg open(stream);
-  return CollectWith(stream, std::move(raw), open);
-}
-
 // Our frames, from the file opened by TagLib.
 void NamespaceFrom(OpenMpeg& open, TagSink& out) {
   TagLib::ID3v2::Tag* tag = open.file.ID3v2Tag(false);
@@ -128,23 +123,15 @@ void NamespaceFrom(OpenMpeg& open, TagSink& out) {
   }
 }
 
-void ReadNamespace(const nomtag_stream* stream, const nomtag_tag_sink* sink) {
-  TagSink out(sink);
-  Prepare(stream, false);
-  ReadId3v2Structure(stream);  // a truncated tag is an error, not "no tags"
-  OpenMpeg open(stream);
-  NamespaceFrom(open, out);
+// The reads, over one walk of the tag and one TagLib parse.
+const OneParse<Id3v2Structure, OpenMpeg> kReads{Prepare, ReadId3v2Structure,
+                                                NamespaceFrom, CollectWith};
+void ReadNamespace(const nomtag_stream* s, const nomtag_tag_sink* k) {
+  kReads.ReadNamespace(s, k);
 }
-
-// ReadNamespace and Collect with one walk of the tag and one TagLib parse.
-ForeignItems ReadTags(const nomtag_stream* stream,
-                      const nomtag_tag_sink* sink) {
-  TagSink out(sink);
-  Prepare(stream, false);
-  Id3v2Structure raw = ReadId3v2Structure(stream);
-  OpenMpeg open(stream);
-  NamespaceFrom(open, out);
-  return CollectWith(stream, std::move(raw), open);
+ForeignItems Collect(const nomtag_stream* s) { return kReads.Collect(s); }
+ForeignItems ReadTags(const nomtag_stream* s, const nomtag_tag_sink* k) {
+  return kReads.ReadTags(s, k);
 }
 
 // Our frame bodies as TagLib renders them, encoded for the tag's version:

@@ -16,6 +16,7 @@
 #include "taglib-common/foreign_snapshot.h"
 #include "taglib-common/format_table.h"
 #include "taglib-common/nom_keys.h"
+#include "taglib-common/one_parse.h"
 #include "taglib-common/plugin_support.h"
 #include "taglib-common/sinks.h"
 #include "taglib-common/taglib_stream.h"
@@ -160,7 +161,7 @@ void CollectStructure(const nomtag_stream* stream,
 
 // The foreign items, given the atom tree and the file opened by TagLib.
 ForeignItems CollectWith(const nomtag_stream* stream,
-                         const std::vector<Mp4Atom>& atoms, OpenMp4& open) {
+                         std::vector<Mp4Atom>& atoms, OpenMp4& open) {
   ForeignItems items;
   CollectStructure(stream, atoms, items);
   if (TagLib::MP4::Tag* tag = open.file.tag())
@@ -168,12 +169,6 @@ ForeignItems CollectWith(const nomtag_stream* stream,
       if (!ParseMp4Name(ToStd(name)))
         items.Add("mp4:" + ToStd(name), Serialize(name.to8Bit(false), item));
   return items;
-}
-
-ForeignItems Collect(const nomtag_stream* stream) {
-  std::vector<Mp4Atom> atoms = ReadMp4Atoms(stream);
-  OpenMp4 open(stream);
-  return CollectWith(stream, atoms, open);
 }
 
 void NamespaceFrom(OpenMp4& open, TagSink& out) {
@@ -186,24 +181,15 @@ void NamespaceFrom(OpenMp4& open, TagSink& out) {
   }
 }
 
-void ReadNamespace(const nomtag_stream* stream, const nomtag_tag_sink* sink) {
-  TagSink out(sink);
-  Prepare(stream, false);
-  ReadMp4Atoms(stream);  // a truncated file is an error, not "no tags"
-  OpenMp4 open(stream);
-  NamespaceFrom(open, out);
+// The reads, over one walk of the atoms and one TagLib parse.
+const OneParse<std::vector<Mp4Atom>, OpenMp4> kReads{
+    Prepare, ReadMp4Atoms, NamespaceFrom, CollectWith};
+void ReadNamespace(const nomtag_stream* s, const nomtag_tag_sink* k) {
+  kReads.ReadNamespace(s, k);
 }
-
-// ReadNamespace and Collect with one walk of the atoms and one TagLib
-// parse.
-ForeignItems ReadTags(const nomtag_stream* stream,
-                      const nomtag_tag_sink* sink) {
-  TagSink out(sink);
-  Prepare(stream, false);
-  std::vector<Mp4Atom> atoms = ReadMp4Atoms(stream);
-  OpenMp4 open(stream);
-  NamespaceFrom(open, out);
-  return CollectWith(stream, atoms, open);
+ForeignItems Collect(const nomtag_stream* s) { return kReads.Collect(s); }
+ForeignItems ReadTags(const nomtag_stream* s, const nomtag_tag_sink* k) {
+  return kReads.ReadTags(s, k);
 }
 
 // Splices our items into ilst (mp4_splice.h): every foreign atom keeps
