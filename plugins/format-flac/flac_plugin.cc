@@ -101,13 +101,6 @@ void NamespaceFrom(OpenFlac& open, TagSink& out) {
 // The reads, over one walk of the blocks and one TagLib parse.
 const OneParse<FlacLayout, OpenFlac> kReads{Prepare, ReadFlacLayout,
                                             NamespaceFrom, CollectWith};
-void ReadNamespace(const nomtag_stream* s, const nomtag_tag_sink* k) {
-  kReads.ReadNamespace(s, k);
-}
-ForeignItems Collect(const nomtag_stream* s) { return kReads.Collect(s); }
-ForeignItems ReadTags(const nomtag_stream* s, const nomtag_tag_sink* k) {
-  return kReads.ReadTags(s, k);
-}
 
 // Splices our fields into the comment block (flac_splice.h): every
 // foreign byte stays.
@@ -135,10 +128,15 @@ namespace {
 namespace p = nomtag::plugins;
 
 const char* const kExtensions[] = {"flac", nullptr};
-const p::FormatFunctions kFunctions{
-    "flac",           kExtensions, p::LooksLikeFlac,  p::Prepare,
-    p::ReadNamespace, p::Collect,  p::WriteNamespace, p::ReadPayload,
-    p::ReadTags};
+const p::FormatFunctions kFunctions{"flac",
+                                    kExtensions,
+                                    p::LooksLikeFlac,
+                                    p::Prepare,
+                                    p::ReadNamespaceOf<p::kReads>,
+                                    p::CollectOf<p::kReads>,
+                                    p::WriteNamespace,
+                                    p::ReadPayload,
+                                    p::ReadTagsOf<p::kReads>};
 
 const void* GetInterface(const char* id) {
   return nomtag::sdk::interface_is(id, NOMTAG_FORMAT_INTERFACE_ID)

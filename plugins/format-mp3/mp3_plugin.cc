@@ -126,13 +126,6 @@ void NamespaceFrom(OpenMpeg& open, TagSink& out) {
 // The reads, over one walk of the tag and one TagLib parse.
 const OneParse<Id3v2Structure, OpenMpeg> kReads{Prepare, ReadId3v2Structure,
                                                 NamespaceFrom, CollectWith};
-void ReadNamespace(const nomtag_stream* s, const nomtag_tag_sink* k) {
-  kReads.ReadNamespace(s, k);
-}
-ForeignItems Collect(const nomtag_stream* s) { return kReads.Collect(s); }
-ForeignItems ReadTags(const nomtag_stream* s, const nomtag_tag_sink* k) {
-  return kReads.ReadTags(s, k);
-}
 
 // Our frame bodies as TagLib renders them, encoded for the tag's version:
 // UTF-8 in 2.4, UTF-16 where 2.2 and 2.3 know no UTF-8.
@@ -263,11 +256,11 @@ const p::FormatFunctions kFunctions{"mp3",
                                     kExtensions,
                                     p::LooksLikeMp3,
                                     p::Prepare,
-                                    p::ReadNamespace,
-                                    p::Collect,
+                                    p::ReadNamespaceOf<p::kReads>,
+                                    p::CollectOf<p::kReads>,
                                     p::WriteNamespace,
                                     p::ReadPayload,
-                                    p::ReadTags};
+                                    p::ReadTagsOf<p::kReads>};
 
 const void* GetInterface(const char* id) {
   return nomtag::sdk::interface_is(id, NOMTAG_FORMAT_INTERFACE_ID)

@@ -184,13 +184,6 @@ void NamespaceFrom(OpenMp4& open, TagSink& out) {
 // The reads, over one walk of the atoms and one TagLib parse.
 const OneParse<std::vector<Mp4Atom>, OpenMp4> kReads{
     Prepare, ReadMp4Atoms, NamespaceFrom, CollectWith};
-void ReadNamespace(const nomtag_stream* s, const nomtag_tag_sink* k) {
-  kReads.ReadNamespace(s, k);
-}
-ForeignItems Collect(const nomtag_stream* s) { return kReads.Collect(s); }
-ForeignItems ReadTags(const nomtag_stream* s, const nomtag_tag_sink* k) {
-  return kReads.ReadTags(s, k);
-}
 
 // Splices our items into ilst (mp4_splice.h): every foreign atom keeps
 // its bytes; what is missing (udta, meta, ilst) is created.
@@ -241,11 +234,11 @@ const p::FormatFunctions kFunctions{"mp4",
                                     kExtensions,
                                     p::LooksLikeMp4,
                                     p::Prepare,
-                                    p::ReadNamespace,
-                                    p::Collect,
+                                    p::ReadNamespaceOf<p::kReads>,
+                                    p::CollectOf<p::kReads>,
                                     p::WriteNamespace,
                                     p::ReadPayload,
-                                    p::ReadTags};
+                                    p::ReadTagsOf<p::kReads>};
 
 const void* GetInterface(const char* id) {
   return nomtag::sdk::interface_is(id, NOMTAG_FORMAT_INTERFACE_ID)

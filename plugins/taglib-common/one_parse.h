@@ -54,6 +54,21 @@ struct OneParse {
   }
 };
 
+// The three reads of R (a OneParse) as the plain functions a
+// FormatFunctions table lists.
+template <const auto& R>
+void ReadNamespaceOf(const nomtag_stream* s, const nomtag_tag_sink* k) {
+  R.ReadNamespace(s, k);
+}
+template <const auto& R>
+ForeignItems CollectOf(const nomtag_stream* s) {
+  return R.Collect(s);
+}
+template <const auto& R>
+ForeignItems ReadTagsOf(const nomtag_stream* s, const nomtag_tag_sink* k) {
+  return R.ReadTags(s, k);
+}
+
 }  // namespace nomtag::plugins
 
 #endif  // NOMTAG_PLUGINS_TAGLIB_COMMON_ONE_PARSE_H_
