@@ -134,6 +134,10 @@ struct SafeWriteItem {
 // was, nothing beside it) and the others go on; one result per item, in
 // order. The targets stay locked until the call returns, so a group holds
 // three descriptors per file: keep groups bounded (kMaxGroup).
+// Building, verifying and staging each member, and retiring its journal,
+// run on up to WorkThreads() threads (core/parallel_for.h), each member
+// on one thread; the barriers, the gate and the patches run on the
+// calling thread, in order, so the sync order above is the same.
 std::vector<Result<WriteResult>> SafeWriteBatch(
     const std::vector<SafeWriteItem>& items);
 
