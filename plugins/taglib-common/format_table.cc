@@ -56,14 +56,7 @@ nomtag_status ReadTags(void* self, const nomtag_stream* s,
                        nomtag_error* e) {
   return guard(e, [&] {
     SnapshotSink check(k);
-    const FormatFunctions& f = Functions(self);
-    if (f.read_tags != nullptr) {
-      f.read_tags(s, t).SendTo(k);
-      return;
-    }
-    f.read_namespace(s, t);
-    f.prepare(s, false);
-    f.collect_foreign(s).SendTo(k);
+    Functions(self).read_tags(s, t).SendTo(k);
   });
 }
 

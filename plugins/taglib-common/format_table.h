@@ -41,7 +41,7 @@ struct FormatFunctions {
                        const nomtag_payload_sink* sink);
   // Both reads from one parse (format.h read_tags_with): the namespace to
   // sink, the foreign items returned, exactly as read_namespace and
-  // collect_foreign give them. NULL: the table makes the two calls.
+  // collect_foreign give them. Required: every bundled format has it.
   ForeignItems (*read_tags)(const nomtag_stream* stream,
                             const nomtag_tag_sink* sink);
 };
