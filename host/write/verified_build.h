@@ -7,6 +7,13 @@
 // back exactly as desired, every foreign item is unchanged, the audio
 // payload is unchanged. Used by the safe write, and by the fuzzers on
 // buffers.
+//
+// The audio is proven one of two ways: every byte of the coarse
+// description (an Ogg stream from its first audio page on) left where it
+// was, by the overlay's mapping; or the exact payload read from both and
+// compared. So a file whose exact payload cannot be read (an Ogg page
+// deep in the audio that no reader parses) is written when its audio
+// bytes stay untouched, and refused when the write would move them.
 #ifndef NOMTAG_WRITE_VERIFIED_BUILD_H_
 #define NOMTAG_WRITE_VERIFIED_BUILD_H_
 

@@ -349,6 +349,69 @@ TEST_F(SafeWriteTest, InPlaceOggWriteReadsTheHeadersNotTheAudio) {
   }
 }
 
+// A page deep in the audio that no Ogg reader can parse (here its capture
+// pattern is gone) is not ours to judge: players skip it. A comment
+// change that leaves every byte from the first audio page on where it was
+// is proven by the mapping and written; one that would move the audio
+// pages cannot be proven (the exact walk stops at the broken page) and is
+// refused, the file untouched. Found by fuzz_format_plugins.
+TEST_F(SafeWriteTest, OggWithABrokenAudioPageIsWrittenOnlyInPlace) {
+  for (const char* kind : {"ogg", "opus"}) {
+    SCOPED_TRACE(kind);
+    const std::string path =
+        (dir_ / (std::string("broken-page.") + kind)).string();
+    const std::string codec =
+        std::string(kind) == "ogg" ? "libvorbis" : "libopus";
+    ASSERT_EQ(std::system(("ffmpeg -loglevel error -y -f lavfi -i "
+                           "anoisesrc=duration=20:color=pink:amplitude=0.3 "
+                           "-c:a " +
+                           codec + " -metadata title=Theirs " + path)
+                              .c_str()),
+              0);
+    auto first = SafeWriteNamespace(Format(path), path,
+                                    Tags({{"mood-strict", {"happy"}}}), {});
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    std::vector<uint8_t> bytes = ReadBytes(path);
+    const std::string_view view(reinterpret_cast<const char*>(bytes.data()),
+                                bytes.size());
+    const size_t broken = view.find("OggS", bytes.size() / 2);
+    ASSERT_NE(broken, std::string_view::npos);
+    bytes[broken] = 'X';
+    {
+      std::ofstream out(path, std::ios::binary | std::ios::trunc);
+      out.write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    }
+    const std::vector<std::string> foreign = testing::MutagenNames(kind, path);
+
+    auto r = SafeWriteNamespace(Format(path), path,
+                                Tags({{"mood-strict", {"sad"}}}), {});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->action, WriteResult::Action::kInPlace);
+    EXPECT_TRUE(r->payload_proven_by_mapping);
+    const std::vector<uint8_t> after = ReadBytes(path);
+    ASSERT_EQ(after.size(), bytes.size());
+    size_t last_change = 0;
+    for (size_t i = 0; i < after.size(); ++i)
+      if (after[i] != bytes[i]) last_change = i;
+    EXPECT_LT(last_change, 64u * 1024) << "a byte past the headers changed";
+    EXPECT_EQ(after[broken], 'X');
+    EXPECT_EQ(ReadFileTags(Format(path), path)->nom.tags,
+              Tags({{"mood-strict", {"sad"}}}));
+    EXPECT_EQ(testing::MutagenNames(kind, path), foreign);
+
+    // A comment too big for the room left repages the stream.
+    auto moved = SafeWriteNamespace(
+        Format(path), path,
+        Tags({{"mood-strict", {"sad"}}, {"note", {std::string(70000, 'x')}}}),
+        {});
+    ASSERT_FALSE(moved.ok());
+    EXPECT_NE(moved.status().message().find("broken Ogg page"),
+              std::string::npos)
+        << moved.status().ToString();
+    EXPECT_EQ(ReadBytes(path), after) << "a refused write changed the file";
+  }
+}
+
 // Data after an Ogg comment that is not zero padding is somebody's (RFC
 // 7845 asks editors to keep an Opus suffix whose first byte is odd): it is
 // kept byte for byte, and gets no padding after it.
