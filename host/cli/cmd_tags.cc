@@ -233,11 +233,8 @@ int Write(const GlobalOptions& opts, const TagsArgs& args, bool clear) {
   // Copies a killed write left beside a file go first (the journal is
   // resolved again under the file's lock, as it is opened); a file whose
   // leftovers cannot be resolved fails alone.
-  std::vector<Status> recovered(files.size());
-  for (size_t i = 0; i < files.size(); ++i) {
-    RecoveryReport report;
-    recovered[i] = RecoverFile(files[i], &report);
-  }
+  RecoveryReport report;
+  const std::vector<Status> recovered = RecoverFiles(files, &report);
   std::vector<GroupWriteItem> items(files.size(), GroupWriteItem{desired, wo});
   auto results = WriteInGroups(
       items, [&](size_t i, int wait_ms, bool* busy, OpenedFile* out) {

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <map>
 #include <memory>
 
 #include "io/posix_file.h"
@@ -326,6 +327,40 @@ Status RecoverFile(const std::string& file, RecoveryReport* report,
   if (s.ok()) s = ResolveFolder(resolver, *folder, names, name);
   ::close(folder->fd);
   return s;
+}
+
+std::vector<Status> RecoverFiles(const std::vector<std::string>& files,
+                                 RecoveryReport* report) {
+  std::vector<Status> out(files.size());
+  // The files of each folder, in the order given.
+  std::map<std::string, std::vector<size_t>> by_folder;
+  for (size_t i = 0; i < files.size(); ++i)
+    by_folder[fs::path(files[i]).parent_path().string()].push_back(i);
+  Resolver resolver(report, {});
+  for (const auto& [dir, members] : by_folder) {
+    std::string name;
+    auto folder = OpenParent(files[members.front()], &name);
+    if (!folder.ok()) continue;  // no folder, nothing left in it
+    std::vector<std::pair<std::string, unsigned char>> names;
+    Status listed = ListFolder(folder->fd, folder->label, &names);
+    // Sidecars only: in a folder without leftovers, each file costs
+    // nothing more.
+    std::erase_if(names, [](const auto& entry) {
+      return entry.first[0] != '.' ||
+             entry.first.find(".nomtag-") == std::string::npos;
+    });
+    for (size_t i : members) {
+      if (!listed.ok()) {
+        out[i] = listed;
+        continue;
+      }
+      if (names.empty()) continue;
+      out[i] = ResolveFolder(resolver, *folder, names,
+                             fs::path(files[i]).filename().string());
+    }
+    ::close(folder->fd);
+  }
+  return out;
 }
 
 Status RecoverJournal(const std::string& file, RecoveryReport* report) {

@@ -65,6 +65,12 @@ struct RecoveryOptions {
 Status RecoverFile(const std::string& file, RecoveryReport* report,
                    const RecoveryOptions& options = {});
 
+// RecoverFile for each of files, listing each folder once (a command
+// naming thousands of files in one folder must not list it per file).
+// One status per file, in order; report gathers them all.
+std::vector<Status> RecoverFiles(const std::vector<std::string>& files,
+                                 RecoveryReport* report);
+
 // Resolves only a journal left beside file: one failed open when there is
 // none (temporary copies are left to RecoverTree).
 Status RecoverJournal(const std::string& file, RecoveryReport* report);

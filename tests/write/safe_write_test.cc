@@ -893,6 +893,33 @@ TEST_F(SafeWriteTest, StaleTemporaryFilesOfDeadProcessesAreRemoved) {
   EXPECT_TRUE(fs::exists(path));
 }
 
+// `tags write` of many files settles each named file's leftovers, and
+// only theirs, folder by folder: a leftover of a file not named stays.
+TEST_F(SafeWriteTest, RecoverFilesSettlesTheNamedFilesLeftoversOnly) {
+  fs::create_directories(dir_ / "b");
+  const std::string a = Copy("mp3", "a");
+  const std::string other = Copy("mp3", "other");
+  const std::string b = (dir_ / "b" / "b.mp3").string();
+  fs::copy_file(a, b);
+  const std::string stale_a = (dir_ / ".a.mp3.nomtag-tmp-999999999-0").string();
+  const std::string stale_b =
+      (dir_ / "b" / ".b.mp3.nomtag-tmp-999999999-0").string();
+  const std::string stale_other =
+      (dir_ / ".other.mp3.nomtag-tmp-999999999-0").string();
+  for (const auto& p : {stale_a, stale_b, stale_other})
+    std::ofstream(p) << "half a copy";
+  const std::string gone = (dir_ / "gone" / "x.mp3").string();
+
+  RecoveryReport report;
+  const std::vector<Status> got = RecoverFiles({a, b, gone}, &report);
+  ASSERT_EQ(got.size(), 3u);
+  for (const Status& s : got) EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(report.temps_removed, 2);
+  EXPECT_FALSE(fs::exists(stale_a));
+  EXPECT_FALSE(fs::exists(stale_b));
+  EXPECT_TRUE(fs::exists(stale_other)) << "not named, not touched";
+}
+
 // Random kill -9 of a writing process, many times: never a broken file.
 TEST_F(SafeWriteTest, RandomKillsNeverLeaveAHalfWrittenFile) {
   std::mt19937 rng(20261124);
