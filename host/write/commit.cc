@@ -22,7 +22,7 @@ namespace {
 
 // Copies [from, from+len) of in to out at to, letting the kernel (or the
 // filesystem, or the NAS) do it when it can.
-Status CopyRange(int in, uint64_t from, int out, uint64_t to, uint64_t len,
+Status CopyBytes(int in, uint64_t from, int out, uint64_t to, uint64_t len,
                  const std::string& path) {
   while (len > 0) {
     loff_t off_in = from, off_out = to;
@@ -51,6 +51,23 @@ Status CopyRange(int in, uint64_t from, int out, uint64_t to, uint64_t len,
     len -= n;
   }
   return Status::OK();
+}
+
+// The same, in two calls when the range sits at the same offset within a
+// block in both files but does not start on a block boundary: the bytes
+// up to the boundary, then the rest from one boundary to another, which a
+// filesystem that shares extents (XFS, Btrfs, ZFS) clones instead of
+// copying (it clones only from a block boundary).
+Status CopyRange(int in, uint64_t from, int out, uint64_t to, uint64_t len,
+                 const std::string& path) {
+  const uint64_t head = (kCloneBlock - from % kCloneBlock) % kCloneBlock;
+  if (from % kCloneBlock == to % kCloneBlock && head > 0 && head < len) {
+    if (Status s = CopyBytes(in, from, out, to, head, path); !s.ok()) return s;
+    from += head;
+    to += head;
+    len -= head;
+  }
+  return CopyBytes(in, from, out, to, len, path);
 }
 
 // Extended attributes (user.*, POSIX ACLs in system.*, security labels)

@@ -11,7 +11,10 @@
 //
 // CommitByCopy: otherwise the piece table is streamed into a temporary
 // file made in the handle's folder (original ranges with copy_file_range,
-// so filesystems that can clone or copy server-side do), which gets the
+// so filesystems that can clone or copy server-side do; a range at the
+// same offset within a kCloneBlock in both files is split at the first
+// block boundary, so that the rest can be cloned, and the safe write pads
+// a copy's tag area to put the audio there), which gets the
 // original's permissions, ownership and extended attributes (user xattrs,
 // POSIX ACLs, security labels; a copy that cannot carry one is refused),
 // is made durable and renamed over the original; then the folder is made
@@ -41,6 +44,12 @@
 #include "write/sync_barrier.h"
 
 namespace nomtag {
+
+// The block a filesystem clones by (XFS, Btrfs, ZFS: 4 KiB or a divisor
+// of it on every setup nomtag writes to): a copy's original range is
+// shared instead of copied when it sits at the same offset within this
+// block in both files.
+inline constexpr uint64_t kCloneBlock = 4096;
 
 struct CommitOptions {
   bool keep_mtime = false;  // give the new file the original's mtime

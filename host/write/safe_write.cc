@@ -3,11 +3,15 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <memory>
+#include <optional>
+#include <utility>
 
 #include "core/parallel_for.h"
 #include "io/file_source.h"
 #include "io/overlay_stream.h"
+#include "io/posix_file.h"
 #include "write/commit.h"
 #include "write/fault_injection.h"
 #include "write/recovery.h"
@@ -76,12 +80,86 @@ namespace {
 struct Member {
   Member(TargetFile& target)
       : original(&target.source(), /*read_only=*/true),
-        edited(&target.source(), /*read_only=*/false) {}
-  OverlayStream original, edited;
+        edited(std::make_unique<OverlayStream>(&target.source(),
+                                               /*read_only=*/false)) {}
+  OverlayStream original;
+  std::unique_ptr<OverlayStream> edited;  // replaced by an aligned build
   std::unique_ptr<PendingCommit> commit;
   WriteResult result;
   Status status;  // not OK: the member left the group with this error
 };
+
+// How far the largest original range of a copy sits from where a
+// filesystem could share it: the bytes to add before it so that its new
+// offset is its old one within a clone block (commit.h). 0 when it is
+// there already, or when no range is worth sharing (under 64 KiB).
+uint64_t Misalignment(const OverlayStream& edited) {
+  uint64_t pos = 0, best_len = 0, best_new = 0, best_old = 0;
+  for (const auto& p : edited.pieces()) {
+    if (p.from_base && p.length > best_len) {
+      best_len = p.length;
+      best_new = pos;
+      best_old = p.base_offset;
+    }
+    pos += p.length;
+  }
+  if (best_len < 16 * kCloneBlock) return 0;
+  return (best_old % kCloneBlock + kCloneBlock - best_new % kCloneBlock) %
+         kCloneBlock;
+}
+
+// Whether a copy of this file is worth laying out for cloning:
+// NOMTAG_ALIGN_COPIES=on or off decides (tests, the bench's baseline),
+// else the filesystem's type (io/posix_file.h).
+bool WantAlignedCopy(const TargetFile& target) {
+  const char* env = std::getenv("NOMTAG_ALIGN_COPIES");
+  if (env && std::string(env) == "on") return true;
+  if (env && std::string(env) == "off") return false;
+  return MayShareExtents(target.fd());
+}
+
+// The padding a plugin is asked for when nomtag picks it to align a copy
+// (the formats' own defaults are 1 KiB to 4 KiB): the copy gets this plus
+// less than a clone block.
+constexpr uint32_t kAlignBasePadding = 1024;
+
+// A copy whose audio lands at its old offset within a clone block, so the
+// filesystem shares it rather than writing it again: the tag area grows
+// by the bytes missing (a larger padding; every format's tag area sits
+// before the audio). The padding the plugin picks by default is not
+// known here, so it is first asked for an explicit one to measure from.
+// Each build is verified like the first. Returns the edited stream and
+// whether its payload was proven by mapping; nothing when the first build
+// is already aligned or no build comes out aligned (a format whose layout
+// does not shift byte for byte with the padding: an Ogg stream repages).
+std::optional<std::pair<std::unique_ptr<OverlayStream>, bool>> AlignedBuild(
+    const SafeWriteItem& item, Member& m) {
+  uint64_t missing = Misalignment(*m.edited);
+  if (missing == 0) return std::nullopt;
+  TargetFile& target = *item.target;
+  auto build = [&](uint64_t padding)
+      -> std::optional<std::pair<std::unique_ptr<OverlayStream>, bool>> {
+    if (padding > UINT32_MAX) return std::nullopt;
+    auto edited =
+        std::make_unique<OverlayStream>(&target.source(), /*read_only=*/false);
+    auto built = BuildVerified(*item.format, m.original, *edited, item.desired,
+                               static_cast<uint32_t>(padding), target.path());
+    if (!built.ok() || built->unchanged || !edited->ShareUnchangedBytes().ok())
+      return std::nullopt;
+    return std::make_pair(std::move(edited), built->payload_proven_by_mapping);
+  };
+  uint64_t base = item.options.padding;
+  if (base == 0) {
+    base = kAlignBasePadding;
+    auto probe = build(base);
+    if (!probe) return std::nullopt;
+    missing = Misalignment(*probe->first);
+    if (missing == 0) return probe;
+  }
+  auto aligned = build(base + missing);
+  if (!aligned || Misalignment(*aligned->first) != 0) return std::nullopt;
+  return aligned;
+}
 
 // Steps 1 to 5 and the commit's first stage: on return the member is
 // finished (unchanged, or failed with the file as it was) or staged.
@@ -110,7 +188,7 @@ void Prepare(const SafeWriteItem& item, Member& m) {
 
   // Writability is checked after the build, and only when the build finds
   // something to write: an up-to-date read-only file is not an error.
-  auto built = BuildVerified(*item.format, m.original, m.edited, item.desired,
+  auto built = BuildVerified(*item.format, m.original, *m.edited, item.desired,
                              options.padding, path);
   if (!built.ok()) {
     m.status = built.status();
@@ -125,8 +203,8 @@ void Prepare(const SafeWriteItem& item, Member& m) {
   CrashPoint("before-commit");
 
   // 6. Commit: its first stage.
-  if (m.status = m.edited.ShareUnchangedBytes(); !m.status.ok()) return;
-  const bool in_place = !options.copy_only && m.edited.PreservesOffsets();
+  if (m.status = m.edited->ShareUnchangedBytes(); !m.status.ok()) return;
+  const bool in_place = !options.copy_only && m.edited->PreservesOffsets();
   if (!in_place && target.identity().nlink > 1 && !options.break_hardlinks) {
     m.status = Status::Refused(
         path + ": has " + std::to_string(target.identity().nlink) + " " +
@@ -135,8 +213,15 @@ void Prepare(const SafeWriteItem& item, Member& m) {
         "option hardlinks: break allows it)");
     return;
   }
+  // A larger padding only moves the audio further: a copy stays a copy.
+  if (!in_place && WantAlignedCopy(target)) {
+    if (auto aligned = AlignedBuild(item, m); aligned) {
+      m.edited = std::move(aligned->first);
+      m.result.payload_proven_by_mapping = aligned->second;
+    }
+  }
   auto staged = PendingCommit::Stage(
-      target, m.edited,
+      target, *m.edited,
       in_place ? PendingCommit::Kind::kInPlace : PendingCommit::Kind::kCopy,
       CommitOptions{options.keep_mtime, options.before_commit});
   if (!staged.ok()) {
@@ -223,7 +308,7 @@ std::vector<Result<WriteResult>> SafeWriteBatch(
           Member& m = *members[i];
           Prepare(items[i], m);
           if (m.commit && m.commit->kind() == PendingCommit::Kind::kCopy)
-            copy_bytes += m.edited.length();
+            copy_bytes += m.edited->length();
         },
         [&] { return copy_bytes.load() < kMaxGroupCopyBytes; });
     CommitStaged(members, begin, end);

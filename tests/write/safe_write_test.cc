@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -93,6 +94,19 @@ int WriteDyingAt(const char* point, const std::string& path,
   int status = 0;
   ::waitpid(child, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Pink noise encoded by ffmpeg into dir/name with the encoder options
+// given, titled by somebody else.
+std::string EncodedNoise(const fs::path& dir, const std::string& name,
+                         const std::string& encode, int seconds) {
+  const std::string path = (dir / name).string();
+  const std::string cmd =
+      "ffmpeg -loglevel error -y -f lavfi -i anoisesrc=duration=" +
+      std::to_string(seconds) + ":color=pink:amplitude=0.3 " + encode +
+      " -metadata title=Theirs " + path;
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  return path;
 }
 
 class SafeWriteTest : public ::testing::Test {
@@ -317,15 +331,9 @@ TEST_F(SafeWriteTest, OggCommentPaddingIsReadByOthersAndReused) {
 TEST_F(SafeWriteTest, InPlaceOggWriteReadsTheHeadersNotTheAudio) {
   for (const char* kind : {"ogg", "opus"}) {
     SCOPED_TRACE(kind);
-    const std::string path = (dir_ / (std::string("long.") + kind)).string();
-    const std::string codec =
-        std::string(kind) == "ogg" ? "libvorbis" : "libopus";
-    ASSERT_EQ(std::system(("ffmpeg -loglevel error -y -f lavfi -i "
-                           "anoisesrc=duration=180:color=pink:amplitude=0.3 "
-                           "-c:a " +
-                           codec + " -metadata title=Theirs " + path)
-                              .c_str()),
-              0);
+    const std::string path = EncodedNoise(
+        dir_, std::string("long.") + kind,
+        std::string(kind) == "ogg" ? "-c:a libvorbis" : "-c:a libopus", 180);
     auto first = SafeWriteNamespace(Format(path), path,
                                     Tags({{"mood-strict", {"happy"}}}), {});
     ASSERT_TRUE(first.ok()) << first.status().ToString();
@@ -349,6 +357,81 @@ TEST_F(SafeWriteTest, InPlaceOggWriteReadsTheHeadersNotTheAudio) {
   }
 }
 
+// Where the byte at old offset `at` of before lands in after: its 4 KiB
+// found again. npos when it is not there whole.
+size_t Moved(const std::vector<uint8_t>& before,
+             const std::vector<uint8_t>& after, size_t at) {
+  const std::string_view a(reinterpret_cast<const char*>(after.data()),
+                           after.size());
+  const std::string_view chunk(
+      reinterpret_cast<const char*>(before.data()) + at, 4096);
+  return a.find(chunk);
+}
+
+// On a filesystem that shares extents (XFS, Btrfs, ZFS), a copy lays its
+// tag area out so the audio keeps its old offset within a 4 KiB block,
+// and the copy clones it instead of writing it again. Forced on here
+// (NOMTAG_ALIGN_COPIES=on) on whatever the test folder is: the layout,
+// the tags, the foreign items and the audio, by ffmpeg and mutagen.
+TEST_F(SafeWriteTest, CopiesKeepTheAudioOnItsBlockOffsetForCloning) {
+  ::setenv("NOMTAG_ALIGN_COPIES", "on", 1);
+  struct Case {
+    const char* ext;
+    const char* encode;
+    bool aligns;       // an Ogg stream repages: its audio bytes move in pieces
+    const char* ours;  // how mutagen names our keys
+  };
+  for (const Case& c :
+       {Case{"mp3", "-c:a libmp3lame -id3v2_version 3", true, "nom:"},
+        Case{"flac", "-c:a flac", true, "NOM:"},
+        Case{"m4a", "-c:a aac -movflags +faststart", true,
+             "----:com.apple.iTunes:nom."},
+        Case{"ogg", "-c:a libvorbis", false, "NOM:"},
+        Case{"opus", "-c:a libopus", false, "NOM:"}}) {
+    SCOPED_TRACE(c.ext);
+    const std::string path =
+        EncodedNoise(dir_, std::string("aligned.") + c.ext, c.encode, 20);
+    // As an encoder leaves it: no room for our tags (ffmpeg pads FLAC).
+    testing::RunPython("import mutagen\nmutagen.File('" + path +
+                       "').save(padding=lambda info: 0)\n");
+    const std::vector<uint8_t> before = ReadBytes(path);
+    const std::string audio = FfmpegAudioHash(path);
+    const TagSet tags = Tags({{"mood-strict", {"happy"}}, {"bpm", {"120"}}});
+    std::vector<std::string> names = testing::MutagenNames(c.ext, path);
+    for (const char* key : {"bpm", "mood-strict"})
+      names.push_back(c.ours + std::string(key));
+    if (c.ours == std::string("NOM:"))
+      for (size_t i = names.size() - 2; i < names.size(); ++i)
+        std::transform(names[i].begin(), names[i].end(), names[i].begin(),
+                       ::toupper);
+    std::sort(names.begin(), names.end());
+
+    auto r = SafeWriteNamespace(Format(path), path, tags, {});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->action, WriteResult::Action::kCopied);
+    const std::vector<uint8_t> after = ReadBytes(path);
+    const size_t mid = before.size() / 2 / 4096 * 4096 + 123;
+    const size_t moved = Moved(before, after, mid);
+    if (c.aligns) {
+      ASSERT_NE(moved, std::string::npos) << "the audio is not there whole";
+      EXPECT_EQ(moved % 4096, mid % 4096) << "the audio left its block offset";
+      EXPECT_GT(after.size(), before.size());
+      EXPECT_LT(after.size(), before.size() + 16 * 1024) << "padding run away";
+    }
+    EXPECT_EQ(ReadFileTags(Format(path), path)->nom.tags, tags);
+    EXPECT_EQ(FfmpegAudioHash(path), audio);
+    EXPECT_EQ(testing::MutagenNames(c.ext, path), names)
+        << "theirs and ours, by mutagen";
+    // The next change fits in the room the alignment left.
+    auto next = SafeWriteNamespace(
+        Format(path), path, Tags({{"mood-strict", {"sad"}}, {"bpm", {"90"}}}),
+        {});
+    ASSERT_TRUE(next.ok()) << next.status().ToString();
+    EXPECT_EQ(next->action, WriteResult::Action::kInPlace);
+  }
+  ::unsetenv("NOMTAG_ALIGN_COPIES");
+}
+
 // A page deep in the audio that no Ogg reader can parse (here its capture
 // pattern is gone) is not ours to judge: players skip it. A comment
 // change that leaves every byte from the first audio page on where it was
@@ -358,16 +441,9 @@ TEST_F(SafeWriteTest, InPlaceOggWriteReadsTheHeadersNotTheAudio) {
 TEST_F(SafeWriteTest, OggWithABrokenAudioPageIsWrittenOnlyInPlace) {
   for (const char* kind : {"ogg", "opus"}) {
     SCOPED_TRACE(kind);
-    const std::string path =
-        (dir_ / (std::string("broken-page.") + kind)).string();
-    const std::string codec =
-        std::string(kind) == "ogg" ? "libvorbis" : "libopus";
-    ASSERT_EQ(std::system(("ffmpeg -loglevel error -y -f lavfi -i "
-                           "anoisesrc=duration=20:color=pink:amplitude=0.3 "
-                           "-c:a " +
-                           codec + " -metadata title=Theirs " + path)
-                              .c_str()),
-              0);
+    const std::string path = EncodedNoise(
+        dir_, std::string("broken-page.") + kind,
+        std::string(kind) == "ogg" ? "-c:a libvorbis" : "-c:a libopus", 20);
     auto first = SafeWriteNamespace(Format(path), path,
                                     Tags({{"mood-strict", {"happy"}}}), {});
     ASSERT_TRUE(first.ok()) << first.status().ToString();
