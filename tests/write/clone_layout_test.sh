@@ -29,6 +29,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap "exit 1" INT TERM
 
 audio_hash() {
   ffmpeg -loglevel error -i "$1" -map 0:a -c copy -f md5 -
