@@ -23,7 +23,7 @@ size_t WorkThreads() {
   if (::sched_getaffinity(0, sizeof set, &set) == 0)
     cores = static_cast<size_t>(CPU_COUNT(&set));
   if (cores == 0) cores = std::max(1u, std::thread::hardware_concurrency());
-  return std::min(cores, kMaxWorkThreads);
+  return std::min(2 * cores, kMaxWorkThreads);
 }
 
 size_t ParallelFor(size_t begin, size_t end, size_t threads,
