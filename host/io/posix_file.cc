@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,24 +9,6 @@
 #include <filesystem>
 
 namespace nomtag {
-
-bool MayShareExtents(int fd) {
-  struct statfs fs;
-  if (::fstatfs(fd, &fs) != 0) return false;
-  // Magic numbers of statfs(2); not all are in every <linux/magic.h>.
-  switch (static_cast<uint32_t>(fs.f_type)) {
-    case 0x58465342u:  // XFS
-    case 0x9123683Eu:  // Btrfs
-    case 0x2FC12FC1u:  // ZFS
-    case 0xCA451A4Eu:  // bcachefs
-    case 0x00006969u:  // NFS
-    case 0xFF534D42u:  // CIFS
-    case 0xFE534D42u:  // SMB2
-      return true;
-    default:
-      return false;
-  }
-}
 
 Status ErrnoStatus(const std::string& path, const std::string& step) {
   int e = errno;

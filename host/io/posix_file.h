@@ -23,12 +23,6 @@ Status FsyncDirectoryOf(const std::string& file);
 // The same for an open folder; label names it in messages.
 Status FsyncDirectory(int dir_fd, const std::string& label);
 
-// True when the filesystem holding fd may clone file ranges instead of
-// copying them (XFS, Btrfs, ZFS, bcachefs; NFS and SMB, whose server may):
-// worth laying a copy out so that its ranges can be shared. A guess from
-// the filesystem type, never needed for correctness.
-bool MayShareExtents(int fd);
-
 // Sets a file's access and modification times (nanoseconds since epoch).
 Status SetFileTimes(int fd, int64_t atime_ns, int64_t mtime_ns,
                     const std::string& path);

@@ -10,8 +10,8 @@
 
 #include "core/parallel_for.h"
 #include "io/file_source.h"
+#include "io/filesystem_kind.h"
 #include "io/overlay_stream.h"
-#include "io/posix_file.h"
 #include "write/commit.h"
 #include "write/fault_injection.h"
 #include "write/recovery.h"
@@ -110,12 +110,12 @@ uint64_t Misalignment(const OverlayStream& edited) {
 
 // Whether a copy of this file is worth laying out for cloning:
 // NOMTAG_ALIGN_COPIES=on or off decides (tests, the bench's baseline),
-// else the filesystem's type (io/posix_file.h).
+// else the filesystem's type (io/filesystem_kind.h).
 bool WantAlignedCopy(const TargetFile& target) {
   const char* env = std::getenv("NOMTAG_ALIGN_COPIES");
   if (env && std::string(env) == "on") return true;
   if (env && std::string(env) == "off") return false;
-  return MayShareExtents(target.fd());
+  return MayShareExtents(FilesystemType(target.fd()));
 }
 
 // The padding a plugin is asked for when nomtag picks it to align a copy

@@ -1,8 +1,6 @@
 #include "write/sync_barrier.h"
 
-#include <linux/magic.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -10,33 +8,12 @@
 #include <map>
 #include <utility>
 
+#include "io/filesystem_kind.h"
 #include "io/posix_file.h"
 #include "write/fault_injection.h"
 
 namespace nomtag {
 namespace {
-
-#ifndef ZFS_SUPER_MAGIC
-#define ZFS_SUPER_MAGIC 0x2fc12fc1
-#endif
-
-// Filesystems whose syncfs writes back every dirty page and inode and
-// commits them with a cache flush before it returns (their sync_fs waits
-// for the journal or transaction commit).
-bool SyncfsIsThorough(long type) {
-  switch (type) {
-    case EXT4_SUPER_MAGIC:  // also ext2 and ext3, same magic
-    case XFS_SUPER_MAGIC:
-    case BTRFS_SUPER_MAGIC:
-    case F2FS_SUPER_MAGIC:
-    case ZFS_SUPER_MAGIC:
-    case OVERLAYFS_SUPER_MAGIC:  // syncs its upper filesystem
-    case TMPFS_MAGIC:            // nothing to make durable
-      return true;
-    default:
-      return false;
-  }
-}
 
 bool GroupCommitOff() {
   const char* v = std::getenv("NOMTAG_GROUP_COMMIT");
@@ -93,9 +70,8 @@ std::vector<Status> SyncBarrier::Sync(size_t members) {
   const bool group = members >= 2 && !GroupCommitOff();
   for (const Entry& e : entries_) {
     struct stat st;
-    struct statfs fs;
-    if (group && ::fstat(e.fd, &st) == 0 && ::fstatfs(e.fd, &fs) == 0 &&
-        SyncfsIsThorough(fs.f_type))
+    if (group && ::fstat(e.fd, &st) == 0 &&
+        SyncfsIsThorough(FilesystemType(e.fd)))
       by_filesystem[st.st_dev].push_back(&e);
     else
       each.push_back(&e);
