@@ -260,6 +260,12 @@ Status Resolver::Temp(const Folder& folder, const std::string& name) {
   return Status::OK();
 }
 
+// A cheap first look at a folder entry: only such names can be a
+// journal or a temporary file (sidecar_names.h says which exactly).
+bool MayBeSidecar(const std::string& name) {
+  return name[0] == '.' && name.find(".nomtag-") != std::string::npos;
+}
+
 // Resolves the sidecars among names in folder (only those of `only`, a
 // file name, when not empty).
 Status ResolveFolder(
@@ -270,7 +276,7 @@ Status ResolveFolder(
   const std::string only_journal = only.empty() ? "" : JournalNameFor(only);
   const std::string only_temp = only.empty() ? "" : TempPrefixFor(only);
   for (const auto& [name, type] : names) {
-    if (name[0] != '.' || name.find(".nomtag-") == std::string::npos) continue;
+    if (!MayBeSidecar(name)) continue;
     std::string target, prefix;
     Status s;
     if (ParseJournalName(name, &target)) {
@@ -345,10 +351,8 @@ std::vector<Status> RecoverFiles(const std::vector<std::string>& files,
     Status listed = ListFolder(folder->fd, folder->label, &names);
     // Sidecars only: in a folder without leftovers, each file costs
     // nothing more.
-    std::erase_if(names, [](const auto& entry) {
-      return entry.first[0] != '.' ||
-             entry.first.find(".nomtag-") == std::string::npos;
-    });
+    std::erase_if(names,
+                  [](const auto& entry) { return !MayBeSidecar(entry.first); });
     for (size_t i : members) {
       if (!listed.ok()) {
         out[i] = listed;
