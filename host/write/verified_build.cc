@@ -93,7 +93,6 @@ Result<BuildOutcome> BuildVerified(const FormatPlugin& format,
     return outcome;
   }
   if (Status s = InjectedFailure("snapshot", label); !s.ok()) return s;
-  const ForeignSnapshot* foreign_before = &before->foreign;
   // The payload is first named coarsely where the format can (an Ogg
   // stream's audio pages whole, found from the headers), so that a write
   // which left those bytes alone is proven by the overlay's mapping
@@ -115,9 +114,9 @@ Result<BuildOutcome> BuildVerified(const FormatPlugin& format,
   if (after->nom.tags != desired || after->nom.has_legacy_keys)
     return Refuse(label, "the namespace does not read back as written: " +
                              FirstKeyDifference(desired, after->nom.tags));
-  if (after->foreign != *foreign_before)
+  if (after->foreign != before->foreign)
     return Refuse(label, "a tag that is not ours, " +
-                             FirstDifference(*foreign_before, after->foreign));
+                             FirstDifference(before->foreign, after->foreign));
   auto coarse_after = format.ReadPayload(*edited.stream(), true);
   if (!coarse_after.ok())
     return Refuse(label, "the audio cannot be read back (" +
