@@ -1,7 +1,9 @@
 #include "media_fixtures.h"
 
+#include <gtest/gtest.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -160,6 +162,14 @@ std::string MediaFile(const std::string& kind) {
 std::string ScratchPath(const std::string& ext) {
   static int n = 0;
   return TempDir() + "/scratch-" + std::to_string(++n) + "." + ext;
+}
+
+std::string TestFolderName(const std::string& prefix) {
+  std::string name =
+      ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  for (char& c : name)
+    if (c == '/') c = '_';
+  return prefix + "-" + std::to_string(::getpid()) + "-" + name;
 }
 
 std::vector<uint8_t> ReadBytes(const std::string& path) {

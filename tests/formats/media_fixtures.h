@@ -22,6 +22,12 @@ std::string MediaFile(const std::string& kind);
 // A scratch path in the temporary directory, unique per call.
 std::string ScratchPath(const std::string& ext);
 
+// A folder name for the running test, "PREFIX-PID-NAME", one path
+// component: a parameterized test's name ("Test/mp3") has its slash
+// replaced, or its fixture would remove only the inner folder and leave
+// the outer one in /tmp after every run.
+std::string TestFolderName(const std::string& prefix);
+
 std::vector<uint8_t> ReadBytes(const std::string& path);
 void WriteBytes(const std::string& path, const std::vector<uint8_t>& bytes);
 

@@ -131,9 +131,7 @@ WriteOptions Padding(uint32_t bytes) {
 class Mp4PaddingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("nomtag-mp4pad-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() / testing::TestFolderName("nomtag-mp4pad");
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }

@@ -112,9 +112,7 @@ std::string EncodedNoise(const fs::path& dir, const std::string& name,
 class SafeWriteTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("nomtag-write-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() / testing::TestFolderName("nomtag-write");
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     ::unsetenv("NOMTAG_TEST_FAIL_AT");

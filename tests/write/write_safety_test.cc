@@ -143,9 +143,7 @@ void SetMtime(const std::string& path, time_t sec, long nsec) {
 class WriteSafetyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("nomtag-safety-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() / testing::TestFolderName("nomtag-safety");
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     for (const char* v :
