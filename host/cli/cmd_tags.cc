@@ -159,20 +159,16 @@ Status SplitWriteArguments(const std::vector<std::string>& arguments,
 }
 
 // Opens a file a user named for a group write (group_write.h): its
-// folder as named, locked, made ready.
+// folder as named, locked.
 Status OpenNamedFile(const PluginRegistry& reg, const std::string& file,
-                     int wait_ms, bool* busy, OpenedFile* out) {
+                     int wait_ms, bool* busy,
+                     std::unique_ptr<TargetFile>* out) {
   if (auto named = FormatForPath(reg, file); !named.ok()) return named.status();
   auto target =
       TargetFile::Open(file, TargetFile::Purpose::kWrite, wait_ms, busy);
   if (!target.ok()) return target.status();
-  int rolled_back = 0;
-  Status s = ReadyForGroup(reg, file, std::move(*target), out, &rolled_back);
-  if (rolled_back > 0)
-    std::fprintf(stderr,
-                 "nomtag: %s: rolled back a write that was interrupted\n",
-                 file.c_str());
-  return s;
+  *out = std::move(*target);
+  return Status::OK();
 }
 
 nlohmann::json FileJson(const std::string& file,
@@ -237,9 +233,13 @@ int Write(const GlobalOptions& opts, const TagsArgs& args, bool clear) {
   const std::vector<Status> recovered = RecoverFiles(files, &report);
   std::vector<GroupWriteItem> items(files.size(), GroupWriteItem{desired, wo});
   auto results = WriteInGroups(
-      items, [&](size_t i, int wait_ms, bool* busy, OpenedFile* out) {
+      items,
+      [&](size_t i, int wait_ms, bool* busy, std::unique_ptr<TargetFile>* out) {
         if (!recovered[i].ok()) return recovered[i];
         return OpenNamedFile(reg, files[i], wait_ms, busy, out);
+      },
+      [&](size_t i, TargetFile& target) {
+        return FormatForContent(reg, files[i], target.source());
       });
 
   size_t written = 0, unchanged = 0, failed = 0;
@@ -250,6 +250,10 @@ int Write(const GlobalOptions& opts, const TagsArgs& args, bool clear) {
       ++failed;
       std::fprintf(stderr, "nomtag: %s\n", r.status().ToString().c_str());
     } else {
+      if (r->rolled_back > 0)
+        std::fprintf(stderr,
+                     "nomtag: %s: rolled back a write that was interrupted\n",
+                     files[i].c_str());
       r->action == WriteResult::Action::kUnchanged ? ++unchanged : ++written;
       for (const auto& w : r->warnings)
         std::fprintf(stderr, "nomtag: warning: %s\n", w.c_str());

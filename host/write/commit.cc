@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <vector>
 
 #include "io/posix_file.h"
@@ -117,11 +118,41 @@ PendingCommit::PendingCommit(TargetFile& target, const OverlayStream& overlay,
                              Kind kind, const CommitOptions& opts)
     : target_(target), overlay_(overlay), kind_(kind), opts_(opts) {}
 
+Result<std::shared_ptr<JournalFile>> JournalFile::Create(
+    int dir_fd, const std::string& name, const std::string& label,
+    const std::vector<const Journal*>& entries, size_t users) {
+  auto fd = WriteJournal(dir_fd, name, entries, label);
+  if (!fd.ok()) return fd.status();
+  // The journal's lock goes when this descriptor is closed: after the
+  // journal is removed, or by the kernel when the process dies.
+  return std::shared_ptr<JournalFile>(
+      new JournalFile(dir_fd, name, label, *fd, users));
+}
+
+JournalFile::~JournalFile() { ::close(fd_); }
+
+Status JournalFile::Release(bool keep) {
+  std::lock_guard<std::mutex> lock(mu_);
+  keep_ = keep_ || keep;
+  if (users_ == 0 || --users_ > 0 || keep_) return Status::OK();
+  if (::unlinkat(dir_fd_, name_.c_str(), 0) != 0)
+    return ErrnoStatus(label_, "remove journal");
+  return Status::OK();
+}
+
 PendingCommit::~PendingCommit() {
   // A journal guarding written bytes stays for recovery; anything else
   // beside the file goes.
-  if (!(kind_ == Kind::kInPlace && file_touched_)) DropSidecar();
+  ReleaseJournal(/*keep=*/file_touched_, nullptr);
+  DropSidecar();
   if (sidecar_fd_ >= 0) ::close(sidecar_fd_);
+}
+
+void PendingCommit::ReleaseJournal(bool keep, Status* removed) {
+  if (!journal_file_) return;
+  Status s = journal_file_->Release(keep);
+  journal_file_.reset();
+  if (removed != nullptr) *removed = s;
 }
 
 void PendingCommit::DropSidecar() {
@@ -174,15 +205,52 @@ Status PendingCommit::StageJournal() {
   }
 
   if (Status s = InjectedFailure("identity", path); !s.ok()) return s;
-  if (Status s = target_.CheckUnchanged(); !s.ok()) return s;
-  const std::string name = JournalNameFor(target_.name());
-  auto fd = WriteJournal(target_.dir_fd(), name, journal, JournalPathFor(path));
-  if (!fd.ok()) return fd.status();
-  // The journal's lock goes when this descriptor is closed: after the
-  // journal is removed, or by the kernel when the process dies.
-  sidecar_ = name;
-  sidecar_fd_ = *fd;
-  return Status::OK();
+  return target_.CheckUnchanged();
+}
+
+std::vector<Status> PendingCommit::StageJournals(
+    const std::vector<PendingCommit*>& commits) {
+  std::vector<Status> out(commits.size());
+  // The commits in place of each folder (its device and inode: two
+  // handles of one folder are two descriptors), in order.
+  std::map<std::pair<dev_t, ino_t>, std::vector<size_t>> folders;
+  for (size_t i = 0; i < commits.size(); ++i) {
+    PendingCommit* c = commits[i];
+    if (c == nullptr || c->kind_ != Kind::kInPlace || c->journal_file_)
+      continue;
+    struct stat st;
+    if (::fstat(c->target_.dir_fd(), &st) != 0) {
+      out[i] = ErrnoStatus(c->target_.path(), "stat its folder");
+      continue;
+    }
+    folders[{st.st_dev, st.st_ino}].push_back(i);
+  }
+  for (const auto& [folder, members] : folders) {
+    std::vector<const Journal*> entries;
+    for (size_t i : members) {
+      // One file's journal names it by its own name; several are named.
+      Journal& j = commits[i]->journal_;
+      j.file = members.size() == 1 ? "" : commits[i]->target_.name();
+      entries.push_back(&j);
+    }
+    // Named after the first file whose journal name is free (a journal
+    // left unresolved beside one of them keeps its name).
+    Result<std::shared_ptr<JournalFile>> made = Status::Internal("no journal");
+    for (size_t i : members) {
+      const TargetFile& t = commits[i]->target_;
+      made = JournalFile::Create(t.dir_fd(), JournalNameFor(t.name()),
+                                 JournalPathFor(t.path()), entries,
+                                 members.size());
+      if (made.ok() || made.status().code() != Status::Code::kConflict) break;
+    }
+    for (size_t i : members) {
+      if (made.ok())
+        commits[i]->journal_file_ = *made;
+      else
+        out[i] = made.status();
+    }
+  }
+  return out;
 }
 
 Status PendingCommit::StageCopy() {
@@ -235,8 +303,8 @@ Status PendingCommit::StageCopy() {
 void PendingCommit::NeedBeforeApply(SyncBarrier& barrier, size_t member) const {
   if (kind_ == Kind::kInPlace) {
     // fsync, not fdatasync, of the journal; and its name in the folder.
-    barrier.AddFile(member, sidecar_fd_, "journal-fsync",
-                    JournalPathFor(target_.path()));
+    barrier.AddFile(member, journal_file_->fd(), "journal-fsync",
+                    journal_file_->label());
     barrier.AddFolder(member, target_.dir_fd(), nullptr, target_.path());
   } else {
     barrier.AddFile(member, sidecar_fd_, "temp-fsync", target_.path());
@@ -311,10 +379,10 @@ Status PendingCommit::RollBackWith(Status why) {
   Status rb = RollBack(target_, journal_);
   if (!rb.ok())
     return why.Prepend("write failed and rollback failed too (" + rb.message() +
-                       "); the journal " + JournalPathFor(target_.path()) +
+                       "); the journal " + journal_file_->label() +
                        " is kept for `nomtag recover`");
   file_touched_ = false;  // the file is the old one again; the journal goes
-  DropSidecar();
+  ReleaseJournal(/*keep=*/false, nullptr);
   return why;
 }
 
@@ -338,11 +406,10 @@ Status PendingCommit::Finish(Status applied) {
   // file holding the new version and only drops the journal (journal.h).
   // The new version is durable: a journal that cannot be removed is a
   // warning, not a failed write.
+  // The journal goes with the group's last file (JournalFile).
   file_touched_ = false;
   Status removed = InjectedFailure("journal-remove", path);
-  if (removed.ok() && ::unlinkat(target_.dir_fd(), sidecar_.c_str(), 0) != 0)
-    removed = ErrnoStatus(JournalPathFor(path), "remove journal");
-  sidecar_.clear();
+  ReleaseJournal(/*keep=*/!removed.ok(), removed.ok() ? &removed : nullptr);
   if (!removed.ok())
     stats_.warnings.push_back(
         removed.message() +
@@ -358,6 +425,7 @@ Status CommitAlone(TargetFile& target, const OverlayStream& overlay,
                    CommitStats* stats) {
   auto c = PendingCommit::Stage(target, overlay, kind, opts);
   if (!c.ok()) return c.status();
+  if (Status s = PendingCommit::StageJournals({c->get()})[0]; !s.ok()) return s;
   SyncBarrier barrier;
   (*c)->NeedBeforeApply(barrier, 0);
   Status s = (*c)->Apply(barrier.Sync(1)[0]);

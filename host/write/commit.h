@@ -4,9 +4,10 @@
 // CommitInPlace: when every surviving original byte keeps its offset, the
 // new bytes are written over the old ones through the handle's descriptor,
 // under a rollback journal (journal.h) made beside the file with openat on
-// the handle's folder. Every hard link sees the new tags; the file keeps
-// its inode. The file is made durable with fsync or syncfs, never only
-// fdatasync: a grown size and the new mtime and ctime must be durable too,
+// the handle's folder (in a group, one journal for all the group's writes
+// in place in that folder: JournalFile). Every hard link sees the new tags; the
+// file keeps its inode. The file is made durable with fsync or syncfs, never
+// only fdatasync: a grown size and the new mtime and ctime must be durable too,
 // or scan and rsync may skip the file after a power cut.
 //
 // CommitByCopy: otherwise the piece table is streamed into a temporary
@@ -34,6 +35,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -79,18 +81,62 @@ struct CommitStats {
   FileIdentity after;
 };
 
+// The journal on disk of one folder's writes in place in a group: one
+// file, locked from its creation until it is removed, holding one entry
+// per write (journal.h). Each commit lets go of it when its file is
+// durable (or rolled back); the last one removes it, unless a commit
+// whose rollback failed needs it kept for recovery. Thread-safe.
+class JournalFile {
+ public:
+  // Writes entries as the journal `name` in dir_fd (borrowed: it must
+  // stay open while this lives), for `users` commits. label names it in
+  // messages and test hooks.
+  static Result<std::shared_ptr<JournalFile>> Create(
+      int dir_fd, const std::string& name, const std::string& label,
+      const std::vector<const Journal*>& entries, size_t users);
+  ~JournalFile();
+  JournalFile(const JournalFile&) = delete;
+  JournalFile& operator=(const JournalFile&) = delete;
+
+  int fd() const { return fd_; }
+  const std::string& label() const { return label_; }
+  // One user is done. keep: its file still needs the journal (its
+  // rollback failed). The last user removes the journal unless one kept
+  // it, and gets the removal's status; the others get OK.
+  Status Release(bool keep);
+
+ private:
+  JournalFile(int dir_fd, std::string name, std::string label, int fd,
+              size_t users)
+      : dir_fd_(dir_fd),
+        name_(std::move(name)),
+        label_(std::move(label)),
+        fd_(fd),
+        users_(users) {}
+  const int dir_fd_;
+  const std::string name_;
+  const std::string label_;
+  const int fd_;  // its lock says a writer lives
+  std::mutex mu_;
+  size_t users_;
+  bool keep_ = false;
+};
+
 // One file's commit, in the stages between which a group of files shares
 // its syncs (safe_write.h, sync_barrier.h):
 //
-//   Stage       the journal (in place) or the whole copy (by copy) is
-//               written beside the file and locked; nothing touches the
-//               file itself;
+//   Stage       in place: the journal entry is made in memory; by copy:
+//               the whole copy is written beside the file and locked;
+//               nothing touches the file itself;
+//   Journals    in place: StageJournals writes the entries of a folder's
+//               commits into one journal file beside them, locked;
 //   barrier 1   NeedBeforeApply: the journal and its name, or the copy;
 //   Apply       the handle checked, the gate asked, then the new bytes
 //               through the descriptor (in place) or the rename (by copy);
 //   barrier 2   NeedBeforeFinish: the file (in place) or its folder (by
 //               copy);
-//   Finish      the journal removed; what the write left.
+//   Finish      the journal let go of (the folder's last commit removes
+//               it); what the write left.
 //
 // A failure before Apply's first byte leaves the file as it was and
 // nothing beside it; a failure in or after it rolls the file back from its
@@ -107,6 +153,12 @@ class PendingCommit {
   static Result<std::unique_ptr<PendingCommit>> Stage(
       TargetFile& target, const OverlayStream& overlay, Kind kind,
       const CommitOptions& opts);
+  // Writes the journals of the staged commits in place among commits
+  // (others are skipped): one per folder, named after its first commit's
+  // file. One status per commit, in order; a commit whose journal could
+  // not be made must not go on (its file untouched, nothing left).
+  static std::vector<Status> StageJournals(
+      const std::vector<PendingCommit*>& commits);
   ~PendingCommit();
   PendingCommit(const PendingCommit&) = delete;
   PendingCommit& operator=(const PendingCommit&) = delete;
@@ -125,6 +177,7 @@ class PendingCommit {
                 const CommitOptions& opts);
   Status StageJournal();
   Status StageCopy();
+  void ReleaseJournal(bool keep, Status* removed);
   Status RollBackWith(Status why);
   void DropSidecar();
 
@@ -133,8 +186,9 @@ class PendingCommit {
   const Kind kind_;
   const CommitOptions opts_;
   Journal journal_;
-  std::string sidecar_;        // the journal's or the copy's name in the folder
-  int sidecar_fd_ = -1;        // open and locked while the sidecar exists
+  std::shared_ptr<JournalFile> journal_file_;  // in place, once written
+  std::string sidecar_;                        // the copy's name in the folder
+  int sidecar_fd_ = -1;        // open and locked while the copy exists
   bool file_touched_ = false;  // in place: bytes written, the journal guards
   bool renamed_ = false;       // by copy: the copy has the file's name
   CommitStats stats_;

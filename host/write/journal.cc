@@ -17,8 +17,10 @@
 namespace nomtag {
 namespace {
 
-// J2 appends the new bytes and where they go; J1 is still read.
+// J2 appends the new bytes and where they go; J3 holds several files'
+// entries, each named; J1 is still read.
 constexpr char kMagic[8] = {'N', 'O', 'M', 'T', 'A', 'G', 'J', '2'};
+constexpr char kMagicV3[8] = {'N', 'O', 'M', 'T', 'A', 'G', 'J', '3'};
 constexpr char kMagicV1[8] = {'N', 'O', 'M', 'T', 'A', 'G', 'J', '1'};
 
 void Put64(std::string* out, uint64_t v) {
@@ -61,29 +63,83 @@ std::string HostName() {
   return buf;
 }
 
-Result<int> WriteJournal(int dir_fd, const std::string& name, const Journal& j,
-                         const std::string& path) {
-  std::string data(kMagic, sizeof kMagic);
-  Put64(&data, j.identity.dev);
-  Put64(&data, j.identity.ino);
-  Put64(&data, j.identity.size);
-  Put64(&data, static_cast<uint64_t>(j.identity.mtime_ns));
-  Put64(&data, static_cast<uint64_t>(j.identity.atime_ns));
-  Put64(&data, j.new_length);
-  Put64(&data, static_cast<uint64_t>(j.pid));
-  PutBytes(&data, j.host);
-  Put64(&data, j.ranges.size());
+namespace {
+
+void PutEntry(std::string* data, const Journal& j) {
+  Put64(data, j.identity.dev);
+  Put64(data, j.identity.ino);
+  Put64(data, j.identity.size);
+  Put64(data, static_cast<uint64_t>(j.identity.mtime_ns));
+  Put64(data, static_cast<uint64_t>(j.identity.atime_ns));
+  Put64(data, j.new_length);
+  Put64(data, static_cast<uint64_t>(j.pid));
+  PutBytes(data, j.host);
+  Put64(data, j.ranges.size());
   for (const auto& r : j.ranges) {
-    Put64(&data, r.offset);
-    PutBytes(&data, r.original);
+    Put64(data, r.offset);
+    PutBytes(data, r.original);
   }
-  Put64(&data, j.written.size());
+  Put64(data, j.written.size());
   for (const auto& e : j.written) {
-    Put64(&data, e.offset);
-    PutBytes(&data, e.bytes);
+    Put64(data, e.offset);
+    PutBytes(data, e.bytes);
+  }
+}
+
+// One entry's fields after its name; false when the body ends early. A
+// J1 entry stops after its ranges.
+bool GetEntry(const std::string& body, size_t* at, bool v1, Journal* j) {
+  uint64_t mtime, atime, pid, count;
+  if (!Get64(body, at, &j->identity.dev) ||
+      !Get64(body, at, &j->identity.ino) ||
+      !Get64(body, at, &j->identity.size) || !Get64(body, at, &mtime) ||
+      !Get64(body, at, &atime) || !Get64(body, at, &j->new_length) ||
+      !Get64(body, at, &pid) || !GetBytes(body, at, &j->host) ||
+      !Get64(body, at, &count))
+    return false;
+  j->identity.mtime_ns = static_cast<int64_t>(mtime);
+  j->identity.atime_ns = static_cast<int64_t>(atime);
+  j->pid = static_cast<int64_t>(pid);
+  for (uint64_t i = 0; i < count; ++i) {
+    Journal::Range r;
+    if (!Get64(body, at, &r.offset) || !GetBytes(body, at, &r.original))
+      return false;
+    j->ranges.push_back(std::move(r));
+  }
+  if (v1) return true;
+  if (!Get64(body, at, &count)) return false;
+  for (uint64_t i = 0; i < count; ++i) {
+    Journal::Extent e;
+    if (!Get64(body, at, &e.offset) || !GetBytes(body, at, &e.bytes))
+      return false;
+    j->written.push_back(std::move(e));
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string EncodeJournal(const std::vector<const Journal*>& entries) {
+  std::string data;
+  if (entries.size() == 1 && entries[0]->file.empty()) {
+    data.assign(kMagic, sizeof kMagic);
+    PutEntry(&data, *entries[0]);
+  } else {
+    data.assign(kMagicV3, sizeof kMagicV3);
+    Put64(&data, entries.size());
+    for (const Journal* j : entries) {
+      PutBytes(&data, j->file);
+      PutEntry(&data, *j);
+    }
   }
   data += Sha256(data);
+  return data;
+}
 
+Result<int> WriteJournal(int dir_fd, const std::string& name,
+                         const std::vector<const Journal*>& entries,
+                         const std::string& path) {
+  const std::string data = EncodeJournal(entries);
   if (Status s = InjectedFailure("journal-write", path); !s.ok()) return s;
   // Locked before a byte of it exists: recovery never reads a journal
   // being written.
@@ -99,7 +155,7 @@ Result<int> WriteJournal(int dir_fd, const std::string& name, const Journal& j,
   return *fd;
 }
 
-Result<Journal> ReadJournal(const std::string& path, bool* torn) {
+Result<std::vector<Journal>> ReadJournal(const std::string& path, bool* torn) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return ErrnoStatus(path, "open journal");
   auto j = ReadJournalFrom(fd, path, torn);
@@ -107,7 +163,8 @@ Result<Journal> ReadJournal(const std::string& path, bool* torn) {
   return j;
 }
 
-Result<Journal> ReadJournalFrom(int fd, const std::string& path, bool* torn) {
+Result<std::vector<Journal>> ReadJournalFrom(int fd, const std::string& path,
+                                             bool* torn) {
   *torn = false;
   std::string data;
   char buf[64 * 1024];
@@ -125,44 +182,29 @@ Result<Journal> ReadJournalFrom(int fd, const std::string& path, bool* torn) {
     if (n == 0) break;
     data.append(buf, n);
   }
-  Journal j;
+  std::vector<Journal> entries;
   auto torn_journal = [&] {
     *torn = true;
-    return j;
+    return std::vector<Journal>();
   };
   if (data.size() < sizeof kMagic + SHA256_DIGEST_LENGTH) return torn_journal();
   const bool v1 = std::memcmp(data.data(), kMagicV1, sizeof kMagic) == 0;
-  if (!v1 && std::memcmp(data.data(), kMagic, sizeof kMagic) != 0)
+  const bool v3 = std::memcmp(data.data(), kMagicV3, sizeof kMagic) == 0;
+  if (!v1 && !v3 && std::memcmp(data.data(), kMagic, sizeof kMagic) != 0)
     return torn_journal();
   std::string body = data.substr(0, data.size() - SHA256_DIGEST_LENGTH);
   if (Sha256(body) != data.substr(body.size())) return torn_journal();
   size_t at = sizeof kMagic;
-  uint64_t mtime, atime, pid, count;
-  if (!Get64(body, &at, &j.identity.dev) ||
-      !Get64(body, &at, &j.identity.ino) ||
-      !Get64(body, &at, &j.identity.size) || !Get64(body, &at, &mtime) ||
-      !Get64(body, &at, &atime) || !Get64(body, &at, &j.new_length) ||
-      !Get64(body, &at, &pid) || !GetBytes(body, &at, &j.host) ||
-      !Get64(body, &at, &count))
-    return torn_journal();
-  j.identity.mtime_ns = static_cast<int64_t>(mtime);
-  j.identity.atime_ns = static_cast<int64_t>(atime);
-  j.pid = static_cast<int64_t>(pid);
+  uint64_t count = 1;
+  if (v3 && (!Get64(body, &at, &count) || count == 0)) return torn_journal();
   for (uint64_t i = 0; i < count; ++i) {
-    Journal::Range r;
-    if (!Get64(body, &at, &r.offset) || !GetBytes(body, &at, &r.original))
+    Journal j;
+    if (v3 && (!GetBytes(body, &at, &j.file) || j.file.empty()))
       return torn_journal();
-    j.ranges.push_back(std::move(r));
+    if (!GetEntry(body, &at, v1, &j)) return torn_journal();
+    entries.push_back(std::move(j));
   }
-  if (v1) return j;
-  if (!Get64(body, &at, &count)) return torn_journal();
-  for (uint64_t i = 0; i < count; ++i) {
-    Journal::Extent e;
-    if (!Get64(body, &at, &e.offset) || !GetBytes(body, &at, &e.bytes))
-      return torn_journal();
-    j.written.push_back(std::move(e));
-  }
-  return j;
+  return entries;
 }
 
 Status RollBack(TargetFile& target, const Journal& j) {

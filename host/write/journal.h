@@ -21,6 +21,14 @@
 // Because of the second case a writer need not fsync the directory after
 // removing its journal.
 //
+// One journal may cover several files of one folder: a group write
+// (safe_write.h) puts the entries of all its writes in place in a folder
+// into one journal, named after the first of them, so that a group costs
+// one journal creation per folder, not one per file. Each entry is judged
+// and settled on its own, as above; the journal goes when every entry is
+// settled, and one whose entries are not all settled is rewritten with
+// only those left (recovery.h).
+//
 // The writer holds an OFD lock on its journal (and on the file itself,
 // target_file.h) for the whole commit: a journal whose lock is free has no
 // live writer, whatever host or container wrote it and whatever process
@@ -38,6 +46,10 @@
 namespace nomtag {
 
 struct Journal {
+  // The file this entry is about, by its name in the journal's folder.
+  // Empty: the file the journal's own name says (sidecar_names.h), as in
+  // every journal that covers one file.
+  std::string file;
   struct Range {
     uint64_t offset = 0;
     std::string original;  // the bytes there before the write
@@ -66,22 +78,31 @@ std::string Sha256(const std::string& bytes);
 class TargetFile;
 
 // Creates the journal `name` in the folder dir_fd (it must not exist),
-// locks it and writes it. It is not yet durable: the caller makes it and
-// the folder durable (sync_barrier.h) before touching the file, so that
-// many writes share their syncs. Returns the journal's descriptor, still
-// locked: the caller keeps it open until the journal is removed, and that
-// lock is what tells recovery the writer lives. On failure nothing is
-// left. label names the journal in messages.
+// locks it and writes the entries into it: one entry with an empty
+// `file` is written as a journal of one file (NOMTAGJ2), anything else
+// with every entry's file named (NOMTAGJ3; no entry's file empty). It is not
+// yet durable: the caller makes it and the folder durable (sync_barrier.h)
+// before touching the file, so that many writes share their syncs. Returns the
+// journal's descriptor, still locked: the caller keeps it open until the
+// journal is removed, and that lock is what tells recovery the writer lives. On
+// failure nothing is left. label names the journal in messages.
 Result<int> WriteJournal(int dir_fd, const std::string& name,
-                         const Journal& journal, const std::string& label);
+                         const std::vector<const Journal*>& entries,
+                         const std::string& label);
 
-// Reads a journal from fd. *torn is set (and an OK status returned) when
+// The journal's bytes, as WriteJournal writes them (the checksum
+// included).
+std::string EncodeJournal(const std::vector<const Journal*>& entries);
+
+// Reads a journal's entries from fd (one, with an empty `file`, for a
+// NOMTAGJ1 or NOMTAGJ2 journal). *torn is set (and an OK status returned) when
 // it is incomplete or its checksum does not match. A read error is an
 // IoError, never "torn": a torn journal is deleted, and this may be the
 // only copy of the original bytes.
-Result<Journal> ReadJournalFrom(int fd, const std::string& label, bool* torn);
+Result<std::vector<Journal>> ReadJournalFrom(int fd, const std::string& label,
+                                             bool* torn);
 // The same by path (tests, the fuzzer).
-Result<Journal> ReadJournal(const std::string& path, bool* torn);
+Result<std::vector<Journal>> ReadJournal(const std::string& path, bool* torn);
 
 // Puts the original bytes back into target through its descriptor,
 // restores its length, fsyncs it, then (best effort, the content being

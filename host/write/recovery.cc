@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "io/posix_file.h"
 #include "io/target_file.h"
@@ -102,23 +103,40 @@ struct Folder {
   std::string label;  // its path, for messages
 };
 
+// Files whose handles the caller holds (locked), by name in the folder.
+using HeldFiles = std::map<std::string, TargetFile*>;
+
 class Resolver {
  public:
   Resolver(RecoveryReport* report, const RecoveryOptions& options)
       : report_(report), options_(options) {}
 
-  // The journal `journal_name` in folder, of the file `target_name`
-  // (empty: find it by its journal name). target, when given, is that
-  // file's handle, held and locked by the caller.
+  // The journal `journal_name` in folder. named_file: the file its name
+  // says (empty: found from the name), the file of an entry that does
+  // not name one. held: files the caller holds, used as they are. focus:
+  // when not empty, a journal with no entry for one of these files is
+  // left alone, and the status returned is the first problem of their
+  // entries (else of any entry).
+  // per_file, when given, gets the problem of each entry's file.
   Status Journal(const Folder& folder, const std::string& journal_name,
-                 std::string target_name, TargetFile* target);
+                 const std::string& named_file, const HeldFiles& held,
+                 const std::set<std::string>& focus,
+                 std::map<std::string, Status>* per_file = nullptr);
 
   // A temporary copy: removed unless its writer lives.
   Status Temp(const Folder& folder, const std::string& name);
 
+  // The files rolled back, by name in their folder (the last folder's).
+  std::set<std::string>& rolled_back() { return rolled_back_; }
+
  private:
-  // A journal nomtag cannot resolve on its own: kept and reported, or
-  // dropped when the user said so.
+  enum class Outcome { kSettled, kUnresolved };
+  // One entry of a journal against its file.
+  Outcome Settle(TargetFile& target, const struct Journal& entry,
+                 const std::string& journal_path, Status* why);
+  // Journals nomtag cannot resolve on its own: kept (with only the
+  // entries left, when others were settled) and reported, or dropped
+  // when the user said so.
   Status Unresolved(const Folder& folder, const std::string& journal_name,
                     int journal_fd, Status why) {
     const std::string path = Join(folder.label, journal_name);
@@ -134,6 +152,7 @@ class Resolver {
 
   RecoveryReport* report_;
   RecoveryOptions options_;
+  std::set<std::string> rolled_back_;
 };
 
 // The file whose (shortened) journal name is journal_name, or "".
@@ -150,97 +169,220 @@ std::string FindLongName(int dir_fd, const std::string& label,
   return "";
 }
 
-Status Resolver::Journal(const Folder& folder, const std::string& journal_name,
-                         std::string target_name, TargetFile* target) {
-  const std::string journal_path = Join(folder.label, journal_name);
-  Sidecar jf;
-  bool busy = false;
-  if (Status s = OpenSidecar(folder.fd, journal_name, journal_path, &jf, &busy);
-      !s.ok())
-    return Unresolved(folder, journal_name, -1, s);
-  if (jf.fd < 0) return Status::OK();  // gone meanwhile
-  if (busy) {
-    ++report_->busy;  // a write in progress right now
-    if (target != nullptr)
-      return Status::Conflict(target->path() +
-                              ": another nomtag process is writing it; not "
-                              "written (it will be retried)");
-    return Status::OK();
-  }
-  bool torn = false;
-  auto journal = ReadJournalFrom(jf.fd, journal_path, &torn);
-  if (!journal.ok())
-    return Unresolved(folder, journal_name, -1, journal.status());
-  if (torn) {
-    // Torn means it was never completed, so the file was never touched.
-    if (RemoveIfSame(folder.fd, journal_name, jf.fd)) ++report_->torn_discarded;
-    return Status::OK();
-  }
-
-  std::unique_ptr<TargetFile> opened;
-  if (target == nullptr) {
-    struct stat st;
-    if (target_name.empty() || ::fstatat(folder.fd, target_name.c_str(), &st,
-                                         AT_SYMLINK_NOFOLLOW) != 0)
-      target_name = FindLongName(folder.fd, folder.label, journal_name);
-    if (target_name.empty())
-      return Unresolved(
-          folder, journal_name, jf.fd,
-          Status::NotFound("journal " + journal_path +
-                           " belongs to a file that is gone; kept"));
-    auto t = TargetFile::OpenInFolderNoWait(folder.fd, target_name,
-                                            Join(folder.label, target_name));
-    if (!t.ok()) {
-      if (t.status().code() == Status::Code::kConflict) {
-        ++report_->busy;  // its writer lives
-        return Status::OK();
-      }
-      return Unresolved(
-          folder, journal_name, jf.fd,
-          t.status().Prepend("journal " + journal_path + " kept: "));
-    }
-    opened = std::move(*t);
-    target = opened.get();
-  }
-  const std::string& file = target->path();
+Resolver::Outcome Resolver::Settle(TargetFile& target,
+                                   const struct Journal& entry,
+                                   const std::string& journal_path,
+                                   Status* why) {
+  const std::string& file = target.path();
   // Only the inode: the device number of one file changes across reboots
   // on btrfs subvolumes, NFS, USB and LVM, and the journal sits beside it.
-  if (target->identity().ino != journal->identity.ino)
-    return Unresolved(folder, journal_name, jf.fd,
-                      Status::Conflict(file +
-                                       ": replaced by another file since the "
-                                       "interrupted write; left as it is, "
-                                       "journal " +
-                                       journal_path + " kept"));
-  auto match = MatchJournal(target->source(), *journal);
-  if (!match.ok())
-    return Unresolved(folder, journal_name, jf.fd, match.status());
+  if (target.identity().ino != entry.identity.ino) {
+    *why = Status::Conflict(file +
+                            ": replaced by another file since the "
+                            "interrupted write; left as it is, journal " +
+                            journal_path + " kept");
+    return Outcome::kUnresolved;
+  }
+  auto match = MatchJournal(target.source(), entry);
+  if (!match.ok()) {
+    *why = match.status();
+    return Outcome::kUnresolved;
+  }
   switch (*match) {
     case JournalMatch::kNewVersion:
-      if (RemoveIfSame(folder.fd, journal_name, jf.fd)) ++report_->completed;
-      return Status::OK();
+      ++report_->completed;
+      return Outcome::kSettled;
     case JournalMatch::kOldVersion:
-      if (RemoveIfSame(folder.fd, journal_name, jf.fd)) ++report_->not_started;
-      return Status::OK();
+      ++report_->not_started;
+      return Outcome::kSettled;
     case JournalMatch::kChanged:
-      return Unresolved(
-          folder, journal_name, jf.fd,
-          Status::Conflict(
-              file +
-              ": written by something else since nomtag's write to it "
-              "was interrupted; left as it is. Remove " +
-              journal_path +
-              " once the file is as it should be (or run `nomtag "
-              "recover --keep-as-is`)"));
+      *why = Status::Conflict(
+          file +
+          ": written by something else since nomtag's write to it "
+          "was interrupted; left as it is. Remove " +
+          journal_path +
+          " once the file is as it should be (or run `nomtag "
+          "recover --keep-as-is`)");
+      return Outcome::kUnresolved;
     case JournalMatch::kInterrupted:
     case JournalMatch::kUnknown:
       break;
   }
-  if (Status s = RollBack(*target, *journal); !s.ok())
-    return Unresolved(folder, journal_name, jf.fd, s);
-  RemoveIfSame(folder.fd, journal_name, jf.fd);
+  if (Status s = RollBack(target, entry); !s.ok()) {
+    *why = s;
+    return Outcome::kUnresolved;
+  }
   ++report_->rolled_back;
-  return Status::OK();
+  rolled_back_.insert(target.name());
+  return Outcome::kSettled;
+}
+
+// Replaces the journal `name` in folder (still the file open as fd) by
+// one holding only entries: written beside it, made durable, renamed over
+// it, the folder made durable. On failure the journal is as it was.
+Status RewriteJournal(const Folder& folder, const std::string& name, int fd,
+                      const std::vector<const struct Journal*>& entries) {
+  const std::string path = Join(folder.label, name);
+  const std::string tmp = TempNameFor(name);
+  auto made = WriteJournal(folder.fd, tmp, entries, Join(folder.label, tmp));
+  if (!made.ok()) return made.status();
+  Status s;
+  if (::fsync(*made) != 0) s = ErrnoStatus(path, "fsync rewritten journal");
+  struct stat a, b;
+  if (s.ok() &&
+      (::fstat(fd, &a) != 0 ||
+       ::fstatat(folder.fd, name.c_str(), &b, AT_SYMLINK_NOFOLLOW) != 0 ||
+       a.st_ino != b.st_ino))
+    s = Status::Conflict(path + ": replaced while it was being rewritten");
+  if (s.ok() &&
+      ::renameat(folder.fd, tmp.c_str(), folder.fd, name.c_str()) != 0)
+    s = ErrnoStatus(path, "rename rewritten journal");
+  if (!s.ok()) ::unlinkat(folder.fd, tmp.c_str(), 0);
+  ::close(*made);
+  if (s.ok()) s = FsyncDirectory(folder.fd, folder.label);
+  return s;
+}
+
+Status Resolver::Journal(const Folder& folder, const std::string& journal_name,
+                         const std::string& named_file, const HeldFiles& held,
+                         const std::set<std::string>& focus,
+                         std::map<std::string, Status>* per_file) {
+  const std::string journal_path = Join(folder.label, journal_name);
+  // A journal that cannot be read may hold an entry for any file of the
+  // folder: none of those the caller holds is written meanwhile.
+  auto unreadable = [&](Status why) {
+    auto of = [&](const std::string& f) {
+      if (f == named_file) return why;
+      const std::string file =
+          held.count(f) ? held.at(f)->path() : Join(folder.label, f);
+      return Status::Conflict(file + ": not written: the journal " +
+                              journal_path +
+                              " in its folder cannot be read, and may hold "
+                              "an interrupted write of it (" +
+                              why.message() + ")");
+    };
+    if (per_file != nullptr)
+      for (const std::string& f : focus) (*per_file)[f] = of(f);
+    Status kept = Unresolved(folder, journal_name, -1, why);
+    if (kept.ok() || focus.empty() || focus.count(named_file)) return kept;
+    return of(*focus.begin());
+  };
+  Sidecar jf;
+  bool busy = false;
+  if (Status s = OpenSidecar(folder.fd, journal_name, journal_path, &jf, &busy);
+      !s.ok())
+    return unreadable(s);
+  if (jf.fd < 0) return Status::OK();  // gone meanwhile
+  if (busy) {
+    ++report_->busy;  // a write in progress right now
+    // Its own file held by the caller: another process's writer of the
+    // same file (a hard link under another name holds the lock apart).
+    if (!named_file.empty() && held.count(named_file)) {
+      Status s = Status::Conflict(held.at(named_file)->path() +
+                                  ": another nomtag process is writing it; "
+                                  "not written (it will be retried)");
+      if (per_file != nullptr) (*per_file)[named_file] = s;
+      return s;
+    }
+    return Status::OK();
+  }
+  bool torn = false;
+  auto entries = ReadJournalFrom(jf.fd, journal_path, &torn);
+  if (!entries.ok()) return unreadable(entries.status());
+  if (torn) {
+    // Torn means it was never completed, so no file was touched.
+    if (RemoveIfSame(folder.fd, journal_name, jf.fd)) ++report_->torn_discarded;
+    return Status::OK();
+  }
+  // The file of each entry.
+  std::vector<std::string> files;
+  bool in_focus = focus.empty();
+  for (const struct Journal& e : *entries) {
+    std::string name = e.file;
+    if (name.empty()) {
+      name = named_file;
+      struct stat st;
+      if (name.empty() ||
+          (!held.count(name) &&
+           ::fstatat(folder.fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0))
+        name = FindLongName(folder.fd, folder.label, journal_name);
+    }
+    in_focus = in_focus || focus.count(name) > 0 ||
+               (e.file.empty() && focus.count(named_file) > 0);
+    files.push_back(std::move(name));
+  }
+  if (!in_focus) return Status::OK();
+
+  // Every entry's file locked first: one whose writer lives leaves the
+  // whole journal to that writer (it resolves it under its own lock).
+  std::vector<std::unique_ptr<TargetFile>> opened(files.size());
+  std::vector<TargetFile*> targets(files.size(), nullptr);
+  std::vector<Status> problems(files.size());
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (files[i].empty()) {
+      problems[i] = Status::NotFound("journal " + journal_path +
+                                     " belongs to a file that is gone; kept");
+      continue;
+    }
+    if (auto h = held.find(files[i]); h != held.end()) {
+      targets[i] = h->second;
+      continue;
+    }
+    auto t = TargetFile::OpenInFolderNoWait(folder.fd, files[i],
+                                            Join(folder.label, files[i]));
+    if (t.ok()) {
+      opened[i] = std::move(*t);
+      targets[i] = opened[i].get();
+    } else if (t.status().code() == Status::Code::kConflict) {
+      ++report_->busy;  // its writer lives
+      return Status::OK();
+    } else if (t.status().code() == Status::Code::kNotFound) {
+      problems[i] = Status::NotFound("journal " + journal_path +
+                                     " belongs to a file that is gone (" +
+                                     files[i] + "); kept");
+    } else {
+      problems[i] = t.status().Prepend("journal " + journal_path + " kept: ");
+    }
+  }
+  std::vector<const struct Journal*> left;
+  Status first, first_in_focus;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (problems[i].ok() && Settle(*targets[i], (*entries)[i], journal_path,
+                                   &problems[i]) == Outcome::kSettled)
+      continue;
+    left.push_back(&(*entries)[i]);
+    if (first.ok()) first = problems[i];
+    if (first_in_focus.ok() && focus.count(files[i]))
+      first_in_focus = problems[i];
+  }
+  if (left.empty()) {
+    RemoveIfSame(folder.fd, journal_name, jf.fd);
+    return Status::OK();
+  }
+  // Only the entries left unsettled stay (a settled one, kept, would be
+  // taken for a conflict the next time its file is written).
+  if (left.size() < entries->size() && !options_.keep_as_is) {
+    std::vector<struct Journal> named;
+    for (size_t i = 0; i < files.size(); ++i)
+      if (!problems[i].ok()) {
+        named.push_back((*entries)[i]);
+        if (named.back().file.empty()) named.back().file = files[i];
+      }
+    std::vector<const struct Journal*> keep;
+    for (const auto& e : named)
+      if (!e.file.empty()) keep.push_back(&e);
+    if (keep.size() == named.size())
+      (void)RewriteJournal(folder, journal_name, jf.fd, keep);
+  }
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (problems[i].ok()) continue;
+    if (per_file != nullptr) (*per_file)[files[i]] = problems[i];
+    if (problems[i].message() != first.message())
+      report_->problems.push_back(problems[i].message());
+  }
+  Status why = Unresolved(folder, journal_name, jf.fd, first);
+  if (!why.ok() && !focus.empty()) return first_in_focus;
+  return why;
 }
 
 Status Resolver::Temp(const Folder& folder, const std::string& name) {
@@ -266,8 +408,9 @@ bool MayBeSidecar(const std::string& name) {
   return name[0] == '.' && name.find(".nomtag-") != std::string::npos;
 }
 
-// Resolves the sidecars among names in folder (only those of `only`, a
-// file name, when not empty).
+// Resolves the sidecars among names in folder (only those that concern
+// `only`, a file name, when not empty: its temporary copies, and the
+// journals with an entry for it).
 Status ResolveFolder(
     Resolver& resolver, const Folder& folder,
     const std::vector<std::pair<std::string, unsigned char>>& names,
@@ -275,13 +418,15 @@ Status ResolveFolder(
   Status first;
   const std::string only_journal = only.empty() ? "" : JournalNameFor(only);
   const std::string only_temp = only.empty() ? "" : TempPrefixFor(only);
+  std::set<std::string> focus;
+  if (!only.empty()) focus.insert(only);
   for (const auto& [name, type] : names) {
     if (!MayBeSidecar(name)) continue;
     std::string target, prefix;
     Status s;
     if (ParseJournalName(name, &target)) {
-      if (!only.empty() && name != only_journal) continue;
-      s = resolver.Journal(folder, name, only.empty() ? target : only, nullptr);
+      s = resolver.Journal(folder, name, name == only_journal ? only : target,
+                           {}, focus);
     } else if (ParseTempName(name, &prefix)) {
       if (!only.empty() && prefix != only_temp) continue;
       s = resolver.Temp(folder, name);
@@ -372,21 +517,59 @@ Status RecoverJournal(const std::string& file, RecoveryReport* report) {
   auto folder = OpenParent(file, &name);
   if (!folder.ok()) return Status::OK();
   Resolver resolver(report, {});
-  Status s = resolver.Journal(*folder, JournalNameFor(name), name, nullptr);
+  Status s = resolver.Journal(*folder, JournalNameFor(name), name, {}, {});
   ::close(folder->fd);
   return s;
 }
 
-Status RecoverJournalOf(TargetFile& target, RecoveryReport* report) {
-  const std::string journal = JournalNameFor(target.name());
-  struct stat st;
-  if (::fstatat(target.dir_fd(), journal.c_str(), &st, AT_SYMLINK_NOFOLLOW) !=
-      0)
-    return Status::OK();  // the usual case: one failed stat
-  Folder folder{target.dir_fd(),
-                fs::path(target.path()).parent_path().string()};
-  Resolver resolver(report, {});
-  return resolver.Journal(folder, journal, target.name(), &target);
+std::vector<Status> RecoverJournalsOf(const std::vector<TargetFile*>& targets,
+                                      RecoveryReport* report,
+                                      std::vector<char>* rolled_back) {
+  std::vector<Status> out(targets.size());
+  rolled_back->assign(targets.size(), 0);
+  // The targets of each folder (device and inode: two handles of one
+  // folder are two descriptors).
+  std::map<std::pair<dev_t, ino_t>, std::vector<size_t>> folders;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    struct stat st;
+    if (::fstat(targets[i]->dir_fd(), &st) != 0)
+      out[i] = ErrnoStatus(targets[i]->path(), "stat its folder");
+    else
+      folders[{st.st_dev, st.st_ino}].push_back(i);
+  }
+  for (const auto& [key, members] : folders) {
+    const TargetFile& first = *targets[members.front()];
+    Folder folder{first.dir_fd(),
+                  fs::path(first.path()).parent_path().string()};
+    std::vector<std::pair<std::string, unsigned char>> names;
+    if (Status s = ListFolder(folder.fd, folder.label, &names); !s.ok()) {
+      for (size_t i : members) out[i] = s;
+      continue;
+    }
+    HeldFiles held;
+    std::set<std::string> focus;
+    std::map<std::string, std::string> by_journal;  // journal name -> file
+    for (size_t i : members) {
+      held[targets[i]->name()] = targets[i];
+      focus.insert(targets[i]->name());
+      by_journal[JournalNameFor(targets[i]->name())] = targets[i]->name();
+    }
+    Resolver resolver(report, {});
+    std::map<std::string, Status> problems;
+    for (const auto& [name, type] : names) {
+      std::string target;
+      if (!MayBeSidecar(name) || !ParseJournalName(name, &target)) continue;
+      if (auto it = by_journal.find(name); it != by_journal.end())
+        target = it->second;  // a shortened name, too
+      (void)resolver.Journal(folder, name, target, held, focus, &problems);
+    }
+    for (size_t i : members) {
+      const std::string& name = targets[i]->name();
+      if (auto p = problems.find(name); p != problems.end()) out[i] = p->second;
+      (*rolled_back)[i] = resolver.rolled_back().count(name) > 0;
+    }
+  }
+  return out;
 }
 
 Status RecoverTree(const std::string& root, RecoveryReport* report,

@@ -7,7 +7,11 @@
 // and recovery only ever tries them without waiting. A sidecar whose lock
 // is taken belongs to a live writer (on this host, in another container or
 // on another NFS client) and is left alone; one whose lock is free has no
-// writer, whatever pid it names. Then:
+// writer, whatever pid it names. A journal may hold entries for several
+// files of its folder (journal.h): each entry is judged as below against
+// its own file; if any of them has a live writer, the journal is left to
+// it; the journal goes when every entry is settled, and is rewritten with
+// only the entries left otherwise. Then, for each entry:
 //   - a torn journal is discarded (the file was not touched yet);
 //   - a complete journal whose file still is the old version (the write
 //     never started) is discarded and the file left exactly as it is;
@@ -75,10 +79,17 @@ std::vector<Status> RecoverFiles(const std::vector<std::string>& files,
 // none (temporary copies are left to RecoverTree).
 Status RecoverJournal(const std::string& file, RecoveryReport* report);
 
-// The same for the file of a write in progress, whose handle the caller
-// holds (and so its lock). Conflict when another live writer's journal
-// is there.
-Status RecoverJournalOf(TargetFile& target, RecoveryReport* report);
+// The same for the files of a group write, before any of them is read:
+// every journal in their folders with an entry for one of them (theirs,
+// and a group's journal named after another file, journal.h), whose
+// handles the caller holds (and so their locks). Lists each folder once.
+// One status per target: Conflict when another live writer's journal is
+// its own, the problem when its entry could not be resolved (the file is
+// then not to be written). (*rolled_back)[i] is set when target i was
+// rolled back.
+std::vector<Status> RecoverJournalsOf(const std::vector<TargetFile*>& targets,
+                                      RecoveryReport* report,
+                                      std::vector<char>* rolled_back);
 
 // Resolves everything left anywhere under root (symbolic links are not
 // followed; a folder that cannot be read is reported in problems, and the

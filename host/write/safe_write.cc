@@ -179,11 +179,8 @@ void Prepare(const SafeWriteItem& item, Member& m) {
       return;
     }
   }
-  // 1. A journal a killed writer left beside the file: resolved first
-  // (we hold the file's lock), so the build reads a whole version.
-  RecoveryReport recovery;
-  if (m.status = RecoverJournalOf(target, &recovery); !m.status.ok()) return;
-  m.result.rolled_back = recovery.rolled_back;
+  // 1. A journal a killed writer left was resolved before (SafeWriteBatch),
+  // under the file's lock, so the build reads a whole version.
   CrashPoint("after-open");
 
   // Writability is checked after the build, and only when the build finds
@@ -257,6 +254,16 @@ void CommitStaged(std::vector<std::unique_ptr<Member>>& members, size_t begin,
   auto staged = [&](size_t i) {
     return members[i]->status.ok() && members[i]->commit != nullptr;
   };
+  // The journals of the writes in place: one per folder.
+  std::vector<PendingCommit*> commits;
+  for (size_t i = begin; i < end; ++i)
+    commits.push_back(staged(i) ? members[i]->commit.get() : nullptr);
+  const std::vector<Status> journaled = PendingCommit::StageJournals(commits);
+  for (size_t i = begin; i < end; ++i)
+    if (staged(i) && !journaled[i - begin].ok()) {
+      members[i]->status = journaled[i - begin];
+      members[i]->commit.reset();
+    }
   SyncBarrier barrier;
   for (size_t i = begin; i < end; ++i)
     if (staged(i)) members[i]->commit->NeedBeforeApply(barrier, i);
@@ -288,6 +295,25 @@ std::vector<Result<WriteResult>> SafeWriteBatch(
   members.reserve(items.size());
   for (const SafeWriteItem& item : items)
     members.push_back(std::make_unique<Member>(*item.target));
+  // 1. What killed writers left in the files' folders, before any is read.
+  std::vector<TargetFile*> unresolved;
+  std::vector<size_t> unresolved_of;
+  for (size_t i = 0; i < items.size(); ++i)
+    if (!items[i].leftovers_resolved) {
+      unresolved.push_back(items[i].target);
+      unresolved_of.push_back(i);
+    }
+  if (!unresolved.empty()) {
+    RecoveryReport recovery;
+    std::vector<char> rolled_back;
+    const std::vector<Status> recovered =
+        RecoverJournalsOf(unresolved, &recovery, &rolled_back);
+    for (size_t k = 0; k < unresolved.size(); ++k) {
+      Member& m = *members[unresolved_of[k]];
+      m.status = recovered[k];
+      m.result.rolled_back = rolled_back[k];
+    }
+  }
   // Members are prepared side by side (reading, building and verifying a
   // file is CPU work that touches that file alone; format plugins are
   // thread-safe for distinct streams); every step that needs the others
@@ -306,6 +332,7 @@ std::vector<Result<WriteResult>> SafeWriteBatch(
         begin, items.size(), threads,
         [&](size_t i) {
           Member& m = *members[i];
+          if (!m.status.ok()) return;  // its leftovers stay unresolved
           Prepare(items[i], m);
           if (m.commit && m.commit->kind() == PendingCommit::Kind::kCopy)
             copy_bytes += m.edited->length();

@@ -37,7 +37,9 @@
 //      the rename and the folder after it. One write makes each of these
 //      with fsync; a group (SafeWriteBatch) makes each at once for all its
 //      files, with one syncfs per filesystem where that is thorough
-//      (sync_barrier.h), so a batch costs two syncs, not three per file.
+//      (sync_barrier.h), so a batch costs two syncs, not three per file;
+//      its writes in place in one folder share one journal (an entry per
+//      file), so it creates a journal file per folder, not per file.
 //   I6 Report what happened. A failure before the new version is durable
 //      leaves the old file and nothing beside it; a failure after it
 //      (folder fsync, journal removal) is a warning on a successful write,
@@ -49,8 +51,9 @@
 //      lives.
 //
 // The steps:
-//   1. Open the handle and take the writer's lock (I1, I3); resolve a
-//      journal a killed writer left beside it (I7).
+//   1. Open the handle and take the writer's lock (I1, I3); resolve the
+//      journals a killed writer left in its folder with an entry for it
+//      (I7; recovery.h RecoverJournalsOf, one listing per folder).
 //   2. Read the namespace; if it already is the desired one, stop: the file
 //      is not rewritten and its mtime does not move.
 //   3. Snapshot the foreign tags and the audio payload.
@@ -124,11 +127,17 @@ struct SafeWriteItem {
   TargetFile* target = nullptr;  // opened for writing (kWrite): locked
   TagSet desired;
   WriteOptions options;
+  // What killed writers left for this file was resolved by the caller
+  // (RecoverJournalsOf, recovery.h) after it took the lock and before it
+  // read the file; otherwise the batch resolves it first.
+  bool leftovers_resolved = false;
 };
 
 // Writes every item as SafeWriteTarget would, sharing the syncs (group
-// commit): each file is built and verified and its journal or copy made;
-// one barrier makes them durable; every file is written (its gate asked
+// commit): what killed writers left in the files' folders is resolved
+// (one listing per folder); each file is built and verified and its copy
+// made, and one journal per folder holds the writes in place; one barrier
+// makes them durable; every file is written (its gate asked
 // just before); one barrier makes the files durable; the journals go.
 // A member that fails at any step is rolled back alone (its file as it
 // was, nothing beside it) and the others go on; one result per item, in

@@ -47,19 +47,6 @@ Result<const FormatPlugin*> FormatForContent(const PluginRegistry& registry,
       errors);
 }
 
-Status ReadyForGroup(const PluginRegistry& registry, const std::string& path,
-                     std::unique_ptr<TargetFile> target, OpenedFile* out,
-                     int* rolled_back) {
-  RecoveryReport recovery;
-  if (Status s = RecoverJournalOf(*target, &recovery); !s.ok()) return s;
-  if (rolled_back) *rolled_back = recovery.rolled_back;
-  auto found = FormatForContent(registry, path, target->source());
-  if (!found.ok()) return found.status();
-  out->target = std::move(target);
-  out->format = *found;
-  return Status::OK();
-}
-
 namespace {
 
 // The core hands over library.root joined with the file's path in the
@@ -98,11 +85,11 @@ WriteOptions OptionsFor(const Library& library, CommitGate& gate) {
   return options;
 }
 
-// The handle and the format of one file to write: opened beneath the root
-// with no symbolic link on the way, locked, and made ready.
+// The handle of one file to write: opened beneath the root with no
+// symbolic link on the way, and locked.
 Status OpenForWrite(const PluginRegistry& registry, const Library& library,
                     const std::string& path, int wait_ms, bool* busy,
-                    OpenedFile* out) {
+                    std::unique_ptr<TargetFile>* out) {
   if (auto named = FormatForPath(registry, path); !named.ok())
     return named.status();
   auto rel = RelativeToRoot(library, path);
@@ -110,7 +97,8 @@ Status OpenForWrite(const PluginRegistry& registry, const Library& library,
   auto opened = TargetFile::OpenBeneath(
       library.root, *rel, TargetFile::Purpose::kWrite, wait_ms, busy);
   if (!opened.ok()) return opened.status();
-  return ReadyForGroup(registry, path, std::move(*opened), out);
+  *out = std::move(*opened);
+  return Status::OK();
 }
 
 // What the write measured (dev and inode 0: nothing, not known).
@@ -146,10 +134,14 @@ std::vector<Status> SafeWriteProjector::ProjectMany(
   std::vector<GroupWriteItem> group;
   for (const Item& item : items)
     group.push_back({item.desired, OptionsFor(library, *item.gate)});
-  auto open = [&](size_t i, int wait_ms, bool* busy, OpenedFile* file) {
+  auto open = [&](size_t i, int wait_ms, bool* busy,
+                  std::unique_ptr<TargetFile>* file) {
     return OpenForWrite(registry_, library, items[i].path, wait_ms, busy, file);
   };
-  auto results = WriteInGroups(group, open);
+  auto format = [&](size_t i, TargetFile& target) {
+    return FormatForContent(registry_, items[i].path, target.source());
+  };
+  auto results = WriteInGroups(group, open, format);
   std::vector<Status> statuses(items.size());
   for (size_t i = 0; i < results.size(); ++i) {
     if (results[i].ok())

@@ -27,15 +27,6 @@ Result<const FormatPlugin*> FormatForContent(const PluginRegistry& registry,
                                              const std::string& path,
                                              ByteSource& source);
 
-// Makes a file opened for writing (locked) ready for a group write
-// (group_write.h): first what an interrupted write left beside it is
-// resolved (a half-patched file may not probe as its format), then its
-// format is found by content. *rolled_back, when given, counts the
-// interrupted writes rolled back.
-Status ReadyForGroup(const PluginRegistry& registry, const std::string& path,
-                     std::unique_ptr<TargetFile> target, OpenedFile* out,
-                     int* rolled_back = nullptr);
-
 class SafeWriteProjector : public FileProjector {
  public:
   // REQUIRES: registry outlives the projector.

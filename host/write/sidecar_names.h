@@ -1,6 +1,8 @@
 // The names of the files a write leaves beside the one it writes, so that
 // any later run recognises them: ".<name>.nomtag-journal" (a rollback
-// journal) and ".<name>.nomtag-tmp-<pid>-<n>" (a copy being built).
+// journal: of that file, or of several files of the folder, named after
+// the first, journal.h) and ".<name>.nomtag-tmp-<pid>-<n>" (a copy being
+// built).
 //
 // A name near the 255-byte limit (about 80 CJK characters) leaves no room
 // for the suffix: then "<name>" becomes its first bytes (cut on a UTF-8

@@ -38,25 +38,25 @@ void SyncBarrier::AddFolder(size_t member, int dir_fd, const char* step,
 
 void SyncBarrier::SyncEach(const std::vector<const Entry*>& entries,
                            std::vector<Status>* out) {
-  // Files first, then each folder once (several members often share one),
-  // its result given to every member that needed it.
-  std::map<std::pair<dev_t, ino_t>, Status> folders;
+  // Files first, then folders; each file or folder once (the members of
+  // a folder share it and their journal), its result given to every
+  // member that needed it.
+  std::map<std::pair<dev_t, ino_t>, Status> synced;
   for (bool folder : {false, true}) {
     for (const Entry* e : entries) {
       if (e->folder != folder) continue;
       Status& mine = (*out)[e->member];
       Status s = Hook(e->step, e->label);
-      if (folder && s.ok()) {
-        struct stat st;
-        if (::fstat(e->fd, &st) != 0) {
-          s = ErrnoStatus(e->label, "stat its folder");
-        } else {
-          auto [it, fresh] = folders.try_emplace({st.st_dev, st.st_ino});
-          if (fresh) it->second = FsyncDirectory(e->fd, e->label);
-          s = it->second;
-        }
-      } else if (s.ok() && ::fsync(e->fd) != 0) {
-        s = ErrnoStatus(e->label, "fsync");
+      struct stat st;
+      if (s.ok() && ::fstat(e->fd, &st) != 0) {
+        s = ErrnoStatus(e->label, folder ? "stat its folder" : "stat");
+      } else if (s.ok()) {
+        auto [it, fresh] = synced.try_emplace({st.st_dev, st.st_ino});
+        if (fresh)
+          it->second = folder                ? FsyncDirectory(e->fd, e->label)
+                       : ::fsync(e->fd) != 0 ? ErrnoStatus(e->label, "fsync")
+                                             : Status::OK();
+        s = it->second;
       }
       if (mine.ok() && !s.ok()) mine = s;
     }

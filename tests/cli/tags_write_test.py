@@ -98,18 +98,24 @@ class TagsWrite(unittest.TestCase):
         self.assertEqual(sha(broken), broken_bytes)
         self.assertFalse(os.path.exists(missing))
 
-    def test_a_file_whose_leftovers_cannot_be_resolved_fails_alone(self):
+    def test_leftovers_that_cannot_be_resolved_stop_their_folder_only(self):
         # A folder where a.mp3's journal would be: recovery cannot read it,
-        # so a.mp3 is not written; b.flac is.
+        # and a journal may hold the writes of several files of its folder
+        # (a group's), so neither a.mp3 nor b.flac beside it is written;
+        # c.flac in another folder is.
         a, b = self.make("a.mp3"), self.make("b.flac")
         os.mkdir(os.path.join(self.dir, ".a.mp3.nomtag-journal"))
-        a_bytes = sha(a)
-        r = self.run_nomtag("tags", "write", a, b, "bpm=3")
+        os.mkdir(os.path.join(self.dir, "other"))
+        c = self.make(os.path.join("other", "c.flac"))
+        a_bytes, b_bytes = sha(a), sha(b)
+        r = self.run_nomtag("tags", "write", a, b, c, "bpm=3")
         self.assertEqual(r.returncode, 1, r.stdout)
         self.assertIn(".a.mp3.nomtag-journal", r.stderr)
-        self.assertIn("1 written, 0 unchanged, 1 failed", r.stdout)
+        self.assertIn(b + ": not written: the journal", r.stderr)
+        self.assertIn("1 written, 0 unchanged, 2 failed", r.stdout)
         self.assertEqual(sha(a), a_bytes)
-        self.assertEqual(independent_view.ours(b), {"bpm": ["3"]})
+        self.assertEqual(sha(b), b_bytes)
+        self.assertEqual(independent_view.ours(c), {"bpm": ["3"]})
 
     def test_a_mistyped_key_writes_nothing(self):
         files = [self.make("a.mp3"), self.make("b.flac")]

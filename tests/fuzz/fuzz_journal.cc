@@ -3,8 +3,8 @@
 // whose extents are checked against the file, never a crash or a huge
 // allocation. The harness seals each input with a valid checksum, so the
 // parser is explored rather than the SHA-256 in front of it; the first
-// input byte picks the journal format (J1 or J2). Each parsed journal is
-// then matched against a scratch file.
+// input byte picks the journal format (J1, J2 or J3, a journal of several
+// files). Each parsed entry is then matched against a scratch file.
 #include <unistd.h>
 
 #include <cstdint>
@@ -40,18 +40,24 @@ const std::string& ScratchDir() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  std::string journal = data[0] & 1 ? "NOMTAGJ1" : "NOMTAGJ2";
+  static const char* const kFormats[] = {"NOMTAGJ1", "NOMTAGJ2", "NOMTAGJ3"};
+  std::string journal = kFormats[data[0] % 3];
   journal.append(reinterpret_cast<const char*>(data) + 1, size - 1);
   journal += nomtag::Sha256(journal);
   const std::string path = ScratchDir() + "/journal";
   std::ofstream(path, std::ios::binary | std::ios::trunc) << journal;
   bool torn = false;
-  auto j = nomtag::ReadJournal(path, &torn);
-  if (!j.ok() || torn) return 0;
-  auto match = nomtag::MatchJournal(ScratchDir() + "/file", *j);
-  // A J1 journal can never be judged.
-  if (match.ok() && j->written.empty() &&
-      *match != nomtag::JournalMatch::kUnknown)
+  auto entries = nomtag::ReadJournal(path, &torn);
+  if (!entries.ok() || torn) return 0;
+  // A journal of several files names each; one of one file names none.
+  if (entries->empty() || (data[0] % 3 == 2) != !entries->front().file.empty())
     __builtin_trap();
+  for (const nomtag::Journal& j : *entries) {
+    auto match = nomtag::MatchJournal(ScratchDir() + "/file", j);
+    // A J1 journal can never be judged.
+    if (match.ok() && j.written.empty() &&
+        *match != nomtag::JournalMatch::kUnknown)
+      __builtin_trap();
+  }
   return 0;
 }

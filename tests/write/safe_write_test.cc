@@ -833,9 +833,9 @@ TEST_F(SafeWriteTest,
             86);
   bool torn = true;
   auto journal = ReadJournal(JournalPathFor(path), &torn);
-  ASSERT_TRUE(journal.ok() && !torn);
-  ASSERT_FALSE(journal->written.empty());
-  const Journal::Extent& e = journal->written.back();
+  ASSERT_TRUE(journal.ok() && !torn && journal->size() == 1);
+  ASSERT_FALSE(journal->front().written.empty());
+  const Journal::Extent& e = journal->front().written.back();
   // Somebody else's byte where nomtag would put one: neither old nor new.
   std::vector<uint8_t> theirs = ReadBytes(path);
   uint8_t b = 'A';
@@ -904,9 +904,9 @@ TEST_F(SafeWriteTest, AJournalThatOutlivedItsFinishedWriteKeepsTheNewVersion) {
   bool torn = true;
   testing::WriteBytes(JournalPathFor(path), journal);
   auto parsed = ReadJournal(JournalPathFor(path), &torn);
-  ASSERT_TRUE(parsed.ok() && !torn);
+  ASSERT_TRUE(parsed.ok() && !torn && parsed->size() == 1);
   size_t tail = 8 + 32;  // the extents' count, and the checksum
-  for (const auto& e : parsed->written) tail += 16 + e.bytes.size();
+  for (const auto& e : parsed->front().written) tail += 16 + e.bytes.size();
   std::string v1(journal.begin() + 8, journal.end() - tail);
   v1 = "NOMTAGJ1" + v1;
   v1 += Sha256(v1);

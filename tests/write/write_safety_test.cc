@@ -558,8 +558,17 @@ TEST_F(WriteSafetyTest, AnIoErrorReadingAJournalKeepsIt) {
   ::setenv("NOMTAG_TEST_FAIL_AT", "journal-read", 1);
   RecoveryReport report;
   Status s = RecoverFile(path, &report);
+  // Nor is a file of the folder written over a journal nobody can read:
+  // it may hold that file's entry.
+  const std::string other = Copy("flac", "other");
+  const std::vector<uint8_t> other_bytes = ReadBytes(other);
+  auto refused = SafeWriteNamespace(Format(path), path, kNext, {});
+  auto refused_too = SafeWriteNamespace(Format(other), other, kNext, {});
   ::unsetenv("NOMTAG_TEST_FAIL_AT");
   EXPECT_FALSE(s.ok());
+  EXPECT_FALSE(refused.ok());
+  EXPECT_FALSE(refused_too.ok());
+  EXPECT_EQ(ReadBytes(other), other_bytes);
   EXPECT_EQ(report.torn_discarded, 0) << "a short read is not a torn journal";
   EXPECT_TRUE(fs::exists(JournalPathFor(path)));
   EXPECT_EQ(ReadBytes(path), half);
@@ -630,8 +639,21 @@ class GroupWriteTest : public WriteSafetyTest {
     }
     return SafeWriteBatch(items);
   }
-  // Writes the group with `step` failing for member `failing` alone (the
-  // hook matches its journal's name too: ".b.flac.nomtag-journal").
+  // Writes the group in a child process told to die at the crash point;
+  // returns its exit code (86: it died there).
+  int WriteGroupDyingAt(const char* point) {
+    pid_t child = ::fork();
+    if (child == 0) {
+      ::setenv("NOMTAG_TEST_CRASH_AT", point, 1);
+      WriteGroup();
+      ::_exit(0);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  // Writes the group with `step` failing for member `failing` alone (a
+  // step of the file itself: the journal is the folder's, shared).
   std::vector<Result<WriteResult>> WriteGroupFailing(const char* step,
                                                      size_t failing) {
     const std::string name = fs::path(paths_[failing]).filename().string();
@@ -673,8 +695,133 @@ TEST_F(GroupWriteTest, EveryMemberIsWrittenInPlace) {
   EXPECT_TRUE(Sidecars(dir_.string()).empty());
 }
 
-TEST_F(GroupWriteTest, AJournalThatCannotBeMadeDurableStopsOnlyItsFile) {
-  ExpectOnlyFailed(WriteGroupFailing("journal-fsync", 1), 1);
+// The four files share a folder, so one journal holds the four writes
+// (journal.h): when it cannot be made durable, none of them starts.
+TEST_F(GroupWriteTest, AJournalThatCannotBeMadeDurableStopsTheWritesItHolds) {
+  ::setenv("NOMTAG_TEST_FAIL_AT", "journal-fsync", 1);
+  auto results = WriteGroup();
+  ::unsetenv("NOMTAG_TEST_FAIL_AT");
+  for (size_t i = 0; i < paths_.size(); ++i) {
+    EXPECT_FALSE(results[i].ok()) << paths_[i];
+    EXPECT_EQ(ReadBytes(paths_[i]), before_[i]) << paths_[i];
+  }
+  EXPECT_TRUE(Sidecars(dir_.string()).empty());
+}
+
+// Two folders, two journals: the one that cannot be made durable stops
+// its folder's writes alone.
+TEST_F(GroupWriteTest, EachFolderHasItsJournal) {
+  fs::create_directories(dir_ / "x");
+  fs::create_directories(dir_ / "y");
+  for (size_t i = 0; i < paths_.size(); ++i) {
+    const fs::path to =
+        dir_ / (i < 2 ? "x" : "y") / fs::path(paths_[i]).filename();
+    fs::rename(paths_[i], to);
+    paths_[i] = to.string();
+  }
+  ::setenv("NOMTAG_TEST_FAIL_AT", "journal-fsync@/y/", 1);
+  auto results = WriteGroup();
+  ::unsetenv("NOMTAG_TEST_FAIL_AT");
+  for (size_t i = 0; i < paths_.size(); ++i) {
+    if (i < 2) {
+      ASSERT_TRUE(results[i].ok()) << results[i].status().ToString();
+      EXPECT_EQ(ReadFileTags(Format(paths_[i]), paths_[i])->nom.tags, kNext);
+    } else {
+      EXPECT_FALSE(results[i].ok()) << paths_[i];
+      EXPECT_EQ(ReadBytes(paths_[i]), before_[i]) << paths_[i];
+    }
+  }
+  EXPECT_TRUE(Sidecars((dir_ / "x").string()).empty());
+  EXPECT_TRUE(Sidecars((dir_ / "y").string()).empty());
+}
+
+// A group killed after its files were durable leaves one journal with an
+// entry per file. Whatever each file became since, recovery settles each
+// entry on its own: a finished write is kept, one that never started is
+// left, a half-written file is rolled back, and a file another program
+// wrote since is left alone with only its entry kept, so that the others
+// can be written again without a conflict.
+TEST_F(GroupWriteTest, RecoverySettlesEachEntryOfAGroupsJournal) {
+  ASSERT_EQ(WriteGroupDyingAt("before-journal-remove"), 86);
+  const std::vector<std::string> left = Sidecars(dir_.string());
+  ASSERT_EQ(left, std::vector<std::string>{".a.flac.nomtag-journal"});
+  bool torn = true;
+  auto entries = ReadJournal((dir_ / left[0]).string(), &torn);
+  ASSERT_TRUE(entries.ok() && !torn);
+  ASSERT_EQ(entries->size(), 4u);
+  for (size_t i = 0; i < 4; ++i)
+    EXPECT_EQ((*entries)[i].file, fs::path(paths_[i]).filename().string());
+
+  // a: new (finished). b: old again (as if never started). c: one new
+  // byte back to its old value (cut short). d: somebody else's byte.
+  testing::WriteBytes(paths_[1], before_[1]);
+  std::vector<uint8_t> c = ReadBytes(paths_[2]);
+  const Journal::Extent& e = (*entries)[2].written.front();
+  c[e.offset] = before_[2][e.offset];
+  ASSERT_NE(c, ReadBytes(paths_[2]));
+  testing::WriteBytes(paths_[2], c);
+  std::vector<uint8_t> d = ReadBytes(paths_[3]);
+  const Journal::Extent& f = (*entries)[3].written.front();
+  uint8_t b = 'A';
+  while (b == static_cast<uint8_t>(f.bytes[0]) || b == before_[3][f.offset])
+    ++b;
+  d[f.offset] = b;
+  testing::WriteBytes(paths_[3], d);
+
+  RecoveryReport report;
+  EXPECT_FALSE(RecoverTree(dir_.string(), &report).ok());
+  EXPECT_EQ(report.completed, 1) << report.Summary();
+  EXPECT_EQ(report.not_started, 1) << report.Summary();
+  EXPECT_EQ(report.rolled_back, 1) << report.Summary();
+  EXPECT_EQ(ReadFileTags(Format(paths_[0]), paths_[0])->nom.tags, kNext);
+  EXPECT_EQ(ReadBytes(paths_[1]), before_[1]);
+  EXPECT_EQ(ReadBytes(paths_[2]), before_[2]);
+  EXPECT_EQ(ReadBytes(paths_[3]), d) << "their write is not undone";
+  ASSERT_EQ(report.kept_journals.size(), 1u);
+  EXPECT_NE(report.problems.front().find("something else"), std::string::npos);
+  auto kept = ReadJournal((dir_ / left[0]).string(), &torn);
+  ASSERT_TRUE(kept.ok() && !torn);
+  ASSERT_EQ(kept->size(), 1u) << "only the unsettled entry stays";
+  EXPECT_EQ(kept->front().file, "d.flac");
+
+  // a, b and c are written again (the kept entry is not theirs); d is
+  // refused while its entry stands.
+  auto again = WriteGroup();
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(again[i].ok()) << again[i].status().ToString();
+    EXPECT_EQ(ReadFileTags(Format(paths_[i]), paths_[i])->nom.tags, kNext);
+  }
+  ASSERT_FALSE(again[3].ok());
+  EXPECT_NE(again[3].status().message().find("something else"),
+            std::string::npos)
+      << again[3].status().ToString();
+  EXPECT_EQ(ReadBytes(paths_[3]), d);
+
+  // The user's word drops it; d is written then.
+  RecoveryReport dropped;
+  RecoveryOptions keep;
+  keep.keep_as_is = true;
+  EXPECT_TRUE(RecoverTree(dir_.string(), &dropped, keep).ok());
+  EXPECT_EQ(dropped.dropped_keeping_files, 1);
+  EXPECT_TRUE(Sidecars(dir_.string()).empty());
+}
+
+// `tags write` of one file settles a journal named after another file of
+// its folder when it holds an entry for it.
+TEST_F(GroupWriteTest, RecoveringOneFileFindsItsEntryInAGroupsJournal) {
+  ASSERT_EQ(WriteGroupDyingAt("before-journal-remove"), 86);
+  testing::WriteBytes(paths_[2], before_[2]);  // as if c never started
+  RecoveryReport report;
+  ASSERT_TRUE(RecoverFile(paths_[2], &report).ok()) << report.Summary();
+  EXPECT_EQ(report.not_started + report.completed, 4) << report.Summary();
+  EXPECT_TRUE(Sidecars(dir_.string()).empty());
+  // A file with no entry in it leaves the journal alone.
+  const std::string other = Copy("flac", "z");
+  ASSERT_EQ(WriteGroupDyingAt("before-journal-remove"), 86);
+  RecoveryReport none;
+  ASSERT_TRUE(RecoverFile(other, &none).ok());
+  EXPECT_FALSE(none.AnythingResolved()) << none.Summary();
+  EXPECT_EQ(Sidecars(dir_.string()).size(), 1u);
 }
 
 TEST_F(GroupWriteTest, AFailedWriteIsRolledBackAlone) {
