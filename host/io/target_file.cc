@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include "io/open_beneath.h"
@@ -201,6 +202,22 @@ Status TargetFile::CheckUnchanged(FileIdentity* seen) const {
                             "not written (it will be retried)");
   if (seen) *seen = now;
   return Status::OK();
+}
+
+std::vector<std::vector<size_t>> GroupByFolder(
+    const std::vector<const TargetFile*>& files, std::vector<Status>* errors) {
+  std::map<std::pair<dev_t, ino_t>, std::vector<size_t>> folders;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (files[i] == nullptr) continue;
+    struct stat st;
+    if (::fstat(files[i]->dir_fd(), &st) != 0)
+      (*errors)[i] = ErrnoStatus(files[i]->path(), "stat its folder");
+    else
+      folders[{st.st_dev, st.st_ino}].push_back(i);
+  }
+  std::vector<std::vector<size_t>> out;
+  for (auto& [folder, members] : folders) out.push_back(std::move(members));
+  return out;
 }
 
 }  // namespace nomtag

@@ -28,6 +28,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "io/file_source.h"
@@ -107,6 +108,14 @@ class TargetFile {
 // tries once. True when taken; false with errno EAGAIN when held by
 // someone else (also another descriptor of this process).
 bool LockWholeFile(int fd, bool exclusive, int wait_ms);
+
+// The indexes of files (nullptr: left out), grouped by the folder each
+// handle was opened in, each group in order. A folder is told by its
+// device and inode, not by its descriptor: two handles of one folder
+// hold two. A file whose folder cannot be stat'ed is in no group; its
+// error is (*errors)[i] (errors has files.size() entries).
+std::vector<std::vector<size_t>> GroupByFolder(
+    const std::vector<const TargetFile*>& files, std::vector<Status>* errors);
 
 }  // namespace nomtag
 

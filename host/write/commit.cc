@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <map>
 #include <vector>
 
 #include "io/posix_file.h"
@@ -211,21 +210,14 @@ Status PendingCommit::StageJournal() {
 std::vector<Status> PendingCommit::StageJournals(
     const std::vector<PendingCommit*>& commits) {
   std::vector<Status> out(commits.size());
-  // The commits in place of each folder (its device and inode: two
-  // handles of one folder are two descriptors), in order.
-  std::map<std::pair<dev_t, ino_t>, std::vector<size_t>> folders;
+  // The commits in place of each folder, in order.
+  std::vector<const TargetFile*> files(commits.size(), nullptr);
   for (size_t i = 0; i < commits.size(); ++i) {
-    PendingCommit* c = commits[i];
-    if (c == nullptr || c->kind_ != Kind::kInPlace || c->journal_file_)
-      continue;
-    struct stat st;
-    if (::fstat(c->target_.dir_fd(), &st) != 0) {
-      out[i] = ErrnoStatus(c->target_.path(), "stat its folder");
-      continue;
-    }
-    folders[{st.st_dev, st.st_ino}].push_back(i);
+    const PendingCommit* c = commits[i];
+    if (c != nullptr && c->kind_ == Kind::kInPlace && !c->journal_file_)
+      files[i] = &c->target_;
   }
-  for (const auto& [folder, members] : folders) {
+  for (const std::vector<size_t>& members : GroupByFolder(files, &out)) {
     std::vector<const Journal*> entries;
     for (size_t i : members) {
       // One file's journal names it by its own name; several are named.

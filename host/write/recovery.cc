@@ -344,13 +344,17 @@ Status Resolver::Journal(const Folder& folder, const std::string& journal_name,
       problems[i] = t.status().Prepend("journal " + journal_path + " kept: ");
     }
   }
-  std::vector<const struct Journal*> left;
+  // The entries left unsettled, each naming its file.
+  std::vector<struct Journal> left;
+  bool all_named = true;
   Status first, first_in_focus;
   for (size_t i = 0; i < files.size(); ++i) {
     if (problems[i].ok() && Settle(*targets[i], (*entries)[i], journal_path,
                                    &problems[i]) == Outcome::kSettled)
       continue;
-    left.push_back(&(*entries)[i]);
+    left.push_back((*entries)[i]);
+    left.back().file = files[i];
+    all_named = all_named && !files[i].empty();
     if (first.ok()) first = problems[i];
     if (first_in_focus.ok() && focus.count(files[i]))
       first_in_focus = problems[i];
@@ -359,20 +363,12 @@ Status Resolver::Journal(const Folder& folder, const std::string& journal_name,
     RemoveIfSame(folder.fd, journal_name, jf.fd);
     return Status::OK();
   }
-  // Only the entries left unsettled stay (a settled one, kept, would be
-  // taken for a conflict the next time its file is written).
-  if (left.size() < entries->size() && !options_.keep_as_is) {
-    std::vector<struct Journal> named;
-    for (size_t i = 0; i < files.size(); ++i)
-      if (!problems[i].ok()) {
-        named.push_back((*entries)[i]);
-        if (named.back().file.empty()) named.back().file = files[i];
-      }
-    std::vector<const struct Journal*> keep;
-    for (const auto& e : named)
-      if (!e.file.empty()) keep.push_back(&e);
-    if (keep.size() == named.size())
-      (void)RewriteJournal(folder, journal_name, jf.fd, keep);
+  // Only those stay (a settled entry, kept, would be taken for a conflict
+  // the next time its file is written).
+  if (left.size() < entries->size() && all_named && !options_.keep_as_is) {
+    std::vector<const struct Journal*> kept;
+    for (const struct Journal& e : left) kept.push_back(&e);
+    (void)RewriteJournal(folder, journal_name, jf.fd, kept);
   }
   for (size_t i = 0; i < files.size(); ++i) {
     if (problems[i].ok()) continue;
@@ -527,17 +523,8 @@ std::vector<Status> RecoverJournalsOf(const std::vector<TargetFile*>& targets,
                                       std::vector<char>* rolled_back) {
   std::vector<Status> out(targets.size());
   rolled_back->assign(targets.size(), 0);
-  // The targets of each folder (device and inode: two handles of one
-  // folder are two descriptors).
-  std::map<std::pair<dev_t, ino_t>, std::vector<size_t>> folders;
-  for (size_t i = 0; i < targets.size(); ++i) {
-    struct stat st;
-    if (::fstat(targets[i]->dir_fd(), &st) != 0)
-      out[i] = ErrnoStatus(targets[i]->path(), "stat its folder");
-    else
-      folders[{st.st_dev, st.st_ino}].push_back(i);
-  }
-  for (const auto& [key, members] : folders) {
+  const std::vector<const TargetFile*> files(targets.begin(), targets.end());
+  for (const std::vector<size_t>& members : GroupByFolder(files, &out)) {
     const TargetFile& first = *targets[members.front()];
     Folder folder{first.dir_fd(),
                   fs::path(first.path()).parent_path().string()};

@@ -109,6 +109,19 @@ std::string EncodedNoise(const fs::path& dir, const std::string& name,
   return path;
 }
 
+// An Ogg Vorbis or Opus file (kind "ogg" or "opus") of pink noise,
+// *path = dir/stem.kind, given nom tags once by nomtag: its comment
+// packet then has the room a small change needs to be written in place.
+void OggWrittenOnce(const fs::path& dir, const std::string& stem,
+                    const std::string& kind, int seconds, std::string* path) {
+  *path =
+      EncodedNoise(dir, stem + "." + kind,
+                   kind == "ogg" ? "-c:a libvorbis" : "-c:a libopus", seconds);
+  auto first = SafeWriteNamespace(Format(*path), *path,
+                                  Tags({{"mood-strict", {"happy"}}}), {});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+}
+
 class SafeWriteTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -329,12 +342,8 @@ TEST_F(SafeWriteTest, OggCommentPaddingIsReadByOthersAndReused) {
 TEST_F(SafeWriteTest, InPlaceOggWriteReadsTheHeadersNotTheAudio) {
   for (const char* kind : {"ogg", "opus"}) {
     SCOPED_TRACE(kind);
-    const std::string path = EncodedNoise(
-        dir_, std::string("long.") + kind,
-        std::string(kind) == "ogg" ? "-c:a libvorbis" : "-c:a libopus", 180);
-    auto first = SafeWriteNamespace(Format(path), path,
-                                    Tags({{"mood-strict", {"happy"}}}), {});
-    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    std::string path;
+    ASSERT_NO_FATAL_FAILURE(OggWrittenOnce(dir_, "long", kind, 180, &path));
     const std::string audio = FfmpegAudioHash(path);
     const std::vector<std::string> foreign = testing::MutagenNames(kind, path);
     const uint64_t size = State(path).bytes.size();
@@ -439,12 +448,9 @@ TEST_F(SafeWriteTest, CopiesKeepTheAudioOnItsBlockOffsetForCloning) {
 TEST_F(SafeWriteTest, OggWithABrokenAudioPageIsWrittenOnlyInPlace) {
   for (const char* kind : {"ogg", "opus"}) {
     SCOPED_TRACE(kind);
-    const std::string path = EncodedNoise(
-        dir_, std::string("broken-page.") + kind,
-        std::string(kind) == "ogg" ? "-c:a libvorbis" : "-c:a libopus", 20);
-    auto first = SafeWriteNamespace(Format(path), path,
-                                    Tags({{"mood-strict", {"happy"}}}), {});
-    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    std::string path;
+    ASSERT_NO_FATAL_FAILURE(
+        OggWrittenOnce(dir_, "broken-page", kind, 20, &path));
     std::vector<uint8_t> bytes = ReadBytes(path);
     const std::string_view view(reinterpret_cast<const char*>(bytes.data()),
                                 bytes.size());
