@@ -11,10 +11,11 @@ namespace nomtag {
 
 // How many threads the per-file work of a write may use: twice the cores
 // this process may run on, at most kMaxWorkThreads. Twice, because that
-// work waits on the filesystem much of the time (creating a journal,
-// taking a lock, a cold read): on two cores four threads wrote 3,000
-// changed files ~6 % faster than two (medians of seven interleaved runs,
-// ext4). NOMTAG_WORK_THREADS (1..kMaxWorkThreads) overrides it, so a test
+// work waits on the filesystem much of the time (opening the file
+// beneath its root, taking its lock, a cold read): on two cores four
+// threads wrote 3,000 changed files ~6 % faster than two (medians of
+// seven interleaved runs, ext4, when each file still had a journal of
+// its own). NOMTAG_WORK_THREADS (1..kMaxWorkThreads) overrides it, so a test
 // can make a run serial.
 inline constexpr size_t kMaxWorkThreads = 4;
 size_t WorkThreads();

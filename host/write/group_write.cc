@@ -47,22 +47,19 @@ std::vector<Result<WriteResult>> WriteInGroups(
     for (size_t k : locked) targets.push_back(files[k].get());
     RecoveryReport recovery;
     std::vector<char> rolled_back;
-    const std::vector<Status> recovered =
+    // Then each file's format; ready[j] says why file j is not written.
+    std::vector<Status> ready =
         RecoverJournalsOf(targets, &recovery, &rolled_back);
     std::vector<const FormatPlugin*> formats(locked.size(), nullptr);
-    std::vector<Status> found(locked.size());
     ParallelFor(
         0, locked.size(), threads,
         [&](size_t j) {
-          if (!recovered[j].ok()) {
-            found[j] = recovered[j];
-            return;
-          }
+          if (!ready[j].ok()) return;  // its leftovers stay unresolved
           auto f = format(pending[locked[j]], *targets[j]);
           if (f.ok())
             formats[j] = *f;
           else
-            found[j] = f.status();
+            ready[j] = f.status();
         },
         [] { return true; });
     std::vector<SafeWriteItem> group;
@@ -70,8 +67,8 @@ std::vector<Result<WriteResult>> WriteInGroups(
     std::vector<char> group_rolled_back;
     for (size_t j = 0; j < locked.size(); ++j) {
       const size_t i = pending[locked[j]];
-      if (!found[j].ok()) {
-        results[i] = found[j];
+      if (!ready[j].ok()) {
+        results[i] = ready[j];
         continue;
       }
       SafeWriteItem item{formats[j], targets[j], items[i].desired,
