@@ -33,13 +33,50 @@ bool StaysInsideRoot(const std::string& rel) {
   return true;
 }
 
-// Asks the store, right before the commit, whether the claim still holds.
+// The claims of one group of files, checked together right before the
+// group's first byte: one transaction renews every claim of the group for
+// a whole lease, where a check per file cost a database write each. A file
+// committed within a quarter of the lease after that check is covered by
+// it: the claim of a live worker is taken over only once its lease has run
+// out, and the renewal put that a whole lease away. Past the quarter (the
+// run was stopped, the disk was slow) the group is checked again.
+class GroupClaims {
+ public:
+  GroupClaims(TagStore& store, int64_t lease_ms)
+      : store_(store), lease_ms_(lease_ms) {}
+  // Returns the index of file for Held. REQUIRES: file outlives this.
+  size_t Add(const ClaimedFile& file) {
+    files_.push_back(&file);
+    return files_.size() - 1;
+  }
+  // Whether file i is still this run's to write, right now.
+  Result<bool> Held(size_t i) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto now = std::chrono::steady_clock::now();
+    if (held_.empty() ||
+        now - checked_at_ >= std::chrono::milliseconds(lease_ms_ / 4)) {
+      checked_at_ = now;  // before the check: the renewal counts from later
+      held_ = store_.CheckClaims(files_, lease_ms_);
+    }
+    return held_[i];
+  }
+
+ private:
+  TagStore& store_;
+  const int64_t lease_ms_;
+  std::vector<const ClaimedFile*> files_;
+  std::mutex mu_;
+  std::vector<Result<bool>> held_;  // by file; empty until first asked
+  std::chrono::steady_clock::time_point checked_at_;
+};
+
+// Asks, right before the commit, whether the claim still holds.
 class ClaimGate : public CommitGate {
  public:
-  ClaimGate(TagStore& store, const ClaimedFile& file, int64_t lease_ms)
-      : store_(store), file_(file), lease_ms_(lease_ms) {}
+  ClaimGate(GroupClaims& claims, const ClaimedFile& file)
+      : claims_(claims), file_(file), index_(claims.Add(file)) {}
   Status MayCommit() override {
-    auto held = store_.CheckClaim(file_, lease_ms_);
+    auto held = claims_.Held(index_);
     if (!held.ok()) return held.status();
     if (!*held) {
       lost_ = true;
@@ -53,9 +90,9 @@ class ClaimGate : public CommitGate {
   bool lost() const { return lost_; }
 
  private:
-  TagStore& store_;
+  GroupClaims& claims_;
   const ClaimedFile& file_;
-  int64_t lease_ms_;
+  const size_t index_;
   bool lost_ = false;
 };
 
@@ -125,12 +162,18 @@ void ProjectGroup(TagStore& store, FileProjector& projector,
                   const std::vector<const ClaimedFile*>& files,
                   RunState* state) {
   std::vector<Outcome> outcomes(files.size());
+  GroupClaims claims(store, options.lease_ms);
   std::vector<std::unique_ptr<ClaimGate>> gates(files.size());
   std::vector<FileProjector::Item> items;
   std::vector<size_t> item_of;  // index in files of each item
+  std::vector<Result<TagSet>> sources;
+  store.ReadTogether([&] {
+    for (const ClaimedFile* file : files)
+      sources.push_back(SourceTags(store, options, file->id));
+  });
   for (size_t i = 0; i < files.size(); ++i) {
     const ClaimedFile& file = *files[i];
-    auto tags = SourceTags(store, options, file.id);
+    const Result<TagSet>& tags = sources[i];
     if (!StaysInsideRoot(file.path)) {
       outcomes[i].error = "corrupt row: path '" + file.path +
                           "' leaves the library root; not written";
@@ -138,7 +181,7 @@ void ProjectGroup(TagStore& store, FileProjector& projector,
       outcomes[i].error = tags.status().message();
     } else {
       TagSet desired = DesiredTags(*tags, library.mode, !calibration.empty());
-      gates[i] = std::make_unique<ClaimGate>(store, file, options.lease_ms);
+      gates[i] = std::make_unique<ClaimGate>(claims, file);
       items.push_back(
           {Join(library.root, file.path), std::move(desired), gates[i].get()});
       item_of.push_back(i);

@@ -6,6 +6,7 @@
 #define NOMTAG_CORE_TAG_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,17 @@ class TagStore {
   virtual Result<bool> CheckClaim(const ClaimedFile& file,
                                   int64_t lease_ms) = 0;
 
+  // CheckClaim for each file, in one transaction where the store has one
+  // (a group's gate: one database write before the group's first byte, not
+  // one per file); one result per file, in order.
+  virtual std::vector<Result<bool>> CheckClaims(
+      const std::vector<const ClaimedFile*>& files, int64_t lease_ms) {
+    std::vector<Result<bool>> out;
+    for (const ClaimedFile* file : files)
+      out.push_back(CheckClaim(*file, lease_ms));
+    return out;
+  }
+
   // Extends every claim the worker holds to now + lease_ms.
   virtual Status RenewClaims(const std::string& worker, int64_t lease_ms) = 0;
 
@@ -73,6 +85,13 @@ class TagStore {
   virtual Result<std::vector<PendingFile>> ListPending(int64_t library_id) = 0;
 
   virtual Result<TagSet> FileTags(int64_t file_id) = 0;
+
+  // Runs reads, whose calls only read the store (FileTags, a file's
+  // analyses), in one read transaction where the store has them: one
+  // lock taken for a group of files rather than one per query. The reads
+  // report their own errors; a store that cannot open the transaction
+  // runs them as they are.
+  virtual void ReadTogether(const std::function<void()>& reads) { reads(); }
 
   // Records a successful projection: the mode and calibration written,
   // what the file looked like afterwards (after) and the digest of the

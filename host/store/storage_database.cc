@@ -100,7 +100,7 @@ static Status NeedsAbi12(const char* what) {
 Result<std::string> StorageDatabase::StartWorker() {
   if (!Has(offsetof(nomtag_storage, worker_start)))
     return NeedsAbi12("prove a worker alive");
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   ErrorBuffer eb;
   char buf[512];
   nomtag_status st = t_->worker_start(db_, buf, sizeof buf, &eb.err);
@@ -110,11 +110,40 @@ Result<std::string> StorageDatabase::StartWorker() {
 
 Result<bool> StorageDatabase::CheckClaim(const ClaimedFile& file,
                                          int64_t lease_ms) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  return CheckClaimLocked(file, lease_ms);
+}
+
+std::vector<Result<bool>> StorageDatabase::CheckClaims(
+    const std::vector<const ClaimedFile*>& files, int64_t lease_ms) {
+  if (files.size() > 1) {
+    // Held for the whole transaction, as in SetWrittenAll.
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    ErrorBuffer eb;
+    if (t_->begin(db_, &eb.err) == NOMTAG_OK) {
+      std::vector<Result<bool>> out;
+      bool failed = false;
+      for (const ClaimedFile* file : files) {
+        out.push_back(CheckClaimLocked(*file, lease_ms));
+        if (!out.back().ok()) {
+          failed = true;
+          break;
+        }
+      }
+      if (!failed && t_->commit(db_, &eb.err) == NOMTAG_OK) return out;
+      t_->rollback(db_);
+    }
+  }
+  // One at a time: each file's own error.
+  return TagStore::CheckClaims(files, lease_ms);
+}
+
+Result<bool> StorageDatabase::CheckClaimLocked(const ClaimedFile& file,
+                                               int64_t lease_ms) {
   // Without the check no write is allowed: the rule is no write without a
   // claim valid at that moment.
   if (!Has(offsetof(nomtag_storage, claim_check)))
     return NeedsAbi12("check a claim before a write");
-  std::lock_guard<std::mutex> lock(mu_);
   ErrorBuffer eb;
   int32_t held = 0;
   nomtag_status st = t_->claim_check(db_, file.id, file.claim_token, lease_ms,
@@ -128,7 +157,7 @@ Status StorageDatabase::RenewClaims(const std::string& worker,
                                     int64_t lease_ms) {
   if (!Has(offsetof(nomtag_storage, claims_renew)))
     return NeedsAbi12("renew claims");
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   ErrorBuffer eb;
   int64_t renewed = 0;
   return FromPlugin(t_->claims_renew(db_, worker.c_str(), lease_ms, NowMs(),
@@ -140,7 +169,7 @@ Result<std::vector<ClaimHolder>> StorageDatabase::ClaimHolders(
     int64_t library_id) {
   if (!Has(offsetof(nomtag_storage, claim_holders)))
     return std::vector<ClaimHolder>{};
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   ErrorBuffer eb;
   std::vector<ClaimHolder> out;
   nomtag_claim_holder_sink sink{
@@ -156,7 +185,7 @@ Result<std::vector<ClaimHolder>> StorageDatabase::ClaimHolders(
 }
 
 Result<int64_t> StorageDatabase::AddLibrary(const Library& library) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   ErrorBuffer eb;
   nomtag_library_info info = ToInfo(library);
   int64_t id = 0;
@@ -166,7 +195,7 @@ Result<int64_t> StorageDatabase::AddLibrary(const Library& library) {
 }
 
 Result<std::vector<Library>> StorageDatabase::Libraries() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   ErrorBuffer eb;
   std::vector<Library> out;
   nomtag_library_sink sink{
@@ -199,7 +228,7 @@ Result<Library> StorageDatabase::FindLibrary(const std::string& name_or_id) {
 }
 
 Result<int64_t> StorageDatabase::UpdateLibrary(const Library& library) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   ErrorBuffer eb;
   nomtag_library_info info = ToInfo(library);
   int64_t affected = 0;
@@ -209,7 +238,7 @@ Result<int64_t> StorageDatabase::UpdateLibrary(const Library& library) {
 }
 
 Status StorageDatabase::RemoveLibrary(int64_t library_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   if (!NOMTAG_HAS_FIELD(t_, nomtag_storage, library_remove) ||
       t_->library_remove == nullptr)
     return Status::Unsupported(
@@ -221,7 +250,7 @@ Status StorageDatabase::RemoveLibrary(int64_t library_id) {
 }
 
 Result<std::vector<StoredFile>> StorageDatabase::Files(int64_t library_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   ErrorBuffer eb;
   std::vector<StoredFile> out;
   nomtag_file_sink sink{
@@ -250,7 +279,7 @@ Result<std::vector<StoredFile>> StorageDatabase::Files(int64_t library_id) {
 
 Status StorageDatabase::RecordFile(int64_t library_id, const StoredFile& file,
                                    const std::string& inferred_mode) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   ErrorBuffer eb;
   nomtag_file_info info{
       sizeof info,
@@ -270,14 +299,14 @@ Status StorageDatabase::RecordFile(int64_t library_id, const StoredFile& file,
 }
 
 Status StorageDatabase::MarkMissing(const std::vector<int64_t>& ids) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   ErrorBuffer eb;
   return FromPlugin(t_->file_mark_missing(db_, ids.data(), ids.size(), &eb.err),
                     eb, "marking files missing");
 }
 
 Status StorageDatabase::MoveFile(int64_t file_id, const std::string& new_path) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   if (!NOMTAG_HAS_FIELD(t_, nomtag_storage, file_move))
     return Status::Unsupported(
         "the storage plugin predates ABI 1.3: it cannot move a file's row");
@@ -288,7 +317,7 @@ Status StorageDatabase::MoveFile(int64_t file_id, const std::string& new_path) {
 
 Status StorageDatabase::ReplaceTags(int64_t library_id, const std::string& path,
                                     const TagSet& tags) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   std::vector<std::vector<nomtag_string>> values;
   std::vector<nomtag_tag> list;
   values.reserve(tags.size());
@@ -306,7 +335,7 @@ Status StorageDatabase::ReplaceTags(int64_t library_id, const std::string& path,
 
 Status StorageDatabase::SetCalibration(const std::string& hash,
                                        const std::string& definition) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   ErrorBuffer eb;
   return FromPlugin(
       t_->calibration_set(db_, hash.empty() ? nullptr : hash.c_str(),
@@ -315,23 +344,23 @@ Status StorageDatabase::SetCalibration(const std::string& hash,
 }
 
 Status StorageDatabase::Begin() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   ErrorBuffer eb;
   return FromPlugin(t_->begin(db_, &eb.err), eb, "begin");
 }
 Status StorageDatabase::Commit() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   ErrorBuffer eb;
   return FromPlugin(t_->commit(db_, &eb.err), eb, "commit");
 }
 void StorageDatabase::Rollback() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   t_->rollback(db_);
 }
 
 Result<LibraryStatus> StorageDatabase::StatusOf(int64_t library_id,
                                                 int64_t lease_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   ErrorBuffer eb;
   nomtag_library_status s{sizeof s, 0, 0, 0, 0, 0, -1};
   nomtag_status st =
@@ -352,7 +381,7 @@ Result<LibraryStatus> StorageDatabase::StatusOf(int64_t library_id,
 }
 
 Result<std::string> StorageDatabase::CalibrationHash() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   ErrorBuffer eb;
   char buf[512];
   nomtag_status st = t_->calibration_get(db_, buf, sizeof buf, &eb.err);
@@ -363,7 +392,7 @@ Result<std::string> StorageDatabase::CalibrationHash() {
 Result<std::vector<ClaimedFile>> StorageDatabase::ClaimBatch(
     int64_t library_id, const std::string& worker, uint32_t batch,
     int64_t lease_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   ErrorBuffer eb;
   std::vector<ClaimedFile> out;
   nomtag_claim_sink sink{
@@ -381,7 +410,7 @@ Result<std::vector<ClaimedFile>> StorageDatabase::ClaimBatch(
 
 Result<std::vector<PendingFile>> StorageDatabase::ListPending(
     int64_t library_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   ErrorBuffer eb;
   std::vector<PendingFile> out;
   nomtag_file_sink sink{
@@ -397,7 +426,7 @@ Result<std::vector<PendingFile>> StorageDatabase::ListPending(
 }
 
 Result<TagSet> StorageDatabase::FileTags(int64_t file_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   ErrorBuffer eb;
   TagSet tags;
   nomtag_tag_sink sink{sizeof sink, &tags, AddTagValue};
@@ -410,6 +439,19 @@ Result<TagSet> StorageDatabase::FileTags(int64_t file_id) {
   return tags;
 }
 
+void StorageDatabase::ReadTogether(const std::function<void()>& reads) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  ErrorBuffer eb;
+  if (t_->begin(db_, &eb.err) != NOMTAG_OK) {
+    reads();
+    return;
+  }
+  reads();
+  // Nothing was written: the end of the transaction only lets go of it.
+  ErrorBuffer end;
+  if (t_->commit(db_, &end.err) != NOMTAG_OK) t_->rollback(db_);
+}
+
 Result<bool> StorageDatabase::SetWritten(const ClaimedFile& file,
                                          WriteMode mode,
                                          const std::string& calibration_hash,
@@ -417,7 +459,7 @@ Result<bool> StorageDatabase::SetWritten(const ClaimedFile& file,
                                          const FileStamp& before,
                                          const FileStamp& after,
                                          const std::string& namespace_digest) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   return SetWrittenLocked(
       {&file, has_namespace, before, after, namespace_digest}, mode,
       calibration_hash);
@@ -430,7 +472,7 @@ std::vector<Result<bool>> StorageDatabase::SetWrittenAll(
     // Held for the whole transaction: the connection is shared by the
     // run's threads and its heartbeat, and none may run a statement
     // inside it.
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<std::recursive_mutex> lock(mu_);
     ErrorBuffer eb;
     if (t_->begin(db_, &eb.err) == NOMTAG_OK) {
       std::vector<Result<bool>> out;
@@ -490,7 +532,7 @@ Result<bool> StorageDatabase::SetWrittenLocked(
 
 Status StorageDatabase::ReleaseClaim(const ClaimedFile& file,
                                      const std::string& error) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   ErrorBuffer eb;
   return FromPlugin(
       t_->release_claim(db_, file.id, file.claim_token,
@@ -499,7 +541,7 @@ Status StorageDatabase::ReleaseClaim(const ClaimedFile& file,
 }
 
 Result<int64_t> StorageDatabase::CountPending(int64_t library_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   ErrorBuffer eb;
   int64_t n = 0;
   nomtag_status st = t_->count_pending(db_, library_id, &n, &eb.err);

@@ -170,6 +170,8 @@ class StorageDatabase : public TagStore {
   Result<std::string> CalibrationHash() override;
   Result<std::string> StartWorker() override;
   Result<bool> CheckClaim(const ClaimedFile& file, int64_t lease_ms) override;
+  std::vector<Result<bool>> CheckClaims(
+      const std::vector<const ClaimedFile*>& files, int64_t lease_ms) override;
   Status RenewClaims(const std::string& worker, int64_t lease_ms) override;
   Result<std::vector<ClaimHolder>> ClaimHolders(int64_t library_id) override;
   Result<std::vector<ClaimedFile>> ClaimBatch(int64_t library_id,
@@ -178,6 +180,7 @@ class StorageDatabase : public TagStore {
                                               int64_t lease_ms) override;
   Result<std::vector<PendingFile>> ListPending(int64_t library_id) override;
   Result<TagSet> FileTags(int64_t file_id) override;
+  void ReadTogether(const std::function<void()>& reads) override;
   Result<bool> SetWritten(const ClaimedFile& file, WriteMode mode,
                           const std::string& calibration_hash,
                           bool has_namespace, const FileStamp& before,
@@ -192,6 +195,8 @@ class StorageDatabase : public TagStore {
 
  private:
   StorageDatabase(StoragePluginRef plugin, nomtag_storage_db* db);
+  // CheckClaim of one file with mu_ held.
+  Result<bool> CheckClaimLocked(const ClaimedFile& file, int64_t lease_ms);
   // SetWritten of one record with mu_ held.
   Result<bool> SetWrittenLocked(const Written& w, WriteMode mode,
                                 const std::string& calibration_hash);
@@ -203,7 +208,10 @@ class StorageDatabase : public TagStore {
   nomtag_storage_db* db_;
   std::string location_;
   std::map<std::string, std::string> local_roots_;
-  std::mutex mu_;
+  // One statement (or transaction) at a time on the shared connection.
+  // Recursive, so that ReadTogether's transaction can hold it around
+  // calls that take it themselves.
+  std::recursive_mutex mu_;
 };
 
 int64_t NowMs();

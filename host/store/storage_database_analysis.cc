@@ -47,7 +47,7 @@ Result<std::vector<ClaimedFile>> StorageDatabase::ClaimAnalysis(
     int64_t library_id, const AnalysisKey& key, int64_t force_since_ms,
     const std::string& worker, uint32_t batch, int64_t lease_ms) {
   if (!SupportsAnalysis()) return Unsupported();
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   PluginErrorBuffer eb;
   std::vector<ClaimedFile> out;
   nomtag_claim_sink sink{sizeof sink, &out, CollectClaim};
@@ -63,7 +63,7 @@ Result<std::vector<ClaimedFile>> StorageDatabase::ClaimAnalysis(
 Result<std::vector<StoredFile>> StorageDatabase::AnalysisDue(
     int64_t library_id, const AnalysisKey& key, int64_t force_since_ms) {
   if (!SupportsAnalysis()) return Unsupported();
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   PluginErrorBuffer eb;
   std::vector<StoredFile> out;
   nomtag_file_sink sink{
@@ -109,7 +109,7 @@ Result<bool> StorageDatabase::RecordAnalysis(const ClaimedFile& file,
       outcome.embedding.data(),
       outcome.embedding.size(),
       outcome.audio_seconds};
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   PluginErrorBuffer eb;
   nomtag_analysis_key k = ToKey(key);
   int32_t recorded = 0;
@@ -124,7 +124,7 @@ Result<bool> StorageDatabase::RecordAnalysis(const ClaimedFile& file,
 Status StorageDatabase::ReleaseAnalysis(const ClaimedFile& file,
                                         const AnalysisKey& key) {
   if (!SupportsAnalysis()) return Unsupported();
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   PluginErrorBuffer eb;
   nomtag_analysis_key k = ToKey(key);
   nomtag_status st =
@@ -137,7 +137,7 @@ Status StorageDatabase::ReleaseAnalysis(const ClaimedFile& file,
 Result<FileAnalysis> StorageDatabase::AnalysisOf(int64_t file_id) {
   FileAnalysis out;
   if (!SupportsAnalysis()) return out;  // nothing can have been stored
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   PluginErrorBuffer eb;
   nomtag_analysis_sink sink{
       sizeof sink, &out,
@@ -161,7 +161,7 @@ Result<FileAnalysis> StorageDatabase::AnalysisOf(int64_t file_id) {
 Status StorageDatabase::ForEachHead(
     int64_t library_id, const std::function<void(const HeadScore&)>& fn) {
   if (!SupportsAnalysis()) return Unsupported();
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   PluginErrorBuffer eb;
   nomtag_analysis_sink sink{
       sizeof sink, const_cast<std::function<void(const HeadScore&)>*>(&fn),
@@ -182,7 +182,7 @@ Result<AnalysisCounts> StorageDatabase::AnalysisStatusOf(int64_t library_id,
                                                          const AnalysisKey& key,
                                                          int64_t lease_ms) {
   if (!SupportsAnalysis()) return Unsupported();
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   PluginErrorBuffer eb;
   nomtag_analysis_key k = ToKey(key);
   nomtag_analysis_status s{sizeof s, 0, 0, 0, 0};
@@ -210,7 +210,7 @@ Result<AnalysisCounts> StorageDatabase::AnalysisStatusOf(int64_t library_id,
 
 Result<std::string> StorageDatabase::CalibrationDefinition() {
   if (!SupportsAnalysis()) return std::string();
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   PluginErrorBuffer eb;
   std::string out;
   nomtag_text_sink sink{

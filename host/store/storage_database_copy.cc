@@ -122,8 +122,8 @@ Status StorageDatabase::CopyInto(
       return Status::Unsupported(
           "the storage plugin " + d->plugin_.id + " serving " + d->location_ +
           " predates row export and import (it needs ABI 1.7); update it");
-  std::lock_guard<std::mutex> lock(mu_);
-  std::lock_guard<std::mutex> target_lock(target.mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> target_lock(target.mu_);
   PluginErrorBuffer eb;
   nomtag_status st = target.t_->rows_import_begin(target.db_, &eb.err);
   if (st != NOMTAG_OK)

@@ -100,6 +100,10 @@ class Library:
         env = dict(os.environ)
         if stop_at:
             env["NOMTAG_TEST_STOP_AT"] = stop_at
+            # A stop point stops every thread of the process wherever it
+            # is: with one worker, no other thread can be holding the
+            # database's lock at that moment.
+            args += ("--workers", "1")
         return subprocess.Popen(self.argv(*args), env=env, text=True,
                                 stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
@@ -174,6 +178,44 @@ class LostLeases(unittest.TestCase):
         self.assertEqual(bpm(lib.path("a.mp3")), ["2"])
         status = lib.json("status", "music")
         self.assertEqual(status["pending_count"], 0)
+
+    def test_a_group_stopped_past_its_lease_checks_its_claims_again(self):
+        # A group's claims are checked in one transaction, and that check
+        # covers the group for a quarter of the lease (issue 19). A stops
+        # right after it, before its first file's first byte, and its lease
+        # runs out; C takes both claims over and stops before opening the
+        # files (A holds their locks). When A goes on, its first file is
+        # written (it passed its check); the record is refused, which
+        # leaves that file due and unclaimed, so A claims and writes it
+        # again with the new value. The second, far past the quarter, is
+        # checked again and not written: it stays C's, untouched. C then
+        # writes the database's value into it.
+        lib = Library(self, names=("a.mp3", "b.mp3"))
+        lib.setup(1)
+        a = lib.start("reconcile", "music", "--lease-ms", "1000", "--json",
+                      stop_at="after-claim-check")
+        wait_stopped(a)
+        lib.import_bpm(2)
+        time.sleep(1.5)  # A's lease (1 s) runs out; A is still alive
+        c = lib.start("reconcile", "music", "--json",
+                      stop_at="before-project")
+        wait_stopped(c)
+        a.send_signal(signal.SIGCONT)
+        out, err = a.communicate(timeout=120)
+        self.assertEqual(a.returncode, 3, err)  # C holds the second file
+        report = json.loads(out)
+        self.assertEqual(report["superseded"], 2, report)
+        self.assertEqual(report["written"], 1, report)
+        values = sorted(str(bpm(lib.path(n))) for n in lib.names)
+        self.assertEqual(values, ["None", "['2']"],
+                         "A wrote its second file after its lease ran out")
+        c.send_signal(signal.SIGCONT)
+        out, err = c.communicate(timeout=120)
+        self.assertEqual(c.returncode, 0, err)
+        self.assertEqual(json.loads(out)["remaining"], 0, out)
+        for n in lib.names:
+            self.assertEqual(bpm(lib.path(n)), ["2"], n)
+        self.assertEqual(lib.json("status", "music")["pending_count"], 0)
 
     def lease_lost_before_the_first_byte(self, stop_at, *library_options):
         # A passes every check of the build, writes its journal (in place)
