@@ -17,7 +17,10 @@ namespace {
 struct ReconcileArgs {
   std::string library;
   uint32_t batch = 100;
-  int workers = 1;
+  // Two groups in flight: while one waits on its syncs and the database,
+  // the other is read, built and verified (bench/README.md, group commit:
+  // ~10 % less durable time for 3,000 changed files on two cores).
+  int workers = 2;
   int64_t lease_ms = 10 * 60 * 1000;
   bool dry_run = false;
   bool json = false;
@@ -179,7 +182,9 @@ void AddReconcileCommand(CLI::App& app, const GlobalOptions& opts,
   cmd->add_option("LIBRARY", args->library, "name or id")->required();
   cmd->add_option("--batch", args->batch, "files claimed at a time (1-1000)")
       ->check(CLI::Range(1, 1000));
-  cmd->add_option("--workers", args->workers, "files written in parallel")
+  cmd->add_option("--workers", args->workers,
+                  "groups of files written side by side (default 2: one is "
+                  "read and checked while another waits on the disk)")
       ->check(CLI::Range(1, 64));
   cmd->add_option("--lease-ms", args->lease_ms,
                   "how long a claim protects a file from other live workers "

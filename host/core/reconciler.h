@@ -44,6 +44,9 @@ inline constexpr int64_t kMaxLeaseMs = 7 * 24 * 3600 * 1000LL;
 
 struct ReconcileOptions {
   uint32_t batch = 100;
+  // Groups of files in flight at once, each on a thread of its own (with
+  // two, one group is read, built and verified while the other waits on
+  // its syncs and the database; `nomtag reconcile` runs two).
   int workers = 1;
   bool dry_run = false;
   int64_t lease_ms = 10 * 60 * 1000;  // kMinLeaseMs..kMaxLeaseMs
