@@ -68,13 +68,18 @@ std::vector<Status> SyncBarrier::Sync(size_t members) {
   std::map<dev_t, std::vector<const Entry*>> by_filesystem;
   std::vector<const Entry*> each;
   const bool group = members >= 2 && !GroupCommitOff();
+  std::map<dev_t, bool> thorough;  // by device: its filesystem asked once
   for (const Entry& e : entries_) {
     struct stat st;
-    if (group && ::fstat(e.fd, &st) == 0 &&
-        SyncfsIsThorough(FilesystemType(e.fd)))
-      by_filesystem[st.st_dev].push_back(&e);
-    else
-      each.push_back(&e);
+    if (group && ::fstat(e.fd, &st) == 0) {
+      auto [it, fresh] = thorough.try_emplace(st.st_dev, false);
+      if (fresh) it->second = SyncfsIsThorough(FilesystemType(e.fd));
+      if (it->second) {
+        by_filesystem[st.st_dev].push_back(&e);
+        continue;
+      }
+    }
+    each.push_back(&e);
   }
   for (const auto& [dev, entries] : by_filesystem) {
     if (::syncfs(entries.front()->fd) != 0) {
