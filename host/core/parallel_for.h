@@ -1,6 +1,7 @@
 // Running independent steps on a few threads: the calling thread and at
-// most threads - 1 others, started for the call and joined before it
-// returns.
+// most threads - 1 helpers, which the process keeps between calls (a
+// thread started per call cost a reconcile ~700 thread starts per 3,000
+// files). Every step has returned before the call does.
 #ifndef NOMTAG_CORE_PARALLEL_FOR_H_
 #define NOMTAG_CORE_PARALLEL_FOR_H_
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -55,6 +56,54 @@ TEST(ParallelForTest, StopsTakingStepsWhenToldAndSaysWhere) {
   EXPECT_LE(end, 16u);  // at most threads - 1 more than the budget
   for (size_t i = 0; i < runs.size(); ++i)
     EXPECT_EQ(runs[i].load(), i >= 5 && i < end ? 1 : 0) << i;
+}
+
+TEST(ParallelForTest, CallsFromSeveralThreadsEachRunEveryStepOnce) {
+  // Two reconcile workers prepare their groups at the same time, sharing
+  // the helpers: each call runs its own steps, once each, and returns only
+  // when they are done.
+  constexpr size_t kCallers = 3, kCalls = 40, kSteps = 64;
+  std::vector<std::thread> callers;
+  std::atomic<int> wrong{0};
+  for (size_t c = 0; c < kCallers; ++c)
+    callers.emplace_back([&] {
+      for (size_t call = 0; call < kCalls; ++call) {
+        std::vector<std::atomic<int>> runs(kSteps);
+        std::mutex mu;
+        std::set<std::thread::id> threads;
+        size_t end = ParallelFor(
+            0, kSteps, 3,
+            [&](size_t i) {
+              ++runs[i];
+              std::lock_guard<std::mutex> lock(mu);
+              threads.insert(std::this_thread::get_id());
+            },
+            [] { return true; });
+        bool ok = end == kSteps && threads.size() <= 3;
+        for (auto& r : runs) ok = ok && r.load() == 1;
+        if (!ok) ++wrong;
+      }
+    });
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+TEST(ParallelForTest, HelpersAreKeptBetweenCalls) {
+  // A thread per call and step group was ~700 thread starts for 3,000
+  // files; the helpers now outlive the call.
+  std::mutex mu;
+  std::set<std::thread::id> threads;
+  for (int call = 0; call < 50; ++call)
+    ParallelFor(
+        0, 32, 3,
+        [&](size_t) {
+          std::this_thread::sleep_for(std::chrono::microseconds(50));
+          std::lock_guard<std::mutex> lock(mu);
+          threads.insert(std::this_thread::get_id());
+        },
+        [] { return true; });
+  EXPECT_GE(threads.size(), 2u);  // helpers did take steps
+  EXPECT_LE(threads.size(), 1 + 2 * (kMaxWorkThreads - 1));
 }
 
 TEST(ParallelForTest, WorkThreadsHonoursTheOverrideWithinBounds) {
