@@ -117,25 +117,33 @@ Result<bool> StorageDatabase::CheckClaim(const ClaimedFile& file,
 std::vector<Result<bool>> StorageDatabase::CheckClaims(
     const std::vector<const ClaimedFile*>& files, int64_t lease_ms) {
   if (files.size() > 1) {
-    // Held for the whole transaction, as in SetWrittenAll.
-    std::lock_guard<std::recursive_mutex> lock(mu_);
-    ErrorBuffer eb;
-    if (t_->begin(db_, &eb.err) == NOMTAG_OK) {
-      std::vector<Result<bool>> out;
-      bool failed = false;
-      for (const ClaimedFile* file : files) {
-        out.push_back(CheckClaimLocked(*file, lease_ms));
-        if (!out.back().ok()) {
-          failed = true;
-          break;
-        }
-      }
-      if (!failed && t_->commit(db_, &eb.err) == NOMTAG_OK) return out;
-      t_->rollback(db_);
-    }
+    auto out = InOneTransaction(files.size(), [&](size_t i) {
+      return CheckClaimLocked(*files[i], lease_ms);
+    });
+    if (!out.empty()) return out;
   }
   // One at a time: each file's own error.
   return TagStore::CheckClaims(files, lease_ms);
+}
+
+std::vector<Result<bool>> StorageDatabase::InOneTransaction(
+    size_t n, const std::function<Result<bool>(size_t)>& one) {
+  // Held for the whole transaction: the connection is shared by the run's
+  // threads and its heartbeat, and none may run a statement inside it.
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  ErrorBuffer eb;
+  if (t_->begin(db_, &eb.err) != NOMTAG_OK) return {};
+  std::vector<Result<bool>> out;
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back(one(i));
+    if (!out.back().ok()) {
+      t_->rollback(db_);
+      return {};
+    }
+  }
+  if (t_->commit(db_, &eb.err) == NOMTAG_OK) return out;
+  t_->rollback(db_);
+  return {};
 }
 
 Result<bool> StorageDatabase::CheckClaimLocked(const ClaimedFile& file,
@@ -469,22 +477,10 @@ std::vector<Result<bool>> StorageDatabase::SetWrittenAll(
     const std::vector<Written>& records, WriteMode mode,
     const std::string& calibration_hash) {
   if (records.size() > 1) {
-    // Held for the whole transaction: the connection is shared by the
-    // run's threads and its heartbeat, and none may run a statement
-    // inside it.
-    std::lock_guard<std::recursive_mutex> lock(mu_);
-    ErrorBuffer eb;
-    if (t_->begin(db_, &eb.err) == NOMTAG_OK) {
-      std::vector<Result<bool>> out;
-      bool failed = false;
-      for (const Written& w : records) {
-        out.push_back(SetWrittenLocked(w, mode, calibration_hash));
-        if (!out.back().ok()) failed = true;
-        if (failed) break;
-      }
-      if (!failed && t_->commit(db_, &eb.err) == NOMTAG_OK) return out;
-      t_->rollback(db_);
-    }
+    auto out = InOneTransaction(records.size(), [&](size_t i) {
+      return SetWrittenLocked(records[i], mode, calibration_hash);
+    });
+    if (!out.empty()) return out;
   }
   // One at a time: each record's own error (or a store without
   // transactions working).

@@ -195,6 +195,11 @@ class StorageDatabase : public TagStore {
 
  private:
   StorageDatabase(StoragePluginRef plugin, nomtag_storage_db* db);
+  // one(i) for each i in [0, n), in one transaction with mu_ held. Empty
+  // when the transaction could not be made or one(i) failed (then nothing
+  // of it stays): the caller does each on its own, for each its own error.
+  std::vector<Result<bool>> InOneTransaction(
+      size_t n, const std::function<Result<bool>(size_t)>& one);
   // CheckClaim of one file with mu_ held.
   Result<bool> CheckClaimLocked(const ClaimedFile& file, int64_t lease_ms);
   // SetWritten of one record with mu_ held.
