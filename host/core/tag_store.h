@@ -87,8 +87,8 @@ class TagStore {
   virtual Result<TagSet> FileTags(int64_t file_id) = 0;
 
   // Runs reads, whose calls only read the store (FileTags, a file's
-  // analyses), in one read transaction where the store has them: one
-  // lock taken for a group of files rather than one per query. The reads
+  // analyses), in one transaction where the store has them: one lock
+  // taken for a group of files rather than one per query. The reads
   // report their own errors; a store that cannot open the transaction
   // runs them as they are.
   virtual void ReadTogether(const std::function<void()>& reads) { reads(); }

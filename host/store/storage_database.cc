@@ -448,16 +448,16 @@ Result<TagSet> StorageDatabase::FileTags(int64_t file_id) {
 }
 
 void StorageDatabase::ReadTogether(const std::function<void()>& reads) {
+  // The SDK has one kind of transaction, a writing one (BEGIN IMMEDIATE
+  // on SQLite): held for a group's reads only, a few milliseconds, as the
+  // group's claim check and records hold theirs. A read-only begin in the
+  // SDK would let other processes write meanwhile.
   std::lock_guard<std::recursive_mutex> lock(mu_);
   ErrorBuffer eb;
-  if (t_->begin(db_, &eb.err) != NOMTAG_OK) {
-    reads();
-    return;
-  }
+  const bool open = t_->begin(db_, &eb.err) == NOMTAG_OK;
   reads();
   // Nothing was written: the end of the transaction only lets go of it.
-  ErrorBuffer end;
-  if (t_->commit(db_, &end.err) != NOMTAG_OK) t_->rollback(db_);
+  if (open && t_->commit(db_, &eb.err) != NOMTAG_OK) t_->rollback(db_);
 }
 
 Result<bool> StorageDatabase::SetWritten(const ClaimedFile& file,
