@@ -108,6 +108,16 @@ class Library:
                                 stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
 
+    def stop_past_lease(self, stop_at):
+        """Starts worker A with a 1 s lease, stopped at stop_at; imports
+        bpm 2 and waits until A's lease has run out (A is still alive)."""
+        a = self.start("reconcile", "music", "--lease-ms", "1000", "--json",
+                       stop_at=stop_at)
+        wait_stopped(a)
+        self.import_bpm(2)
+        time.sleep(1.5)
+        return a
+
     def import_bpm(self, value, names=None):
         jl = os.path.join(self.dir, b"import.jsonl")
         with open(jl, "w") as f:
@@ -134,11 +144,7 @@ class LostLeases(unittest.TestCase):
         # and the database still said "in sync".
         lib = Library(self)
         lib.setup(1)
-        a = lib.start("reconcile", "music", "--lease-ms", "1000", "--json",
-                      stop_at="before-project")
-        wait_stopped(a)
-        lib.import_bpm(2)
-        time.sleep(1.5)  # A's lease (1 s) runs out; A is still alive
+        a = lib.stop_past_lease("before-project")
         b = lib.json("reconcile", "music")
         self.assertEqual(b["written"], 1)
         self.assertEqual(bpm(lib.path("a.mp3")), ["2"])
@@ -162,11 +168,7 @@ class LostLeases(unittest.TestCase):
         # file and the database end in agreement.
         lib = Library(self)
         lib.setup(1)
-        a = lib.start("reconcile", "music", "--lease-ms", "1000", "--json",
-                      stop_at="after-claim-check")
-        wait_stopped(a)
-        lib.import_bpm(2)
-        time.sleep(1.5)
+        a = lib.stop_past_lease("after-claim-check")
         r = lib.run("reconcile", "music", "--json", check=False)
         self.assertEqual(r.returncode, 2, r.out)
         self.assertIn("another nomtag process is writing it",
@@ -192,11 +194,7 @@ class LostLeases(unittest.TestCase):
         # writes the database's value into it.
         lib = Library(self, names=("a.mp3", "b.mp3"))
         lib.setup(1)
-        a = lib.start("reconcile", "music", "--lease-ms", "1000", "--json",
-                      stop_at="after-claim-check")
-        wait_stopped(a)
-        lib.import_bpm(2)
-        time.sleep(1.5)  # A's lease (1 s) runs out; A is still alive
+        a = lib.stop_past_lease("after-claim-check")
         c = lib.start("reconcile", "music", "--json",
                       stop_at="before-project")
         wait_stopped(c)
