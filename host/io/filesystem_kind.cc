@@ -1,9 +1,13 @@
 #include "io/filesystem_kind.h"
 
+#include <linux/fs.h>
 #include <linux/magic.h>
+#include <sys/ioctl.h>
 #include <sys/vfs.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <string>
 
 namespace nomtag {
 namespace {
@@ -47,6 +51,22 @@ bool MayShareExtents(long type) {
     case CIFS_SUPER_MAGIC:
     case SMB2_SUPER_MAGIC:
       return true;
+    default:
+      return false;
+  }
+}
+
+bool MayInsertRanges(int fd) {
+  const char* env = std::getenv("NOMTAG_SHIFT");
+  if (env != nullptr && std::string(env) == "off") return false;
+  switch (FilesystemType(fd)) {
+    case XFS_SUPER_MAGIC:
+      return true;
+    case EXT4_SUPER_MAGIC: {
+      int flags = 0;
+      return ::ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 &&
+             (flags & FS_EXTENT_FL) != 0;
+    }
     default:
       return false;
   }

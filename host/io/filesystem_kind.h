@@ -23,6 +23,14 @@ bool SyncfsIsThorough(long type);
 // laying a copy out so that its ranges can be shared.
 bool MayShareExtents(long type);
 
+// True when the filesystem holding fd can insert a range into this file
+// (fallocate FALLOC_FL_INSERT_RANGE) and, cut by a power failure while
+// doing it, leaves the file grown with one hole where the blocks had not
+// moved yet (write/journal.h): ext4 for a file kept in extents (not one
+// left in ext2/ext3's block maps), XFS. NOMTAG_SHIFT=off says no
+// everywhere (the bench's baseline, tests of the copy).
+bool MayInsertRanges(int fd);
+
 }  // namespace nomtag
 
 #endif  // NOMTAG_IO_FILESYSTEM_KIND_H_

@@ -1,6 +1,7 @@
 #include "write/commit.h"
 
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "io/filesystem_kind.h"
 #include "io/posix_file.h"
 #include "write/fault_injection.h"
 #include "write/journal.h"
@@ -113,9 +115,38 @@ Status CopyExtendedAttributes(int from, int to, const std::string& path) {
 
 }  // namespace
 
+std::optional<ShiftPlan> PlanShift(TargetFile& target,
+                                   const OverlayStream& overlay) {
+  const uint64_t old_size = target.identity().size;
+  // The tail: the last pieces, the old file's bytes in order up to its end.
+  const auto& pieces = overlay.pieces();
+  uint64_t head = overlay.length(), from = old_size;
+  for (size_t k = pieces.size(); k > 0; --k) {
+    const auto& p = pieces[k - 1];
+    if (!p.from_base || p.base_offset + p.length != from) break;
+    from = p.base_offset;
+    head -= p.length;
+  }
+  if (head <= from || old_size - from < kMinShiftTail) return std::nullopt;
+  const ShiftPlan plan{from - from % kCloneBlock, head - from, head};
+  if (plan.len % kCloneBlock != 0 || !MayInsertRanges(target.fd()))
+    return std::nullopt;
+  // A hole of the file's own after `at` would look like the room to
+  // recovery; such a file (rare in audio) is copied instead.
+  const off_t hole =
+      ::lseek(target.fd(), static_cast<off_t>(plan.at), SEEK_HOLE);
+  if (hole < 0 || static_cast<uint64_t>(hole) < old_size) return std::nullopt;
+  return plan;
+}
+
 PendingCommit::PendingCommit(TargetFile& target, const OverlayStream& overlay,
-                             Kind kind, const CommitOptions& opts)
-    : target_(target), overlay_(overlay), kind_(kind), opts_(opts) {}
+                             Kind kind, const CommitOptions& opts,
+                             const ShiftPlan& shift)
+    : target_(target),
+      overlay_(overlay),
+      kind_(kind),
+      opts_(opts),
+      shift_(shift) {}
 
 Result<std::shared_ptr<JournalFile>> JournalFile::Create(
     int dir_fd, const std::string& name, const std::string& label,
@@ -162,10 +193,12 @@ void PendingCommit::DropSidecar() {
 
 Result<std::unique_ptr<PendingCommit>> PendingCommit::Stage(
     TargetFile& target, const OverlayStream& overlay, Kind kind,
-    const CommitOptions& opts) {
+    const CommitOptions& opts, const ShiftPlan& shift) {
   std::unique_ptr<PendingCommit> c(
-      new PendingCommit(target, overlay, kind, opts));
-  Status s = kind == Kind::kInPlace ? c->StageJournal() : c->StageCopy();
+      new PendingCommit(target, overlay, kind, opts, shift));
+  Status s = kind == Kind::kInPlace ? c->StageJournal()
+             : kind == Kind::kShift ? c->StageShift()
+                                    : c->StageCopy();
   if (!s.ok()) return s;  // the destructor removes what was made
   return c;
 }
@@ -207,6 +240,55 @@ Status PendingCommit::StageJournal() {
   return target_.CheckUnchanged();
 }
 
+Status PendingCommit::StageShift() {
+  const std::string& path = target_.path();
+  if (!target_.writable())
+    return Status::Refused(path +
+                           ": cannot be opened for writing; not written");
+  if (shift_.len == 0 || shift_.head < shift_.len ||
+      overlay_.length() != target_.identity().size + shift_.len)
+    return Status::Internal(path + ": a shift without a shift's plan");
+  Journal& journal = journal_;
+  journal.identity = target_.identity();
+  journal.new_length = overlay_.length();
+  journal.pid = ::getpid();
+  journal.host = HostName();
+  journal.shift_at = shift_.at;
+  journal.shift_len = shift_.len;
+  // The old bytes the new front covers, and the new front itself (what
+  // ApplyHead writes: the added bytes and any old ones moved into it).
+  Journal::Range old{0, std::string(shift_.head - shift_.len, '\0')};
+  std::string front;
+  front.reserve(shift_.head);
+  auto read = [&](uint64_t offset, char* to, size_t n) {
+    size_t got = 0;
+    Status s = target_.source().ReadAt(offset, to, n, &got);
+    if (s.ok() && got != n)
+      s = Status::IoError(path + ": the file got shorter while read");
+    return s;
+  };
+  if (Status s = read(0, old.original.data(), old.original.size()); !s.ok())
+    return s;
+  for (const auto& p : overlay_.pieces()) {
+    const uint64_t n = std::min<uint64_t>(p.length, shift_.head - front.size());
+    if (n == 0) break;
+    if (p.from_base) {
+      const size_t at = front.size();
+      front.resize(at + n);
+      if (Status s = read(p.base_offset, front.data() + at, n); !s.ok())
+        return s;
+    } else {
+      front.append(overlay_.added(p), n);
+    }
+  }
+  stats_.bytes_written += old.original.size();
+  journal.ranges.push_back(std::move(old));
+  journal.written.push_back({0, std::move(front)});
+
+  if (Status s = InjectedFailure("identity", path); !s.ok()) return s;
+  return target_.CheckUnchanged();
+}
+
 std::vector<Status> PendingCommit::StageJournals(
     const std::vector<PendingCommit*>& commits) {
   std::vector<Status> out(commits.size());
@@ -214,7 +296,7 @@ std::vector<Status> PendingCommit::StageJournals(
   std::vector<const TargetFile*> files(commits.size(), nullptr);
   for (size_t i = 0; i < commits.size(); ++i) {
     const PendingCommit* c = commits[i];
-    if (c != nullptr && c->kind_ == Kind::kInPlace && !c->journal_file_)
+    if (c != nullptr && c->kind_ != Kind::kCopy && !c->journal_file_)
       files[i] = &c->target_;
   }
   for (const std::vector<size_t>& members : GroupByFolder(files, &out)) {
@@ -293,7 +375,7 @@ Status PendingCommit::StageCopy() {
 }
 
 void PendingCommit::NeedBeforeApply(SyncBarrier& barrier, size_t member) const {
-  if (kind_ == Kind::kInPlace) {
+  if (kind_ != Kind::kCopy) {
     // fsync, not fdatasync, of the journal; and its name in the folder.
     barrier.AddFile(member, journal_file_->fd(), "journal-fsync",
                     journal_file_->label());
@@ -335,6 +417,23 @@ Status PendingCommit::Apply(Status staged) {
   // From here the journal protects the file: any failure rolls it back.
   file_touched_ = true;
   const int fd = target_.fd();
+  if (kind_ == Kind::kShift) {
+    s = InjectedFailure("shift-insert", path);
+    if (s.ok() &&
+        ::fallocate(fd, FALLOC_FL_INSERT_RANGE, static_cast<off_t>(shift_.at),
+                    static_cast<off_t>(shift_.len)) != 0)
+      s = ErrnoStatus(path, "make room for the grown tag area (insert range)");
+    if (s.ok()) return s;
+    // Refused before a block moved (the size tells: it grows first):
+    // nothing to undo.
+    if (struct stat st;
+        ::fstat(fd, &st) == 0 &&
+        static_cast<uint64_t>(st.st_size) == journal_.identity.size) {
+      file_touched_ = false;
+      return s.Prepend("not written, the file is as it was: ");
+    }
+    return RollBackWith(s);
+  }
   uint64_t pos = 0;
   int ranges_written = 0;
   for (const auto& p : overlay_.pieces()) {
@@ -356,9 +455,34 @@ Status PendingCommit::Apply(Status staged) {
   return Status::OK();
 }
 
+void PendingCommit::NeedBeforeHead(SyncBarrier& barrier, size_t member) const {
+  // The room durable before a byte goes into it: a power cut then finds
+  // either no room and the old bytes, or the room and old or new bytes,
+  // never new bytes in blocks the insert had not moved yet (journal.h).
+  if (kind_ == Kind::kShift)
+    barrier.AddFile(member, target_.fd(), "shift-fsync", target_.path());
+}
+
+Status PendingCommit::ApplyHead(Status inserted) {
+  if (kind_ != Kind::kShift) return Status::OK();
+  if (!inserted.ok()) return RollBackWith(inserted);
+  CrashPoint("after-shift");
+  const std::string& path = target_.path();
+  const std::string& front = journal_.written.front().bytes;
+  Status s = InjectedFailure("patch-write", path);
+  if (s.ok())
+    s = PWriteAll(target_.fd(), front.data(), front.size(), 0, path, "write");
+  if (s.ok()) stats_.bytes_written += front.size();
+  if (s.ok() && opts_.keep_mtime)
+    s = SetFileTimes(target_.fd(), journal_.identity.atime_ns,
+                     journal_.identity.mtime_ns, path);
+  if (!s.ok()) return RollBackWith(s);
+  return Status::OK();
+}
+
 void PendingCommit::NeedBeforeFinish(SyncBarrier& barrier,
                                      size_t member) const {
-  if (kind_ == Kind::kInPlace) {
+  if (kind_ != Kind::kCopy) {
     // fsync, not fdatasync: the file may have grown at its end, and the
     // new size, mtime and ctime must be as durable as the bytes.
     barrier.AddFile(member, target_.fd(), "patch-fsync", target_.path());

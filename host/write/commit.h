@@ -10,6 +10,18 @@
 // only fdatasync: a grown size and the new mtime and ctime must be durable too,
 // or scan and rsync may skip the file after a power cut.
 //
+// A shift: when the new file is new bytes up to some offset and then the
+// whole rest of the old file, moved by a multiple of kCloneBlock (a tag
+// area that grew at the front; the safe write pads it to make the move a
+// whole number of blocks), on a filesystem that can insert a range (ext4
+// with extents, XFS): under a journal as in place, the filesystem first
+// inserts the room (fallocate FALLOC_FL_INSERT_RANGE moves the blocks
+// after it, copying nothing), that is made durable, then the new bytes are
+// written over the front. A first write then costs a few KiB, not a copy
+// of the whole file, and the file keeps its inode and hard links. A power
+// cut in the insert leaves one hole the journal's recovery finds
+// (journal.h ShiftGap) and rolls back.
+//
 // CommitByCopy: otherwise the piece table is streamed into a temporary
 // file made in the handle's folder (original ranges with copy_file_range,
 // so filesystems that can clone or copy server-side do; a range at the
@@ -36,6 +48,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +65,24 @@ namespace nomtag {
 // shared instead of copied when it sits at the same offset within this
 // block in both files.
 inline constexpr uint64_t kCloneBlock = 4096;
+
+// A shift's plan (above): the new file is the overlay's bytes up to head,
+// then the old file from head - len to its end; the filesystem inserts len
+// bytes at `at` (head - len rounded down to a block).
+struct ShiftPlan {
+  uint64_t at = 0;
+  uint64_t len = 0;
+  uint64_t head = 0;
+};
+
+// The plan when overlay (built over target.source()) has a shift's shape
+// and the file can take one: its filesystem inserts ranges (ext4 with the
+// file in extents, XFS), the moved rest is at least kMinShiftTail bytes
+// (less is cheaper to copy), and the file has no hole after `at` (so that
+// recovery can tell the room from the file's own holes).
+std::optional<ShiftPlan> PlanShift(TargetFile& target,
+                                   const OverlayStream& overlay);
+inline constexpr uint64_t kMinShiftTail = 64 * 1024;
 
 struct CommitOptions {
   bool keep_mtime = false;  // give the new file the original's mtime
@@ -132,7 +163,10 @@ class JournalFile {
 //               commits into one journal file beside them, locked;
 //   barrier 1   NeedBeforeApply: the journal and its name, or the copy;
 //   Apply       the handle checked, the gate asked, then the new bytes
-//               through the descriptor (in place) or the rename (by copy);
+//               through the descriptor (in place), the room inserted (a
+//               shift) or the rename (by copy);
+//   barrier 1b  NeedBeforeHead, shifts only: the file, its room made;
+//   ApplyHead   a shift's new bytes through the descriptor;
 //   barrier 2   NeedBeforeFinish: the file (in place) or its folder (by
 //               copy);
 //   Finish      the journal let go of (the folder's last commit removes
@@ -145,14 +179,14 @@ class JournalFile {
 // unless it is a journal that still protects written bytes.
 class PendingCommit {
  public:
-  enum class Kind { kInPlace, kCopy };
+  enum class Kind { kInPlace, kShift, kCopy };
 
   // REQUIRES: overlay was built over target.source() and outlives this;
   // target is locked and outlives this; kInPlace needs
-  // overlay.PreservesOffsets().
+  // overlay.PreservesOffsets(); kShift needs shift, from PlanShift.
   static Result<std::unique_ptr<PendingCommit>> Stage(
       TargetFile& target, const OverlayStream& overlay, Kind kind,
-      const CommitOptions& opts);
+      const CommitOptions& opts, const ShiftPlan& shift = {});
   // Writes the journals of the staged commits in place among commits
   // (others are skipped): one per folder, named after its first commit's
   // file. One status per commit, in order; a commit whose journal could
@@ -167,6 +201,10 @@ class PendingCommit {
   void NeedBeforeApply(SyncBarrier& barrier, size_t member) const;
   // staged: what barrier 1 answered for this member.
   Status Apply(Status staged);
+  // Shifts only (others: nothing to do, OK).
+  void NeedBeforeHead(SyncBarrier& barrier, size_t member) const;
+  // inserted: what barrier 1b answered for this member.
+  Status ApplyHead(Status inserted);
   void NeedBeforeFinish(SyncBarrier& barrier, size_t member) const;
   // applied: what barrier 2 answered for this member.
   Status Finish(Status applied);
@@ -174,8 +212,9 @@ class PendingCommit {
 
  private:
   PendingCommit(TargetFile& target, const OverlayStream& overlay, Kind kind,
-                const CommitOptions& opts);
+                const CommitOptions& opts, const ShiftPlan& shift);
   Status StageJournal();
+  Status StageShift();
   Status StageCopy();
   void ReleaseJournal(bool keep, Status* removed);
   Status RollBackWith(Status why);
@@ -185,6 +224,7 @@ class PendingCommit {
   const OverlayStream& overlay_;
   const Kind kind_;
   const CommitOptions opts_;
+  const ShiftPlan shift_;
   Journal journal_;
   std::shared_ptr<JournalFile> journal_file_;  // in place, once written
   std::string sidecar_;                        // the copy's name in the folder

@@ -21,6 +21,16 @@
 // Because of the second case a writer need not fsync the directory after
 // removing its journal.
 //
+// A write that grows a file's tag area in place (a shift, commit.h) has an
+// entry with shift_len > 0: the filesystem first inserts shift_len bytes
+// at shift_at (fallocate FALLOC_FL_INSERT_RANGE: the blocks after it move,
+// no byte is copied), that is made durable, and only then are the new
+// bytes written. ext4 and XFS grow the size before they move a single
+// block, and move blocks from the end of the file backwards, so a power
+// cut in the insert (or in the collapse that undoes it) leaves the old
+// bytes with one hole of exactly shift_len bytes somewhere at or after
+// shift_at (ShiftGap below): every state is recognised and rolled back.
+//
 // One journal may cover several files of one folder: a group write
 // (safe_write.h) puts the entries of all its writes in place in a folder
 // into one journal, named after the first of them, so that a group costs
@@ -70,7 +80,25 @@ struct Journal {
     std::string bytes;
   };
   std::vector<Extent> written;
+  // A shift (commit.h): shift_len (a multiple of kCloneBlock) bytes
+  // inserted at shift_at (block-aligned) before `written` goes in. Then
+  // `ranges` are offsets in the old file and `written` in the new one;
+  // new_length is the old size plus shift_len. 0: a write in place.
+  // Recorded in NOMTAGJ4 journals only.
+  uint64_t shift_at = 0;
+  uint64_t shift_len = 0;
 };
+
+// Where the room a shift makes sits in the file now (fd, of size `size`):
+// shift_at when the insert was whole (its bytes may be written already,
+// in part or all), a later block-aligned offset when the filesystem was
+// cut while moving blocks (or while collapsing them back), where one hole
+// of exactly shift_len bytes sits; the old size when the file grew but no
+// block moved yet (the hole is at its end). Another layout (holes the
+// shift cannot have made) is Changed. REQUIRES: size is the old size plus
+// shift_len.
+Result<uint64_t> ShiftGap(int fd, const Journal& journal, uint64_t size,
+                          const std::string& label);
 
 // SHA-256 of bytes, raw (32 bytes).
 std::string Sha256(const std::string& bytes);
@@ -80,7 +108,9 @@ class TargetFile;
 // Creates the journal `name` in the folder dir_fd (it must not exist),
 // locks it and writes the entries into it: one entry with an empty
 // `file` is written as a journal of one file (NOMTAGJ2), anything else
-// with every entry's file named (NOMTAGJ3; no entry's file empty). It is not
+// with every entry's file named (NOMTAGJ3; no entry's file empty); when
+// an entry is a shift, as NOMTAGJ4 (J3 with each entry's shift, and an
+// empty name allowed for a journal of one entry). It is not
 // yet durable: the caller makes it and the folder durable (sync_barrier.h)
 // before touching the file, so that many writes share their syncs. Returns the
 // journal's descriptor, still locked: the caller keeps it open until the
@@ -106,8 +136,10 @@ Result<std::vector<Journal>> ReadJournal(const std::string& path, bool* torn);
 
 // Puts the original bytes back into target through its descriptor,
 // restores its length, fsyncs it, then (best effort, the content being
-// durable) its times. REQUIRES: the journal is complete and belongs to
-// target (same inode); target is writable and locked.
+// durable) its times. A shift's room is taken out first (fallocate
+// FALLOC_FL_COLLAPSE_RANGE where ShiftGap finds it, or a truncation). REQUIRES:
+// the journal is complete and belongs to target (same inode); target is
+// writable and locked.
 Status RollBack(TargetFile& target, const Journal& journal);
 
 // This machine's name, recorded in journals for messages.

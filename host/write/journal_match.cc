@@ -1,6 +1,8 @@
 #include "write/journal_match.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <string>
 
 #include "io/file_source.h"
 
@@ -15,6 +17,88 @@ const std::string* OriginalAt(const Journal& j, uint64_t offset) {
   return nullptr;
 }
 
+// Reads [offset, offset+len) of source, all of it.
+Status ReadExactly(ByteSource& source, uint64_t offset, std::string* out,
+                   uint64_t len) {
+  out->assign(len, '\0');
+  size_t got = 0;
+  if (Status s = source.ReadAt(offset, out->data(), len, &got); !s.ok())
+    return s;
+  if (got != len)
+    return Status::IoError(source.name() + ": got shorter while read");
+  return Status::OK();
+}
+
+// A shift's entry (journal.h): one range of the old bytes at 0 and one
+// extent of the new ones at 0, the new one longer by exactly the room.
+bool WellFormedShift(const Journal& j) {
+  if (j.ranges.size() != 1 || j.written.size() != 1 ||
+      j.ranges[0].offset != 0 || j.written[0].offset != 0)
+    return false;
+  const uint64_t old_head = j.ranges[0].original.size();
+  return j.shift_len <= UINT64_MAX - j.identity.size &&
+         j.new_length == j.identity.size + j.shift_len &&
+         j.written[0].bytes.size() == old_head + j.shift_len &&
+         j.shift_at <= old_head && old_head < j.identity.size;
+}
+
+Result<JournalMatch> MatchShift(FileSource& source, const Journal& j) {
+  if (!WellFormedShift(j)) return JournalMatch::kChanged;
+  const std::string& old = j.ranges[0].original;
+  const std::string& now_new = j.written[0].bytes;
+  const uint64_t at = j.shift_at, len = j.shift_len, size = source.size();
+  const uint64_t old_head = old.size(), new_head = now_new.size();
+  // Where the room sits: none (the old size), or gap.
+  uint64_t gap = UINT64_MAX;
+  if (size == j.new_length) {
+    auto found = ShiftGap(source.fd(), j, size, source.name());
+    if (!found.ok())
+      return found.status().code() == Status::Code::kConflict
+                 ? Result<JournalMatch>(JournalMatch::kChanged)
+                 : Result<JournalMatch>(found.status());
+    gap = *found;
+  } else if (size != j.identity.size) {
+    return JournalMatch::kChanged;
+  }
+  const bool whole = gap == at;  // the room in place, as the write made it
+  std::string now;
+  if (Status s = ReadExactly(
+          source, 0, &now,
+          std::min<uint64_t>(size, whole ? new_head : old_head + len));
+      !s.ok())
+    return s;
+  bool all_old = gap == UINT64_MAX, all_new = whole;
+  for (uint64_t y = 0; y < now.size(); ++y) {
+    // What may be at y: the old byte that sits there in this layout, and
+    // the new byte whose block sits there (the same block once moved).
+    const char c = now[y];
+    bool may_old, may_new;
+    if (y < at) {
+      may_old = c == old[y];
+      may_new = c == now_new[y];
+    } else if (gap == UINT64_MAX || y < gap) {  // blocks not moved
+      if (y >= old_head) break;                 // the audio: not compared
+      may_old = c == old[y];
+      may_new = y + len < new_head && c == now_new[y + len];
+    } else if (y < gap + len) {  // the room: holes, or the new bytes
+      may_old = false;
+      may_new = c == now_new[y] || (whole ? c == '\0' : true);
+      if (whole && c != now_new[y]) all_new = false;
+      if (!whole) continue;
+    } else {  // moved blocks: the old byte len earlier
+      if (y - len >= old_head) break;
+      may_old = c == old[y - len];
+      may_new = y < new_head && c == now_new[y];
+    }
+    if (!may_old) all_old = false;
+    if (!may_new) all_new = false;
+    if (!may_old && !may_new) return JournalMatch::kChanged;
+  }
+  if (all_new && whole) return JournalMatch::kNewVersion;
+  if (all_old && gap == UINT64_MAX) return JournalMatch::kOldVersion;
+  return JournalMatch::kInterrupted;
+}
+
 }  // namespace
 
 Result<JournalMatch> MatchJournal(const std::string& file, const Journal& j) {
@@ -23,8 +107,9 @@ Result<JournalMatch> MatchJournal(const std::string& file, const Journal& j) {
   return MatchJournal(**source, j);
 }
 
-Result<JournalMatch> MatchJournal(ByteSource& source, const Journal& j) {
+Result<JournalMatch> MatchJournal(FileSource& source, const Journal& j) {
   if (j.written.empty()) return JournalMatch::kUnknown;
+  if (j.shift_len > 0) return MatchShift(source, j);
   const std::string& file = source.name();
   const uint64_t size = source.size();
   // A write in place never shrinks a file.

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "core/status.h"
-#include "io/byte_source.h"
+#include "io/file_source.h"
 #include "write/journal.h"
 
 namespace nomtag {
@@ -35,8 +35,18 @@ enum class JournalMatch {
 };
 
 // Compares file (already known to be the journal's inode) with the
-// journal. Reads only the bytes the journal names.
-Result<JournalMatch> MatchJournal(ByteSource& file, const Journal& journal);
+// journal. Reads only the bytes the journal names (and, for a shift,
+// where the file's holes are).
+//
+// A shift (journal.h) is judged by the file's size and where its room
+// sits (ShiftGap): the old size and every new-bytes range old: not
+// started; the new size, the room whole and every new byte in place:
+// finished; otherwise each byte the write or an interrupted rollback may
+// have put there must be its old byte or its new one, wherever the
+// blocks were when the power went: interrupted. The bytes after the
+// journal's ranges (the audio) are the old file's moved blocks, and are
+// not compared.
+Result<JournalMatch> MatchJournal(FileSource& file, const Journal& journal);
 // The same by path (the fuzzer).
 Result<JournalMatch> MatchJournal(const std::string& file,
                                   const Journal& journal);

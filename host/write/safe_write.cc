@@ -45,6 +45,8 @@ const char* ActionName(WriteResult::Action action) {
       return "unchanged";
     case WriteResult::Action::kInPlace:
       return "in place";
+    case WriteResult::Action::kGrownInPlace:
+      return "grown in place";
     case WriteResult::Action::kCopied:
       return "copied";
   }
@@ -202,7 +204,20 @@ void Prepare(const SafeWriteItem& item, Member& m) {
   // 6. Commit: its first stage.
   if (m.status = m.edited->ShareUnchangedBytes(); !m.status.ok()) return;
   const bool in_place = !options.copy_only && m.edited->PreservesOffsets();
-  if (!in_place && target.identity().nlink > 1 && !options.break_hardlinks) {
+  // A tag area that grows at the front: moved by whole blocks, the rest of
+  // the file can stay where it is on disk (commit.h, a shift).
+  std::optional<ShiftPlan> shift;
+  if (!in_place && !options.copy_only) {
+    shift = PlanShift(target, *m.edited);
+    if (!shift && MayInsertRanges(target.fd()))
+      if (auto aligned = AlignedBuild(item, m); aligned) {
+        m.edited = std::move(aligned->first);
+        m.result.payload_proven_by_mapping = aligned->second;
+        shift = PlanShift(target, *m.edited);
+      }
+  }
+  const bool copy = !in_place && !shift;
+  if (copy && target.identity().nlink > 1 && !options.break_hardlinks) {
     m.status = Status::Refused(
         path + ": has " + std::to_string(target.identity().nlink) + " " +
         kHardLinkRefusal +
@@ -211,23 +226,27 @@ void Prepare(const SafeWriteItem& item, Member& m) {
     return;
   }
   // A larger padding only moves the audio further: a copy stays a copy.
-  if (!in_place && WantAlignedCopy(target)) {
+  if (copy && WantAlignedCopy(target)) {
     if (auto aligned = AlignedBuild(item, m); aligned) {
       m.edited = std::move(aligned->first);
       m.result.payload_proven_by_mapping = aligned->second;
     }
   }
+  const PendingCommit::Kind kind = in_place ? PendingCommit::Kind::kInPlace
+                                   : shift  ? PendingCommit::Kind::kShift
+                                            : PendingCommit::Kind::kCopy;
   auto staged = PendingCommit::Stage(
-      target, *m.edited,
-      in_place ? PendingCommit::Kind::kInPlace : PendingCommit::Kind::kCopy,
-      CommitOptions{options.keep_mtime, options.before_commit});
+      target, *m.edited, kind,
+      CommitOptions{options.keep_mtime, options.before_commit},
+      shift.value_or(ShiftPlan{}));
   if (!staged.ok()) {
     m.status = staged.status();
     return;
   }
   m.commit = std::move(*staged);
-  m.result.action =
-      in_place ? WriteResult::Action::kInPlace : WriteResult::Action::kCopied;
+  m.result.action = in_place ? WriteResult::Action::kInPlace
+                    : shift  ? WriteResult::Action::kGrownInPlace
+                             : WriteResult::Action::kCopied;
 }
 
 }  // namespace
@@ -273,6 +292,22 @@ void CommitStaged(std::vector<std::unique_ptr<Member>>& members, size_t begin,
       members[i]->status = members[i]->commit->Apply(synced[i]);
       if (!members[i]->status.ok()) members[i]->commit.reset();
     }
+  // Shifts: the room each made durable before its new bytes go in.
+  bool shifts = false;
+  for (size_t i = begin; i < end; ++i)
+    if (staged(i) &&
+        members[i]->commit->kind() == PendingCommit::Kind::kShift) {
+      members[i]->commit->NeedBeforeHead(barrier, i);
+      shifts = true;
+    }
+  if (shifts) {
+    synced = barrier.Sync(members.size());
+    for (size_t i = begin; i < end; ++i)
+      if (staged(i)) {
+        members[i]->status = members[i]->commit->ApplyHead(synced[i]);
+        if (!members[i]->status.ok()) members[i]->commit.reset();
+      }
+  }
   for (size_t i = begin; i < end; ++i)
     if (staged(i)) members[i]->commit->NeedBeforeFinish(barrier, i);
   synced = barrier.Sync(members.size());

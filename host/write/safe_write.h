@@ -97,7 +97,9 @@ struct WriteOptions {
 };
 
 struct WriteResult {
-  enum class Action { kUnchanged, kInPlace, kCopied };
+  // kGrownInPlace: the tag area grew in place by whole blocks (commit.h,
+  // a shift): same inode, only the front of the file written.
+  enum class Action { kUnchanged, kInPlace, kGrownInPlace, kCopied };
   Action action = Action::kUnchanged;
   uint64_t bytes_written = 0;
   bool payload_proven_by_mapping = false;

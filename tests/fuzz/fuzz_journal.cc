@@ -40,8 +40,10 @@ const std::string& ScratchDir() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  static const char* const kFormats[] = {"NOMTAGJ1", "NOMTAGJ2", "NOMTAGJ3"};
-  std::string journal = kFormats[data[0] % 3];
+  static const char* const kFormats[] = {"NOMTAGJ1", "NOMTAGJ2", "NOMTAGJ3",
+                                         "NOMTAGJ4"};
+  const int format = data[0] % 4;
+  std::string journal = kFormats[format];
   journal.append(reinterpret_cast<const char*>(data) + 1, size - 1);
   journal += nomtag::Sha256(journal);
   const std::string path = ScratchDir() + "/journal";
@@ -49,9 +51,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bool torn = false;
   auto entries = nomtag::ReadJournal(path, &torn);
   if (!entries.ok() || torn) return 0;
-  // A journal of several files names each; one of one file names none.
-  if (entries->empty() || (data[0] % 3 == 2) != !entries->front().file.empty())
-    __builtin_trap();
+  // A journal of several files names each (J4: one entry may name none);
+  // one of one file names none.
+  if (entries->empty()) __builtin_trap();
+  for (const nomtag::Journal& j : *entries)
+    if ((format < 2 && !j.file.empty()) ||
+        (format >= 2 && j.file.empty() &&
+         !(format == 3 && entries->size() == 1)) ||
+        (format < 3 && j.shift_len != 0))
+      __builtin_trap();
   for (const nomtag::Journal& j : *entries) {
     auto match = nomtag::MatchJournal(ScratchDir() + "/file", j);
     // A J1 journal can never be judged.

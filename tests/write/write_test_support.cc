@@ -1,7 +1,14 @@
 #include "write/write_test_support.h"
 
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
+
+#include "write/safe_write.h"
 
 namespace nomtag::testing {
 
@@ -28,6 +35,30 @@ const FormatPlugin& Format(const std::string& path) {
 
 TagSet Tags(std::initializer_list<std::pair<std::string, TagValues>> kv) {
   return TagSet(kv.begin(), kv.end());
+}
+
+int WriteDyingAt(const char* point, const std::string& path,
+                 const TagSet& tags) {
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::setenv("NOMTAG_TEST_CRASH_AT", point, 1);
+    auto r = SafeWriteNamespace(Format(path), path, tags, {});
+    ::_exit(r.ok() ? 0 : 1);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string EncodedNoise(const std::string& dir, const std::string& name,
+                         const std::string& encode, int seconds) {
+  const std::string path = (std::filesystem::path(dir) / name).string();
+  const std::string cmd =
+      "ffmpeg -loglevel error -y -f lavfi -i anoisesrc=duration=" +
+      std::to_string(seconds) + ":color=pink:amplitude=0.3 " + encode +
+      " -metadata title=Theirs " + path;
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  return path;
 }
 
 }  // namespace nomtag::testing

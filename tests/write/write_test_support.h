@@ -21,6 +21,17 @@ const FormatPlugin& Format(const std::string& path);
 
 TagSet Tags(std::initializer_list<std::pair<std::string, TagValues>> kv);
 
+// Writes tags into path in a child process told to die at the crash point
+// (NOMTAG_TEST_CRASH_AT); returns the child's exit code: 86 when it died
+// there, 0 when it wrote without.
+int WriteDyingAt(const char* point, const std::string& path,
+                 const TagSet& tags);
+
+// Pink noise encoded by ffmpeg into dir/name with the encoder options
+// given, titled by somebody else; its path.
+std::string EncodedNoise(const std::string& dir, const std::string& name,
+                         const std::string& encode, int seconds);
+
 }  // namespace nomtag::testing
 
 #endif  // NOMTAG_TESTS_WRITE_WRITE_TEST_SUPPORT_H_
