@@ -1,6 +1,7 @@
 /* An LD_PRELOAD shim that records, for files under $NOMTAG_PC_DIR, every
  * operation that changes what a disk would hold after a power cut:
- * creations, writes, truncations, renames, unlinks, and the syncs that
+ * creations, writes, truncations, the room a shift inserts (and a
+ * rollback collapses), renames, unlinks, and the syncs that
  * make them durable (fsync, fdatasync, and fsync of a folder). The log
  * ($NOMTAG_PC_LOG) is replayed by powercut_test.py, which cuts it at
  * random points the way SQLite's crash tests do. Subfolders are watched
@@ -187,6 +188,27 @@ int ftruncate(int fd, off_t len) {
   return rc;
 }
 int ftruncate64(int fd, off_t len) __attribute__((alias("ftruncate")));
+
+/* A shift's room (FALLOC_FL_INSERT_RANGE) and a rollback's collapse: the
+ * blocks after the offset move. Other modes change no byte a reader sees
+ * and are not recorded; none is refused. */
+int fallocate(int fd, int mode, off_t off, off_t len) {
+  REAL(fallocate, int (*)(int, int, off_t, off_t));
+  pthread_mutex_lock(&op_lock);
+  int rc = real_fallocate(fd, mode, off, len);
+  char buf[PATH_MAX];
+  const char* rel;
+  const char* op = (mode & 0x20)   ? "INSERT"   /* FALLOC_FL_INSERT_RANGE */
+                   : (mode & 0x08) ? "COLLAPSE" /* FALLOC_FL_COLLAPSE_RANGE */
+                                   : NULL;
+  if (rc == 0 && op != NULL && resolve(fd, NULL, buf, &rel))
+    record("%s %llu %lld %lld\n", op, fd_ino(fd, NULL), (long long)off,
+           (long long)len);
+  pthread_mutex_unlock(&op_lock);
+  return rc;
+}
+int fallocate64(int fd, int mode, off_t off, off_t len)
+    __attribute__((alias("fallocate")));
 
 static void record_sync(int fd, const char* op) {
   char buf[PATH_MAX];
