@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "core/parallel_for.h"
@@ -124,16 +125,24 @@ bool WantAlignedCopy(const TargetFile& target) {
 // (the formats' own defaults are 1 KiB to 4 KiB): the copy gets this plus
 // less than a clone block.
 constexpr uint32_t kAlignBasePadding = 1024;
+// Builds an alignment may try after its probe (most formats need one).
+constexpr int kAlignAttempts = 5;
 
 // A copy whose audio lands at its old offset within a clone block, so the
-// filesystem shares it rather than writing it again: the tag area grows
-// by the bytes missing (a larger padding; every format's tag area sits
-// before the audio). The padding the plugin picks by default is not
-// known here, so it is first asked for an explicit one to measure from.
+// filesystem shares it rather than writing it again (and a tag area that
+// grows by whole blocks, so that it can grow in place: commit.h): the tag
+// area grows by the bytes missing (a larger padding; every format's tag
+// area sits before the audio). The padding the plugin picks by default is
+// not known here, so it is first asked for an explicit one to measure
+// from. A format whose tag area grows by more than the padding it is
+// given (an Ogg page gains a lacing byte per 255 bytes of packet) needs a
+// correction or two; a padding once tried is not tried again (a byte more
+// may cost two), so the search ends. Never less padding than asked for.
 // Each build is verified like the first. Returns the edited stream and
 // whether its payload was proven by mapping; nothing when the first build
 // is already aligned or no build comes out aligned (a format whose layout
-// does not shift byte for byte with the padding: an Ogg stream repages).
+// does not shift with the padding: an Ogg stream whose headers need
+// another page is renumbered page by page).
 std::optional<std::pair<std::unique_ptr<OverlayStream>, bool>> AlignedBuild(
     const SafeWriteItem& item, Member& m) {
   uint64_t missing = Misalignment(*m.edited);
@@ -150,17 +159,29 @@ std::optional<std::pair<std::unique_ptr<OverlayStream>, bool>> AlignedBuild(
       return std::nullopt;
     return std::make_pair(std::move(edited), built->payload_proven_by_mapping);
   };
-  uint64_t base = item.options.padding;
-  if (base == 0) {
-    base = kAlignBasePadding;
-    auto probe = build(base);
+  const uint64_t least =
+      item.options.padding == 0 ? kAlignBasePadding : item.options.padding;
+  uint64_t padding = least;
+  if (item.options.padding == 0) {
+    auto probe = build(padding);
     if (!probe) return std::nullopt;
     missing = Misalignment(*probe->first);
     if (missing == 0) return probe;
   }
-  auto aligned = build(base + missing);
-  if (!aligned || Misalignment(*aligned->first) != 0) return std::nullopt;
-  return aligned;
+  std::set<uint64_t> tried = {padding};
+  for (int attempt = 0; attempt < kAlignAttempts; ++attempt) {
+    // Missing more than half a block: too far already, less padding.
+    const uint64_t over = kCloneBlock - missing;
+    padding = missing > kCloneBlock / 2 && padding - least >= over
+                  ? padding - over
+                  : padding + missing;
+    while (!tried.insert(padding).second) padding += kCloneBlock / 16 + 1;
+    auto aligned = build(padding);
+    if (!aligned) return std::nullopt;
+    missing = Misalignment(*aligned->first);
+    if (missing == 0) return aligned;
+  }
+  return std::nullopt;
 }
 
 // Steps 1 to 5 and the commit's first stage: on return the member is

@@ -33,8 +33,10 @@
 //      goes, the file is the old version or the new one: in place, the
 //      journal with the original bytes is durable (with its name) before
 //      the first byte is written and the file is durable (size and times
-//      too) before the journal goes; by copy, the copy is durable before
-//      the rename and the folder after it. One write makes each of these
+//      too) before the journal goes; grown in place (a shift), the same,
+//      with the room the filesystem inserts durable before a new byte
+//      goes into it (one barrier more); by copy, the copy is durable
+//      before the rename and the folder after it. One write makes each of these
 //      with fsync; a group (SafeWriteBatch) makes each at once for all its
 //      files, with one syncfs per filesystem where that is thorough
 //      (sync_barrier.h), so a batch costs two syncs, not three per file;
@@ -61,8 +63,11 @@
 //   5. Verify through the overlay: the namespace reads back exactly as
 //      desired, every foreign item is unchanged, the payload is unchanged.
 //      A failure leaves nothing on disk.
-//   6. Commit in place under a journal when offsets allow, else by copy and
-//      rename (commit.h), checking the handle just before (I2); in a
+//   6. Commit in place under a journal when offsets allow, grown in place
+//      when the tag area grows at the front and the filesystem can insert
+//      room there (the aligned build's padding makes the rest move by
+//      whole blocks), else by copy and rename (commit.h), checking the
+//      handle just before (I2); in a
 //      group, each stage of the commit is taken by every file before the
 //      barrier that follows it.
 //

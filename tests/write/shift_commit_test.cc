@@ -119,9 +119,10 @@ TEST_F(ShiftTest, AFirstWriteGrowsTheFileInPlaceAndLeavesTheAudioOnDisk) {
     const char* ext;
     const char* encode;
   };
-  for (const Case& c : {Case{"mp3", "-c:a libmp3lame -id3v2_version 3"},
-                        Case{"flac", "-c:a flac"},
-                        Case{"m4a", "-c:a aac -movflags +faststart"}}) {
+  for (const Case& c :
+       {Case{"mp3", "-c:a libmp3lame -id3v2_version 3"},
+        Case{"flac", "-c:a flac"}, Case{"m4a", "-c:a aac -movflags +faststart"},
+        Case{"ogg", "-c:a libvorbis"}, Case{"opus", "-c:a libopus"}}) {
     SCOPED_TRACE(c.ext);
     const std::string path = Fresh(std::string("grow.") + c.ext, c.encode);
     const std::string twin = (dir_ / (std::string("twin.") + c.ext)).string();
