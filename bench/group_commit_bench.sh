@@ -7,7 +7,9 @@
 # rewrote. For each library size:
 #   first write    a library tagged by others gets its first nom tags
 #                  (nomtag: `reconcile`; the peer: the original system's
-#                  safe write, mutagen_write.py --peer);
+#                  safe write, mutagen_write.py --peer); nomtag again by
+#                  copy (NOMTAG_SHIFT=off: the baseline of growing a tag
+#                  area in place), and bytes written per file;
 #   changed values the same library with new values for every file
 #                  (REPS=3 rounds, interleaved, medians printed: the
 #                  machine this runs on is rarely quiet);
@@ -135,18 +137,36 @@ one_size() {  # FILES_PER_FORMAT SECONDS
   p=$(durable /usr/bin/python3 "$here/mutagen_write.py" --peer "$dir" "$(peer_kv 1)" "${peer_files[@]}")
   printf '  first write     nomtag %6.2f s   per-file syncs %6.2f s   peer %6.2f s   ' "$g" "$o" "$p"
   printf 'vs peer %5.1fx (per-file syncs %4.1fx)\n' "$(echo "$p / $g" | bc -l)" "$(echo "$p / $o" | bc -l)"
-  # On a filesystem that clones (XFS, Btrfs) a first write's copies share
-  # the audio with the originals; the same write without that layout
-  # (NOMTAG_ALIGN_COPIES=off) is the baseline.
-  case $(stat -f -c %T "$dir") in
+  # Where the filesystem inserts ranges (ext4, XFS) a first write grows
+  # most files in place (a shift, host/write/commit.h); the same write by
+  # copy (NOMTAG_SHIFT=off) is its baseline. On a filesystem that clones
+  # (XFS, Btrfs) copies share the audio with the originals; a copy without
+  # that layout (NOMTAG_ALIGN_COPIES=off) is that one's.
+  local fs_type na nb pb
+  fs_type=$(stat -f -c %T "$dir")
+  setup_nomtag na
+  na=$(durable reconcile na NOMTAG_SHIFT=off)
+  printf '  first write by copy (NOMTAG_SHIFT=off)  %6.2f s   vs peer %5.1fx   ' "$na" "$(echo "$p / $na" | bc -l)"
+  printf 'growing in place %4.1fx faster\n' "$(echo "$na / $g" | bc -l)"
+  case $fs_type in
     xfs|btrfs)
       setup_nomtag na
-      local na
-      na=$(durable reconcile na NOMTAG_ALIGN_COPIES=off)
+      na=$(durable reconcile na NOMTAG_SHIFT=off NOMTAG_ALIGN_COPIES=off)
       printf '  first write, copies not laid out for cloning  %6.2f s   ' "$na"
-      printf 'cloning %4.1fx faster\n' "$(echo "$na / $g" | bc -l)"
-      rm -rf "$dir/na" "$dir/na.db"* ;;
+      printf 'cloning %4.1fx faster\n' "$(echo "$na / $g" | bc -l)" ;;
   esac
+  # What each first write has the disk write per file: rusage's output
+  # blocks (512 bytes), counted when a page is dirtied.
+  setup_nomtag na
+  rm -rf "$dir/peer1" && cp -r "$dir/corpus" "$dir/peer1"
+  mapfile -t peer1_files < <(find "$dir/peer1" -type f)
+  nb=$( { /usr/bin/time -f '%O' "$nomtag_bin" --config "$here/../plugins.yaml" \
+          --plugin-dir "$plugins" --db "$dir/na.db" reconcile bench >/dev/null; } 2>&1 | tail -1)
+  pb=$( { /usr/bin/time -f '%O' /usr/bin/python3 "$here/mutagen_write.py" --peer "$dir" \
+          "$(peer_kv 1)" "${peer1_files[@]}" >/dev/null; } 2>&1 | tail -1)
+  printf '  first write, written per file (database included): nomtag %.1f KiB, peer %.1f KiB\n' \
+    "$(echo "$nb / 2 / $count" | bc -l)" "$(echo "$pb / 2 / $count" | bc -l)"
+  rm -rf "$dir/na" "$dir/na.db"* "$dir/peer1"
 
   # Changed values, REPS times, the three interleaved; medians printed.
   local gs=() os=() ps=()
