@@ -6,8 +6,6 @@
 #include <sys/vfs.h>
 
 #include <cstdint>
-#include <cstdlib>
-#include <string>
 
 namespace nomtag {
 namespace {
@@ -57,8 +55,6 @@ bool MayShareExtents(long type) {
 }
 
 bool MayInsertRanges(int fd) {
-  const char* env = std::getenv("NOMTAG_SHIFT");
-  if (env != nullptr && std::string(env) == "off") return false;
   switch (FilesystemType(fd)) {
     case XFS_SUPER_MAGIC:
       return true;

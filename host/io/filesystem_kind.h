@@ -27,8 +27,7 @@ bool MayShareExtents(long type);
 // (fallocate FALLOC_FL_INSERT_RANGE) and, cut by a power failure while
 // doing it, leaves the file grown with one hole where the blocks had not
 // moved yet (write/journal.h): ext4 for a file kept in extents (not one
-// left in ext2/ext3's block maps), XFS. NOMTAG_SHIFT=off says no
-// everywhere (the bench's baseline, tests of the copy).
+// left in ext2/ext3's block maps), XFS.
 bool MayInsertRanges(int fd);
 
 }  // namespace nomtag

@@ -6,7 +6,8 @@
 # (FIEMAP, via filefrag) must show the copy's audio as shared with it; with
 # the layout turned off (NOMTAG_ALIGN_COPIES=off) it must not, so the check
 # can fail. Every copy must still read back our tags (mutagen) and keep its
-# audio (ffmpeg's packet hash).
+# audio (ffmpeg's packet hash). Left to choose, nomtag copies a file there
+# (and, on XFS, grows a hard-linked one in place instead).
 #
 # Needs root, loop devices, mkfs.xfs and mkfs.btrfs; without them it says
 # why and exits 77 (ctest: skipped). Unmounts and removes everything it
@@ -39,6 +40,14 @@ shared_extents() {
   filefrag -v "$1" | grep -c shared || true
 }
 
+# 30 s of noise titled by someone else, as an encoder leaves it: no room
+# for our tags.
+make_track() {
+  ffmpeg -loglevel error -y -f lavfi -i anoisesrc=duration=30:color=pink \
+    -metadata title=Theirs "$1"
+  /usr/bin/python3 -c "import mutagen; mutagen.File('$1').save(padding=lambda i: 0)"
+}
+
 failures=0
 fail() {
   echo "FAIL: $*"
@@ -59,10 +68,7 @@ for fs in xfs btrfs; do
     mkdir "$dir"
     for ext in mp3 flac; do
       f="$dir/track.$ext"
-      ffmpeg -loglevel error -y -f lavfi -i anoisesrc=duration=30:color=pink \
-        -metadata title=Theirs "$f"
-      # As an encoder leaves it: no room for our tags.
-      /usr/bin/python3 -c "import mutagen; mutagen.File('$f').save(padding=lambda i: 0)"
+      make_track "$f"
       ln "$f" "$dir/original.$ext"
       audio_hash "$f" > "$f.audio"
     done
@@ -99,6 +105,28 @@ print(' '.join(sorted(k.lower() for k in keys)))")
       echo "$fs $layout $ext: $n shared extents"
     done
   done
+  # Left to choose (no NOMTAG_SHIFT): a file is copied here, the copy
+  # sharing its audio; a hard-linked one grows in place on XFS instead,
+  # which keeps the link (Btrfs cannot insert ranges: it is refused).
+  dir="$mnt/policy"
+  mkdir "$dir"
+  make_track "$dir/plain.mp3"
+  make_track "$dir/linked.mp3"
+  ln "$dir/linked.mp3" "$dir/other-name.mp3"
+  "$nomtag" --config "$config" --plugin-dir "$plugin_dir" tags write \
+    "$dir/plain.mp3" "$dir/linked.mp3" mood-strict=happy > "$dir/out.txt" 2>&1 || true
+  grep -q "^$dir/plain.mp3: copied" "$dir/out.txt" ||
+    fail "$fs: a plain file is not copied: $(cat "$dir/out.txt")"
+  if [ "$fs" = xfs ]; then
+    grep -q "^$dir/linked.mp3: grown in place" "$dir/out.txt" ||
+      fail "$fs: a hard-linked file does not grow in place: $(cat "$dir/out.txt")"
+    [ "$(stat -c %i "$dir/linked.mp3")" = "$(stat -c %i "$dir/other-name.mp3")" ] ||
+      fail "$fs: the hard link was detached"
+  else
+    grep -q "hard links" "$dir/out.txt" ||
+      fail "$fs: a hard-linked file was not refused: $(cat "$dir/out.txt")"
+  fi
+  echo "$fs: left to choose, $(grep -c . "$dir/out.txt") lines: $(tr '\n' ' ' < "$dir/out.txt")"
 done
 [ "$failures" -eq 0 ] || exit 1
 echo "PASS"
