@@ -31,6 +31,7 @@ using testing::ReadBytes;
 using testing::EncodedNoise;
 using testing::Format;
 using testing::Registry;
+using testing::Sidecars;
 using testing::Tags;
 using testing::WriteDyingAt;
 
@@ -73,14 +74,6 @@ uint64_t BytesThatDiffer(const std::vector<uint8_t>& a,
   uint64_t n = std::max(a.size(), b.size()) - std::min(a.size(), b.size());
   for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) n += a[i] != b[i];
   return n;
-}
-
-std::vector<std::string> Sidecars(const std::string& dir) {
-  std::vector<std::string> out;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.path().filename().string().find(".nomtag-") != std::string::npos)
-      out.push_back(e.path().filename().string());
-  return out;
 }
 
 // An Ogg Vorbis or Opus file (kind "ogg" or "opus") of pink noise,

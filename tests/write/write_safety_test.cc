@@ -40,16 +40,9 @@ namespace fs = std::filesystem;
 using testing::Format;
 using testing::MediaFile;
 using testing::ReadBytes;
+using testing::Sidecars;
 using testing::Tags;
 using testing::WriteBytes;
-
-std::vector<std::string> Sidecars(const std::string& dir) {
-  std::vector<std::string> out;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.path().filename().string().find(".nomtag-") != std::string::npos)
-      out.push_back(e.path().filename().string());
-  return out;
-}
 
 // Exit codes of a forked writer.
 constexpr int kWrote = 0, kConflict = 2, kOtherError = 1;

@@ -50,6 +50,14 @@ int WriteDyingAt(const char* point, const std::string& path,
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+std::vector<std::string> Sidecars(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().filename().string().find(".nomtag-") != std::string::npos)
+      out.push_back(e.path().filename().string());
+  return out;
+}
+
 std::string EncodedNoise(const std::string& dir, const std::string& name,
                          const std::string& encode, int seconds) {
   const std::string path = (std::filesystem::path(dir) / name).string();

@@ -6,6 +6,7 @@
 #include <initializer_list>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/tag_set.h"
 #include "formats/format_plugin.h"
@@ -26,6 +27,10 @@ TagSet Tags(std::initializer_list<std::pair<std::string, TagValues>> kv);
 // there, 0 when it wrote without.
 int WriteDyingAt(const char* point, const std::string& path,
                  const TagSet& tags);
+
+// The names in dir that a write leaves beside a file (journals, temporary
+// copies: ".nomtag-" in the name).
+std::vector<std::string> Sidecars(const std::string& dir);
 
 // Pink noise encoded by ffmpeg into dir/name with the encoder options
 // given, titled by somebody else; its path.
