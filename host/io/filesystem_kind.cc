@@ -59,9 +59,11 @@ bool MayInsertRanges(int fd) {
     case XFS_SUPER_MAGIC:
       return true;
     case EXT4_SUPER_MAGIC: {
+      // ext4 refuses to insert into an encrypted (fscrypt) or DAX file.
       int flags = 0;
       return ::ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 &&
-             (flags & FS_EXTENT_FL) != 0;
+             (flags & FS_EXTENT_FL) != 0 &&
+             (flags & (FS_ENCRYPT_FL | FS_DAX_FL)) == 0;
     }
     default:
       return false;

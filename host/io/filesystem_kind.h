@@ -27,7 +27,7 @@ bool MayShareExtents(long type);
 // (fallocate FALLOC_FL_INSERT_RANGE) and, cut by a power failure while
 // doing it, leaves the file grown with one hole where the blocks had not
 // moved yet (write/journal.h): ext4 for a file kept in extents (not one
-// left in ext2/ext3's block maps), XFS.
+// left in ext2/ext3's block maps) and neither encrypted nor DAX, XFS.
 bool MayInsertRanges(int fd);
 
 }  // namespace nomtag

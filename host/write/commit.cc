@@ -430,7 +430,9 @@ Status PendingCommit::Apply(Status staged) {
         ::fstat(fd, &st) == 0 &&
         static_cast<uint64_t>(st.st_size) == journal_.identity.size) {
       file_touched_ = false;
-      return s.Prepend("not written, the file is as it was: ");
+      return s.Prepend(
+          "not written, the file is as it was (NOMTAG_SHIFT=off copies "
+          "instead): ");
     }
     return RollBackWith(s);
   }
