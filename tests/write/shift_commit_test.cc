@@ -192,6 +192,28 @@ TEST_F(ShiftTest, AFirstWriteGrowsTheFileInPlaceAndLeavesTheAudioOnDisk) {
   }
 }
 
+// A file grown in place keeps its mode, and its mtime when the library
+// asks (the insert moves it, the write puts it back).
+TEST_F(ShiftTest, KeepsItsModeAndOptionallyItsMtime) {
+  SKIP_UNLESS_SHIFTS_HERE();
+  const std::string path = Fresh("kept.mp3", "-c:a libmp3lame");
+  ASSERT_EQ(::chmod(path.c_str(), 0640), 0);
+  const struct timespec times[2] = {{1000000000, 0}, {1000000000, 123}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+  WriteOptions keep;
+  keep.keep_mtime = true;
+  auto r = SafeWriteNamespace(Format(path), path, kFirst, keep);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->action, WriteResult::Action::kGrownInPlace);
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  EXPECT_EQ(st.st_mtim.tv_sec, 1000000000);
+  EXPECT_EQ(st.st_mtim.tv_nsec, 123);
+  EXPECT_EQ(r->after.mtime_ns, 1000000000LL * 1000000000LL + 123)
+      << "the store is told the mtime the file has";
+}
+
 // Killed at each step of a shift: recovery gives the old file back (or
 // keeps the new one, once it was durable), byte for byte, and nothing is
 // left beside it.
