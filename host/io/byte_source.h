@@ -25,6 +25,10 @@ class ByteSource {
   virtual const std::string& name() const = 0;
 };
 
+// Reads exactly len bytes at offset into buf: an IoError naming the source
+// when it ends first (the file got shorter while it was being read).
+Status ReadExactly(ByteSource& source, uint64_t offset, void* buf, size_t len);
+
 // A ByteSource over a string the caller keeps alive.
 class MemorySource : public ByteSource {
  public:

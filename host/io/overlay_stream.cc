@@ -193,11 +193,8 @@ Status OverlayStream::ShareUnchangedBytes() {
       continue;
     }
     original.resize(overlap);
-    size_t got = 0;
-    if (Status s = base_->ReadAt(pos, original.data(), overlap, &got); !s.ok())
+    if (Status s = ReadExactly(*base_, pos, original.data(), overlap); !s.ok())
       return s;
-    if (got != overlap)
-      return Status::IoError(base_->name() + ": the file got shorter");
     const char* added = added_.data() + p.added_offset;
     uint64_t i = 0;
     while (i < p.length) {

@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <vector>
 
-#include "io/filesystem_kind.h"
+#include "io/byte_source.h"
 #include "io/posix_file.h"
 #include "write/fault_injection.h"
 #include "write/journal.h"
@@ -129,8 +129,7 @@ std::optional<ShiftPlan> PlanShift(TargetFile& target,
   }
   if (head <= from || old_size - from < kMinShiftTail) return std::nullopt;
   const ShiftPlan plan{from - from % kCloneBlock, head - from, head};
-  if (plan.len % kCloneBlock != 0 || !MayInsertRanges(target.fd()))
-    return std::nullopt;
+  if (plan.len % kCloneBlock != 0) return std::nullopt;
   // A hole of the file's own after `at` would look like the room to
   // recovery; such a file (rare in audio) is copied instead.
   const off_t hole =
@@ -196,63 +195,62 @@ Result<std::unique_ptr<PendingCommit>> PendingCommit::Stage(
     const CommitOptions& opts, const ShiftPlan& shift) {
   std::unique_ptr<PendingCommit> c(
       new PendingCommit(target, overlay, kind, opts, shift));
-  Status s = kind == Kind::kInPlace ? c->StageJournal()
-             : kind == Kind::kShift ? c->StageShift()
-                                    : c->StageCopy();
+  Status s;
+  if (kind == Kind::kCopy) {
+    s = c->StageCopy();
+  } else {
+    s = c->StartJournal();
+    if (s.ok()) s = kind == Kind::kShift ? c->StageShift() : c->StageJournal();
+    // The bytes the journal holds were read from the file the build read.
+    if (s.ok()) s = InjectedFailure("identity", target.path());
+    if (s.ok()) s = target.CheckUnchanged();
+  }
   if (!s.ok()) return s;  // the destructor removes what was made
   return c;
 }
 
-Status PendingCommit::StageJournal() {
-  const std::string& path = target_.path();
-  const FileIdentity id = target_.identity();
+Status PendingCommit::StartJournal() {
   if (!target_.writable())
-    return Status::Refused(path +
+    return Status::Refused(target_.path() +
                            ": cannot be opened for writing; not written");
+  journal_.identity = target_.identity();
+  journal_.new_length = overlay_.length();
+  journal_.pid = ::getpid();
+  journal_.host = HostName();
+  return Status::OK();
+}
+
+Status PendingCommit::StageJournal() {
+  const uint64_t old_size = journal_.identity.size;
   Journal& journal = journal_;
-  journal.identity = id;
-  journal.new_length = overlay_.length();
-  journal.pid = ::getpid();
-  journal.host = HostName();
   uint64_t pos = 0;
   for (const auto& p : overlay_.pieces()) {
     if (!p.from_base)
       journal.written.push_back(
           {pos, std::string(reinterpret_cast<const char*>(overlay_.added(p)),
                             p.length)});
-    if (!p.from_base && pos < id.size) {
+    if (!p.from_base && pos < old_size) {
       Journal::Range r;
       r.offset = pos;
-      r.original.resize(std::min<uint64_t>(p.length, id.size - pos));
-      size_t got = 0;
-      Status s = target_.source().ReadAt(pos, r.original.data(),
-                                         r.original.size(), &got);
-      if (!s.ok()) return s;
-      if (got != r.original.size())
-        return Status::IoError(path + ": the file got shorter while read");
+      r.original.resize(std::min<uint64_t>(p.length, old_size - pos));
+      if (Status s = ReadExactly(target_.source(), pos, r.original.data(),
+                                 r.original.size());
+          !s.ok())
+        return s;
       stats_.bytes_written += r.original.size();
       journal.ranges.push_back(std::move(r));
     }
     pos += p.length;
   }
-
-  if (Status s = InjectedFailure("identity", path); !s.ok()) return s;
-  return target_.CheckUnchanged();
+  return Status::OK();
 }
 
 Status PendingCommit::StageShift() {
-  const std::string& path = target_.path();
-  if (!target_.writable())
-    return Status::Refused(path +
-                           ": cannot be opened for writing; not written");
   if (shift_.len == 0 || shift_.head < shift_.len ||
       overlay_.length() != target_.identity().size + shift_.len)
-    return Status::Internal(path + ": a shift without a shift's plan");
+    return Status::Internal(target_.path() +
+                            ": a shift without a shift's plan");
   Journal& journal = journal_;
-  journal.identity = target_.identity();
-  journal.new_length = overlay_.length();
-  journal.pid = ::getpid();
-  journal.host = HostName();
   journal.shift_at = shift_.at;
   journal.shift_len = shift_.len;
   // The old bytes the new front covers, and the new front itself (what
@@ -260,14 +258,9 @@ Status PendingCommit::StageShift() {
   Journal::Range old{0, std::string(shift_.head - shift_.len, '\0')};
   std::string front;
   front.reserve(shift_.head);
-  auto read = [&](uint64_t offset, char* to, size_t n) {
-    size_t got = 0;
-    Status s = target_.source().ReadAt(offset, to, n, &got);
-    if (s.ok() && got != n)
-      s = Status::IoError(path + ": the file got shorter while read");
-    return s;
-  };
-  if (Status s = read(0, old.original.data(), old.original.size()); !s.ok())
+  if (Status s = ReadExactly(target_.source(), 0, old.original.data(),
+                             old.original.size());
+      !s.ok())
     return s;
   for (const auto& p : overlay_.pieces()) {
     const uint64_t n = std::min<uint64_t>(p.length, shift_.head - front.size());
@@ -275,7 +268,9 @@ Status PendingCommit::StageShift() {
     if (p.from_base) {
       const size_t at = front.size();
       front.resize(at + n);
-      if (Status s = read(p.base_offset, front.data() + at, n); !s.ok())
+      if (Status s = ReadExactly(target_.source(), p.base_offset,
+                                 front.data() + at, n);
+          !s.ok())
         return s;
     } else {
       front.append(overlay_.added(p), n);
@@ -284,9 +279,7 @@ Status PendingCommit::StageShift() {
   stats_.bytes_written += old.original.size();
   journal.ranges.push_back(std::move(old));
   journal.written.push_back({0, std::move(front)});
-
-  if (Status s = InjectedFailure("identity", path); !s.ok()) return s;
-  return target_.CheckUnchanged();
+  return Status::OK();
 }
 
 std::vector<Status> PendingCommit::StageJournals(

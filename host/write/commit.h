@@ -76,10 +76,11 @@ struct ShiftPlan {
 };
 
 // The plan when overlay (built over target.source()) has a shift's shape
-// and the file can take one: its filesystem inserts ranges (ext4 with the
-// file in extents, XFS), the moved rest is at least kMinShiftTail bytes
-// (less is cheaper to copy), and the file has no hole after `at` (so that
-// recovery can tell the room from the file's own holes).
+// and the file can take one: the moved rest is at least kMinShiftTail
+// bytes (less is cheaper to copy), and the file has no hole after `at`
+// (so that recovery can tell the room from the file's own holes).
+// REQUIRES: the file's filesystem inserts ranges (io/filesystem_kind.h
+// MayInsertRanges), asked once by the caller.
 std::optional<ShiftPlan> PlanShift(TargetFile& target,
                                    const OverlayStream& overlay);
 inline constexpr uint64_t kMinShiftTail = 64 * 1024;
@@ -213,6 +214,10 @@ class PendingCommit {
  private:
   PendingCommit(TargetFile& target, const OverlayStream& overlay, Kind kind,
                 const CommitOptions& opts, const ShiftPlan& shift);
+  // A journal's identity, length and writer (in place and shift alike),
+  // then its ranges: StageJournal for a write in place, StageShift for a
+  // shift.
+  Status StartJournal();
   Status StageJournal();
   Status StageShift();
   Status StageCopy();

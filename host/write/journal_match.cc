@@ -17,18 +17,6 @@ const std::string* OriginalAt(const Journal& j, uint64_t offset) {
   return nullptr;
 }
 
-// Reads [offset, offset+len) of source, all of it.
-Status ReadExactly(ByteSource& source, uint64_t offset, std::string* out,
-                   uint64_t len) {
-  out->assign(len, '\0');
-  size_t got = 0;
-  if (Status s = source.ReadAt(offset, out->data(), len, &got); !s.ok())
-    return s;
-  if (got != len)
-    return Status::IoError(source.name() + ": got shorter while read");
-  return Status::OK();
-}
-
 // A shift's entry (journal.h): one range of the old bytes at 0 and one
 // extent of the new ones at 0, the new one longer by exactly the room.
 bool WellFormedShift(const Journal& j) {
@@ -61,11 +49,9 @@ Result<JournalMatch> MatchShift(FileSource& source, const Journal& j) {
     return JournalMatch::kChanged;
   }
   const bool whole = gap == at;  // the room in place, as the write made it
-  std::string now;
-  if (Status s = ReadExactly(
-          source, 0, &now,
-          std::min<uint64_t>(size, whole ? new_head : old_head + len));
-      !s.ok())
+  std::string now(std::min<uint64_t>(size, whole ? new_head : old_head + len),
+                  '\0');
+  if (Status s = ReadExactly(source, 0, now.data(), now.size()); !s.ok())
     return s;
   bool all_old = gap == UINT64_MAX, all_new = whole;
   for (uint64_t y = 0; y < now.size(); ++y) {
@@ -110,7 +96,6 @@ Result<JournalMatch> MatchJournal(const std::string& file, const Journal& j) {
 Result<JournalMatch> MatchJournal(FileSource& source, const Journal& j) {
   if (j.written.empty()) return JournalMatch::kUnknown;
   if (j.shift_len > 0) return MatchShift(source, j);
-  const std::string& file = source.name();
   const uint64_t size = source.size();
   // A write in place never shrinks a file.
   if (size < j.identity.size || size > j.new_length)
@@ -128,12 +113,9 @@ Result<JournalMatch> MatchJournal(FileSource& source, const Journal& j) {
     }
     const std::string* old = OriginalAt(j, e.offset);
     std::string now(std::min<uint64_t>(e.bytes.size(), size - e.offset), '\0');
-    size_t got = 0;
-    if (Status s = source.ReadAt(e.offset, now.data(), now.size(), &got);
+    if (Status s = ReadExactly(source, e.offset, now.data(), now.size());
         !s.ok())
       return s;
-    if (got != now.size())
-      return Status::IoError(file + ": got shorter while read");
     if (now.size() < e.bytes.size()) all_new = false;
     for (size_t i = 0; i < now.size(); ++i) {
       // Past the old end there is no old byte: the write extended the

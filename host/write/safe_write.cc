@@ -241,9 +241,10 @@ void Prepare(const SafeWriteItem& item, Member& m) {
   // A tag area that grows at the front: moved by whole blocks, the rest of
   // the file can stay where it is on disk (commit.h, a shift).
   std::optional<ShiftPlan> shift;
-  if (!in_place && !options.copy_only && WantShift(target)) {
+  if (!in_place && !options.copy_only && WantShift(target) &&
+      MayInsertRanges(target.fd())) {
     shift = PlanShift(target, *m.edited);
-    if (!shift && MayInsertRanges(target.fd()))
+    if (!shift)
       if (auto aligned = AlignedBuild(item, m); aligned) {
         m.edited = std::move(aligned->first);
         m.result.payload_proven_by_mapping = aligned->second;

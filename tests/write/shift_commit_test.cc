@@ -277,9 +277,10 @@ TEST_F(ShiftTest, AFailedStepLeavesTheOldFileAndTheGroupGoesOn) {
     ::unsetenv("NOMTAG_TEST_FAIL_AT");
     ASSERT_EQ(results.size(), 2u);
     EXPECT_FALSE(results[0].ok());
-    if (!results[0].ok())
+    if (!results[0].ok()) {
       EXPECT_NE(results[0].status().message().find(step), std::string::npos)
           << results[0].status().ToString();
+    }
     EXPECT_EQ(ReadBytes(a), old_bytes);
     ASSERT_TRUE(results[1].ok()) << results[1].status().ToString();
     EXPECT_EQ(results[1]->action, WriteResult::Action::kGrownInPlace);
