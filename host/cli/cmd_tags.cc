@@ -311,7 +311,10 @@ void AddTagsCommand(CLI::App& app, const GlobalOptions& opts, int* exit_code) {
       "Replace the nom namespace of each FILE by the given key=value pairs "
       "(repeat a key for a multi-value tag). Nothing else in the files "
       "changes; a write that would change anything else is refused. "
-      "Several files are written together, sharing their syncs.");
+      "Several files are written together, sharing their syncs. Each file "
+      "is reported unchanged, in place (patched), grown in place (its tag "
+      "area grew and the filesystem made room: ext4, or XFS for a "
+      "hard-linked file) or copied (a copy renamed over it).");
   write
       ->add_option("FILE|KEY=VALUE", args->arguments,
                    "audio files and key=value pairs, in any order, e.g. "
